@@ -1,0 +1,225 @@
+//! `auditlens search`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::{Outcome, open_index, report_skipped};
+use crate::cli::{LoadArgs, SearchArgs};
+use crate::index::{Hit, IndexError, SearchRequest, SearchService, SortOrder};
+use crate::model::{AuditEvent, escape_control, parse_time_str};
+
+/// Parses a `--from` / `--to` bound (RFC 3339; zone-less is taken as UTC).
+pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
+    parse_time_str(s).map(|t| t.ts).with_context(|| {
+        format!("{flag} {s:?}: expected an RFC 3339 time such as 2024-05-01T00:00:00Z")
+    })
+}
+
+pub(super) fn run(
+    a: &SearchArgs,
+    load: &LoadArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome> {
+    let (paths, query) = if let Some(q) = &a.query { (
+        a.args.iter().map(PathBuf::from).collect::<Vec<_>>(),
+        q.clone(),
+    ) } else {
+        if a.args.len() < 2 {
+            bail!("search needs at least one PATH and a QUERY (use '*' to match everything)");
+        }
+        let (q, p) = a
+            .args
+            .split_last()
+            .expect("invariant: at least two arguments");
+        (p.iter().map(PathBuf::from).collect(), q.clone())
+    };
+    let from = a
+        .from
+        .as_deref()
+        .map(|s| parse_bound("--from", s))
+        .transpose()?;
+    let to =
+        a.to.as_deref()
+            .map(|s| parse_bound("--to", s))
+            .transpose()?;
+    let opened = open_index(&paths, load, err)?;
+    report_skipped(&opened, err)?;
+    let service = SearchService::new(opened.index).context("opening the index reader")?;
+    let req = SearchRequest {
+        query: query.clone(),
+        from,
+        to,
+        limit: if a.count { 0 } else { a.limit },
+        offset: a.offset,
+        order: if a.oldest_first {
+            SortOrder::OldestFirst
+        } else {
+            SortOrder::NewestFirst
+        },
+    };
+    let result = if a.count {
+        service.count(&req).map(|total| (total, Vec::new()))
+    } else {
+        service.search(&req).map(|p| (p.total, p.hits))
+    };
+    let (total, hits) = match result {
+        Ok(r) => r,
+        Err(IndexError::Query(qe)) => {
+            let mut msg = format!("query error: {qe}");
+            if let Some(p) = qe.pointer(&query) {
+                msg.push('\n');
+                msg.push_str(&p);
+            }
+            bail!(msg);
+        }
+        Err(e) => return Err(e).context("searching"),
+    };
+    if a.count {
+        writeln!(out, "{total}")?;
+    } else if a.json {
+        for h in &hits {
+            writeln!(out, "{}", hit_json(h))?;
+        }
+    } else if a.csv {
+        write_csv(out, &hits)?;
+    } else {
+        for h in &hits {
+            writeln!(out, "{}", text_line(&h.event))?;
+        }
+        let shown = hits.len();
+        writeln!(err, "{shown} of {total} matching events shown")?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// RFC 3339 UTC with milliseconds, or `-` for an event without time.
+pub fn ts_text(ev: &AuditEvent) -> String {
+    ev.ts.map_or_else(
+        || "-".to_owned(),
+        |t| t.to_rfc3339_opts(SecondsFormat::Millis, true),
+    )
+}
+
+fn or_dash(s: Option<&str>) -> &str {
+    s.unwrap_or("-")
+}
+
+/// One line per event for terminals: every field escaped.
+pub fn text_line(ev: &AuditEvent) -> String {
+    let resource = match (&ev.model, &ev.resource.id) {
+        (Some(m), _) => format!(
+            "model:{}{}",
+            m.id,
+            m.version
+                .as_ref()
+                .map(|v| format!("@{v}"))
+                .unwrap_or_default()
+        ),
+        (None, Some(id)) => format!("{}:{id}", ev.resource.kind.as_deref().unwrap_or("resource")),
+        (None, None) => "-".to_owned(),
+    };
+    let line = format!(
+        "{}  {:<8} {:<10} {:<24} {:<26} {:<8} {}  {}",
+        ts_text(ev),
+        ev.severity.as_str(),
+        ev.category.as_str(),
+        truncate(or_dash(ev.actor.id.as_deref()), 24),
+        truncate(&ev.action, 26),
+        ev.outcome.as_str(),
+        truncate(&resource, 48),
+        truncate(or_dash(ev.message.as_deref()), 120),
+    );
+    escape_control(&line).into_owned()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The JSON object printed for a hit: the event's fields, its origin and its record.
+pub fn hit_json(h: &Hit) -> Value {
+    let mut v = serde_json::to_value(&h.event).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("ord".to_owned(), json!(h.ord));
+        let record =
+            serde_json::from_str::<Value>(&h.raw).unwrap_or_else(|_| Value::String(h.raw.clone()));
+        m.insert("record".to_owned(), record);
+    }
+    v
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "ts",
+    "severity",
+    "category",
+    "action",
+    "outcome",
+    "actor.id",
+    "actor.ip",
+    "resource.type",
+    "resource.id",
+    "model.id",
+    "model.version",
+    "run_id",
+    "environment",
+    "source",
+    "stream",
+    "seq",
+    "path",
+    "line",
+    "message",
+];
+
+fn csv_cell(s: &str) -> String {
+    let s = escape_control(s);
+    if s.contains([',', '"', '\n']) || s.starts_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.into_owned()
+    }
+}
+
+fn write_csv(out: &mut dyn Write, hits: &[Hit]) -> Result<()> {
+    writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+    for h in hits {
+        let e = &h.event;
+        let cells = [
+            ts_text(e),
+            e.severity.to_string(),
+            e.category.to_string(),
+            e.action.clone(),
+            e.outcome.to_string(),
+            e.actor.id.clone().unwrap_or_default(),
+            e.actor.ip.clone().unwrap_or_default(),
+            e.resource.kind.clone().unwrap_or_default(),
+            e.resource.id.clone().unwrap_or_default(),
+            e.model.as_ref().map(|m| m.id.clone()).unwrap_or_default(),
+            e.model
+                .as_ref()
+                .and_then(|m| m.version.clone())
+                .unwrap_or_default(),
+            e.run_id.clone().unwrap_or_default(),
+            e.environment.clone().unwrap_or_default(),
+            e.source.clone().unwrap_or_default(),
+            e.origin.stream.clone().unwrap_or_default(),
+            e.origin.seq.map(|s| s.to_string()).unwrap_or_default(),
+            e.origin.path.clone(),
+            e.origin.line.to_string(),
+            e.message.clone().unwrap_or_default(),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `auditlens stats`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use chrono::SecondsFormat;
+use serde_json::json;
+
+use super::{Outcome, open_index};
+use crate::cli::{LoadArgs, StatsArgs};
+use crate::model::escape_control;
+
+pub(super) fn run(
+    a: &StatsArgs,
+    load: &LoadArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome> {
+    let opened = open_index(&a.paths, load, err)?;
+    let s = &opened.summary;
+    let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    };
+    if a.json {
+        let v = json!({
+            "inputs": a.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "events": s.events,
+            "skipped": s.skipped,
+            "errors_total": s.errors_total,
+            "formats": s.formats,
+            "time_range": [ts(s.first_ts), ts(s.last_ts)],
+            "categories": s.categories,
+            "severities": s.severities,
+            "outcomes": s.outcomes,
+            "streams": s.streams,
+            "files": s.files,
+            "zoneless_times": s.zoneless_times,
+            "missing_times": s.missing_times,
+            "bytes": s.bytes,
+            "errors": s.errors,
+            "index": {"dir": opened.dir.display().to_string(), "digest": opened.digest, "reused": opened.reused},
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(Outcome::Ok);
+    }
+    let mut w = |line: String| writeln!(out, "{}", escape_control(&line));
+    w(format!("events:      {}", s.events))?;
+    w(format!(
+        "skipped:     {} record(s), {} problem(s) in all",
+        s.skipped, s.errors_total
+    ))?;
+    w(format!(
+        "time range:  {} .. {}",
+        ts(s.first_ts).unwrap_or_else(|| "-".into()),
+        ts(s.last_ts).unwrap_or_else(|| "-".into())
+    ))?;
+    if s.zoneless_times + s.missing_times > 0 {
+        w(format!(
+            "times:       {} zone-less (taken as UTC), {} missing or unreadable",
+            s.zoneless_times, s.missing_times
+        ))?;
+    }
+    let row = |name: &str, m: &BTreeMap<String, u64>| {
+        let mut items: Vec<_> = m.iter().collect();
+        items.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let body = items
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "{name:<12} {}",
+            if body.is_empty() {
+                "-".to_owned()
+            } else {
+                body
+            }
+        )
+    };
+    w(row("formats:", &s.formats))?;
+    w(row("categories:", &s.categories))?;
+    w(row("severities:", &s.severities))?;
+    w(row("outcomes:", &s.outcomes))?;
+    w(row("streams:", &s.streams))?;
+    w(format!(
+        "index:       {} ({})",
+        opened.dir.display(),
+        if opened.reused { "cached" } else { "built now" }
+    ))?;
+    if !s.errors.is_empty() {
+        w("problems:".to_owned())?;
+        for e in s.errors.iter().take(50) {
+            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+            w(format!("  {}{line}: {}", e.path, e.reason))?;
+        }
+        if s.errors_total > 50 {
+            w(format!(
+                "  ... and {} more (--json lists up to 10000)",
+                s.errors_total - 50
+            ))?;
+        }
+    }
+    Ok(Outcome::Ok)
+}

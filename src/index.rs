@@ -1,0 +1,54 @@
+//! The search index: the ONLY module that imports tantivy. `schema` names the fields,
+//! `writer` adds events, `search` answers queries, `cache` keeps built indexes on disk.
+//!
+//! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
+
+mod cache;
+pub mod schema;
+mod search;
+mod writer;
+
+pub use cache::{BuildOptions, OpenedIndex, cache_root, content_digest, open_or_build};
+pub use search::{Hit, Page, QueryError, SearchRequest, SearchService, SortOrder};
+pub use writer::{CommitPolicy, Indexer};
+
+use tantivy::Index;
+
+/// Failures of the index layer.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The query was refused.
+    #[error("query error: {0}")]
+    Query(#[from] QueryError),
+    /// The index or its files are not as written.
+    #[error("damaged index: {0}")]
+    Corrupt(String),
+    /// Reading or writing the cache failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A new in-RAM index with the current schema (tests, small loads).
+pub fn create_in_ram() -> (Index, schema::Fields) {
+    let (schema, fields) = schema::build();
+    (Index::create_in_ram(schema), fields)
+}
+
+/// The field handles of an index built with the current schema.
+pub fn fields_of(index: &Index) -> Result<schema::Fields, IndexError> {
+    let (expected, fields) = schema::build();
+    if index.schema() != expected {
+        return Err(IndexError::Corrupt(
+            "the index was built with another schema".to_owned(),
+        ));
+    }
+    Ok(fields)
+}

@@ -1,0 +1,274 @@
+//! The on-disk index cache: `<root>/<key>/` holds `index/`, `summary.json` and `meta.json`.
+//! The key is the SHA-256 of the inputs' names and contents plus the schema version, so an
+//! unchanged bundle reopens at once. Builds happen in a temporary folder renamed into place
+//! only when complete; a damaged or outdated entry is rebuilt.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tantivy::Index;
+
+use super::schema::{self, SCHEMA_VERSION};
+use super::writer::{CommitPolicy, Indexer};
+use super::{IndexError, fields_of};
+use crate::ingest::{IngestOptions, IngestProgress, IngestSummary, ingest, input_files};
+
+/// How to open or build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Cache root (`--index-dir`); default [`cache_root`].
+    pub index_dir: Option<PathBuf>,
+    /// Ignore any cached index and build anew.
+    pub reindex: bool,
+    /// Ingest limits.
+    pub ingest: IngestOptions,
+    /// Writer memory budget in bytes.
+    pub writer_budget: usize,
+    /// Indexing threads.
+    pub threads: usize,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        Self {
+            index_dir: None,
+            reindex: false,
+            ingest: IngestOptions::default(),
+            writer_budget: 100_000_000,
+            threads: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .min(4),
+        }
+    }
+}
+
+/// An index ready to search.
+pub struct OpenedIndex {
+    /// The index.
+    pub index: Index,
+    /// What the load found.
+    pub summary: IngestSummary,
+    /// Where it lives.
+    pub dir: PathBuf,
+    /// Content digest of the inputs (hex SHA-256).
+    pub digest: String,
+    /// True when a cached index was reused.
+    pub reused: bool,
+    /// Time spent building (zero when reused).
+    pub build_time: Duration,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    schema_version: u32,
+    digest: String,
+    inputs: Vec<String>,
+    events: u64,
+    built_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `$XDG_CACHE_HOME/auditlens`, else `~/.cache/auditlens`, else a folder in the temp dir.
+pub fn cache_root() -> PathBuf {
+    let non_empty = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(x) = non_empty("XDG_CACHE_HOME") {
+        return x.join("auditlens");
+    }
+    if let Some(h) = non_empty("HOME") {
+        return h.join(".cache").join("auditlens");
+    }
+    std::env::temp_dir().join("auditlens-cache")
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> IndexError {
+    let context = context.into();
+    move |source| IndexError::Io { context, source }
+}
+
+/// SHA-256 over the inputs as given: each path, then each file's path relative to it, its
+/// length and its bytes. Any change to a byte, a name or the set of files changes it.
+pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
+    let mut h = Sha256::new();
+    h.update(b"auditlens-inputs/v1\n");
+    let mut buf = vec![0u8; 1 << 20];
+    for p in paths {
+        h.update(p.to_string_lossy().as_bytes());
+        h.update([0]);
+        let files = input_files(std::slice::from_ref(p)).map_err(io_err("listing inputs"))?;
+        for (file, len) in files {
+            let rel = file.strip_prefix(p).unwrap_or(&file);
+            h.update(rel.to_string_lossy().as_bytes());
+            h.update([0]);
+            h.update(len.to_le_bytes());
+            let mut f =
+                fs::File::open(&file).map_err(io_err(format!("reading {}", file.display())))?;
+            loop {
+                let n = f
+                    .read(&mut buf)
+                    .map_err(io_err(format!("reading {}", file.display())))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+        }
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), String> {
+    let meta: Meta =
+        serde_json::from_slice(&fs::read(dir.join("meta.json")).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("meta.json: {e}"))?;
+    if meta.schema_version != SCHEMA_VERSION || meta.digest != digest {
+        return Err("built by another version".to_owned());
+    }
+    let summary: IngestSummary =
+        serde_json::from_slice(&fs::read(dir.join("summary.json")).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("summary.json: {e}"))?;
+    let index = Index::open_in_dir(dir.join("index")).map_err(|e| e.to_string())?;
+    fields_of(&index).map_err(|e| e.to_string())?;
+    let docs = index
+        .reader()
+        .map_err(|e| e.to_string())?
+        .searcher()
+        .num_docs();
+    if docs != summary.events || docs != meta.events {
+        return Err(format!("holds {docs} events, expected {}", summary.events));
+    }
+    Ok((index, summary))
+}
+
+/// Opens the cached index of `paths`, or builds it (calling `on_progress` during the load).
+/// `notice` receives human-readable notes (a damaged cache being rebuilt).
+pub fn open_or_build(
+    paths: &[PathBuf],
+    opts: &BuildOptions,
+    on_progress: &mut dyn FnMut(IngestProgress),
+    notice: &mut dyn FnMut(String),
+) -> Result<OpenedIndex, IndexError> {
+    let digest = content_digest(paths)?;
+    let root = opts.index_dir.clone().unwrap_or_else(cache_root);
+    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
+    if dir.exists() && !opts.reindex {
+        match try_open(&dir, &digest) {
+            Ok((index, summary)) => {
+                return Ok(OpenedIndex {
+                    index,
+                    summary,
+                    dir,
+                    digest,
+                    reused: true,
+                    build_time: Duration::ZERO,
+                });
+            }
+            Err(why) => notice(format!(
+                "rebuilding the cached index at {} ({why})",
+                dir.display()
+            )),
+        }
+    }
+    let started = Instant::now();
+    fs::create_dir_all(&root).map_err(io_err(format!(
+        "creating the cache folder {}",
+        root.display()
+    )))?;
+    let tmp = root.join(format!(
+        ".build-{}-{}-{}",
+        &digest[..16],
+        std::process::id(),
+        started.elapsed().as_nanos()
+    ));
+    let result = build_into(&tmp, paths, opts, &digest, on_progress);
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    if dir.exists() {
+        let _ = fs::remove_dir_all(&dir);
+    }
+    if let Err(e) = fs::rename(&tmp, &dir) {
+        // Another process may have finished the same build first: use whichever is complete.
+        let _ = fs::remove_dir_all(&tmp);
+        if try_open(&dir, &digest).is_err() {
+            return Err(io_err(format!(
+                "moving the built index into {}",
+                dir.display()
+            ))(e));
+        }
+    }
+    let index = Index::open_in_dir(dir.join("index"))?;
+    Ok(OpenedIndex {
+        index,
+        summary,
+        dir,
+        digest,
+        reused: false,
+        build_time: started.elapsed(),
+    })
+}
+
+fn build_into(
+    tmp: &Path,
+    paths: &[PathBuf],
+    opts: &BuildOptions,
+    digest: &str,
+    on_progress: &mut dyn FnMut(IngestProgress),
+) -> Result<IngestSummary, IndexError> {
+    let index_dir = tmp.join("index");
+    fs::create_dir_all(&index_dir).map_err(io_err(format!("creating {}", index_dir.display())))?;
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(&index_dir, schema)?;
+    let mut indexer = Indexer::new(
+        &index,
+        fields,
+        opts.writer_budget,
+        opts.threads,
+        CommitPolicy::AT_END,
+    )?;
+    let summary = ingest(paths, opts.ingest, &mut indexer, on_progress);
+    if let Some(e) = indexer.take_error() {
+        return Err(e);
+    }
+    indexer.finish()?;
+    let meta = Meta {
+        schema_version: SCHEMA_VERSION,
+        digest: digest.to_owned(),
+        inputs: paths.iter().map(|p| p.display().to_string()).collect(),
+        events: summary.events,
+        built_at: chrono::Utc::now(),
+    };
+    let write = |name: &str, bytes: Vec<u8>| {
+        fs::write(tmp.join(name), bytes).map_err(io_err(format!("writing {name}")))
+    };
+    write(
+        "summary.json",
+        serde_json::to_vec(&summary).unwrap_or_default(),
+    )?;
+    write(
+        "meta.json",
+        serde_json::to_vec_pretty(&meta).unwrap_or_default(),
+    )?;
+    Ok(summary)
+}

@@ -1,0 +1,147 @@
+//! The index schema: the only place field names appear. Keyword fields match exactly as
+//! written; `message`, `raw` and `details` are full text.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions,
+    STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+/// Bump on any change to the schema or to what is indexed: cached indexes are rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The event time (a date field; absent when the event has none).
+pub const TS: &str = "ts";
+/// Always-present sort key: event time in ms, or `i64::MIN` when unknown.
+pub const TS_KEY: &str = "ts_key";
+/// Global ingest ordinal: the event's identity in this index.
+pub const ORD: &str = "ord";
+/// Native sequence number.
+pub const SEQ: &str = "seq";
+/// 1-based line in its file.
+pub const LINE: &str = "line";
+/// Free text of the summary.
+pub const MESSAGE: &str = "message";
+/// The original record: stored and full-text indexed.
+pub const RAW: &str = "raw";
+/// `details.*`: a JSON object field.
+pub const DETAILS: &str = "details";
+/// The normalised event, stored as JSON for display.
+pub const EVENT: &str = "event";
+
+/// Keyword fields: (query name, what it holds). Exact match, fast, stored in `event`.
+pub const KEYWORDS: &[(&str, &str)] = &[
+    ("action", "dotted verb, e.g. model.deploy"),
+    (
+        "category",
+        "data, feature, training, evaluation, registry, deployment, inference, monitoring, access, security, system, other",
+    ),
+    ("severity", "debug, info, notice, warning, error, critical"),
+    ("outcome", "success, failure, denied, unknown"),
+    ("actor.id", "who: user name, ARN, service account"),
+    ("actor.type", "user, service, system"),
+    ("actor.ip", "source address or host name"),
+    ("actor.roles", "roles or groups (one term each)"),
+    ("actor.session", "session id"),
+    ("resource.type", "dataset, model_version, deployment, ..."),
+    ("resource.id", "resource identifier"),
+    ("resource.name", "resource display name"),
+    ("resource.version", "resource version"),
+    ("resource.tags", "tags such as pii (one term each)"),
+    ("model.id", "model concerned"),
+    ("model.version", "model version concerned"),
+    ("inputs.id", "lineage inputs (ids)"),
+    ("outputs.id", "lineage outputs (ids)"),
+    ("run_id", "training / pipeline / job run"),
+    ("parent_run_id", "enclosing run"),
+    ("correlation_id", "request or trace id"),
+    ("environment", "dev, staging, production, ..."),
+    ("source", "producing system"),
+    ("stream", "stream id (native bundles)"),
+    ("format", "input format: native, generic, cloudtrail, ..."),
+    ("path", "file the event was read from"),
+    ("ts_quality", "exact, zoneless, missing, invalid"),
+    (
+        "integrity",
+        "record status: verified, modified, unverified, ...",
+    ),
+];
+
+/// Handles to every field.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// Event time.
+    pub ts: Field,
+    /// Sort key.
+    pub ts_key: Field,
+    /// Ordinal.
+    pub ord: Field,
+    /// Sequence number.
+    pub seq: Field,
+    /// Line.
+    pub line: Field,
+    /// Message text.
+    pub message: Field,
+    /// Original record.
+    pub raw: Field,
+    /// Details object.
+    pub details: Field,
+    /// Stored event JSON.
+    pub event: Field,
+    /// Keyword fields, in [`KEYWORDS`] order.
+    pub keywords: Vec<Field>,
+}
+
+impl Fields {
+    /// The handle of a keyword field by its query name.
+    pub fn keyword(&self, name: &str) -> Field {
+        let i = KEYWORDS
+            .iter()
+            .position(|(n, _)| *n == name)
+            .expect("invariant: keyword names are constants");
+        self.keywords[i]
+    }
+}
+
+/// Builds the schema and its field handles.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let date = DateOptions::default()
+        .set_indexed()
+        .set_fast()
+        .set_precision(DateTimePrecision::Milliseconds);
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("default")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let json = JsonObjectOptions::default()
+        .set_expand_dots_enabled()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("default")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+    let fields = Fields {
+        ts: b.add_date_field(TS, date),
+        ts_key: b.add_i64_field(TS_KEY, INDEXED | FAST),
+        ord: b.add_u64_field(ORD, INDEXED | FAST | STORED),
+        seq: b.add_u64_field(SEQ, INDEXED | FAST),
+        line: b.add_u64_field(LINE, INDEXED),
+        message: b.add_text_field(MESSAGE, text.clone()),
+        raw: b.add_text_field(RAW, text | STORED),
+        details: b.add_json_field(DETAILS, json),
+        event: b.add_bytes_field(EVENT, STORED),
+        keywords: KEYWORDS
+            .iter()
+            .map(|(name, _)| b.add_text_field(name, STRING | FAST))
+            .collect(),
+    };
+    (b.build(), fields)
+}
+
+/// Every field name a query may use, for help texts and error messages.
+pub fn query_field_names() -> Vec<&'static str> {
+    let mut names = vec![TS, SEQ, LINE, MESSAGE, RAW, "details.<path>"];
+    names.extend(KEYWORDS.iter().map(|(n, _)| *n));
+    names
+}

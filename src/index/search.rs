@@ -1,0 +1,280 @@
+//! `SearchService`: query parsing (with errors that point at the bad token), time filters,
+//! newest-first paging and counts over one `Searcher` per request.
+
+use std::ops::Bound;
+
+use chrono::{DateTime, Utc};
+use tantivy::collector::sort_key::SortByStaticFastValue;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
+};
+use tantivy::schema::{IndexRecordOption, Value as _};
+use tantivy::{
+    DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+use super::IndexError;
+use super::schema::{self, Fields};
+use crate::model::AuditEvent;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Newest first (the default).
+    #[default]
+    NewestFirst,
+    /// Oldest first.
+    OldestFirst,
+}
+
+/// A search: query text, optional time window, page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// Query in the query language; empty or `*` matches everything.
+    pub query: String,
+    /// Inclusive lower bound on `ts`.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `ts`.
+    pub to: Option<DateTime<Utc>>,
+    /// Page size.
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Order.
+    pub order: SortOrder,
+}
+
+/// One hit: the event, its original record and its ordinal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Identity in this index.
+    pub ord: u64,
+    /// The normalised event.
+    pub event: AuditEvent,
+    /// The original record text.
+    pub raw: String,
+}
+
+/// A page of hits and the total number of matches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// Total matches.
+    pub total: u64,
+    /// This page.
+    pub hits: Vec<Hit>,
+}
+
+/// A query the parser refused, with the byte position of the offending token when known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct QueryError {
+    /// What is wrong.
+    pub message: String,
+    /// Byte offset and length of the bad token in the query.
+    pub span: Option<(usize, usize)>,
+}
+
+impl QueryError {
+    /// The query with a caret line under the bad token, for plain-text output.
+    pub fn pointer(&self, query: &str) -> Option<String> {
+        let (start, len) = self.span?;
+        let prefix = query.get(..start)?;
+        Some(format!(
+            "  {query}\n  {}{}",
+            " ".repeat(prefix.chars().count()),
+            "^".repeat(len.max(1))
+        ))
+    }
+}
+
+/// Searches one index.
+pub struct SearchService {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    parser: QueryParser,
+}
+
+impl SearchService {
+    /// Opens a reader over `index` (reloaded by hand, on `reload`).
+    pub fn new(index: Index) -> Result<Self, IndexError> {
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let fields = super::fields_of(&index)?;
+        let mut parser = QueryParser::for_index(&index, vec![fields.message, fields.raw]);
+        parser.set_conjunction_by_default();
+        Ok(Self {
+            index,
+            reader,
+            fields,
+            parser,
+        })
+    }
+
+    /// Sees the latest commit.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// The underlying index.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Documents visible now.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Parses a query (strictly: an error names the bad token).
+    pub fn parse(&self, query: &str) -> Result<Box<dyn Query>, QueryError> {
+        let q = query.trim();
+        if q.is_empty() || q == "*" {
+            return Ok(Box::new(AllQuery));
+        }
+        let (_, syntax) = tantivy::query_grammar::parse_query_lenient(q);
+        if let Some(e) = syntax.first() {
+            let start = e.pos.min(q.len());
+            let offset = query.len() - query.trim_start().len();
+            return Err(QueryError {
+                message: format!("syntax error: {}", e.message),
+                span: Some((start + offset, 1)),
+            });
+        }
+        self.parser.parse_query(q).map_err(|e| explain(&e, query))
+    }
+
+    fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
+        let q = self.parse(&req.query)?;
+        if req.from.is_none() && req.to.is_none() {
+            return Ok(q);
+        }
+        let bound = |t: Option<DateTime<Utc>>, inclusive: bool| match t {
+            None => Bound::Unbounded,
+            Some(t) => {
+                let term = Term::from_field_i64(self.fields.ts_key, t.timestamp_millis());
+                if inclusive {
+                    Bound::Included(term)
+                } else {
+                    Bound::Excluded(term)
+                }
+            }
+        };
+        // `ts_key` holds milliseconds; an exclusive upper bound on a sub-millisecond instant
+        // must still include that millisecond's earlier events, so round it up.
+        let to = req.to.map(|t| {
+            if t.timestamp_subsec_nanos() % 1_000_000 == 0 {
+                t
+            } else {
+                t + chrono::Duration::milliseconds(1)
+            }
+        });
+        let range = RangeQuery::new(bound(req.from, true), bound(to, false));
+        Ok(Box::new(BooleanQuery::new(vec![
+            (Occur::Must, q),
+            (Occur::Must, Box::new(range)),
+        ])))
+    }
+
+    /// One page of hits plus the total count, from one searcher.
+    pub fn search(&self, req: &SearchRequest) -> Result<Page, IndexError> {
+        let query = self.full_query(req)?;
+        let searcher = self.reader.searcher();
+        let order = match req.order {
+            SortOrder::NewestFirst => Order::Desc,
+            SortOrder::OldestFirst => Order::Asc,
+        };
+        let limit = req.limit.max(1);
+        let top = TopDocs::with_limit(limit).and_offset(req.offset).order_by((
+            (
+                SortByStaticFastValue::<i64>::for_field(schema::TS_KEY),
+                order,
+            ),
+            (SortByStaticFastValue::<u64>::for_field(schema::ORD), order),
+        ));
+        let (total, docs) = searcher.search(&query, &(Count, top))?;
+        let mut hits = Vec::with_capacity(docs.len());
+        if req.limit > 0 {
+            for (_, addr) in docs {
+                hits.push(self.hit(&searcher, addr)?);
+            }
+        }
+        Ok(Page {
+            total: total as u64,
+            hits,
+        })
+    }
+
+    /// Number of matches only.
+    pub fn count(&self, req: &SearchRequest) -> Result<u64, IndexError> {
+        let query = self.full_query(req)?;
+        Ok(self.reader.searcher().search(&query, &Count)? as u64)
+    }
+
+    /// The event with ordinal `ord`.
+    pub fn get(&self, ord: u64) -> Result<Option<Hit>, IndexError> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_u64(self.fields.ord, ord),
+            IndexRecordOption::Basic,
+        );
+        let docs = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        match docs.first() {
+            Some((_, addr)) => Ok(Some(self.hit(&searcher, *addr)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit, IndexError> {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let ord = doc
+            .get_first(self.fields.ord)
+            .and_then(|v| v.as_u64())
+            .unwrap_or_default();
+        let raw = doc
+            .get_first(self.fields.raw)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let bytes = doc
+            .get_first(self.fields.event)
+            .and_then(|v| v.as_bytes().map(<[u8]>::to_vec))
+            .unwrap_or_default();
+        let event = serde_json::from_slice(&bytes)
+            .map_err(|e| IndexError::Corrupt(format!("stored event {ord}: {e}")))?;
+        Ok(Hit { ord, event, raw })
+    }
+}
+
+/// Turns a parser error into a message naming the bad token and where it is.
+fn explain(e: &QueryParserError, query: &str) -> QueryError {
+    let locate = |token: &str| query.find(token).map(|i| (i, token.len()));
+    match e {
+        QueryParserError::FieldDoesNotExist(field) => {
+            let known = schema::query_field_names().join(", ");
+            QueryError {
+                message: format!("unknown field `{field}`; fields are: {known}"),
+                span: locate(&format!("{field}:")).map(|(i, _)| (i, field.len())),
+            }
+        }
+        QueryParserError::ExpectedInt(_)
+        | QueryParserError::ExpectedFloat(_)
+        | QueryParserError::ExpectedBool(_) => QueryError {
+            message: format!("{e} (seq and line take whole numbers)"),
+            span: None,
+        },
+        QueryParserError::DateFormatError(_) => QueryError {
+            message: format!(
+                "{e}: dates are RFC 3339, e.g. ts:[2024-01-01T00:00:00Z TO 2024-02-01T00:00:00Z]"
+            ),
+            span: locate("ts:"),
+        },
+        other => QueryError {
+            message: other.to_string(),
+            span: None,
+        },
+    }
+}

@@ -1,0 +1,227 @@
+//! `Indexer`: owns the single `IndexWriter`, turns events into documents, and commits in
+//! batches (by count or time) so that readers see the index grow.
+
+use std::time::{Duration, Instant};
+
+use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
+
+use super::IndexError;
+use super::schema::Fields;
+use crate::ingest::EventSink;
+use crate::model::AuditEvent;
+
+/// When to commit during a bulk load (always at the end too).
+#[derive(Debug, Clone, Copy)]
+pub struct CommitPolicy {
+    /// Commit after this many documents.
+    pub every_docs: u64,
+    /// Commit after this much time.
+    pub every: Duration,
+}
+
+impl CommitPolicy {
+    /// Commit only at the end: the fastest bulk load.
+    pub const AT_END: Self = Self {
+        every_docs: u64::MAX,
+        every: Duration::MAX,
+    };
+    /// Frequent commits so a live view fills in as it loads.
+    pub const LIVE: Self = Self {
+        every_docs: 50_000,
+        every: Duration::from_secs(2),
+    };
+}
+
+/// The single writer of an index.
+pub struct Indexer {
+    writer: IndexWriter,
+    fields: Fields,
+    next_ord: u64,
+    since_commit: u64,
+    last_commit: Instant,
+    policy: CommitPolicy,
+    error: Option<IndexError>,
+    commits: u64,
+    on_commit: Option<Box<dyn FnMut(u64) + Send>>,
+}
+
+impl Indexer {
+    /// Opens the writer with a memory budget in bytes (at least 15 MB per thread).
+    pub fn new(
+        index: &Index,
+        fields: Fields,
+        budget: usize,
+        threads: usize,
+        policy: CommitPolicy,
+    ) -> Result<Self, IndexError> {
+        let threads = threads.max(1);
+        let budget = budget.max(threads * 15_000_000);
+        let writer = index.writer_with_num_threads(threads, budget)?;
+        Ok(Self {
+            writer,
+            fields,
+            next_ord: 0,
+            since_commit: 0,
+            last_commit: Instant::now(),
+            policy,
+            error: None,
+            commits: 0,
+            on_commit: None,
+        })
+    }
+
+    /// Called with the number of documents after each commit.
+    pub fn set_on_commit(&mut self, f: impl FnMut(u64) + Send + 'static) {
+        self.on_commit = Some(Box::new(f));
+    }
+
+    /// Builds the document of one event.
+    pub fn document(fields: &Fields, ord: u64, ev: &AuditEvent, raw: &str) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(fields.ord, ord);
+        match ev.ts {
+            Some(ts) => {
+                let ms = ts.timestamp_millis();
+                doc.add_date(
+                    fields.ts,
+                    DateTime::from_timestamp_nanos(
+                        ts.timestamp_nanos_opt()
+                            .unwrap_or(ms.saturating_mul(1_000_000)),
+                    ),
+                );
+                doc.add_i64(fields.ts_key, ms);
+            }
+            None => doc.add_i64(fields.ts_key, i64::MIN),
+        }
+        if let Some(seq) = ev.origin.seq {
+            doc.add_u64(fields.seq, seq);
+        }
+        doc.add_u64(fields.line, ev.origin.line);
+        if let Some(m) = &ev.message {
+            doc.add_text(fields.message, m);
+        }
+        doc.add_text(fields.raw, raw);
+        if let serde_json::Value::Object(map) = &ev.details {
+            doc.add_object(
+                fields.details,
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.clone().into()))
+                    .collect(),
+            );
+        }
+        let mut kw = |name: &str, value: &str| {
+            if !value.is_empty() {
+                doc.add_text(fields.keyword(name), value);
+            }
+        };
+        kw("action", &ev.action);
+        kw("category", ev.category.as_str());
+        kw("severity", ev.severity.as_str());
+        kw("outcome", ev.outcome.as_str());
+        kw("format", ev.origin.format.as_str());
+        kw("path", &ev.origin.path);
+        kw("ts_quality", ev.ts_quality.as_str());
+        let opt = [
+            ("actor.id", &ev.actor.id),
+            ("actor.type", &ev.actor.kind),
+            ("actor.ip", &ev.actor.ip),
+            ("actor.session", &ev.actor.session),
+            ("resource.type", &ev.resource.kind),
+            ("resource.id", &ev.resource.id),
+            ("resource.name", &ev.resource.name),
+            ("resource.version", &ev.resource.version),
+            ("run_id", &ev.run_id),
+            ("parent_run_id", &ev.parent_run_id),
+            ("correlation_id", &ev.correlation_id),
+            ("environment", &ev.environment),
+            ("source", &ev.source),
+            ("stream", &ev.origin.stream),
+        ];
+        for (name, value) in opt {
+            if let Some(v) = value {
+                kw(name, v);
+            }
+        }
+        for r in &ev.actor.roles {
+            kw("actor.roles", r);
+        }
+        for t in &ev.resource.tags {
+            kw("resource.tags", t);
+        }
+        if let Some(m) = &ev.model {
+            kw("model.id", &m.id);
+            if let Some(v) = &m.version {
+                kw("model.version", v);
+            }
+        }
+        for i in &ev.inputs {
+            kw("inputs.id", &i.id);
+        }
+        for o in &ev.outputs {
+            kw("outputs.id", &o.id);
+        }
+        let stored = serde_json::to_vec(ev).unwrap_or_default();
+        doc.add_bytes(fields.event, &stored);
+        doc
+    }
+
+    /// Adds one event; commits when the policy says so.
+    pub fn add(&mut self, ev: &AuditEvent, raw: &str) -> Result<(), IndexError> {
+        let doc = Self::document(&self.fields, self.next_ord, ev, raw);
+        self.writer.add_document(doc)?;
+        self.next_ord += 1;
+        self.since_commit += 1;
+        if self.since_commit >= self.policy.every_docs
+            || (self.since_commit.is_multiple_of(1024) && self.last_commit.elapsed() >= self.policy.every)
+        {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Commits what was added so far.
+    pub fn commit(&mut self) -> Result<(), IndexError> {
+        self.writer.commit()?;
+        self.since_commit = 0;
+        self.commits += 1;
+        self.last_commit = Instant::now();
+        let docs = self.next_ord;
+        if let Some(f) = &mut self.on_commit {
+            f(docs);
+        }
+        Ok(())
+    }
+
+    /// Documents added so far.
+    pub fn docs(&self) -> u64 {
+        self.next_ord
+    }
+
+    /// The first error met while used as an [`EventSink`].
+    pub fn take_error(&mut self) -> Option<IndexError> {
+        self.error.take()
+    }
+
+    /// Final commit, then waits for background merges.
+    pub fn finish(mut self) -> Result<u64, IndexError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.commit()?;
+        let docs = self.next_ord;
+        self.writer.wait_merging_threads()?;
+        Ok(docs)
+    }
+}
+
+impl EventSink for Indexer {
+    fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
+        match self.add(&event, raw) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+}

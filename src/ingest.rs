@@ -1,0 +1,270 @@
+//! Loading bundles: sources (folders, tar, gzip, single files), record extraction and the
+//! format adapters that map every record onto the event model.
+//!
+//! Allowed imports: `model`, std, serde, `serde_json`, chrono, flate2, tar. Never tantivy or
+//! ratatui. Bad input never stops a load: each problem becomes an [`IngestError`] naming the
+//! file and line, counted in the [`IngestSummary`], and the rest still loads.
+
+mod decode;
+mod error;
+mod fields;
+mod generic;
+mod native;
+mod reader;
+mod scan;
+mod source;
+mod strict_json;
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use decode::{Decoded, decode_record};
+pub use error::{ErrorKind, IngestError};
+pub use reader::{ReadLimits, RecordSink, read_records};
+pub use source::{
+    ByteCounter, MemberVisitor, input_files, is_bundle_manifest, safe_member_path, visit_inputs,
+};
+pub use strict_json::parse_strict;
+
+use crate::model::{AuditEvent, TsQuality};
+
+/// How many errors are kept with their details; beyond that they are only counted.
+pub const MAX_KEPT_ERRORS: usize = 10_000;
+
+/// A kept error, as shown by `stats` and the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// Display path.
+    pub path: String,
+    /// 1-based line, when known.
+    pub line: Option<u64>,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// Everything a load found out, kept beside the index (`stats` reads it back).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IngestSummary {
+    /// Events loaded.
+    pub events: u64,
+    /// Records (or lines) that could not be loaded.
+    pub skipped: u64,
+    /// Every error, including those beyond [`MAX_KEPT_ERRORS`].
+    pub errors_total: u64,
+    /// The first [`MAX_KEPT_ERRORS`] errors.
+    pub errors: Vec<ErrorRecord>,
+    /// Events per input format.
+    pub formats: BTreeMap<String, u64>,
+    /// Events per category.
+    pub categories: BTreeMap<String, u64>,
+    /// Events per severity.
+    pub severities: BTreeMap<String, u64>,
+    /// Events per outcome.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Events per stream (native bundles).
+    pub streams: BTreeMap<String, u64>,
+    /// Events per member file.
+    pub files: BTreeMap<String, u64>,
+    /// Earliest event time.
+    pub first_ts: Option<DateTime<Utc>>,
+    /// Latest event time.
+    pub last_ts: Option<DateTime<Utc>>,
+    /// Events whose time had no zone (taken as UTC).
+    pub zoneless_times: u64,
+    /// Events with no usable time.
+    pub missing_times: u64,
+    /// Raw input bytes read.
+    pub bytes: u64,
+}
+
+impl IngestSummary {
+    /// Records an error (kept in detail up to [`MAX_KEPT_ERRORS`]).
+    pub fn add_error(&mut self, e: &IngestError) {
+        self.errors_total += 1;
+        if e.skipped_record {
+            self.skipped += 1;
+        }
+        if self.errors.len() < MAX_KEPT_ERRORS {
+            self.errors.push(ErrorRecord {
+                path: e.path.clone(),
+                line: e.line,
+                reason: e.reason.clone(),
+            });
+        }
+    }
+
+    /// Counts one loaded event.
+    pub fn add_event(&mut self, ev: &AuditEvent) {
+        self.events += 1;
+        *self
+            .formats
+            .entry(ev.origin.format.as_str().to_owned())
+            .or_default() += 1;
+        *self
+            .categories
+            .entry(ev.category.as_str().to_owned())
+            .or_default() += 1;
+        *self
+            .severities
+            .entry(ev.severity.as_str().to_owned())
+            .or_default() += 1;
+        *self
+            .outcomes
+            .entry(ev.outcome.as_str().to_owned())
+            .or_default() += 1;
+        if let Some(s) = &ev.origin.stream {
+            *self.streams.entry(s.clone()).or_default() += 1;
+        }
+        if let Some(n) = self.files.get_mut(&ev.origin.path) {
+            *n += 1;
+        } else {
+            self.files.insert(ev.origin.path.clone(), 1);
+        }
+        match ev.ts_quality {
+            TsQuality::Zoneless => self.zoneless_times += 1,
+            TsQuality::Missing | TsQuality::Invalid => self.missing_times += 1,
+            TsQuality::Exact => {}
+        }
+        if let Some(ts) = ev.ts {
+            self.first_ts = Some(self.first_ts.map_or(ts, |f| f.min(ts)));
+            self.last_ts = Some(self.last_ts.map_or(ts, |l| l.max(ts)));
+        }
+    }
+}
+
+/// A small progress report, replaced wholesale (sent at most every 100 ms).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestProgress {
+    /// Member files finished.
+    pub files_done: u64,
+    /// Events so far.
+    pub events: u64,
+    /// Errors so far.
+    pub errors: u64,
+    /// Raw bytes read so far.
+    pub bytes_read: u64,
+    /// Raw bytes in all inputs.
+    pub bytes_total: u64,
+}
+
+/// Where loaded events go (the indexer, a counter in tests...).
+pub trait EventSink {
+    /// One event and its original record text. Returning `false` stops the load.
+    fn event(&mut self, event: AuditEvent, raw: &str) -> bool;
+}
+
+/// Options for a load.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestOptions {
+    /// Size limits.
+    pub limits: ReadLimits,
+}
+
+struct Pipeline<'a, F: FnMut(IngestProgress)> {
+    sink: &'a mut dyn EventSink,
+    summary: IngestSummary,
+    counter: ByteCounter,
+    bytes_total: u64,
+    files_done: u64,
+    last_progress: Instant,
+    on_progress: F,
+    limits: ReadLimits,
+    stopped: bool,
+}
+
+impl<F: FnMut(IngestProgress)> Pipeline<'_, F> {
+    fn progress(&self) -> IngestProgress {
+        IngestProgress {
+            files_done: self.files_done,
+            events: self.summary.events,
+            errors: self.summary.errors_total,
+            bytes_read: self.counter.get(),
+            bytes_total: self.bytes_total,
+        }
+    }
+
+    fn maybe_report(&mut self) {
+        if self.last_progress.elapsed() >= Duration::from_millis(100) {
+            self.last_progress = Instant::now();
+            let p = self.progress();
+            (self.on_progress)(p);
+        }
+    }
+}
+
+impl<F: FnMut(IngestProgress)> RecordSink for Pipeline<'_, F> {
+    fn record(&mut self, path: &str, line: u64, bytes: &[u8]) {
+        if self.stopped {
+            return;
+        }
+        match decode_record(path, line, bytes) {
+            Ok(events) => {
+                for d in events {
+                    self.summary.add_event(&d.event);
+                    if !self.sink.event(d.event, d.raw) {
+                        self.stopped = true;
+                        return;
+                    }
+                }
+            }
+            Err(e) => self.summary.add_error(&e),
+        }
+        if self.summary.events.is_multiple_of(1024) {
+            self.maybe_report();
+        }
+    }
+
+    fn problem(&mut self, error: IngestError) {
+        self.summary.add_error(&error);
+    }
+}
+
+impl<F: FnMut(IngestProgress)> MemberVisitor for Pipeline<'_, F> {
+    fn member(&mut self, display: &str, reader: &mut dyn BufRead) {
+        if self.stopped {
+            return;
+        }
+        let limits = self.limits;
+        read_records(display, reader, limits, self);
+        self.files_done += 1;
+        self.maybe_report();
+    }
+
+    fn problem(&mut self, error: IngestError) {
+        self.summary.add_error(&error);
+    }
+}
+
+/// Loads every input into `sink`, calling `on_progress` at most every 100 ms. Inputs must
+/// exist (check with [`input_files`] first); problems inside them are in the summary.
+pub fn ingest(
+    paths: &[PathBuf],
+    options: IngestOptions,
+    sink: &mut dyn EventSink,
+    on_progress: impl FnMut(IngestProgress),
+) -> IngestSummary {
+    let bytes_total = input_files(paths)
+        .map_or(0, |f| f.iter().map(|(_, n)| n).sum());
+    let counter = ByteCounter::default();
+    let mut p = Pipeline {
+        sink,
+        summary: IngestSummary::default(),
+        counter: counter.clone(),
+        bytes_total,
+        files_done: 0,
+        last_progress: Instant::now(),
+        on_progress,
+        limits: options.limits,
+        stopped: false,
+    };
+    visit_inputs(paths, &counter, &mut p);
+    p.summary.bytes = counter.get();
+    let last = p.progress();
+    (p.on_progress)(last);
+    p.summary
+}

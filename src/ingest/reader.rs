@@ -1,0 +1,377 @@
+//! Record extraction from one member stream: JSON lines are read one bounded line at a
+//! time; a pretty-printed document (or a JSON array) is read whole, up to a limit, and split
+//! by the tolerant scanner. Every problem is reported with the member path and line.
+
+use std::io::{self, BufRead};
+
+use super::error::{ErrorKind, IngestError};
+use super::scan::{scan_document, value_end};
+
+/// Limits that keep hostile input from exhausting memory.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    /// Longest accepted line, in bytes.
+    pub max_line_bytes: usize,
+    /// Largest document read whole (pretty-printed JSON or a top-level array).
+    pub max_document_bytes: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 16 << 20,
+            max_document_bytes: 512 << 20,
+        }
+    }
+}
+
+/// Receives the records of a member (raw bytes, untouched) and its problems.
+pub trait RecordSink {
+    /// One record: its 1-based starting line and its exact bytes.
+    fn record(&mut self, path: &str, line: u64, bytes: &[u8]);
+    /// A problem; the member keeps loading after it where it can.
+    fn problem(&mut self, error: IngestError);
+}
+
+enum LineRead {
+    Eof,
+    Line,
+    TooLong(usize),
+}
+
+/// Reads one line (without its `\n`) into `buf`, never holding more than `limit` bytes.
+fn read_line_bounded(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result<LineRead> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut saw_any = false;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(if !saw_any {
+                LineRead::Eof
+            } else if total > limit {
+                LineRead::TooLong(total)
+            } else {
+                LineRead::Line
+            });
+        }
+        saw_any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        if total + take <= limit {
+            buf.extend_from_slice(&chunk[..take]);
+        } else {
+            buf.clear();
+        }
+        total += take;
+        r.consume(if done { take + 1 } else { take });
+        if done {
+            return Ok(if total > limit {
+                LineRead::TooLong(total)
+            } else {
+                LineRead::Line
+            });
+        }
+    }
+}
+
+fn trim_ascii_ws(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    &b[start..end]
+}
+
+fn io_problem(path: &str, line: u64, e: &io::Error) -> IngestError {
+    let (kind, reason) = match e.kind() {
+        io::ErrorKind::UnexpectedEof => (
+            ErrorKind::Truncated,
+            "the compressed stream ends early (truncated file)".to_owned(),
+        ),
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => (
+            ErrorKind::Truncated,
+            format!("corrupt compressed data: {e}"),
+        ),
+        _ => (ErrorKind::Io, format!("read error: {e}")),
+    };
+    IngestError::file(
+        path,
+        Some(line),
+        kind,
+        format!("{reason}; records before line {line} were kept"),
+    )
+}
+
+/// Reads every record of one member. Returns the number of records handed to the sink.
+pub fn read_records(
+    path: &str,
+    r: &mut dyn BufRead,
+    limits: ReadLimits,
+    sink: &mut dyn RecordSink,
+) -> u64 {
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    let mut records = 0u64;
+    let mut first = true;
+    let mut saw_content = false;
+    loop {
+        let read = match read_line_bounded(r, &mut buf, limits.max_line_bytes) {
+            Ok(read) => read,
+            Err(e) => {
+                sink.problem(io_problem(path, line_no + 1, &e));
+                return records;
+            }
+        };
+        match read {
+            LineRead::Eof => break,
+            LineRead::TooLong(n) => {
+                line_no += 1;
+                first = false;
+                saw_content = true;
+                sink.problem(IngestError::record(
+                    path,
+                    line_no,
+                    ErrorKind::LineTooLong,
+                    format!(
+                        "line of {n} bytes exceeds the {} byte limit (--max-line-bytes)",
+                        limits.max_line_bytes
+                    ),
+                ));
+                continue;
+            }
+            LineRead::Line => line_no += 1,
+        }
+        let mut line: &[u8] = &buf;
+        if first && line.starts_with(b"\xef\xbb\xbf") {
+            line = &line[3..];
+        }
+        let trimmed = trim_ascii_ws(line);
+        if trimmed.is_empty() {
+            continue;
+        }
+        saw_content = true;
+        if first {
+            first = false;
+            if trimmed.contains(&0) {
+                sink.problem(IngestError::file(
+                    path,
+                    Some(line_no),
+                    ErrorKind::Binary,
+                    "binary content, not JSON text: file skipped",
+                ));
+                return records;
+            }
+            let complete = value_end(trimmed, 0) == Some(trimmed.len());
+            if !complete && matches!(trimmed[0], b'{' | b'[') {
+                let start = line.len() - line.trim_ascii_start().len();
+                let mut doc = line[start..].to_vec();
+                doc.push(b'\n');
+                return records + read_document(path, r, doc, line_no, limits, sink);
+            }
+        }
+        records += split_line(path, line_no, trimmed, sink);
+    }
+    if !saw_content {
+        sink.problem(IngestError::file(
+            path,
+            None,
+            ErrorKind::Empty,
+            "empty file: no records",
+        ));
+    }
+    records
+}
+
+/// A line may hold one record, an array of records, or an envelope (`{"Records":[...]}`).
+fn split_line(path: &str, line_no: u64, trimmed: &[u8], sink: &mut dyn RecordSink) -> u64 {
+    let maybe_many = trimmed[0] == b'['
+        || (!trimmed.starts_with(b"{\"hash\"")
+            && (contains(trimmed, b"\"Records\"") || contains(trimmed, b"\"items\"")));
+    if !maybe_many {
+        sink.record(path, line_no, trimmed);
+        return 1;
+    }
+    let (spans, problems) = scan_document(trimmed, line_no);
+    for p in problems {
+        sink.problem(IngestError::record(
+            path,
+            p.line,
+            ErrorKind::Malformed,
+            p.reason,
+        ));
+    }
+    for s in &spans {
+        sink.record(path, s.line, &trimmed[s.start..s.end]);
+    }
+    spans.len() as u64
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn read_document(
+    path: &str,
+    r: &mut dyn BufRead,
+    mut doc: Vec<u8>,
+    first_line: u64,
+    limits: ReadLimits,
+    sink: &mut dyn RecordSink,
+) -> u64 {
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                if doc.len() + n > limits.max_document_bytes {
+                    sink.problem(IngestError::file(
+                        path,
+                        Some(first_line),
+                        ErrorKind::TooLarge,
+                        format!(
+                            "a JSON document over {} bytes cannot be loaded whole (--max-document-bytes); convert it to JSON lines",
+                            limits.max_document_bytes
+                        ),
+                    ));
+                    return 0;
+                }
+                doc.extend_from_slice(&chunk[..n]);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let line = first_line + doc.iter().filter(|&&b| b == b'\n').count() as u64;
+                sink.problem(io_problem(path, line, &e));
+                break;
+            }
+        }
+    }
+    let (spans, problems) = scan_document(&doc, first_line);
+    for p in problems {
+        sink.problem(IngestError::record(
+            path,
+            p.line,
+            ErrorKind::Malformed,
+            p.reason,
+        ));
+    }
+    for s in &spans {
+        sink.record(path, s.line, &doc[s.start..s.end]);
+    }
+    spans.len() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<(u64, String)>,
+        problems: Vec<IngestError>,
+    }
+    impl RecordSink for Collect {
+        fn record(&mut self, _path: &str, line: u64, bytes: &[u8]) {
+            self.records
+                .push((line, String::from_utf8_lossy(bytes).into_owned()));
+        }
+        fn problem(&mut self, error: IngestError) {
+            self.problems.push(error);
+        }
+    }
+
+    fn read(input: &[u8], limits: ReadLimits) -> Collect {
+        let mut c = Collect::default();
+        read_records("f.json", &mut io::Cursor::new(input), limits, &mut c);
+        c
+    }
+
+    #[test]
+    fn json_lines_with_blank_lines_crlf_and_bom() {
+        let c = read(
+            b"\xef\xbb\xbf{\"a\":1}\r\n\n  {\"b\":2}  \n{\"c\":3}",
+            ReadLimits::default(),
+        );
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(
+            c.records,
+            vec![
+                (1, "{\"a\":1}".into()),
+                (3, "{\"b\":2}".into()),
+                (4, "{\"c\":3}".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn pretty_printed_documents_and_arrays() {
+        let c = read(
+            b"[\n {\"a\":1},\n {\"b\":\n  2}\n]\n",
+            ReadLimits::default(),
+        );
+        assert_eq!(c.records.len(), 2);
+        assert_eq!(c.records[1].0, 3);
+        let c = read(
+            b"\n\n{\n \"Records\": [\n  {\"x\": 1}\n ]\n}\n",
+            ReadLimits::default(),
+        );
+        assert_eq!(c.records, vec![(5, "{\"x\": 1}".into())]);
+    }
+
+    #[test]
+    fn envelope_on_one_line_expands() {
+        let c = read(
+            b"{\"Records\":[{\"a\":1},{\"a\":2}]}\n{\"Records\":[]}\n",
+            ReadLimits::default(),
+        );
+        assert_eq!(c.records.len(), 2);
+        assert!(c.problems.is_empty());
+    }
+
+    #[test]
+    fn over_long_lines_are_reported_and_skipped() {
+        let limits = ReadLimits {
+            max_line_bytes: 10,
+            ..ReadLimits::default()
+        };
+        let c = read(
+            b"{\"a\":1}\n{\"long\":\"xxxxxxxxxxxxxxxx\"}\n{\"b\":2}\n",
+            limits,
+        );
+        assert_eq!(c.records.len(), 2);
+        assert_eq!(c.problems.len(), 1);
+        assert_eq!(c.problems[0].kind, ErrorKind::LineTooLong);
+        assert_eq!(c.problems[0].line, Some(2));
+    }
+
+    #[test]
+    fn empty_and_binary_files() {
+        let c = read(b"", ReadLimits::default());
+        assert_eq!(c.problems[0].kind, ErrorKind::Empty);
+        let c = read(b"\n\n  \n", ReadLimits::default());
+        assert_eq!(c.problems[0].kind, ErrorKind::Empty);
+        let c = read(b"\x00\x01\x02binary", ReadLimits::default());
+        assert_eq!(c.problems[0].kind, ErrorKind::Binary);
+    }
+
+    #[test]
+    fn documents_over_the_limit_are_refused() {
+        let limits = ReadLimits {
+            max_document_bytes: 16,
+            ..ReadLimits::default()
+        };
+        let c = read(b"[\n{\"a\":\"0123456789012345678901234567890\"}\n]", limits);
+        assert!(c.records.is_empty());
+        assert_eq!(c.problems[0].kind, ErrorKind::TooLarge);
+    }
+}

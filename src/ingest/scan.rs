@@ -1,0 +1,332 @@
+//! A tolerant structural scanner for whole JSON documents: it finds where each record starts
+//! and ends (matching brackets and strings only), so that one broken record is reported with
+//! its line and its neighbours still load.
+
+/// A record found in a document: its byte span and the 1-based line where it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Start offset (inclusive).
+    pub start: usize,
+    /// End offset (exclusive).
+    pub end: usize,
+    /// 1-based line of `start`.
+    pub line: u64,
+}
+
+/// A structural problem, with the 1-based line where it was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanProblem {
+    /// Line of the problem.
+    pub line: u64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Keys whose array value is treated as a list of records (`CloudTrail`, Kubernetes lists...).
+const ENVELOPE_KEYS: [&str; 2] = ["Records", "items"];
+
+/// Counts lines incrementally for monotonically increasing offsets.
+struct LineCounter<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.buf.len());
+        if offset < self.pos {
+            self.pos = 0;
+            self.line = 1;
+        }
+        self.line += self.buf[self.pos..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.pos = offset;
+        self.line
+    }
+}
+
+fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
+    while pos < buf.len() && matches!(buf[pos], b' ' | b'\t' | b'\r' | b'\n') {
+        pos += 1;
+    }
+    pos
+}
+
+/// Finds the end (exclusive) of the JSON value starting at `pos`, or `None` when the
+/// document ends first. Only strings and brackets are tracked.
+pub fn value_end(buf: &[u8], pos: usize) -> Option<usize> {
+    let first = *buf.get(pos)?;
+    match first {
+        b'"' => string_end(buf, pos),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = pos;
+            while i < buf.len() {
+                match buf[i] {
+                    b'"' => {
+                        i = string_end(buf, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let mut i = pos;
+            while i < buf.len()
+                && !matches!(buf[i], b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n')
+            {
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
+fn string_end(buf: &[u8], pos: usize) -> Option<usize> {
+    let mut i = pos + 1;
+    while i < buf.len() {
+        match buf[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Scans a whole document: a top-level array of records, an envelope object
+/// (`{"Records":[...]}`, `{"items":[...]}`), one object, or several concatenated values.
+/// Returns the records' spans and the structural problems found.
+pub fn scan_document(buf: &[u8], first_line: u64) -> (Vec<Span>, Vec<ScanProblem>) {
+    let mut out = Scan {
+        buf,
+        lines: LineCounter {
+            buf,
+            pos: 0,
+            line: first_line,
+        },
+        spans: Vec::new(),
+        problems: Vec::new(),
+    };
+    let mut pos = skip_ws(buf, 0);
+    while pos < buf.len() {
+        match buf[pos] {
+            b'[' => pos = out.array(pos),
+            b'{' => {
+                let Some(end) = value_end(buf, pos) else {
+                    out.problem(pos, "unterminated JSON object (the file ends inside it)");
+                    return out.finish();
+                };
+                match out.envelope_array(pos, end) {
+                    Some(array_start) => {
+                        out.array(array_start);
+                    }
+                    None => out.record(pos, end),
+                }
+                pos = end;
+            }
+            b',' => {
+                out.problem(pos, "unexpected `,` between top-level values");
+                pos += 1;
+            }
+            _ => {
+                out.problem(pos, "not JSON: expected `{` or `[`");
+                // Resynchronise at the next line that starts a value.
+                pos = next_line_start(buf, pos);
+            }
+        }
+        pos = skip_ws(buf, pos);
+    }
+    out.finish()
+}
+
+fn next_line_start(buf: &[u8], pos: usize) -> usize {
+    buf[pos..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(buf.len(), |i| pos + i + 1)
+}
+
+struct Scan<'a> {
+    buf: &'a [u8],
+    lines: LineCounter<'a>,
+    spans: Vec<Span>,
+    problems: Vec<ScanProblem>,
+}
+
+impl Scan<'_> {
+    fn finish(self) -> (Vec<Span>, Vec<ScanProblem>) {
+        (self.spans, self.problems)
+    }
+
+    fn problem(&mut self, pos: usize, reason: &str) {
+        let line = self.lines.line_at(pos);
+        self.problems.push(ScanProblem {
+            line,
+            reason: reason.to_owned(),
+        });
+    }
+
+    fn record(&mut self, start: usize, end: usize) {
+        let line = self.lines.line_at(start);
+        self.spans.push(Span { start, end, line });
+    }
+
+    /// Iterates the elements of the array starting at `pos`; returns the offset after it.
+    fn array(&mut self, pos: usize) -> usize {
+        let buf = self.buf;
+        let mut i = pos + 1;
+        loop {
+            i = skip_ws(buf, i);
+            match buf.get(i) {
+                None => {
+                    self.problem(i, "unterminated JSON array (the file ends inside it)");
+                    return i;
+                }
+                Some(b']') => return i + 1,
+                Some(b',') => {
+                    self.problem(i, "unexpected `,` in array (empty element)");
+                    i += 1;
+                    continue;
+                }
+                Some(_) => {}
+            }
+            let Some(end) = value_end(buf, i) else {
+                self.problem(i, "unterminated JSON value (the file ends inside it)");
+                return buf.len();
+            };
+            self.record(i, end);
+            i = skip_ws(buf, end);
+            match buf.get(i) {
+                Some(b',') => {
+                    let after = skip_ws(buf, i + 1);
+                    if buf.get(after) == Some(&b']') {
+                        self.problem(i, "trailing comma before `]`");
+                    }
+                    i += 1;
+                }
+                Some(b']') => return i + 1,
+                None => {
+                    self.problem(i, "unterminated JSON array (the file ends inside it)");
+                    return i;
+                }
+                Some(_) => {
+                    self.problem(i, "expected `,` or `]` after an array element");
+                }
+            }
+        }
+    }
+
+    /// When the object at `start..end` holds an envelope key with an array of objects,
+    /// returns the offset of that array.
+    fn envelope_array(&self, start: usize, end: usize) -> Option<usize> {
+        let buf = &self.buf[..end];
+        let mut i = skip_ws(buf, start + 1);
+        loop {
+            if buf.get(i) != Some(&b'"') {
+                return None;
+            }
+            let key_end = string_end(buf, i)?;
+            let key = std::str::from_utf8(&buf[i + 1..key_end - 1]).ok()?;
+            i = skip_ws(buf, key_end);
+            if buf.get(i) != Some(&b':') {
+                return None;
+            }
+            i = skip_ws(buf, i + 1);
+            let value_start = i;
+            let value_stop = value_end(buf, i)?;
+            if ENVELOPE_KEYS.contains(&key) && buf.get(value_start) == Some(&b'[') {
+                let first = skip_ws(buf, value_start + 1);
+                if matches!(buf.get(first), Some(b'{' | b']')) {
+                    return Some(value_start);
+                }
+            }
+            i = skip_ws(buf, value_stop);
+            match buf.get(i) {
+                Some(b',') => i = skip_ws(buf, i + 1),
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts<'a>(buf: &'a str, spans: &[Span]) -> Vec<(&'a str, u64)> {
+        spans
+            .iter()
+            .map(|s| (&buf[s.start..s.end], s.line))
+            .collect()
+    }
+
+    #[test]
+    fn top_level_array_with_lines() {
+        let doc = "[\n  {\"a\": 1},\n  {\"b\": \"}]\"}\n]\n";
+        let (spans, problems) = scan_document(doc.as_bytes(), 1);
+        assert!(problems.is_empty());
+        assert_eq!(
+            texts(doc, &spans),
+            vec![("{\"a\": 1}", 2), ("{\"b\": \"}]\"}", 3)]
+        );
+    }
+
+    #[test]
+    fn envelope_objects_expand_to_their_records() {
+        let doc = "{\"Records\": [\n{\"x\":1},\n{\"y\":2}\n]}";
+        let (spans, problems) = scan_document(doc.as_bytes(), 1);
+        assert!(problems.is_empty());
+        assert_eq!(texts(doc, &spans), vec![("{\"x\":1}", 2), ("{\"y\":2}", 3)]);
+        let k8s = r#"{"kind":"EventList","items":[{"a":1}]}"#;
+        assert_eq!(scan_document(k8s.as_bytes(), 7).0.len(), 1);
+        assert_eq!(scan_document(k8s.as_bytes(), 7).0[0].line, 7);
+    }
+
+    #[test]
+    fn single_and_concatenated_objects() {
+        let doc = "{\n \"a\": {\"b\": [1, 2]}\n}\n{\"c\": 3}\n";
+        let (spans, problems) = scan_document(doc.as_bytes(), 1);
+        assert!(problems.is_empty());
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[1].line, 4);
+    }
+
+    #[test]
+    fn trailing_comma_is_reported_and_records_survive() {
+        let doc = "[\n{\"a\":1},\n{\"b\":2},\n]";
+        let (spans, problems) = scan_document(doc.as_bytes(), 1);
+        assert_eq!(spans.len(), 2);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 3);
+    }
+
+    #[test]
+    fn truncated_documents_report_instead_of_panicking() {
+        for doc in [
+            "[{\"a\":1}, {\"b\":",
+            "{\"a\": \"unterminated",
+            "[",
+            "{",
+            "\"",
+            "[1,,2]",
+            "x y z",
+        ] {
+            let (_spans, problems) = scan_document(doc.as_bytes(), 1);
+            assert!(!problems.is_empty(), "{doc}");
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Input sources: folders, `.tar` / `.tar.gz` archives, gzip files and single files, each
+//! turned into a sequence of members read as streams. Nothing is extracted to disk, links
+//! are never followed, and no archive member may reach outside the bundle.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use flate2::read::MultiGzDecoder;
+
+use super::error::{ErrorKind, IngestError};
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Receives each member of an input: its display path and a buffered reader.
+pub trait MemberVisitor {
+    /// Reads one member.
+    fn member(&mut self, display: &str, reader: &mut dyn BufRead);
+    /// A problem with an input or member (unsafe path, unreadable archive...).
+    fn problem(&mut self, error: IngestError);
+}
+
+/// Counts the raw bytes read from disk, for progress.
+#[derive(Clone, Default)]
+pub struct ByteCounter(Arc<AtomicU64>);
+
+impl ByteCounter {
+    /// Bytes read so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+struct Counting<R> {
+    inner: R,
+    counter: ByteCounter,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.0.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Files of a native bundle that are not record streams.
+fn is_bundle_metadata(rel: &str) -> bool {
+    rel == "manifest.json" || rel == "manifest.sig" || rel.starts_with("files/")
+}
+
+/// The regular files of an input, with their total size (for progress). Inputs that do
+/// not exist are an error: the caller stops with exit code 2.
+pub fn input_files(paths: &[PathBuf]) -> io::Result<Vec<(PathBuf, u64)>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = fs::symlink_metadata(p)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            // A symlink named on the command line is the user's choice: follow it.
+            let meta = fs::metadata(p)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+            out.push((p.clone(), meta.len()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64)>) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            walk(&e.path(), out)?;
+        } else if ft.is_file() {
+            out.push((e.path(), e.metadata()?.len()));
+        }
+    }
+    Ok(())
+}
+
+/// Visits every member of every input, in a stable order.
+pub fn visit_inputs(paths: &[PathBuf], counter: &ByteCounter, v: &mut dyn MemberVisitor) {
+    for p in paths {
+        let display = p.display().to_string();
+        match fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => visit_dir(p, p, counter, v),
+            Ok(_) => visit_file(p, &display, counter, v),
+            Err(e) => v.problem(IngestError::file(
+                &display,
+                None,
+                ErrorKind::Io,
+                e.to_string(),
+            )),
+        }
+    }
+}
+
+fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberVisitor) {
+    let is_bundle = fs::read(root.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b));
+    let mut entries = match fs::read_dir(dir).and_then(std::iter::Iterator::collect::<Result<Vec<_>, _>>) {
+        Ok(e) => e,
+        Err(e) => {
+            v.problem(IngestError::file(
+                &dir.display().to_string(),
+                None,
+                ErrorKind::Io,
+                e.to_string(),
+            ));
+            return;
+        }
+    };
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let path = e.path();
+        let display = path.display().to_string();
+        let rel = path
+            .strip_prefix(root)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        match e.file_type() {
+            Ok(ft) if ft.is_dir() => visit_dir(root, &path, counter, v),
+            Ok(ft) if ft.is_file() => {
+                if !(is_bundle && is_bundle_metadata(&rel)) {
+                    visit_file(&path, &display, counter, v);
+                }
+            }
+            Ok(ft) => {
+                let what = if ft.is_symlink() {
+                    "symbolic link"
+                } else {
+                    "not a regular file"
+                };
+                v.problem(IngestError::file(
+                    &display,
+                    None,
+                    ErrorKind::Unsafe,
+                    format!("{what}: not followed, not loaded"),
+                ));
+            }
+            Err(err) => v.problem(IngestError::file(
+                &display,
+                None,
+                ErrorKind::Io,
+                err.to_string(),
+            )),
+        }
+    }
+}
+
+/// Sniffs a file: gzip (by magic) and tar (by the `ustar` magic) are unwrapped, anything
+/// else is one member.
+fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn MemberVisitor) {
+    let open = || -> io::Result<(Vec<u8>, Box<dyn Read>)> {
+        let file = File::open(path)?;
+        let counting = Counting {
+            inner: file,
+            counter: counter.clone(),
+        };
+        let mut raw = BufReader::with_capacity(256 * 1024, counting);
+        let gz = raw.fill_buf()?.starts_with(&GZIP_MAGIC);
+        let mut inner: Box<dyn Read> = if gz {
+            Box::new(MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
+        let head = read_head(&mut inner, 512)?;
+        Ok((head, inner))
+    };
+    let (head, rest) = match open() {
+        Ok(r) => r,
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound
+                || e.kind() == io::ErrorKind::PermissionDenied =>
+        {
+            v.problem(IngestError::file(
+                display,
+                None,
+                ErrorKind::Io,
+                format!("cannot open: {e}"),
+            ));
+            return;
+        }
+        Err(e) => {
+            v.problem(IngestError::file(
+                display,
+                Some(1),
+                ErrorKind::Truncated,
+                format!("unreadable stream: {e}"),
+            ));
+            return;
+        }
+    };
+    let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
+    let reader = io::Cursor::new(head).chain(rest);
+    if is_tar {
+        visit_tar(display, reader, v);
+    } else {
+        v.member(display, &mut BufReader::with_capacity(256 * 1024, reader));
+    }
+}
+
+/// Reads up to `n` bytes (fewer at the end of the stream).
+fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Whether `bytes` are an auditlens bundle manifest (as opposed to any other
+/// `manifest.json`, such as an `MLflow` export's).
+pub fn is_bundle_manifest(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| {
+            v.get("format")
+                .and_then(|f| f.as_str())
+                .map(|f| f.starts_with("auditlens-bundle/"))
+        })
+        .unwrap_or(false)
+}
+
+/// A tar member path is safe when it is relative and never climbs with `..`.
+pub fn safe_member_path(p: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str()?.to_owned()),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("/"))
+    }
+}
+
+fn visit_tar(display: &str, reader: impl Read, v: &mut dyn MemberVisitor) {
+    let mut archive = tar::Archive::new(reader);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            v.problem(IngestError::file(
+                display,
+                None,
+                ErrorKind::Truncated,
+                format!("unreadable tar archive: {e}"),
+            ));
+            return;
+        }
+    };
+    // Members are read in archive order. When a bundle manifest is met (at the root or
+    // under one top-level folder), its signature and `files/` artefacts are not records.
+    let mut bundle_root: Option<String> = None;
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                v.problem(IngestError::file(
+                    display,
+                    None,
+                    ErrorKind::Truncated,
+                    format!("tar archive ends early or is corrupt: {e}"),
+                ));
+                return;
+            }
+        };
+        let raw_path = entry.path().map(std::borrow::Cow::into_owned).unwrap_or_default();
+        let shown = format!("{display}!{}", raw_path.display());
+        let kind = entry.header().entry_type();
+        if kind.is_dir()
+            || matches!(
+                kind,
+                tar::EntryType::XGlobalHeader
+                    | tar::EntryType::XHeader
+                    | tar::EntryType::GNULongName
+                    | tar::EntryType::GNULongLink
+            )
+        {
+            continue;
+        }
+        if !kind.is_file() {
+            v.problem(IngestError::file(
+                &shown,
+                None,
+                ErrorKind::Unsafe,
+                "link or special member: not followed, not loaded",
+            ));
+            continue;
+        }
+        let Some(rel) = safe_member_path(&raw_path) else {
+            v.problem(IngestError::file(
+                &shown,
+                None,
+                ErrorKind::Unsafe,
+                "member path is absolute or contains `..`: not loaded",
+            ));
+            continue;
+        };
+        let shown = format!("{display}!{rel}");
+        let (top, name) = match rel.split_once('/') {
+            Some((top, rest)) if !rest.contains('/') => (format!("{top}/"), rest),
+            _ => (String::new(), rel.as_str()),
+        };
+        if name == "manifest.json" && (top.is_empty() || !rel[top.len()..].contains('/')) {
+            let mut bytes = Vec::new();
+            if (&mut entry).take(64 << 20).read_to_end(&mut bytes).is_ok()
+                && is_bundle_manifest(&bytes)
+            {
+                bundle_root = Some(top);
+                continue;
+            }
+            v.member(&shown, &mut io::Cursor::new(bytes));
+            continue;
+        }
+        if let Some(root) = &bundle_root
+            && let Some(in_bundle) = rel.strip_prefix(root.as_str())
+                && is_bundle_metadata(in_bundle) {
+                    continue;
+                }
+        let mut inner = BufReader::with_capacity(256 * 1024, &mut entry);
+        let gz = matches!(inner.fill_buf(), Ok(b) if b.starts_with(&GZIP_MAGIC));
+        if gz {
+            let mut dec = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(inner));
+            v.member(&shown, &mut dec);
+        } else {
+            v.member(&shown, &mut inner);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_paths_never_escape() {
+        assert_eq!(
+            safe_member_path(Path::new("streams/a.jsonl")).as_deref(),
+            Some("streams/a.jsonl")
+        );
+        assert_eq!(safe_member_path(Path::new("./b/c")).as_deref(), Some("b/c"));
+        assert_eq!(safe_member_path(Path::new("../etc/passwd")), None);
+        assert_eq!(safe_member_path(Path::new("a/../../x")), None);
+        assert_eq!(safe_member_path(Path::new("/etc/passwd")), None);
+        assert_eq!(safe_member_path(Path::new("")), None);
+    }
+
+    #[test]
+    fn bundle_metadata_is_not_loaded_as_records() {
+        assert!(is_bundle_metadata("manifest.json"));
+        assert!(is_bundle_metadata("files/card.json"));
+        assert!(!is_bundle_metadata("streams/a.jsonl"));
+        assert!(is_bundle_manifest(
+            br#"{"format":"auditlens-bundle/v1","files":[]}"#
+        ));
+        assert!(!is_bundle_manifest(br#"{"info":{"mlflow_version":"2.0"}}"#));
+        assert!(!is_bundle_manifest(b"not json"));
+    }
+}

@@ -1,0 +1,12 @@
+//! auditlens: a fast, trustworthy terminal explorer for machine-learning audit logs.
+//!
+//! The library holds everything testable; `main.rs` only parses arguments and maps errors
+//! to exit codes. Module dependency direction: `ui` -> `app` -> (`index`, `ingest`,
+//! `integrity`, `lineage`, `alerts`) -> `model`.
+
+pub mod cli;
+pub mod cmd;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod sample;

@@ -1,0 +1,13 @@
+//! Pure domain types shared by every module: events, their origin, enums of the event model.
+//!
+//! Allowed imports: std, serde, `serde_json`, chrono. Never ratatui or tantivy.
+
+mod enums;
+mod event;
+mod text;
+mod time;
+
+pub use enums::{Category, Format, Outcome, Severity, TsQuality};
+pub use event::{Actor, ArtifactRef, AuditEvent, ModelRef, Origin, Resource};
+pub use text::{escape_control, escape_control_keep_newlines};
+pub use time::{TimeParse, parse_time_str, parse_time_value};
