@@ -96,7 +96,7 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
 /// Opens (or builds) the index of `paths`, showing progress on stderr when it is a terminal.
 pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<OpenedIndex> {
     check_inputs(paths)?;
-    let opts = build_options(load);
+    let mut opts = build_options(load);
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;
@@ -119,7 +119,7 @@ pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Re
         shown = true;
     };
     let mut notes = Vec::new();
-    let opened = open_or_build(paths, &opts, &mut progress, &mut |n| notes.push(n))
+    let opened = open_or_build(paths, &mut opts, &mut progress, &mut |n| notes.push(n))
         .with_context(|| format!("opening the index of {}", display_paths(paths)))?;
     if shown {
         eprint!("\r\x1b[2K");

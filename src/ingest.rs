@@ -158,6 +158,16 @@ pub trait EventSink {
     fn event(&mut self, event: AuditEvent, raw: &str) -> bool;
 }
 
+/// Sees every event as it is loaded (lineage building, ...). Observers run on the loading
+/// thread and must keep their memory bounded by what they derive, not by the events.
+pub trait EventObserver: Send {
+    /// One loaded event.
+    fn observe(&mut self, event: &AuditEvent);
+    /// Called once at the end of a build, with the cache folder the index is written to:
+    /// persist what was derived there (it is reused with the cached index).
+    fn finish(&mut self, dir: &std::path::Path) -> std::io::Result<()>;
+}
+
 /// Options for a load.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IngestOptions {
@@ -248,8 +258,7 @@ pub fn ingest(
     sink: &mut dyn EventSink,
     on_progress: impl FnMut(IngestProgress),
 ) -> IngestSummary {
-    let bytes_total = input_files(paths)
-        .map_or(0, |f| f.iter().map(|(_, n)| n).sum());
+    let bytes_total = input_files(paths).map_or(0, |f| f.iter().map(|(_, n)| n).sum());
     let counter = ByteCounter::default();
     let mut p = Pipeline {
         sink,

@@ -25,10 +25,12 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let (paths, query) = if let Some(q) = &a.query { (
-        a.args.iter().map(PathBuf::from).collect::<Vec<_>>(),
-        q.clone(),
-    ) } else {
+    let (paths, query) = if let Some(q) = &a.query {
+        (
+            a.args.iter().map(PathBuf::from).collect::<Vec<_>>(),
+            q.clone(),
+        )
+    } else {
         if a.args.len() < 2 {
             bail!("search needs at least one PATH and a QUERY (use '*' to match everything)");
         }

@@ -15,10 +15,12 @@ use tantivy::Index;
 use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
 use super::{IndexError, fields_of};
-use crate::ingest::{IngestOptions, IngestProgress, IngestSummary, ingest, input_files};
+use crate::ingest::{
+    EventObserver, EventSink, IngestOptions, IngestProgress, IngestSummary, ingest, input_files,
+};
+use crate::model::AuditEvent;
 
 /// How to open or build.
-#[derive(Debug, Clone)]
 pub struct BuildOptions {
     /// Cache root (`--index-dir`); default [`cache_root`].
     pub index_dir: Option<PathBuf>,
@@ -30,6 +32,9 @@ pub struct BuildOptions {
     pub writer_budget: usize,
     /// Indexing threads.
     pub threads: usize,
+    /// Observers that see every event during a build and persist what they derive into
+    /// the cache folder (they are not called when a cached index is reused).
+    pub observers: Vec<Box<dyn EventObserver>>,
 }
 
 impl Default for BuildOptions {
@@ -161,7 +166,7 @@ fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), String> 
 /// `notice` receives human-readable notes (a damaged cache being rebuilt).
 pub fn open_or_build(
     paths: &[PathBuf],
-    opts: &BuildOptions,
+    opts: &mut BuildOptions,
     on_progress: &mut dyn FnMut(IngestProgress),
     notice: &mut dyn FnMut(String),
 ) -> Result<OpenedIndex, IndexError> {
@@ -232,7 +237,7 @@ pub fn open_or_build(
 fn build_into(
     tmp: &Path,
     paths: &[PathBuf],
-    opts: &BuildOptions,
+    opts: &mut BuildOptions,
     digest: &str,
     on_progress: &mut dyn FnMut(IngestProgress),
 ) -> Result<IngestSummary, IndexError> {
@@ -271,4 +276,19 @@ fn build_into(
         serde_json::to_vec_pretty(&meta).unwrap_or_default(),
     )?;
     Ok(summary)
+}
+
+/// Feeds each event to the observers, then to the indexer.
+struct Tee<'a> {
+    indexer: &'a mut Indexer,
+    observers: &'a mut Vec<Box<dyn EventObserver>>,
+}
+
+impl EventSink for Tee<'_> {
+    fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
+        for o in self.observers.iter_mut() {
+            o.observe(&event);
+        }
+        self.indexer.event(event, raw)
+    }
 }

@@ -172,7 +172,8 @@ impl Indexer {
         self.next_ord += 1;
         self.since_commit += 1;
         if self.since_commit >= self.policy.every_docs
-            || (self.since_commit.is_multiple_of(1024) && self.last_commit.elapsed() >= self.policy.every)
+            || (self.since_commit.is_multiple_of(1024)
+                && self.last_commit.elapsed() >= self.policy.every)
         {
             self.commit()?;
         }

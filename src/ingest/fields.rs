@@ -14,9 +14,10 @@ impl Fields {
     pub fn take(&mut self, names: &[&str]) -> Option<Value> {
         for n in names {
             if let Some(v) = self.0.remove(*n)
-                && !v.is_null() {
-                    return Some(v);
-                }
+                && !v.is_null()
+            {
+                return Some(v);
+            }
         }
         None
     }

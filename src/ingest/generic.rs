@@ -130,10 +130,11 @@ pub fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     }
     ev.model = f.take(&["model"]).and_then(|m| model_from(&m));
     if ev.model.is_none()
-        && let Some(id) = f.take_str(&["model_id", "modelId", "model_name"]) {
-            let version = f.take_str(&["model_version", "modelVersion"]);
-            ev.model = Some(crate::model::ModelRef { id, version });
-        }
+        && let Some(id) = f.take_str(&["model_id", "modelId", "model_name"])
+    {
+        let version = f.take_str(&["model_version", "modelVersion"]);
+        ev.model = Some(crate::model::ModelRef { id, version });
+    }
     ev.inputs = f
         .take(&["inputs"])
         .map(|v| artifacts_from(&v))

@@ -103,18 +103,19 @@ pub fn visit_inputs(paths: &[PathBuf], counter: &ByteCounter, v: &mut dyn Member
 
 fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberVisitor) {
     let is_bundle = fs::read(root.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b));
-    let mut entries = match fs::read_dir(dir).and_then(std::iter::Iterator::collect::<Result<Vec<_>, _>>) {
-        Ok(e) => e,
-        Err(e) => {
-            v.problem(IngestError::file(
-                &dir.display().to_string(),
-                None,
-                ErrorKind::Io,
-                e.to_string(),
-            ));
-            return;
-        }
-    };
+    let mut entries =
+        match fs::read_dir(dir).and_then(std::iter::Iterator::collect::<Result<Vec<_>, _>>) {
+            Ok(e) => e,
+            Err(e) => {
+                v.problem(IngestError::file(
+                    &dir.display().to_string(),
+                    None,
+                    ErrorKind::Io,
+                    e.to_string(),
+                ));
+                return;
+            }
+        };
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for e in entries {
         let path = e.path();
@@ -272,7 +273,10 @@ fn visit_tar(display: &str, reader: impl Read, v: &mut dyn MemberVisitor) {
                 return;
             }
         };
-        let raw_path = entry.path().map(std::borrow::Cow::into_owned).unwrap_or_default();
+        let raw_path = entry
+            .path()
+            .map(std::borrow::Cow::into_owned)
+            .unwrap_or_default();
         let shown = format!("{display}!{}", raw_path.display());
         let kind = entry.header().entry_type();
         if kind.is_dir()
@@ -322,9 +326,10 @@ fn visit_tar(display: &str, reader: impl Read, v: &mut dyn MemberVisitor) {
         }
         if let Some(root) = &bundle_root
             && let Some(in_bundle) = rel.strip_prefix(root.as_str())
-                && is_bundle_metadata(in_bundle) {
-                    continue;
-                }
+            && is_bundle_metadata(in_bundle)
+        {
+            continue;
+        }
         let mut inner = BufReader::with_capacity(256 * 1024, &mut entry);
         let gz = matches!(inner.fill_buf(), Ok(b) if b.starts_with(&GZIP_MAGIC));
         if gz {
