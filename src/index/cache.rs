@@ -47,6 +47,7 @@ impl Default for BuildOptions {
             threads: std::thread::available_parallelism()
                 .map_or(1, std::num::NonZero::get)
                 .min(4),
+            observers: Vec::new(),
         }
     }
 }
