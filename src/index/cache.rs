@@ -253,11 +253,19 @@ fn build_into(
         opts.threads,
         CommitPolicy::AT_END,
     )?;
-    let summary = ingest(paths, opts.ingest, &mut indexer, on_progress);
+    let mut tee = Tee {
+        indexer: &mut indexer,
+        observers: &mut opts.observers,
+    };
+    let summary = ingest(paths, opts.ingest, &mut tee, on_progress);
     if let Some(e) = indexer.take_error() {
         return Err(e);
     }
     indexer.finish()?;
+    for o in &mut opts.observers {
+        o.finish(tmp)
+            .map_err(io_err("saving derived data beside the index"))?;
+    }
     let meta = Meta {
         schema_version: SCHEMA_VERSION,
         digest: digest.to_owned(),
