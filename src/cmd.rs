@@ -87,6 +87,7 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
                 max_line_bytes: load.max_line_bytes,
                 max_document_bytes: load.max_document_bytes,
             },
+            status: None,
         },
         writer_budget: load.writer_mb.saturating_mul(1_000_000),
         ..BuildOptions::default()

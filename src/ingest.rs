@@ -168,11 +168,20 @@ pub trait EventObserver: Send {
     fn finish(&mut self, dir: &std::path::Path) -> std::io::Result<()>;
 }
 
+/// Gives the integrity status of the record at a display path and line (filled in by the
+/// integrity verifier before a load; `None` when the record was not checked).
+pub trait StatusLookup: Send + Sync {
+    /// Lower-case status (`verified`, `modified`, ...) of the record at `path:line`.
+    fn status(&self, path: &str, line: u64) -> Option<String>;
+}
+
 /// Options for a load.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct IngestOptions {
     /// Size limits.
     pub limits: ReadLimits,
+    /// Integrity statuses to attach to events.
+    pub status: Option<std::sync::Arc<dyn StatusLookup>>,
 }
 
 struct Pipeline<'a, F: FnMut(IngestProgress)> {
@@ -184,6 +193,7 @@ struct Pipeline<'a, F: FnMut(IngestProgress)> {
     last_progress: Instant,
     on_progress: F,
     limits: ReadLimits,
+    status: Option<std::sync::Arc<dyn StatusLookup>>,
     stopped: bool,
 }
 
@@ -214,7 +224,10 @@ impl<F: FnMut(IngestProgress)> RecordSink for Pipeline<'_, F> {
         }
         match decode_record(path, line, bytes) {
             Ok(events) => {
-                for d in events {
+                for mut d in events {
+                    if let Some(lookup) = &self.status {
+                        d.event.integrity = lookup.status(path, line);
+                    }
                     self.summary.add_event(&d.event);
                     if !self.sink.event(d.event, d.raw) {
                         self.stopped = true;
@@ -269,6 +282,7 @@ pub fn ingest(
         last_progress: Instant::now(),
         on_progress,
         limits: options.limits,
+        status: options.status,
         stopped: false,
     };
     visit_inputs(paths, &counter, &mut p);

@@ -257,7 +257,7 @@ fn build_into(
         indexer: &mut indexer,
         observers: &mut opts.observers,
     };
-    let summary = ingest(paths, opts.ingest, &mut tee, on_progress);
+    let summary = ingest(paths, opts.ingest.clone(), &mut tee, on_progress);
     if let Some(e) = indexer.take_error() {
         return Err(e);
     }

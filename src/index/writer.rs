@@ -136,6 +136,7 @@ impl Indexer {
             ("environment", &ev.environment),
             ("source", &ev.source),
             ("stream", &ev.origin.stream),
+            ("integrity", &ev.integrity),
         ];
         for (name, value) in opt {
             if let Some(v) = value {

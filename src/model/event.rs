@@ -143,6 +143,10 @@ pub struct AuditEvent {
     pub details: Value,
     /// Where it came from.
     pub origin: Origin,
+    /// Integrity status of the record, lower case (`verified`, `modified`, `unverified`...),
+    /// when its bundle was checked; `None` for inputs without a seal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<String>,
 }
 
 impl AuditEvent {
@@ -169,6 +173,7 @@ impl AuditEvent {
             message: None,
             details: Value::Null,
             origin,
+            integrity: None,
         }
     }
 }
