@@ -114,8 +114,10 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer("default")
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Fast as well as indexed: tantivy answers range queries on JSON paths from fast fields.
     let json = JsonObjectOptions::default()
         .set_expand_dots_enabled()
+        .set_fast("raw")
         .set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer("default")
