@@ -3,8 +3,11 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+mod keygen;
+mod seal;
 mod search;
 mod stats;
+mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,6 +51,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             writeln!(out, "{report}")?;
             Ok(Outcome::Ok)
         }
+        Some(Command::Verify(a)) => verify::run(&a, out, err),
+        Some(Command::Keygen(a)) => keygen::run(&a, out),
+        Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
         None => {
             if cli.paths.is_empty() {
                 bail!(

@@ -6,17 +6,27 @@
 //! [`Report`], never errors: [`IntegrityError`] is for what stops a run (I/O, bad arguments).
 
 mod digest;
+mod envelope;
 mod error;
 pub mod jcs;
 mod keys;
 mod manifest;
 pub mod merkle;
+mod report;
+mod source;
+mod stream_check;
+mod verify;
 mod writer;
 
 pub use digest::{Digest32, genesis_prev, record_hash, sha256};
 pub use error::IntegrityError;
 pub use keys::{SigningKey, TrustEntry, TrustStore, VerifyingKey, default_trust_path, key_id};
 pub use manifest::{Checkpoint, FileEntry, Manifest, PrevExport, Producer, StreamInfo};
+pub use report::{
+    FileResult, Finding, RecordStatus, Report, SignatureReport, StreamResult, is_error_code,
+};
+pub use source::{BundleSource, Member};
+pub use verify::{VerifyOptions, check_export_chain, scan_lines, verify_bundle};
 pub use writer::{
     BundleSummary, BundleWriter, sign_manifest, stream_file_name, valid_record_ts, valid_stream_id,
 };
