@@ -104,6 +104,7 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
 pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<OpenedIndex> {
     check_inputs(paths)?;
     let mut opts = build_options(load);
+    opts.ingest.status = crate::integrity::status_lookup(paths);
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;
