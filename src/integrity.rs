@@ -16,6 +16,7 @@ mod report;
 mod source;
 mod status;
 mod stream_check;
+pub mod tamper;
 mod verify;
 mod writer;
 

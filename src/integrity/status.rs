@@ -56,7 +56,9 @@ fn is_native_bundle(p: &Path) -> bool {
         return std::fs::read(p.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b));
     }
     let name = p.to_string_lossy().to_ascii_lowercase();
-    name.ends_with(".tar") || name.ends_with(".tar.gz") || name.ends_with(".tgz")
+    [".tar", ".tar.gz", ".tgz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 impl StatusLookup for VerifiedStatuses {
