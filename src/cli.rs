@@ -59,6 +59,14 @@ pub enum Command {
     /// Write a deterministic sample bundle: a realistic ML-platform story with planted
     /// incidents, as hash-chained native streams with a manifest.
     Sample(SampleArgs),
+    /// Verify sealed bundles against the local trust store: every record line gets one
+    /// status (VERIFIED, MODIFIED, DELETED gaps, ...); exit 0 verified, 1 tampered or
+    /// unverified, 2 error.
+    Verify(VerifyArgs),
+    /// Generate an Ed25519 signing key and its trust-store entry.
+    Keygen(KeygenArgs),
+    /// Seal exports auditlens can read into a signed native bundle.
+    Seal(SealArgs),
 }
 
 /// `auditlens search`.
@@ -119,4 +127,59 @@ pub struct SampleArgs {
     /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+}
+
+/// `auditlens verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Sealed bundles: folders, .tar or .tar.gz (several: their export chain is checked too).
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub bundles: Vec<PathBuf>,
+    /// Trust store [default: $`XDG_CONFIG_HOME/auditlens/trust.json`]; keys in the bundle are
+    /// never trusted.
+    #[arg(long, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
+    /// Exit 0 when nothing is wrong but the bundle is unsigned or its key is not trusted.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// Print the report as one JSON object per bundle.
+    #[arg(long)]
+    pub json: bool,
+    /// Also report records that are not in RFC 8785 canonical form (`NON_CANONICAL`).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `auditlens keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Folder for signing-key.json (secret) and trust.json (its trust-store entry).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Signer name recorded in the trust store.
+    #[arg(long, default_value = "auditlens")]
+    pub name: String,
+}
+
+/// `auditlens seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// Exports to seal: anything auditlens reads (folders, .tar, .tar.gz, .jsonl, .json, .gz).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The bundle folder to write (must be absent or empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Signing key file from `auditlens keygen` (without it the bundle is unsigned).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Put every record in this stream [default: the record's own stream, else `sealed`].
+    #[arg(long, value_name = "ID")]
+    pub stream: Option<String>,
+    /// A previous bundle whose chain this export continues.
+    #[arg(long, value_name = "BUNDLE")]
+    pub prev: Option<PathBuf>,
+    /// Bundle id [default: the previous bundle's, else the output folder name].
+    #[arg(long)]
+    pub bundle_id: Option<String>,
 }

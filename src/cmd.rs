@@ -3,8 +3,11 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+mod keygen;
+mod seal;
 mod search;
 mod stats;
+mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,6 +51,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             writeln!(out, "{report}")?;
             Ok(Outcome::Ok)
         }
+        Some(Command::Verify(a)) => verify::run(&a, out, err),
+        Some(Command::Keygen(a)) => keygen::run(&a, out),
+        Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
         None => {
             if cli.paths.is_empty() {
                 bail!(
@@ -98,6 +104,7 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
 pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<OpenedIndex> {
     check_inputs(paths)?;
     let mut opts = build_options(load);
+    opts.ingest.status = crate::integrity::status_lookup(paths);
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;
