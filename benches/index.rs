@@ -61,6 +61,7 @@ fn time_query(s: &SearchService, name: &str, req: &SearchRequest) {
     );
 }
 
+#[allow(clippy::too_many_lines)]
 fn main() {
     let n: u64 = std::env::var("AUDITLENS_BENCH_EVENTS")
         .ok()
