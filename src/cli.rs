@@ -36,6 +36,10 @@ pub struct LoadArgs {
     /// Largest pretty-printed JSON document loaded whole, in bytes.
     #[arg(long, global = true, value_name = "BYTES", default_value_t = 512 << 20)]
     pub max_document_bytes: usize,
+    /// Trust store for signature checks [default: `$AUDITLENS_TRUST`, else
+    /// `$XDG_CONFIG_HOME/auditlens/trust.json`]; keys inside a bundle are never trusted.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
     /// Index writer memory budget in MB (at least 15 per thread).
     #[arg(long, global = true, value_name = "MB", default_value_t = 100)]
     pub writer_mb: usize,
@@ -127,6 +131,19 @@ pub struct SampleArgs {
     /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Also write a trust store holding the demo key to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trust_out: Option<PathBuf>,
+    /// Also write the demo private key (for trying `seal`) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub key_out: Option<PathBuf>,
+    /// Leave the bundle unsigned.
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Also write tampered copies of the bundle under this folder (one bundle per kind of
+    /// tampering) with EXPECTED.md, the verify report each must produce.
+    #[arg(long, value_name = "DIR")]
+    pub tampered_out: Option<PathBuf>,
 }
 
 /// `auditlens verify`.
@@ -135,10 +152,6 @@ pub struct VerifyArgs {
     /// Sealed bundles: folders, .tar or .tar.gz (several: their export chain is checked too).
     #[arg(required = true, value_name = "BUNDLE")]
     pub bundles: Vec<PathBuf>,
-    /// Trust store [default: $`XDG_CONFIG_HOME/auditlens/trust.json`]; keys in the bundle are
-    /// never trusted.
-    #[arg(long, value_name = "FILE")]
-    pub trust: Option<PathBuf>,
     /// Exit 0 when nothing is wrong but the bundle is unsigned or its key is not trusted.
     #[arg(long)]
     pub allow_unsigned: bool,

@@ -7,3 +7,4 @@ mod cli;
 mod common;
 mod index;
 mod integrity;
+mod sample;

@@ -6,8 +6,9 @@ use tantivy::schema::{
     STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-/// Bump on any change to the schema or to what is indexed: cached indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
+/// in the index): cached indexes of another version are rebuilt.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The event time (a date field; absent when the event has none).
 pub const TS: &str = "ts";
