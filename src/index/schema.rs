@@ -8,7 +8,7 @@ use tantivy::schema::{
 
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The event time (a date field; absent when the event has none).
 pub const TS: &str = "ts";
@@ -65,6 +65,23 @@ pub const KEYWORDS: &[(&str, &str)] = &[
         "integrity",
         "record status: verified, modified, unverified, ...",
     ),
+];
+
+/// Keyword fields that also get a fast (columnar) copy, for histograms, facets and grouping.
+pub const FAST_KEYWORDS: &[&str] = &[
+    "action",
+    "category",
+    "severity",
+    "outcome",
+    "actor.id",
+    "actor.ip",
+    "model.id",
+    "model.version",
+    "environment",
+    "source",
+    "stream",
+    "format",
+    "integrity",
 ];
 
 /// Handles to every field.
@@ -136,7 +153,15 @@ pub fn build() -> (Schema, Fields) {
         event: b.add_bytes_field(EVENT, STORED),
         keywords: KEYWORDS
             .iter()
-            .map(|(name, _)| b.add_text_field(name, STRING | FAST))
+            .map(|(name, _)| {
+                // Columnar (fast) storage only where aggregations and grouping need it:
+                // each fast keyword costs indexing time and space.
+                if FAST_KEYWORDS.contains(name) {
+                    b.add_text_field(name, STRING | FAST)
+                } else {
+                    b.add_text_field(name, STRING)
+                }
+            })
             .collect(),
     };
     (b.build(), fields)
