@@ -1,0 +1,386 @@
+//! Kubernetes audit events (`audit.k8s.io` v1 and v1beta1, JSON lines or an `EventList`
+//! split by the reader; older exports have no `apiVersion`), and the same events wrapped by
+//! Azure Monitor (`"category": "kube-audit"`, the event as JSON inside `properties.log`).
+//! One operation's stages share an `auditID`, kept as the correlation id.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use super::adapt::{art, finish, insert_detail, push_unique, set_details, set_first_time, str_at};
+use super::fields::scalar_string;
+use super::strict_json::parse_strict;
+use crate::model::{Actor, AuditEvent, ModelRef, Origin, Outcome, Resource};
+
+/// Whether an object is a Kubernetes audit event (or an Azure `kube-audit` wrapper).
+pub fn detect(obj: &Map<String, Value>) -> bool {
+    if azure_inner(obj).is_some() {
+        return true;
+    }
+    let api = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if api.starts_with("audit.k8s.io/") {
+        return true;
+    }
+    obj.get("kind").and_then(Value::as_str) == Some("Event")
+        && api.is_empty()
+        && [
+            "verb",
+            "objectRef",
+            "auditID",
+            "stage",
+            "requestURI",
+            "user",
+        ]
+        .iter()
+        .any(|k| obj.contains_key(*k))
+}
+
+fn azure_inner(obj: &Map<String, Value>) -> Option<&str> {
+    if obj.get("category").and_then(Value::as_str) != Some("kube-audit") {
+        return None;
+    }
+    obj.get("properties")?.get("log")?.as_str()
+}
+
+/// Maps one audit event (unwrapping an Azure `kube-audit` record first).
+pub fn map(mut obj: Map<String, Value>, origin: Origin) -> Result<AuditEvent, String> {
+    if let Some(log) = azure_inner(&obj) {
+        let inner = parse_strict(log.as_bytes())
+            .map_err(|e| format!("kube-audit record: properties.log is not valid JSON: {e}"))?;
+        let Value::Object(inner) = inner else {
+            return Err("kube-audit record: properties.log does not hold a JSON object".to_owned());
+        };
+        if let Some(Value::Object(props)) = obj.get_mut("properties") {
+            props.remove("log");
+        }
+        let mut ev = map_event(inner, origin);
+        insert_detail(&mut ev, "wrapper", Value::Object(obj));
+        return Ok(ev);
+    }
+    Ok(map_event(obj, origin))
+}
+
+fn is_service(user: &str) -> bool {
+    [
+        "system:serviceaccount:",
+        "system:node:",
+        "system:kube-",
+        "eks:",
+    ]
+    .iter()
+    .any(|p| user.starts_with(p))
+}
+
+fn map_event(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
+    let verb = obj
+        .remove("verb")
+        .as_ref()
+        .and_then(scalar_string)
+        .map(|v| v.to_ascii_lowercase());
+    let object_ref = obj.get("objectRef").cloned().unwrap_or(Value::Null);
+    let r = |k: &str| str_at(&object_ref, &[k]);
+    let resource = r("resource").map(|s| s.to_ascii_lowercase());
+    let sub = r("subresource");
+    let namespace = r("namespace");
+    let name = r("name");
+    let api_group = r("apiGroup").unwrap_or_default();
+    let v = verb.as_deref().unwrap_or("unknown");
+
+    let isvc = resource.as_deref() == Some("inferenceservices") || api_group == "serving.kserve.io";
+    let action = action_for(v, resource.as_deref(), sub.as_deref(), isvc);
+    let mut ev = AuditEvent::new(origin, action);
+
+    let stage_ts = obj.remove("stageTimestamp");
+    let received = obj.get("requestReceivedTimestamp").cloned();
+    let ts = obj.get("timestamp").cloned();
+    set_first_time(
+        &mut ev,
+        &[stage_ts.as_ref(), received.as_ref(), ts.as_ref()],
+    );
+
+    let user = obj.get("user").cloned().unwrap_or(Value::Null);
+    if let Some(username) = str_at(&user, &["username"]) {
+        ev.actor = Actor {
+            kind: Some(
+                if is_service(&username) {
+                    "service"
+                } else {
+                    "user"
+                }
+                .to_owned(),
+            ),
+            id: Some(username),
+            roles: user
+                .get("groups")
+                .and_then(Value::as_array)
+                .map(|g| g.iter().filter_map(scalar_string).collect())
+                .unwrap_or_default(),
+            ip: None,
+            session: None,
+        };
+    }
+    ev.actor.ip = obj
+        .get("sourceIPs")
+        .and_then(|ips| ips.get(0))
+        .and_then(scalar_string);
+
+    let id = match (&namespace, &name) {
+        (Some(ns), Some(n)) => Some(format!("{ns}/{n}")),
+        (None, Some(n)) => Some(n.clone()),
+        _ => None,
+    };
+    if resource.is_some() || id.is_some() {
+        ev.resource = Resource {
+            kind: resource.clone(),
+            id: id.clone(),
+            name: name.clone(),
+            version: r("resourceVersion"),
+            tags: Vec::new(),
+        };
+    } else if let Some(uri) = obj.get("requestURI").and_then(scalar_string) {
+        ev.resource = Resource {
+            kind: Some("url".to_owned()),
+            id: Some(uri),
+            ..Resource::default()
+        };
+    }
+    if isvc && ev.category == crate::model::Category::Deployment {
+        kserve(&mut ev, &obj, id, name, namespace.clone());
+    }
+
+    let code = obj
+        .get("responseStatus")
+        .and_then(|s| s.get("code"))
+        .and_then(Value::as_u64);
+    ev.outcome = outcome_of(&obj, code);
+    ev.correlation_id = obj.get("auditID").and_then(scalar_string);
+    ev.source = Some("kubernetes".to_owned());
+    let status_message = obj
+        .get("responseStatus")
+        .and_then(|s| s.get("message"))
+        .and_then(scalar_string);
+    let msg = message(
+        &ev,
+        v,
+        resource.as_deref(),
+        sub.as_deref(),
+        code,
+        status_message,
+    );
+    ev.message = Some(msg);
+    set_details(&mut ev, obj);
+    if let Some(vb) = verb {
+        insert_detail(&mut ev, "verb", Value::String(vb));
+    }
+    finish(&mut ev);
+    ev
+}
+
+/// `k8s.<verb>.<resource>[.<subresource>]`, or the vocabulary for secrets reads, RBAC
+/// bindings and `KServe` inference services.
+fn action_for(v: &str, resource: Option<&str>, sub: Option<&str>, isvc: bool) -> String {
+    let mut action = match resource {
+        Some(res) => {
+            let mut a = format!("k8s.{v}.{res}");
+            if let Some(s) = &sub {
+                a.push('.');
+                a.push_str(&s.to_ascii_lowercase());
+            }
+            a
+        }
+        None => format!("k8s.{v}"),
+    };
+    let writes = matches!(v, "create" | "update" | "patch");
+    match (resource, sub) {
+        (Some("secrets"), None) if matches!(v, "get" | "list" | "watch") => {
+            "secret.read".clone_into(&mut action);
+        }
+        (Some("rolebindings" | "clusterrolebindings"), None) if writes => {
+            "access.grant".clone_into(&mut action);
+        }
+        (Some("rolebindings" | "clusterrolebindings"), None) if v == "delete" => {
+            "access.revoke".clone_into(&mut action);
+        }
+        (Some(_), None) if isvc && writes => "model.deploy".clone_into(&mut action),
+        (Some(_), None) if isvc && matches!(v, "delete" | "deletecollection") => {
+            "model.decommission".clone_into(&mut action);
+        }
+        _ => {}
+    }
+    action
+}
+
+/// Denied when the authorizer said `forbid` or the answer is 401/403; failed on other
+/// errors; successful on any other response code or an `allow` decision.
+fn outcome_of(obj: &Map<String, Value>, code: Option<u64>) -> Outcome {
+    let decision = obj
+        .get("annotations")
+        .and_then(|a| a.get("authorization.k8s.io/decision"))
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    match (decision.as_deref(), code) {
+        (Some("forbid" | "deny"), _) | (_, Some(401 | 403)) => Outcome::Denied,
+        (_, Some(c)) if c >= 400 => Outcome::Failure,
+        (_, Some(_)) | (Some("allow"), None) => Outcome::Success,
+        _ => Outcome::Unknown,
+    }
+}
+
+fn message(
+    ev: &AuditEvent,
+    verb: &str,
+    resource: Option<&str>,
+    sub: Option<&str>,
+    code: Option<u64>,
+    status_message: Option<String>,
+) -> String {
+    let mut msg = format!(
+        "{} {} {}",
+        ev.actor.id.as_deref().unwrap_or("unknown user"),
+        verb,
+        resource.unwrap_or("(no resource)")
+    );
+    if let Some(s) = sub {
+        let _ = write!(msg, "/{s}");
+    }
+    if let Some(i) = &ev.resource.id {
+        let _ = write!(msg, " {i}");
+    }
+    if let Some(c) = code {
+        let _ = write!(msg, " -> {c}");
+    }
+    if let Some(m) = status_message {
+        let _ = write!(msg, ": {m}");
+    }
+    msg
+}
+
+/// A `KServe` `InferenceService` change is a deployment: the service is the deployment, its
+/// namespace the environment, the model storage URI an input.
+fn kserve(
+    ev: &mut AuditEvent,
+    obj: &Map<String, Value>,
+    id: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+) {
+    ev.resource.kind = Some("deployment".to_owned());
+    ev.environment = namespace;
+    if let Some(n) = name {
+        ev.model = Some(ModelRef {
+            id: n,
+            version: None,
+        });
+    }
+    let predictor = obj
+        .get("requestObject")
+        .and_then(|o| o.get("spec"))
+        .and_then(|s| s.get("predictor"));
+    if let Some(Value::Object(p)) = predictor {
+        for (_, framework) in p {
+            if let Some(uri) = str_at(framework, &["storageUri"]) {
+                push_unique(&mut ev.inputs, art("artifact", uri, None));
+            }
+        }
+    }
+    if let Some(id) = id {
+        push_unique(&mut ev.outputs, art("deployment", id, None));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::adapt::origin;
+    use crate::model::{Category, Format, Severity};
+    use serde_json::json;
+
+    fn k8s(v: Value) -> AuditEvent {
+        let Value::Object(m) = v else { panic!() };
+        assert!(detect(&m));
+        map(m, origin("k.jsonl", 1, Format::Kubernetes)).unwrap()
+    }
+
+    #[test]
+    fn audit_event_fields() {
+        let ev = k8s(
+            json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "a-1",
+            "stage": "ResponseComplete", "verb": "create",
+            "user": {"username": "admin", "groups": ["system:masters"]},
+            "impersonatedUser": {"username": "bob"},
+            "sourceIPs": ["10.0.0.1", "10.0.0.2"],
+            "objectRef": {"resource": "pods", "namespace": "default", "name": "nginx", "subresource": "exec"},
+            "responseStatus": {"code": 101},
+            "requestReceivedTimestamp": "2018-10-26T13:42:46.764713Z",
+            "stageTimestamp": "2018-10-26T13:42:46.808261Z"}),
+        );
+        assert_eq!(ev.actor.id.as_deref(), Some("admin"));
+        assert_eq!(ev.actor.roles, vec!["system:masters"]);
+        assert_eq!(ev.actor.ip.as_deref(), Some("10.0.0.1"));
+        assert_eq!(ev.action, "k8s.create.pods.exec");
+        assert_eq!(ev.resource.id.as_deref(), Some("default/nginx"));
+        assert_eq!(ev.correlation_id.as_deref(), Some("a-1"));
+        assert_eq!(ev.outcome, Outcome::Success);
+        assert_eq!(ev.ts.unwrap().timestamp_subsec_micros(), 808_261);
+        assert_eq!(ev.details["stage"], "ResponseComplete");
+        assert_eq!(ev.details["impersonatedUser"]["username"], "bob");
+    }
+
+    #[test]
+    fn secrets_denials_and_kserve() {
+        let ev = k8s(json!({"kind": "Event", "verb": "get",
+            "user": {"username": "system:serviceaccount:ns:sa"},
+            "objectRef": {"resource": "secrets", "namespace": "prod", "name": "db"},
+            "responseStatus": {"code": 403, "message": "Forbidden"}}));
+        assert_eq!(ev.action, "secret.read");
+        assert_eq!(ev.outcome, Outcome::Denied);
+        assert_eq!(ev.severity, Severity::Warning);
+        assert_eq!(ev.actor.kind.as_deref(), Some("service"));
+        let ev = k8s(
+            json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1beta1", "verb": "patch",
+            "objectRef": {"resource": "inferenceservices", "apiGroup": "serving.kserve.io",
+                "namespace": "production", "name": "churn"},
+            "annotations": {"authorization.k8s.io/decision": "allow"},
+            "requestObject": {"spec": {"predictor": {"sklearn": {"storageUri": "gs://m/churn/v3"}}}}}),
+        );
+        assert_eq!(ev.action, "model.deploy");
+        assert_eq!(ev.category, Category::Deployment);
+        assert_eq!(ev.resource.kind.as_deref(), Some("deployment"));
+        assert_eq!(ev.environment.as_deref(), Some("production"));
+        assert_eq!(ev.inputs, vec![art("artifact", "gs://m/churn/v3", None)]);
+        assert_eq!(ev.outcome, Outcome::Success);
+        let ev = k8s(
+            json!({"kind": "Event", "verb": "delete", "annotations": {"authorization.k8s.io/decision": "forbid"},
+            "objectRef": {"resource": "inferenceservices", "namespace": "p", "name": "c"}}),
+        );
+        assert_eq!(ev.action, "model.decommission");
+        assert_eq!(ev.outcome, Outcome::Denied);
+    }
+
+    #[test]
+    fn azure_wrapper_and_odd_records() {
+        let inner = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "verb": "list",
+            "user": {"username": "u"}, "objectRef": {"resource": "pods"}, "responseStatus": {"code": 200}});
+        let ev = k8s(json!({"category": "kube-audit", "operationName": "op",
+            "properties": {"log": inner.to_string()}}));
+        assert_eq!(ev.action, "k8s.list.pods");
+        assert_eq!(ev.details["wrapper"]["operationName"], "op");
+        let Value::Object(bad) = json!({"category": "kube-audit", "properties": {"log": "{oops"}})
+        else {
+            panic!()
+        };
+        assert!(map(bad, origin("k", 1, Format::Kubernetes)).is_err());
+        let Value::Object(odd) = json!({"kind": 0}) else {
+            panic!()
+        };
+        assert!(!detect(&odd));
+        let ev = k8s(
+            json!({"apiVersion": "audit.k8s.io/v1", "kind": "Event", "user": null, "objectRef": null}),
+        );
+        assert_eq!(ev.action, "k8s.unknown");
+        assert_eq!(ev.outcome, Outcome::Unknown);
+    }
+}
