@@ -7,14 +7,17 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::adapt::{art, finish, insert_detail, push_unique, set_details, set_first_time, str_at};
+use super::adapt::{
+    art, finish, insert_detail, items, push_unique, set_details, set_first_time, str_at,
+};
 use super::fields::scalar_string;
 use super::strict_json::parse_strict;
 use crate::model::{Actor, AuditEvent, ModelRef, Origin, Outcome, Resource};
 
-/// Whether an object is a Kubernetes audit event (or an Azure `kube-audit` wrapper).
+/// Whether an object is a Kubernetes audit event (or an Azure `kube-audit` wrapper, or a
+/// GKE Cloud Audit Logs record of the `k8s.io` service).
 pub fn detect(obj: &Map<String, Value>) -> bool {
-    if azure_inner(obj).is_some() {
+    if azure_inner(obj).is_some() || is_gke(obj) {
         return true;
     }
     let api = obj
@@ -60,7 +63,111 @@ pub fn map(mut obj: Map<String, Value>, origin: Origin) -> Result<AuditEvent, St
         insert_detail(&mut ev, "wrapper", Value::Object(obj));
         return Ok(ev);
     }
+    if is_gke(&obj) {
+        let audit = gke_to_audit(&obj);
+        let mut ev = map_event(audit, origin);
+        let verb = ev.details.get("verb").cloned().unwrap_or(Value::Null);
+        set_details(&mut ev, obj);
+        insert_detail(&mut ev, "verb", verb);
+        return Ok(ev);
+    }
     Ok(map_event(obj, origin))
+}
+
+fn is_gke(obj: &Map<String, Value>) -> bool {
+    obj.get("protoPayload")
+        .and_then(|p| p.get("serviceName"))
+        .and_then(Value::as_str)
+        == Some("k8s.io")
+}
+
+/// The audit-event shape of a GKE record: `methodName` `io.k8s.<group>.<version>.<resource>
+/// [.<subresource>].<verb>`, `resourceName` `<group>/<version>/namespaces/<ns>/<resource>/
+/// <name>`, the principal, caller IP and authorization result.
+fn gke_to_audit(obj: &Map<String, Value>) -> Map<String, Value> {
+    let p = obj.get("protoPayload").cloned().unwrap_or(Value::Null);
+    let method = str_at(&p, &["methodName"]).unwrap_or_default();
+    let segs: Vec<&str> = method
+        .strip_prefix("io.k8s.")
+        .unwrap_or(&method)
+        .split('.')
+        .collect();
+    let mut audit = Map::new();
+    let verb = segs.last().copied().unwrap_or("unknown");
+    audit.insert("verb".to_owned(), Value::String(verb.to_owned()));
+    let version_at = segs.iter().position(|s| {
+        s.len() > 1 && s.starts_with('v') && s[1..2].bytes().all(|b| b.is_ascii_digit())
+    });
+    let mut object_ref = Map::new();
+    if let Some(i) = version_at
+        && i + 2 < segs.len()
+    {
+        object_ref.insert("apiGroup".to_owned(), Value::String(segs[..i].join(".")));
+        object_ref.insert("resource".to_owned(), Value::String(segs[i + 1].to_owned()));
+        if i + 3 < segs.len() {
+            let sub = segs[i + 2..segs.len() - 1].join(".");
+            object_ref.insert("subresource".to_owned(), Value::String(sub));
+        }
+        let name = str_at(&p, &["resourceName"]).unwrap_or_default();
+        let parts: Vec<&str> = name.split('/').collect();
+        if let Some(n) = parts.iter().position(|s| *s == "namespaces")
+            && let Some(ns) = parts.get(n + 1)
+        {
+            object_ref.insert("namespace".to_owned(), Value::String((*ns).to_owned()));
+        }
+        if let Some(r) = parts.iter().position(|s| *s == segs[i + 1])
+            && let Some(n) = parts.get(r + 1)
+        {
+            object_ref.insert("name".to_owned(), Value::String((*n).to_owned()));
+        }
+    } else if let Some(name) = str_at(&p, &["resourceName"]) {
+        audit.insert("requestURI".to_owned(), Value::String(name));
+    }
+    if !object_ref.is_empty() {
+        audit.insert("objectRef".to_owned(), Value::Object(object_ref));
+    }
+    if let Some(u) = str_at(&p, &["authenticationInfo", "principalEmail"]) {
+        audit.insert("user".to_owned(), serde_json::json!({ "username": u }));
+    }
+    if let Some(ip) = str_at(&p, &["requestMetadata", "callerIP"]) {
+        audit.insert("sourceIPs".to_owned(), serde_json::json!([ip]));
+    }
+    let denied = items(p.get("authorizationInfo"))
+        .iter()
+        .any(|a| a.get("granted") == Some(&Value::Bool(false)));
+    let code = match p
+        .get("status")
+        .and_then(|s| s.get("code"))
+        .and_then(Value::as_u64)
+    {
+        _ if denied => Some(403),
+        Some(7 | 16) => Some(403),
+        Some(0) => Some(200),
+        Some(_) => Some(500),
+        None if p.get("status").is_some() || !items(p.get("authorizationInfo")).is_empty() => {
+            Some(200)
+        }
+        None => None,
+    };
+    if let Some(c) = code {
+        audit.insert(
+            "responseStatus".to_owned(),
+            serde_json::json!({ "code": c }),
+        );
+    }
+    for k in ["timestamp", "receiveTimestamp"] {
+        if let Some(t) = obj.get(k) {
+            audit.insert("stageTimestamp".to_owned(), t.clone());
+            break;
+        }
+    }
+    if let Some(id) = obj
+        .get("insertId")
+        .or_else(|| obj.get("operation").and_then(|o| o.get("id")))
+    {
+        audit.insert("auditID".to_owned(), id.clone());
+    }
+    audit
 }
 
 fn is_service(user: &str) -> bool {
@@ -358,6 +465,33 @@ mod tests {
         );
         assert_eq!(ev.action, "model.decommission");
         assert_eq!(ev.outcome, Outcome::Denied);
+    }
+
+    #[test]
+    fn gke_records_map_like_audit_events() {
+        let ev = k8s(json!({"protoPayload": {"serviceName": "k8s.io",
+            "methodName": "io.k8s.core.v1.pods.exec.create",
+            "resourceName": "core/v1/namespaces/prod/pods/db/exec",
+            "authenticationInfo": {"principalEmail": "u@x.com"},
+            "requestMetadata": {"callerIP": "1.2.3.4"},
+            "authorizationInfo": [{"granted": true}]}, "timestamp": "2024-02-16 11:48:22.742"}));
+        assert_eq!(ev.action, "k8s.create.pods.exec");
+        assert_eq!(ev.resource.id.as_deref(), Some("prod/db"));
+        assert_eq!(ev.actor.id.as_deref(), Some("u@x.com"));
+        assert_eq!(ev.actor.ip.as_deref(), Some("1.2.3.4"));
+        assert_eq!(ev.outcome, Outcome::Success);
+        assert!(ev.ts.is_some());
+        assert_eq!(ev.details["protoPayload"]["serviceName"], "k8s.io");
+        let ev = k8s(json!({"protoPayload": {"serviceName": "k8s.io",
+            "methodName": "io.k8s.core.v1.secrets.get", "resourceName": "core/v1/namespaces/p/secrets/t",
+            "status": {"code": 7}, "authorizationInfo": [{"granted": false}]}}));
+        assert_eq!(ev.action, "secret.read");
+        assert_eq!(ev.outcome, Outcome::Denied);
+        let ev = k8s(
+            json!({"protoPayload": {"serviceName": "k8s.io", "methodName": "io.k8s.readyz",
+            "status": {}}}),
+        );
+        assert_eq!(ev.action, "k8s.readyz");
     }
 
     #[test]
