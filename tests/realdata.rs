@@ -606,3 +606,49 @@ fn stats_counts_several_formats_at_once() {
     assert_eq!(v["events"], 801);
     assert_eq!(v["errors_total"], 5);
 }
+
+#[test]
+fn gzip_delivery_files_and_kubernetes_event_lists_load_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = serde_json::json!({"Records": [
+        {"eventVersion": "1.08", "eventSource": "sagemaker.amazonaws.com", "eventName": "CreateEndpoint",
+         "eventTime": "2024-03-01T12:00:00Z", "requestParameters": {"endpointName": "churn-prod"}},
+        {"eventVersion": "1.08", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+         "errorCode": "AccessDenied", "requestParameters": {"bucketName": "b", "key": "pii.csv"}}
+    ]});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, records.to_string().as_bytes()).unwrap();
+    // A misleading name: the content decides.
+    let ct = dir.path().join("delivery.log");
+    std::fs::write(&ct, gz.finish().unwrap()).unwrap();
+    let list = serde_json::json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [
+        {"level": "Metadata", "auditID": "a1", "stage": "ResponseComplete", "verb": "create",
+         "requestURI": "/apis/serving.kserve.io/v1beta1/namespaces/prod/inferenceservices",
+         "user": {"username": "alice"}, "objectRef": {"resource": "inferenceservices",
+         "namespace": "prod", "name": "churn", "apiGroup": "serving.kserve.io"},
+         "responseStatus": {"code": 201}, "stageTimestamp": "2024-03-01T12:00:01Z"},
+        {"level": "Metadata", "auditID": "a1", "stage": "RequestReceived", "verb": "create",
+         "requestURI": "/x", "user": {"username": "alice"}}
+    ]});
+    let k8s = dir.path().join("audit.json");
+    std::fs::write(&k8s, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    let (events, summary) = load(&[ct, k8s]);
+    assert_eq!(summary.errors_total, 0, "{:?}", summary.errors);
+    assert_eq!(summary.formats.get("cloudtrail"), Some(&2));
+    assert_eq!(summary.formats.get("kubernetes"), Some(&2));
+    let deploy = events
+        .iter()
+        .find(|e| e.origin.format == Format::Kubernetes)
+        .unwrap();
+    assert_eq!(deploy.action, "model.deploy");
+    assert_eq!(deploy.environment.as_deref(), Some("prod"));
+    let denied = events.iter().find(|e| e.action == "data.access").unwrap();
+    assert_eq!(denied.outcome, Outcome::Denied);
+    assert_eq!(denied.resource.id.as_deref(), Some("s3://b/pii.csv"));
+    let stages: BTreeSet<_> = events
+        .iter()
+        .filter(|e| e.correlation_id.as_deref() == Some("a1"))
+        .map(|e| e.details["stage"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stages.len(), 2);
+}

@@ -291,7 +291,9 @@ pub fn map(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     let mut ev = AuditEvent::new(origin, action);
 
     let time = take_ci(&mut obj, "eventTime");
-    set_first_time(&mut ev, &[time.as_ref()]);
+    // Panther's copy of the event time, for records whose own is missing.
+    let parsed = obj.get("p_event_time").cloned();
+    set_first_time(&mut ev, &[time.as_ref(), parsed.as_ref()]);
     if let Some(ui) = get_ci(&obj, "userIdentity") {
         ev.actor = actor_of(ui);
     }

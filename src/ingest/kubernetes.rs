@@ -14,6 +14,16 @@ use super::fields::scalar_string;
 use super::strict_json::parse_strict;
 use crate::model::{Actor, AuditEvent, ModelRef, Origin, Outcome, Resource};
 
+/// Fields of an audit event, one of which a record marked `"kind": "Event"` must have.
+const MARKERS: [&str; 6] = [
+    "verb",
+    "objectRef",
+    "auditID",
+    "stage",
+    "requestURI",
+    "user",
+];
+
 /// Whether an object is a Kubernetes audit event (or an Azure `kube-audit` wrapper, or a
 /// GKE Cloud Audit Logs record of the `k8s.io` service).
 pub fn detect(obj: &Map<String, Value>) -> bool {
@@ -27,18 +37,13 @@ pub fn detect(obj: &Map<String, Value>) -> bool {
     if api.starts_with("audit.k8s.io/") {
         return true;
     }
-    obj.get("kind").and_then(Value::as_str) == Some("Event")
-        && api.is_empty()
-        && [
-            "verb",
-            "objectRef",
-            "auditID",
-            "stage",
-            "requestURI",
-            "user",
-        ]
-        .iter()
-        .any(|k| obj.contains_key(*k))
+    let marked = obj.get("kind").and_then(Value::as_str) == Some("Event") && api.is_empty();
+    // Items of an `EventList` carry no `kind` of their own.
+    let unmarked = !obj.contains_key("kind")
+        && obj.contains_key("auditID")
+        && obj.contains_key("stage")
+        && (obj.contains_key("verb") || obj.contains_key("requestURI"));
+    unmarked || (marked && MARKERS.iter().any(|k| obj.contains_key(*k)))
 }
 
 fn azure_inner(obj: &Map<String, Value>) -> Option<&str> {
@@ -181,6 +186,33 @@ fn is_service(user: &str) -> bool {
     .any(|p| user.starts_with(p))
 }
 
+/// The actor of the `user` object: its name, groups as roles, service accounts, nodes and
+/// controllers as services.
+fn actor_of(user: Option<&Value>) -> Actor {
+    let Some(user) = user else {
+        return Actor::default();
+    };
+    let Some(username) = str_at(user, &["username"]) else {
+        return Actor::default();
+    };
+    let kind = if is_service(&username) {
+        "service"
+    } else {
+        "user"
+    };
+    Actor {
+        kind: Some(kind.to_owned()),
+        id: Some(username),
+        roles: user
+            .get("groups")
+            .and_then(Value::as_array)
+            .map(|g| g.iter().filter_map(scalar_string).collect())
+            .unwrap_or_default(),
+        ip: None,
+        session: None,
+    }
+}
+
 fn map_event(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     let verb = obj
         .remove("verb")
@@ -203,32 +235,17 @@ fn map_event(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     let stage_ts = obj.remove("stageTimestamp");
     let received = obj.get("requestReceivedTimestamp").cloned();
     let ts = obj.get("timestamp").cloned();
-    set_first_time(
-        &mut ev,
-        &[stage_ts.as_ref(), received.as_ref(), ts.as_ref()],
-    );
+    // Panther's copy of the event time, for records whose own is missing.
+    let parsed = obj.get("p_event_time").cloned();
+    let times = [
+        stage_ts.as_ref(),
+        received.as_ref(),
+        ts.as_ref(),
+        parsed.as_ref(),
+    ];
+    set_first_time(&mut ev, &times);
 
-    let user = obj.get("user").cloned().unwrap_or(Value::Null);
-    if let Some(username) = str_at(&user, &["username"]) {
-        ev.actor = Actor {
-            kind: Some(
-                if is_service(&username) {
-                    "service"
-                } else {
-                    "user"
-                }
-                .to_owned(),
-            ),
-            id: Some(username),
-            roles: user
-                .get("groups")
-                .and_then(Value::as_array)
-                .map(|g| g.iter().filter_map(scalar_string).collect())
-                .unwrap_or_default(),
-            ip: None,
-            session: None,
-        };
-    }
+    ev.actor = actor_of(obj.get("user"));
     ev.actor.ip = obj
         .get("sourceIPs")
         .and_then(|ips| ips.get(0))
