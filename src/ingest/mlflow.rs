@@ -25,16 +25,26 @@ const OBJECTS: [&str; 6] = [
 
 /// Whether an object is an mlflow-export-import document.
 pub fn detect(obj: &Map<String, Value>) -> bool {
-    obj.get("mlflow")
-        .and_then(Value::as_object)
-        .is_some_and(|m| {
-            obj.get("system").is_some_and(Value::is_object)
-                || OBJECTS.iter().any(|k| m.contains_key(*k))
-        })
+    is_legacy(obj)
+        || obj
+            .get("mlflow")
+            .and_then(Value::as_object)
+            .is_some_and(|m| {
+                obj.get("system").is_some_and(Value::is_object)
+                    || OBJECTS.iter().any(|k| m.contains_key(*k))
+            })
 }
 
 /// Maps one export document to its events (at least one).
 pub fn map(mut obj: Map<String, Value>, origin: &Origin) -> Vec<AuditEvent> {
+    if is_legacy(&obj) {
+        // Older exports: the objects at the top, the export described by `export_info`.
+        let system = obj.remove("export_info").unwrap_or(Value::Null);
+        let mut wrapped = Map::new();
+        wrapped.insert("system".to_owned(), system);
+        wrapped.insert("mlflow".to_owned(), Value::Object(obj));
+        obj = wrapped;
+    }
     let system = obj.remove("system").unwrap_or(Value::Null);
     let Some(Value::Object(mut mlflow)) = obj.remove("mlflow") else {
         return vec![export_event(origin, &system, Value::Null, obj)];
@@ -70,6 +80,22 @@ pub fn map(mut obj: Map<String, Value>, origin: &Origin) -> Vec<AuditEvent> {
         finish(ev);
     }
     out
+}
+
+/// Older mlflow-export-import layouts (no `mlflow` wrapper): a run (`info` with a run id and
+/// an experiment id) or a registered model at the top level.
+fn is_legacy(obj: &Map<String, Value>) -> bool {
+    if obj.contains_key("mlflow") {
+        return false;
+    }
+    let run = obj.get("info").is_some_and(|i| {
+        (i.get("run_id").is_some() || i.get("run_uuid").is_some())
+            && i.get("experiment_id").is_some()
+    });
+    let model = obj
+        .get("registered_model")
+        .is_some_and(|m| m.get("name").is_some());
+    run || model
 }
 
 fn user(id: Option<String>) -> Actor {
@@ -476,6 +502,19 @@ mod tests {
             ["model.register", "model.version.create"]
         );
         assert_eq!(evs[1].environment.as_deref(), Some("Production"));
+    }
+
+    #[test]
+    fn legacy_layouts_without_the_mlflow_wrapper() {
+        let evs = ml(
+            json!({"export_info": {"export_time": "2022-01-01 00:00:00"},
+            "info": {"run_id": "r0", "experiment_id": "1", "status": "FINISHED",
+                "start_time": 1, "end_time": 2}, "params": {"alpha": "0.5"}}),
+        );
+        assert_eq!(evs.len(), 2);
+        assert_eq!(evs[0].details["params"]["alpha"], "0.5");
+        let evs = ml(json!({"registered_model": {"name": "m", "latest_versions": []}}));
+        assert_eq!(evs[0].action, "model.register");
     }
 
     #[test]
