@@ -469,6 +469,14 @@ fn known_records_are_mapped() {
         (m.id.as_str(), m.version.as_deref()),
         ("versionedmp-p-idy6c3e1fiqj", Some("2"))
     );
+    assert!(
+        reject
+            .inputs
+            .iter()
+            .any(|a| a.kind == "run" && a.id.ends_with("/execution/4r83jejmhorv")),
+        "{:?}",
+        reject.inputs
+    );
     let training = events
         .iter()
         .find(|e| e.action == "model.train.complete")

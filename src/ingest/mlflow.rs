@@ -402,9 +402,8 @@ fn version(origin: &Origin, mv: &Value) -> AuditEvent {
     if let Some(r) = &ev.run_id {
         ev.inputs.push(art("run", r.clone(), None));
     }
-    if let Some(src) = str_at(mv, &["source"]) {
-        push_unique(&mut ev.inputs, art("artifact", src, None));
-    }
+    // The `source` (the run's logged model) stays in details: as an input of an event with
+    // a run id it would read as an input of the run.
     if let Some(n) = &name {
         ev.model = Some(ModelRef {
             id: n.clone(),
@@ -481,13 +480,8 @@ mod tests {
         assert_eq!(evs.len(), 1);
         let v = &evs[0];
         assert_eq!(v.action, "model.version.create");
-        assert_eq!(
-            v.inputs,
-            vec![
-                art("run", "r1", None),
-                art("artifact", "dbfs:/a/model", None)
-            ]
-        );
+        assert_eq!(v.inputs, vec![art("run", "r1", None)]);
+        assert_eq!(v.details["model_version"]["source"], "dbfs:/a/model");
         assert_eq!(
             v.outputs,
             vec![art("model_version", "m", Some("15".into()))]

@@ -316,8 +316,10 @@ fn model_package_event(ev: &mut AuditEvent, detail: &Value) -> (String, Option<C
         );
     }
     ev.model = model;
+    // The pipeline execution that produced the package is an input (not the event's run:
+    // the model data it reads was an output of that run).
     if let Some(exec) = str_at(detail, &["MetadataProperties", "GeneratedBy"]) {
-        ev.run_id = Some(exec);
+        push_unique(&mut ev.inputs, art("run", exec, None));
     }
     let action = match d("ModelApprovalStatus")
         .map(|s| s.to_ascii_lowercase())
