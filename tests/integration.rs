@@ -7,4 +7,5 @@ mod cli;
 mod common;
 mod index;
 mod integrity;
+mod realdata;
 mod sample;
