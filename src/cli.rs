@@ -59,6 +59,13 @@ pub enum Command {
     /// Write a deterministic sample bundle: a realistic ML-platform story with planted
     /// incidents, as hash-chained native streams with a manifest.
     Sample(SampleArgs),
+    /// Lineage of a model: each version with the run that produced it, everything upstream
+    /// (feature sets, datasets, sources), evaluations, approvals, and everything downstream
+    /// (deployments, endpoints, prediction counts). `--list` lists models and versions.
+    Lineage(LineageArgs),
+    /// Impact of a dataset: every feature set, run, model version, deployment and endpoint
+    /// downstream of it (all its versions, or ID@VERSION).
+    Impact(ImpactArgs),
 }
 
 /// `auditlens search`.
@@ -119,4 +126,41 @@ pub struct SampleArgs {
     /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+}
+
+/// `auditlens lineage`.
+#[derive(Debug, Args)]
+pub struct LineageArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The model id.
+    #[arg(long, required_unless_present = "list", conflicts_with = "list")]
+    pub model: Option<String>,
+    /// Only this version of the model.
+    #[arg(long, requires = "model")]
+    pub version: Option<String>,
+    /// List the models and their versions.
+    #[arg(long)]
+    pub list: bool,
+    /// JSON output.
+    #[arg(long, conflicts_with = "dot")]
+    pub json: bool,
+    /// Graphviz DOT output.
+    #[arg(long, conflicts_with = "list")]
+    pub dot: bool,
+}
+
+/// `auditlens impact`.
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The dataset: ID (every version) or ID@VERSION.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub dataset: String,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -3,8 +3,11 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+mod lineage;
 mod search;
 mod stats;
+
+pub use lineage::{LineageObserver, load_graph};
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -42,6 +45,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
     match cli.command {
         Some(Command::Search(a)) => search::run(&a, &cli.load, out, err),
         Some(Command::Stats(a)) => stats::run(&a, &cli.load, out, err),
+        Some(Command::Lineage(a)) => lineage::run_lineage(&a, &cli.load, out, err),
+        Some(Command::Impact(a)) => lineage::run_impact(&a, &cli.load, out, err),
         Some(Command::Sample(a)) => {
             let report = crate::sample::write_sample(&a.out, a.events, a.seed)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;
@@ -90,6 +95,7 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
             status: None,
         },
         writer_budget: load.writer_mb.saturating_mul(1_000_000),
+        observers: vec![Box::new(lineage::LineageObserver::default())],
         ..BuildOptions::default()
     }
 }

@@ -8,5 +8,6 @@ pub mod cli;
 pub mod cmd;
 pub mod index;
 pub mod ingest;
+pub mod lineage;
 pub mod model;
 pub mod sample;
