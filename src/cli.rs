@@ -71,6 +71,13 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Seal exports auditlens can read into a signed native bundle.
     Seal(SealArgs),
+    /// Lineage of a model: each version with the run that produced it, everything upstream
+    /// (feature sets, datasets, sources), evaluations, approvals, and everything downstream
+    /// (deployments, endpoints, prediction counts). `--list` lists models and versions.
+    Lineage(LineageArgs),
+    /// Impact of a dataset: every feature set, run, model version, deployment and endpoint
+    /// downstream of it (all its versions, or ID@VERSION).
+    Impact(ImpactArgs),
 }
 
 /// `auditlens search`.
@@ -195,4 +202,41 @@ pub struct SealArgs {
     /// Bundle id [default: the previous bundle's, else the output folder name].
     #[arg(long)]
     pub bundle_id: Option<String>,
+}
+
+/// `auditlens lineage`.
+#[derive(Debug, Args)]
+pub struct LineageArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The model id.
+    #[arg(long, required_unless_present = "list", conflicts_with = "list")]
+    pub model: Option<String>,
+    /// Only this version of the model.
+    #[arg(long, requires = "model")]
+    pub version: Option<String>,
+    /// List the models and their versions.
+    #[arg(long)]
+    pub list: bool,
+    /// JSON output.
+    #[arg(long, conflicts_with = "dot")]
+    pub json: bool,
+    /// Graphviz DOT output.
+    #[arg(long, conflicts_with = "list")]
+    pub dot: bool,
+}
+
+/// `auditlens impact`.
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The dataset: ID (every version) or ID@VERSION.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub dataset: String,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -4,12 +4,15 @@
 //! Allowed imports: every library module; anyhow at this edge.
 
 mod keygen;
+mod lineage;
 mod seal;
 mod search;
 mod stats;
 mod verify;
 
+pub use lineage::{LineageObserver, load_graph};
 use std::fmt::Write as _;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -46,6 +49,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
     match cli.command {
         Some(Command::Search(a)) => search::run(&a, &cli.load, out, err),
         Some(Command::Stats(a)) => stats::run(&a, &cli.load, out, err),
+        Some(Command::Lineage(a)) => lineage::run_lineage(&a, &cli.load, out, err),
+        Some(Command::Impact(a)) => lineage::run_impact(&a, &cli.load, out, err),
         Some(Command::Sample(a)) => {
             let report = crate::sample::write_sample(&a.out, a.events, a.seed, a.unsigned)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;
@@ -191,6 +196,7 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
             status: None,
         },
         writer_budget: load.writer_mb.saturating_mul(1_000_000),
+        observers: vec![Box::new(lineage::LineageObserver::default())],
         ..BuildOptions::default()
     }
 }

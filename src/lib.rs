@@ -9,5 +9,6 @@ pub mod cmd;
 pub mod index;
 pub mod ingest;
 pub mod integrity;
+pub mod lineage;
 pub mod model;
 pub mod sample;

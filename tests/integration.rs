@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod index;
 mod integrity;
+mod lineage;
 mod realdata;
 mod sample;
