@@ -3,8 +3,10 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+pub mod alerts;
 mod search;
 mod stats;
+mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -42,6 +44,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
     match cli.command {
         Some(Command::Search(a)) => search::run(&a, &cli.load, out, err),
         Some(Command::Stats(a)) => stats::run(&a, &cli.load, out, err),
+        Some(Command::Alerts(a)) => alerts::run(&a, &cli.load, out, err),
+        Some(Command::Watch(a)) => watch::run(&a, &cli.load, out, err),
         Some(Command::Sample(a)) => {
             let report = crate::sample::write_sample(&a.out, a.events, a.seed)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;
