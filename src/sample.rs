@@ -1,4 +1,13 @@
-//! The deterministic sample generator (`auditlens sample`).
+//! The deterministic sample generator (`auditlens sample`): a realistic ML-platform story
+//! with planted incidents, written as a sealed native bundle.
+//!
+//! Allowed imports: `model`, `integrity` (the bundle writer), std, `serde_json`, chrono.
+
+mod rng;
+mod story;
+
+pub use rng::Rng;
+pub use story::{DAYS, Story, StoryEvent};
 
 use std::path::Path;
 

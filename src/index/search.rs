@@ -9,6 +9,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
 };
+use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
@@ -145,7 +146,13 @@ impl SearchService {
                 span: Some((start + offset, 1)),
             });
         }
-        self.parser.parse_query(q).map_err(|e| explain(&e, query))
+        let ast = tantivy::query_grammar::parse_query(q).map_err(|_| QueryError {
+            message: "syntax error".to_owned(),
+            span: None,
+        })?;
+        self.parser
+            .build_query_from_user_input_ast(complete_negations(ast))
+            .map_err(|e| explain(&e, query))
     }
 
     fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
@@ -246,6 +253,35 @@ impl SearchService {
         let event = serde_json::from_slice(&bytes)
             .map_err(|e| IndexError::Corrupt(format!("stored event {ord}: {e}")))?;
         Ok(Hit { ord, event, raw })
+    }
+}
+
+/// A clause made only of negations (`NOT a`, or the `NOT b` of `a AND NOT b`) matches
+/// nothing in tantivy; users mean "everything except". Give such clauses an all-matching
+/// positive part.
+fn complete_negations(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(children) => {
+            let mut children: Vec<_> = children
+                .into_iter()
+                .map(|(occur, child)| (occur, complete_negations(child)))
+                .collect();
+            if !children.is_empty()
+                && children
+                    .iter()
+                    .all(|(occur, _)| *occur == Some(GrammarOccur::MustNot))
+            {
+                children.push((
+                    Some(GrammarOccur::Must),
+                    UserInputAst::Leaf(Box::new(UserInputLeaf::All)),
+                ));
+            }
+            UserInputAst::Clause(children)
+        }
+        UserInputAst::Boost(inner, boost) => {
+            UserInputAst::Boost(Box::new(complete_negations(*inner)), boost)
+        }
+        leaf @ UserInputAst::Leaf(_) => leaf,
     }
 }
 

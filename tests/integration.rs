@@ -1,0 +1,8 @@
+//! One integration-test binary (STYLE.md section 8): submodules share the helpers here.
+
+// Test helpers outside #[test] functions may unwrap: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::format_collect)]
+
+mod cli;
+mod common;
+mod index;
