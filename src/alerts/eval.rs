@@ -106,6 +106,7 @@ enum State {
         prior: HashMap<String, Option<DateTime<Utc>>>,
     },
     Rate {
+        start: Option<i64>,
         bucket: Option<i64>,
         count: u64,
         history: VecDeque<u64>,
@@ -201,6 +202,7 @@ impl Evaluator {
                 prior: HashMap::new(),
             },
             RuleKind::Rate { baseline, .. } => State::Rate {
+                start: None,
                 bucket: None,
                 count: 0,
                 history: VecDeque::with_capacity(*baseline),
@@ -221,6 +223,20 @@ impl Evaluator {
             pushed: 0,
             untimed: 0,
             unkeyed: 0,
+        }
+    }
+
+    /// Tells a rate rule when the data starts (its first event of any kind), so that
+    /// the quiet buckets before the first match count as its baseline. Without it the
+    /// baseline starts at the first match.
+    pub fn set_start(&mut self, t: DateTime<Utc>) {
+        if let (State::Rate { start, .. }, RuleKind::Rate { bucket, .. }) =
+            (&mut self.state, &self.rule.kind)
+        {
+            *start = Some(
+                t.timestamp_millis()
+                    .div_euclid(bucket.num_milliseconds().max(1)),
+            );
         }
     }
 
@@ -584,6 +600,7 @@ impl Evaluator {
         let size_ms = size.num_milliseconds().max(1);
         let b = t.timestamp_millis().div_euclid(size_ms);
         let State::Rate {
+            start,
             bucket,
             count,
             history,
@@ -598,23 +615,20 @@ impl Evaluator {
         match *bucket {
             Some(cur) if b <= cur => {}
             prev => {
-                if let Some(cur) = prev {
-                    history.push_back(*count);
-                    let gaps = (b - cur - 1).clamp(0, baseline as i64) as usize;
-                    history.extend(std::iter::repeat_n(0, gaps));
-                    while history.len() > baseline {
-                        history.pop_front();
-                    }
+                // `history` holds the counts of the buckets before `b`, since the start.
+                let (last, last_count) = match prev {
+                    Some(cur) => (cur, *count),
+                    None => (start.unwrap_or(b).min(b) - 1, 0),
+                };
+                if prev.is_some() {
+                    history.push_back(last_count);
                 }
-                // Buckets before the first event count as empty.
-                let missing = baseline - history.len();
-                let (m, d) = median_mad(
-                    history
-                        .iter()
-                        .map(|&c| c as f64)
-                        .chain(std::iter::repeat_n(0.0, missing)),
-                );
-                (*median, *mad) = (m, d);
+                let gaps = (b - last - 1).clamp(0, baseline as i64) as usize;
+                history.extend(std::iter::repeat_n(0, gaps));
+                while history.len() > baseline {
+                    history.pop_front();
+                }
+                (*median, *mad) = median_mad(history.iter().map(|&c| c as f64));
                 *bucket = Some(b);
                 *count = 0;
                 buffer.clear();
@@ -632,16 +646,21 @@ impl Evaluator {
             buffer.push(evidence);
         }
         let n = *count;
+        // Too little history to call anything unusual.
+        if history.len() < (baseline / 4).max(1) {
+            return Vec::new();
+        }
         let scale = (1.482_6 * *mad).max(1.0);
         let z = (n as f64 - *median) / scale;
         if n < min_count || z < z_min {
             return Vec::new();
         }
-        let start = DateTime::from_timestamp_millis(b * size_ms);
+        let start_ts = DateTime::from_timestamp_millis(b * size_ms);
         let detail = format!(
-            "{n} matching events in the {} from {}; trailing {baseline} buckets: median {}, MAD {}; robust z {z:.1} >= {z_min}",
+            "{n} matching events in the {} from {}; trailing {} buckets: median {}, MAD {}; robust z {z:.1} >= {z_min}",
             duration_text(size),
-            stamp(start),
+            stamp(start_ts),
+            history.len(),
             *median,
             *mad
         );

@@ -86,8 +86,12 @@ fn next_item(scan: &mut Option<std::iter::Peekable<MatchScan>>) -> Result<Option
 pub fn evaluate_index(service: &SearchService, rules: &RuleSet) -> Result<Evaluation> {
     check_queries(service, rules)?;
     let mut out = Evaluation::default();
+    let start = service.first_time()?;
     for rule in &rules.rules {
         let mut eval = Evaluator::new(rule);
+        if let Some(t) = start {
+            eval.set_start(t);
+        }
         let mut primary = Some(service.scan(&rule.query)?.peekable());
         let mut prior = match &rule.kind {
             RuleKind::Absence { without, .. } => Some(service.scan(without)?.peekable()),

@@ -234,6 +234,7 @@ struct Live {
     evaluators: Vec<Evaluator>,
     queries: Vec<String>,
     fired: u64,
+    started: bool,
 }
 
 impl Live {
@@ -243,6 +244,15 @@ impl Live {
             return Ok(());
         }
         batch.sort_by_key(|(ev, _)| ev.ts);
+        if !self.started
+            && let Some(t) = batch.iter().find_map(|(e, _)| e.ts)
+        {
+            // Rate baselines start with the first event seen, not the first match.
+            for e in &mut self.evaluators {
+                e.set_start(t);
+            }
+            self.started = true;
+        }
         let refs: Vec<(&AuditEvent, &str)> = batch.iter().map(|(e, r)| (e, r.as_str())).collect();
         let queries: Vec<&str> = self.queries.iter().map(String::as_str).collect();
         let matches = match_batch(&refs, &queries).context("matching the new events")?;
@@ -299,6 +309,7 @@ pub(super) fn run(
         evaluators: rules.rules.iter().map(Evaluator::new).collect(),
         queries,
         fired: 0,
+        started: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let mut hooks = Vec::new();

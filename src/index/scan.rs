@@ -131,6 +131,22 @@ impl Iterator for MatchScan {
     }
 }
 
+impl SearchService {
+    /// The time of the oldest event that has one.
+    pub fn first_time(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, IndexError> {
+        let timed = RangeQuery::new(
+            Bound::Excluded(Term::from_field_i64(self.fields.ts_key, i64::MIN)),
+            Bound::Unbounded,
+        );
+        let top = TopDocs::with_limit(1).order_by_fast_field::<i64>(schema::TS_KEY, Order::Asc);
+        let hits = self.reader.searcher().search(&timed, &top)?;
+        Ok(hits
+            .first()
+            .and_then(|(ms, _)| *ms)
+            .and_then(chrono::DateTime::from_timestamp_millis))
+    }
+}
+
 /// Which events of a small batch each query matches, with the exact semantics of the
 /// query language: the batch is indexed into a throw-away in-RAM index. Returns, per
 /// query, the positions in `events` of its matches, ascending.
