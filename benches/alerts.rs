@@ -17,13 +17,14 @@ use auditlens::index::{CommitPolicy, Indexer, SearchService, schema};
 use auditlens::ingest::decode_record;
 use auditlens::sample::Story;
 
-fn vm_hwm() -> String {
+/// A `/proc/self/status` figure such as `VmHWM` (peak RSS) or `RssAnon`.
+fn status(key: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+                .find(|l| l.starts_with(key) && l[key.len()..].starts_with(':'))
+                .map(|l| l[key.len() + 1..].trim().to_owned())
         })
         .unwrap_or_else(|| "unknown".to_owned())
 }
@@ -45,7 +46,12 @@ fn evaluate(dir: &str) {
         service.num_docs(),
         eval.alerts.len()
     );
-    println!("alerts: evaluation process peak RSS (VmHWM): {}", vm_hwm());
+    println!(
+        "alerts: evaluation process peak RSS (VmHWM): {}; now RssAnon {} (heap), RssFile {} (mapped index files)",
+        status("VmHWM"),
+        status("RssAnon"),
+        status("RssFile")
+    );
 }
 
 fn main() {

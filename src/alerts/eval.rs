@@ -153,6 +153,24 @@ fn describe(ev: &AuditEvent, fields: &[&str]) -> String {
         .join(", ")
 }
 
+/// `action by actor on resource: message` (message cut at 160 characters).
+fn match_detail(ev: &AuditEvent) -> String {
+    let mut d = ev.action.clone();
+    if let Some(a) = &ev.actor.id {
+        d.push_str(" by ");
+        d.push_str(a);
+    }
+    if let Some(r) = ev.resource.id.as_ref().or(ev.model.as_ref().map(|m| &m.id)) {
+        d.push_str(" on ");
+        d.push_str(r);
+    }
+    if let Some(m) = ev.message.as_deref().filter(|m| !m.is_empty()) {
+        d.push_str(": ");
+        d.extend(m.chars().take(160));
+    }
+    d
+}
+
 fn duration_text(d: TimeDelta) -> String {
     let s = d.num_seconds();
     if d.subsec_nanos() != 0 || s == 0 {
@@ -291,15 +309,8 @@ impl Evaluator {
         }
         match &self.rule.kind {
             RuleKind::Match => {
-                let detail = format!(
-                    "{} {}",
-                    ev.action,
-                    describe(
-                        ev,
-                        &["actor.id", "resource.id", "model.id", "model.version"]
-                    )
-                );
-                self.per_event(ev, ord, id, detail.trim_end().to_owned(), String::new())
+                let detail = match_detail(ev);
+                self.per_event(ev, ord, id, detail, String::new())
             }
             RuleKind::Numeric { .. } => self.push_numeric(ev, ord, id),
             RuleKind::RolePolicy { .. } => self.push_role(ev, ord, id),

@@ -224,8 +224,16 @@ pub(super) fn run(
         writeln!(err, "note: {}", escape_control(n))?;
     }
     if a.json {
-        let v = serde_json::json!({ "alerts": eval.alerts });
-        serde_json::to_writer_pretty(&mut *out, &v)?;
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            alerts: &'a [Alert],
+        }
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &Report {
+                alerts: &eval.alerts,
+            },
+        )?;
         writeln!(out)?;
     } else {
         for alert in &eval.alerts {
