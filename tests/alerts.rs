@@ -864,3 +864,53 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
         }
     }
 }
+
+#[test]
+fn rate_buckets_start_exactly_on_their_boundary() {
+    let rule = json!({"id": "r", "title": "R", "severity": "warning", "why": "w", "kind": "rate",
+        "query": "*", "bucket": "1h", "baseline": 4, "z": 3.0, "min_count": 4});
+    let at_ms = |i: u64, ms: i64| {
+        let mut e = ev(i, 0, "x");
+        e.ts = Some(t0() + TimeDelta::milliseconds(ms));
+        e
+    };
+    // One event in each of the first two hours, then four events: the first of them at
+    // 02:59:59.999 (still the third hour), the other three at 03:00:00.000 and after.
+    let evs = [
+        at_ms(0, 0),
+        at_ms(1, 3_600_000),
+        at_ms(2, 3 * 3_600_000 - 1),
+        at_ms(3, 3 * 3_600_000),
+        at_ms(4, 3 * 3_600_000 + 1),
+        at_ms(5, 3 * 3_600_000 + 2),
+    ];
+    assert!(run(&rule, &evs).is_empty(), "no hour holds four events");
+    let mut evs = evs.to_vec();
+    evs.push(at_ms(6, 4 * 3_600_000 - 1));
+    let alerts = run(&rule, &evs);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(seqs(&alerts[0]), [3, 4, 5, 6]);
+    assert_eq!(
+        alerts[0].first_ts,
+        Some(t0() + TimeDelta::hours(3)),
+        "the bucket starts on the hour"
+    );
+}
+
+#[test]
+fn alerts_sort_for_display_by_severity_then_time() {
+    let mut alerts = run(
+        &json!({"id": "m", "title": "M", "severity": "info", "why": "w", "kind": "match", "query": "*"}),
+        &[ev(0, 10, "x"), ev(1, 5, "x")],
+    );
+    let mut critical = alerts[0].clone();
+    critical.severity = auditlens::model::Severity::Critical;
+    critical.first_ts = Some(t0() + TimeDelta::days(1));
+    alerts.push(critical);
+    alerts.sort_by(Alert::by_severity_then_time);
+    let order: Vec<(&str, u64)> = alerts
+        .iter()
+        .map(|a| (a.severity.as_str(), seqs(a)[0]))
+        .collect();
+    assert_eq!(order, [("critical", 0), ("info", 1), ("info", 0)]);
+}

@@ -74,6 +74,17 @@ pub struct Alert {
     pub evidence: Vec<Evidence>,
 }
 
+impl Alert {
+    /// Display order for an alerts list: most severe first, then oldest first, then by
+    /// rule id (`alerts.sort_by(Alert::by_severity_then_time)`).
+    pub fn by_severity_then_time(a: &Self, b: &Self) -> std::cmp::Ordering {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_ts.cmp(&b.first_ts))
+            .then_with(|| a.rule.cmp(&b.rule))
+    }
+}
+
 /// Which of a rule's queries an event matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Input {
