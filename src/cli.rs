@@ -78,6 +78,14 @@ pub enum Command {
     /// Impact of a dataset: every feature set, run, model version, deployment and endpoint
     /// downstream of it (all its versions, or ID@VERSION).
     Impact(ImpactArgs),
+    /// Evaluate alert rules over bundles and list each alert with the events behind it.
+    ///
+    /// Exit status: 0 no alert, 1 alerts found, 2 error. The default rules are
+    /// embedded; `--rules FILE` adds to them, replaces them or disables some (see README).
+    Alerts(AlertsArgs),
+    /// Follow growing JSON-lines files (like `tail -F`, through rotation and truncation)
+    /// and print each alert the moment it fires. Stop with Ctrl-C.
+    Watch(WatchArgs),
 }
 
 /// `auditlens search`.
@@ -239,4 +247,44 @@ pub struct ImpactArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `auditlens alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// A rules file extending (or replacing) the default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// JSON output: `{"alerts": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `auditlens watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// JSON-lines files to follow (they may not exist yet).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A rules file extending (or replacing) the default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Print each alert as one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the files from their beginning instead of only what is appended.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Stop after this many seconds (tests).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub exit_after: Option<f64>,
+    /// Read what the files hold now (from the start), evaluate, and stop (tests).
+    #[arg(long, hide = true)]
+    pub once: bool,
+    /// Poll interval in milliseconds.
+    #[arg(long, hide = true, default_value_t = 200)]
+    pub poll_ms: u64,
 }

@@ -3,16 +3,18 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+pub mod alerts;
 mod keygen;
 mod lineage;
 mod seal;
 mod search;
 mod stats;
 mod verify;
+mod watch;
 
 pub use lineage::{LineageObserver, load_graph};
-use std::fmt::Write as _;
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -51,6 +53,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
         Some(Command::Stats(a)) => stats::run(&a, &cli.load, out, err),
         Some(Command::Lineage(a)) => lineage::run_lineage(&a, &cli.load, out, err),
         Some(Command::Impact(a)) => lineage::run_impact(&a, &cli.load, out, err),
+        Some(Command::Alerts(a)) => alerts::run(&a, &cli.load, out, err),
+        Some(Command::Watch(a)) => watch::run(&a, &cli.load, out, err),
         Some(Command::Sample(a)) => {
             let report = crate::sample::write_sample(&a.out, a.events, a.seed, a.unsigned)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;

@@ -4,6 +4,7 @@
 //! to exit codes. Module dependency direction: `ui` -> `app` -> (`index`, `ingest`,
 //! `integrity`, `lineage`, `alerts`) -> `model`.
 
+pub mod alerts;
 pub mod cli;
 pub mod cmd;
 pub mod index;

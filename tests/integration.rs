@@ -3,6 +3,7 @@
 // Test helpers outside #[test] functions may unwrap: a failure is a failed test.
 #![allow(clippy::unwrap_used, clippy::format_collect)]
 
+mod alerts;
 mod cli;
 mod common;
 mod index;

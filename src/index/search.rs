@@ -91,9 +91,9 @@ impl QueryError {
 
 /// Searches one index.
 pub struct SearchService {
-    index: Index,
-    reader: IndexReader,
-    fields: Fields,
+    pub(super) index: Index,
+    pub(super) reader: IndexReader,
+    pub(super) fields: Fields,
     parser: QueryParser,
 }
 
