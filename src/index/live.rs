@@ -1,0 +1,226 @@
+//! Live builds for the explorer: the index is built in the cache's temporary folder with
+//! frequent commits, so a `SearchService` opened on it sees the events fill in (reload after
+//! each `Committed`), and is renamed into place at the end. A cached index opens at once.
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tantivy::Index;
+
+use super::IndexError;
+use super::cache::{BuildOptions, Meta, OpenedIndex, Tee, cache_root, io_err, try_open};
+use super::content_digest;
+use super::schema::{self, SCHEMA_VERSION};
+use super::writer::{CommitPolicy, Indexer};
+use crate::ingest::{EventSink, IngestProgress, IngestSummary, ingest};
+use crate::model::AuditEvent;
+
+/// Documents after which the first commit happens, so the first screen fills at once.
+const FIRST_COMMIT_DOCS: u64 = 2_000;
+
+/// What a live build reports, in order: `Opened`, then `Progress` / `Committed` any number
+/// of times, then `Done` (or an error return).
+pub enum LiveEvent {
+    /// A readable index: empty and growing (`complete == false`), or a reused cache.
+    Opened {
+        /// The index to search.
+        index: Index,
+        /// True when it is already complete (a cached index).
+        complete: bool,
+    },
+    /// Loading progress (at most every 100 ms).
+    Progress(IngestProgress),
+    /// A commit made `docs` documents visible.
+    Committed {
+        /// Documents visible.
+        docs: u64,
+    },
+    /// The build is complete; the index now lives at its final place.
+    Done(OpenedIndex),
+}
+
+impl std::fmt::Debug for LiveEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Opened { complete, .. } => write!(f, "Opened {{ complete: {complete} }}"),
+            Self::Progress(p) => write!(f, "Progress({p:?})"),
+            Self::Committed { docs } => write!(f, "Committed {{ docs: {docs} }}"),
+            Self::Done(o) => write!(f, "Done({} events)", o.summary.events),
+        }
+    }
+}
+
+/// Stops the load when cancelled, and makes one early commit.
+struct Live<'a> {
+    tee: Tee<'a>,
+    cancel: &'a AtomicBool,
+    first_done: bool,
+}
+
+impl EventSink for Live<'_> {
+    fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
+        if self.cancel.load(Ordering::Relaxed) {
+            return false;
+        }
+        let ok = self.tee.event(event, raw);
+        if ok && !self.first_done && self.tee.indexer.docs() >= FIRST_COMMIT_DOCS {
+            self.first_done = true;
+            if let Err(e) = self.tee.indexer.commit() {
+                self.tee.indexer.set_error(e);
+                return false;
+            }
+        }
+        ok
+    }
+}
+
+/// Opens the cached index of `paths`, or builds it live, reporting through `report`.
+/// Returns when the build is complete, failed, or was cancelled (then nothing is cached).
+pub fn build_live<F>(
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    cancel: &Arc<AtomicBool>,
+    report: F,
+) -> Result<(), IndexError>
+where
+    F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
+{
+    let digest = content_digest(paths)?;
+    let root = opts.index_dir.clone().unwrap_or_else(cache_root);
+    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
+    if dir.exists() && !opts.reindex {
+        if let Ok((index, summary)) = try_open(&dir, &digest) {
+            report(LiveEvent::Opened {
+                index: index.clone(),
+                complete: true,
+            });
+            report(LiveEvent::Done(OpenedIndex {
+                index,
+                summary,
+                dir,
+                digest,
+                reused: true,
+                build_time: Duration::ZERO,
+            }));
+            return Ok(());
+        }
+    }
+    let started = Instant::now();
+    fs::create_dir_all(&root).map_err(io_err(format!(
+        "creating the cache folder {}",
+        root.display()
+    )))?;
+    let tmp = root.join(format!(
+        ".live-{}-{}-{}",
+        &digest[..16],
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    let result = build(&tmp, paths, opts, &digest, cancel, &report);
+    let summary = match result {
+        Ok(s) if !cancel.load(Ordering::Relaxed) => s,
+        Ok(_) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Ok(());
+        }
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    if dir.exists() {
+        let _ = fs::remove_dir_all(&dir);
+    }
+    if let Err(e) = fs::rename(&tmp, &dir) {
+        let _ = fs::remove_dir_all(&tmp);
+        if try_open(&dir, &digest).is_err() {
+            return Err(io_err(format!(
+                "moving the built index into {}",
+                dir.display()
+            ))(e));
+        }
+    }
+    let index = Index::open_in_dir(dir.join("index"))?;
+    report(LiveEvent::Done(OpenedIndex {
+        index,
+        summary,
+        dir,
+        digest,
+        reused: false,
+        build_time: started.elapsed(),
+    }));
+    Ok(())
+}
+
+fn build<F>(
+    tmp: &std::path::Path,
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    digest: &str,
+    cancel: &AtomicBool,
+    report: &F,
+) -> Result<IngestSummary, IndexError>
+where
+    F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
+{
+    let index_dir = tmp.join("index");
+    fs::create_dir_all(&index_dir).map_err(io_err(format!("creating {}", index_dir.display())))?;
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(&index_dir, schema)?;
+    let mut indexer = Indexer::new(
+        &index,
+        fields,
+        opts.writer_budget,
+        opts.threads,
+        CommitPolicy::LIVE,
+    )?;
+    let on_commit = report.clone();
+    indexer.set_on_commit(move |docs| on_commit(LiveEvent::Committed { docs }));
+    report(LiveEvent::Opened {
+        index,
+        complete: false,
+    });
+    let mut live = Live {
+        tee: Tee {
+            indexer: &mut indexer,
+            observers: &mut opts.observers,
+        },
+        cancel,
+        first_done: false,
+    };
+    let mut progress = |p: IngestProgress| report(LiveEvent::Progress(p));
+    let summary = ingest(paths, opts.ingest.clone(), &mut live, &mut progress);
+    if let Some(e) = indexer.take_error() {
+        return Err(e);
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Ok(summary);
+    }
+    indexer.finish()?;
+    for o in &mut opts.observers {
+        o.finish(tmp)
+            .map_err(io_err("saving derived data beside the index"))?;
+    }
+    let meta = Meta {
+        schema_version: SCHEMA_VERSION,
+        digest: digest.to_owned(),
+        inputs: paths.iter().map(|p| p.display().to_string()).collect(),
+        events: summary.events,
+        built_at: chrono::Utc::now(),
+    };
+    let write = |name: &str, bytes: Vec<u8>| {
+        fs::write(tmp.join(name), bytes).map_err(io_err(format!("writing {name}")))
+    };
+    write(
+        "summary.json",
+        serde_json::to_vec(&summary).unwrap_or_default(),
+    )?;
+    write(
+        "meta.json",
+        serde_json::to_vec_pretty(&meta).unwrap_or_default(),
+    )?;
+    Ok(summary)
+}
