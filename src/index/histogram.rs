@@ -244,16 +244,16 @@ impl SearchService {
         let searcher = self.searcher();
         let (lo, hi) = match view {
             Some(v) => v,
-            None => match searcher.search(&query, &Bounds)? {
-                Some((lo, hi)) => (lo, hi + 1),
-                None => {
+            None => {
+                let Some((lo, hi)) = searcher.search(&query, &Bounds)? else {
                     let untimed = searcher.search(&query, &tantivy::collector::Count)? as u64;
                     return Ok(Histogram {
                         untimed,
                         ..Histogram::default()
                     });
-                }
-            },
+                };
+                (lo, hi + 1)
+            }
         };
         let span = (hi - lo).max(1);
         let bucket_ms = nice_bucket_ms(span, buckets);

@@ -39,7 +39,7 @@ pub enum LiveEvent {
         docs: u64,
     },
     /// The build is complete; the index now lives at its final place.
-    Done(OpenedIndex),
+    Done(Box<OpenedIndex>),
 }
 
 impl std::fmt::Debug for LiveEvent {
@@ -91,20 +91,23 @@ where
     let digest = content_digest(paths)?;
     let root = opts.index_dir.clone().unwrap_or_else(cache_root);
     let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
-    if dir.exists() && !opts.reindex {
-        if let Ok((index, summary)) = try_open(&dir, &digest) {
+    if dir.exists()
+        && !opts.reindex
+        && let Ok((index, summary)) = try_open(&dir, &digest)
+    {
+        {
             report(LiveEvent::Opened {
                 index: index.clone(),
                 complete: true,
             });
-            report(LiveEvent::Done(OpenedIndex {
+            report(LiveEvent::Done(Box::new(OpenedIndex {
                 index,
                 summary,
                 dir,
                 digest,
                 reused: true,
                 build_time: Duration::ZERO,
-            }));
+            })));
             return Ok(());
         }
     }
@@ -144,14 +147,14 @@ where
         }
     }
     let index = Index::open_in_dir(dir.join("index"))?;
-    report(LiveEvent::Done(OpenedIndex {
+    report(LiveEvent::Done(Box::new(OpenedIndex {
         index,
         summary,
         dir,
         digest,
         reused: false,
         build_time: started.elapsed(),
-    }));
+    })));
     Ok(())
 }
 
