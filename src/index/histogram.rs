@@ -242,18 +242,17 @@ impl SearchService {
     ) -> Result<Histogram, IndexError> {
         let query = self.full_query(req)?;
         let searcher = self.searcher();
-        let (lo, hi) = match view {
-            Some(v) => v,
-            None => {
-                let Some((lo, hi)) = searcher.search(&query, &Bounds)? else {
-                    let untimed = searcher.search(&query, &tantivy::collector::Count)? as u64;
-                    return Ok(Histogram {
-                        untimed,
-                        ..Histogram::default()
-                    });
-                };
-                (lo, hi + 1)
-            }
+        let (lo, hi) = if let Some(v) = view {
+            v
+        } else {
+            let Some((lo, hi)) = searcher.search(&query, &Bounds)? else {
+                let untimed = searcher.search(&query, &tantivy::collector::Count)? as u64;
+                return Ok(Histogram {
+                    untimed,
+                    ..Histogram::default()
+                });
+            };
+            (lo, hi + 1)
         };
         let span = (hi - lo).max(1);
         let bucket_ms = nice_bucket_ms(span, buckets);
