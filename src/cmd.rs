@@ -3,6 +3,7 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+mod open;
 mod search;
 mod stats;
 
@@ -48,17 +49,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             writeln!(out, "{report}")?;
             Ok(Outcome::Ok)
         }
-        None => {
-            if cli.paths.is_empty() {
-                bail!(
-                    "the interactive explorer is not built yet; use `auditlens search|stats PATH...` (see --help)"
-                );
-            }
-            bail!(
-                "the interactive explorer is not built yet; try `auditlens stats {}`",
-                cli.paths[0].display()
-            );
-        }
+        Some(Command::Open(a)) => open::run(a.paths, &cli.load, &cli.ui),
+        None => open::run(cli.paths, &cli.load, &cli.ui),
     }
 }
 

@@ -16,7 +16,7 @@ pub use live::{LiveEvent, build_live};
 pub use search::{Hit, Page, QueryError, SearchRequest, SearchService, SortOrder};
 pub use writer::{CommitPolicy, Indexer};
 
-use tantivy::Index;
+pub use tantivy::Index;
 
 /// Failures of the index layer.
 #[derive(Debug, thiserror::Error)]

@@ -4,9 +4,12 @@
 //! to exit codes. Module dependency direction: `ui` -> `app` -> (`index`, `ingest`,
 //! `integrity`, `lineage`, `alerts`) -> `model`.
 
+pub mod app;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod index;
 pub mod ingest;
 pub mod model;
 pub mod sample;
+pub mod ui;
