@@ -311,7 +311,10 @@ pub fn run(opts: RunOptions) -> Result<()> {
     drop(runner);
     drop(rx);
     let mut problems = Vec::new();
-    for (name, h) in [("input", input), ("indexer", indexer), ("search", search)] {
+    // The input thread is not joined: once the terminal is gone (SIGHUP), crossterm's poll
+    // may never return, and the thread ends with the process anyway.
+    drop(input);
+    for (name, h) in [("indexer", indexer), ("search", search)] {
         if h.join().is_err() {
             problems.push(name);
         }

@@ -17,18 +17,23 @@ pub const LEVELS: usize = 6;
 /// Bucket widths the timeline snaps to, in milliseconds.
 const NICE_MS: &[i64] = &[
     1_000,
+    2_000,
     5_000,
+    10_000,
     15_000,
+    30_000,
     60_000,
+    2 * 60_000,
     5 * 60_000,
+    10 * 60_000,
     15 * 60_000,
+    30 * 60_000,
     3_600_000,
+    2 * 3_600_000,
     3 * 3_600_000,
     6 * 3_600_000,
     12 * 3_600_000,
     86_400_000,
-    7 * 86_400_000,
-    30 * 86_400_000,
 ];
 
 /// Counts per time bucket, stacked by severity (index = position in [`Severity::ALL`]).
@@ -277,6 +282,7 @@ mod tests {
     fn nice_widths_cover_the_span() {
         assert_eq!(nice_bucket_ms(60_000, 60), 1_000);
         assert_eq!(nice_bucket_ms(86_400_000, 24), 3_600_000);
-        assert!(nice_bucket_ms(400 * 86_400_000, 10) >= 40 * 86_400_000);
+        assert_eq!(nice_bucket_ms(400 * 86_400_000, 10), 40 * 86_400_000);
+        assert_eq!(nice_bucket_ms(112 * 86_400_000, 78), 2 * 86_400_000);
     }
 }
