@@ -167,26 +167,23 @@ where
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         };
         let mut changed = false;
-        let mut effects = Vec::new();
         let mut pending = first;
         while let Some(msg) = pending.take().or_else(|| rx.try_recv().ok()) {
-            for a in msg_actions(msg, state, keymap, on_index) {
-                effects.extend(update(state, a));
-                changed = true;
-            }
-            if state.quit {
-                break;
+            let actions = msg_actions(msg, state, keymap, on_index);
+            changed |= !actions.is_empty();
+            if apply(state, actions, runner, copy) {
+                return Ok(());
             }
         }
+        let before = state.debounce;
         let tick = update(state, Action::Tick(Instant::now()));
-        changed |= !tick.is_empty();
-        effects.extend(tick);
-        for e in effects {
-            match e {
-                Effect::Quit => return Ok(()),
-                Effect::Copy(text) => copy(&text),
-                other => runner.run(other),
-            }
+        changed |= !tick.is_empty() || before != state.debounce;
+        let queue: Vec<Action> = tick
+            .into_iter()
+            .flat_map(|e| run_effect(e, runner, copy))
+            .collect();
+        if apply(state, queue, runner, copy) {
+            return Ok(());
         }
         if state.quit {
             return Ok(());
@@ -197,6 +194,50 @@ where
                 .context("drawing the screen")?;
         }
     }
+}
+
+/// Carries out one effect; returns the actions it produced at once (synchronous runners),
+/// or `[Quit]` for `Effect::Quit`.
+fn run_effect(
+    effect: Effect,
+    runner: &mut dyn EffectRunner,
+    copy: &mut dyn FnMut(&str),
+) -> Vec<Action> {
+    match effect {
+        Effect::Quit => vec![Action::Quit],
+        Effect::Copy(text) => {
+            copy(&text);
+            vec![]
+        }
+        other => runner.run(other),
+    }
+}
+
+/// Applies actions in order, running their effects; actions produced synchronously are
+/// applied before the next one. Returns true when the explorer must exit.
+fn apply(
+    state: &mut AppState,
+    actions: Vec<Action>,
+    runner: &mut dyn EffectRunner,
+    copy: &mut dyn FnMut(&str),
+) -> bool {
+    let mut queue: std::collections::VecDeque<Action> = actions.into();
+    while let Some(a) = queue.pop_front() {
+        if a == Action::Quit && state.quit {
+            return true;
+        }
+        let effects = update(state, a);
+        for e in effects {
+            if e == Effect::Quit {
+                return true;
+            }
+            queue.extend(run_effect(e, runner, copy));
+        }
+        if state.quit {
+            return true;
+        }
+    }
+    false
 }
 
 /// OSC 52: asks the terminal (also over SSH) to put `text` on the clipboard.

@@ -259,6 +259,8 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                         }
                         s.histogram = Some(h);
                     }
+                    // A refused query is shown in the search bar already.
+                    Err(e) if e.starts_with("query error") => {}
                     Err(e) => set_status(s, format!("timeline: {e}"), true),
                 }
             }
@@ -459,7 +461,11 @@ fn move_to(s: &mut AppState, pos: u64) -> Vec<Effect> {
 
 /// When the detail view shows an event, fetch its related events once.
 fn related_effect(s: &mut AppState) -> Option<Effect> {
-    if s.focus != Pane::Detail {
+    // The detail view is visible when focused, or beside the results on wide terminals.
+    let side_by_side = s.size.0 >= 100 && s.size.1 >= 30 && !s.maximised;
+    let visible = s.focus == Pane::Detail
+        || side_by_side && matches!(s.focus, Pane::Results | Pane::Timeline);
+    if !visible {
         return None;
     }
     let hit = s.selected_hit()?;

@@ -15,8 +15,9 @@ use crate::index::{Hit, SearchRequest, SearchService, SortOrder};
 
 /// Something that carries out effects (except `Quit`, handled by the loop).
 pub trait EffectRunner {
-    /// Starts (or does) the work; results come back as `Msg::Worker` on the loop's channel.
-    fn run(&mut self, effect: Effect);
+    /// Starts the work (results come back as `Msg::Worker` on the loop's channel), or does
+    /// it at once and returns the resulting actions.
+    fn run(&mut self, effect: Effect) -> Vec<Action>;
 }
 
 /// Runs one job against a service.
@@ -227,19 +228,17 @@ pub enum SearchCmd {
 /// Carries effects out on the search worker thread.
 pub struct ThreadRunner {
     tx: Sender<SearchCmd>,
-    out: Sender<Msg>,
 }
 
 impl ThreadRunner {
     /// Starts the worker thread; results go to `out`.
     pub fn start(out: Sender<Msg>) -> (Self, std::thread::JoinHandle<()>) {
         let (tx, rx) = std::sync::mpsc::channel();
-        let o = out.clone();
         let handle = std::thread::Builder::new()
             .name("auditlens-search".to_owned())
-            .spawn(move || search_worker(&rx, &o))
+            .spawn(move || search_worker(&rx, &out))
             .expect("invariant: spawning a thread succeeds");
-        (Self { tx, out }, handle)
+        (Self { tx }, handle)
     }
 
     /// A handle that hands new indexes to the worker.
@@ -263,20 +262,17 @@ impl IndexHandle {
 }
 
 impl EffectRunner for ThreadRunner {
-    fn run(&mut self, effect: Effect) {
+    fn run(&mut self, effect: Effect) -> Vec<Action> {
         let cmd = match effect {
             Effect::Run(job) => SearchCmd::Job(job),
             Effect::ReloadReader => SearchCmd::Reload,
             Effect::Export { path, request } => SearchCmd::Export(path, request),
-            Effect::Copy(_) | Effect::Quit => return,
+            Effect::Copy(_) | Effect::Quit => return vec![],
         };
         if self.tx.send(cmd).is_err() {
-            let _ = self
-                .out
-                .send(Msg::Worker(WorkerMsg::Action(Action::WorkerFailed(
-                    "the search worker stopped".to_owned(),
-                ))));
+            return vec![Action::WorkerFailed("the search worker stopped".to_owned())];
         }
+        vec![]
     }
 }
 
@@ -341,45 +337,42 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>) {
     }
 }
 
-/// Runs jobs inline (tests, headless runs): results are queued on the loop's channel.
+/// Runs jobs inline (tests, headless runs): results are returned at once.
 pub struct SyncRunner {
     /// The service.
     pub svc: SearchService,
-    out: Sender<Msg>,
     /// Copies requested (OSC 52 payloads).
     pub copied: Vec<String>,
 }
 
 impl SyncRunner {
-    /// A runner over `svc` answering on `out`.
-    pub fn new(svc: SearchService, out: Sender<Msg>) -> Self {
+    /// A runner over `svc`.
+    pub fn new(svc: SearchService) -> Self {
         Self {
             svc,
-            out,
             copied: Vec::new(),
         }
     }
 }
 
 impl EffectRunner for SyncRunner {
-    fn run(&mut self, effect: Effect) {
-        let action = match effect {
-            Effect::Run(job) => execute(&self.svc, job),
+    fn run(&mut self, effect: Effect) -> Vec<Action> {
+        match effect {
+            Effect::Run(job) => vec![execute(&self.svc, job)],
             Effect::ReloadReader => {
                 let _ = self.svc.reload();
-                return;
+                vec![]
             }
-            Effect::Export { path, request } => Action::Exported(
+            Effect::Export { path, request } => vec![Action::Exported(
                 export(&self.svc, &request, &path)
                     .map(|n| (path, n))
                     .map_err(|e| format!("{e:#}")),
-            ),
+            )],
             Effect::Copy(text) => {
                 self.copied.push(text);
-                return;
+                vec![]
             }
-            Effect::Quit => return,
-        };
-        let _ = self.out.send(Msg::Worker(WorkerMsg::Action(action)));
+            Effect::Quit => vec![],
+        }
     }
 }

@@ -18,7 +18,7 @@ use crate::ui::theme::Theme;
 
 fn field<'a>(name: &'a str, value: String, theme: &Theme) -> Line<'a> {
     Line::from(vec![
-        Span::styled(format!("{name:<11}"), theme.muted()),
+        Span::styled(format!("{name:<12}"), theme.muted()),
         Span::styled(value, theme.text()),
     ])
 }
@@ -64,7 +64,7 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
         theme,
     ));
     lines.push(Line::from(vec![
-        Span::styled(format!("{:<11}", "severity"), theme.muted()),
+        Span::styled(format!("{:<12}", "severity"), theme.muted()),
         Span::styled(e.severity.as_str().to_owned(), theme.severity(e.severity)),
         Span::styled("   outcome ", theme.muted()),
         Span::styled(
@@ -133,7 +133,7 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
     lines.push(field("source", src, theme));
     let status = e.integrity.as_deref();
     lines.push(Line::from(vec![
-        Span::styled(format!("{:<11}", "integrity"), theme.muted()),
+        Span::styled(format!("{:<12}", "integrity"), theme.muted()),
         integrity_mark(status, theme),
         Span::raw(" "),
         Span::styled(

@@ -88,6 +88,8 @@ pub fn render(
         return;
     }
     let wide = area.width >= 100;
+    // Very narrow tables (a side pane beside them) drop the resource column.
+    let with_resource = wide || area.width >= 70;
     let time_w = match state.tz {
         Tz::Utc => 20,
         Tz::Local => 24,
@@ -109,9 +111,12 @@ pub fn render(
     widths.extend([
         Constraint::Length(if wide { 14 } else { 10 }),
         Constraint::Fill(1),
-        Constraint::Length(if wide { 22 } else { 12 }),
     ]);
-    header.extend(["actor", "action", "resource/model"].map(Cell::from));
+    header.extend(["actor", "action"].map(Cell::from));
+    if with_resource {
+        widths.push(Constraint::Length(if wide { 22 } else { 12 }));
+        header.push(Cell::from(if wide { "resource/model" } else { "resource" }));
+    }
     if wide {
         widths.push(Constraint::Length(4));
         header.push(Cell::from("out"));
@@ -160,10 +165,18 @@ pub fn render(
                 Span::styled(format!("{} \u{2717}", truncate(&e.action, 80)), out_style)
             };
             cells.extend([
-                Cell::from(truncate(e.actor.id.as_deref().unwrap_or("-"), 40)),
+                Cell::from(truncate(
+                    e.actor.id.as_deref().unwrap_or("-"),
+                    if wide { 14 } else { 10 },
+                )),
                 Cell::from(action),
-                Cell::from(truncate(&resource(h), 60)),
             ]);
+            if with_resource {
+                cells.push(Cell::from(truncate(
+                    &resource(h),
+                    if wide { 22 } else { 12 },
+                )));
+            }
             if wide {
                 cells.push(Cell::from(Span::styled(outcome(e.outcome), out_style)));
             }

@@ -1,0 +1,3 @@
+//! Integration tests: one binary with a module per area.
+
+mod ui;
