@@ -752,3 +752,94 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
     );
     let _ = wait_for;
 }
+
+// ---------------------------------------------------------------- live builds
+
+fn live_events(input: &Path, cache: &Path) -> Vec<String> {
+    let (tx, rx) = channel();
+    let mut opts = auditlens::index::BuildOptions {
+        index_dir: Some(cache.to_owned()),
+        threads: 1,
+        ..auditlens::index::BuildOptions::default()
+    };
+    let cancel = std::sync::Arc::new(AtomicBool::new(false));
+    auditlens::index::build_live(&[input.to_owned()], &mut opts, &cancel, move |ev| {
+        let _ = tx.send(ev);
+    })
+    .unwrap();
+    rx.into_iter()
+        .map(|ev| match ev {
+            // The index may have moved by now (the build is over): only the flag.
+            auditlens::index::LiveEvent::Opened { complete, .. } => {
+                format!("opened complete={complete}")
+            }
+            auditlens::index::LiveEvent::Progress(_) => "progress".to_owned(),
+            auditlens::index::LiveEvent::Committed { docs } => format!("committed {docs}"),
+            auditlens::index::LiveEvent::Done(o) => {
+                let n = SearchService::new(o.index).unwrap().num_docs();
+                format!(
+                    "done reused={} events={} docs={n}",
+                    o.reused, o.summary.events
+                )
+            }
+        })
+        .filter(|s| s != "progress")
+        .collect()
+}
+
+#[test]
+fn live_builds_commit_as_they_go_and_reopen_from_the_cache_without_rehashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    // Enough events for the early commit (2,000) and the final one.
+    let mut text = String::new();
+    for _ in 0..50 {
+        text.push_str(&fixture_lines());
+    }
+    std::fs::write(&input, text).unwrap();
+    let cache = dir.path().join("cache");
+    let first = live_events(&input, &cache);
+    assert_eq!(first[0], "opened complete=false", "{first:?}");
+    assert!(first.contains(&"committed 2000".to_owned()), "{first:?}");
+    assert_eq!(
+        first.last().unwrap(),
+        "done reused=false events=2900 docs=2900"
+    );
+    // Reopen: complete at once, from the cache.
+    let again = live_events(&input, &cache);
+    assert_eq!(
+        again,
+        vec![
+            "opened complete=true".to_owned(),
+            "done reused=true events=2900 docs=2900".to_owned()
+        ]
+    );
+    // A new modification time: the fingerprint changed, so it is built again (hashing a
+    // large bundle before showing anything would cost more than rebuilding live), then
+    // reopens from the cache.
+    let f = std::fs::File::options().append(true).open(&input).unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let touched = live_events(&input, &cache);
+    assert_eq!(
+        touched.last().unwrap(),
+        "done reused=false events=2900 docs=2900",
+        "{touched:?}"
+    );
+    assert_eq!(live_events(&input, &cache).len(), 2);
+    // Changed content: built anew.
+    std::fs::write(&input, fixture_lines()).unwrap();
+    let changed = live_events(&input, &cache);
+    assert_eq!(
+        changed.last().unwrap(),
+        "done reused=false events=58 docs=58"
+    );
+    // No temporary build folders are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".live-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}

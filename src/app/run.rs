@@ -102,6 +102,8 @@ fn msg_actions(
         Msg::Worker(WorkerMsg::Live(ev)) => match ev {
             LiveEvent::Opened { index, complete } => match on_index(index) {
                 Ok(()) => vec![Action::IndexOpened { complete }],
+                // A short build may already have moved its index: `Done` follows.
+                Err(_) if !complete => vec![],
                 Err(e) => vec![Action::WorkerFailed(e)],
             },
             LiveEvent::Progress(p) => vec![Action::IndexProgress(p)],

@@ -218,7 +218,15 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             s.progress.skipped = skipped;
             s.progress.reused = reused;
             s.load_errors = problems;
-            if reused { vec![] } else { refresh(s) }
+            if !s.index_ready {
+                // The growing index could not be opened (a very short build): start now.
+                s.index_ready = true;
+                new_search(s)
+            } else if reused {
+                vec![]
+            } else {
+                refresh(s)
+            }
         }
         Action::PageDone {
             generation,

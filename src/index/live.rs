@@ -88,29 +88,40 @@ pub fn build_live<F>(
 where
     F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
 {
-    let digest = content_digest(paths)?;
     let root = opts.index_dir.clone().unwrap_or_else(cache_root);
-    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
-    if dir.exists()
-        && !opts.reindex
-        && let Ok((index, summary)) = try_open(&dir, &digest)
+    let dir_for = |digest: &str| root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
+    // A cached open must not hash the whole bundle: the fingerprint (paths, sizes, mtimes)
+    // remembers the content digest of inputs seen before.
+    let fp = fingerprint(paths)?;
+    let memo = root.join("fingerprints").join(&fp[..32]);
+    if !opts.reindex
+        && let Ok(digest) = fs::read_to_string(&memo)
+        && digest.len() == 64
+        && let Ok((index, summary)) = try_open(&dir_for(&digest), &digest)
     {
-        {
-            report(LiveEvent::Opened {
-                index: index.clone(),
-                complete: true,
-            });
-            report(LiveEvent::Done(Box::new(OpenedIndex {
-                index,
-                summary,
-                dir,
-                digest,
-                reused: true,
-                build_time: Duration::ZERO,
-            })));
-            return Ok(());
-        }
+        report(LiveEvent::Opened {
+            index: index.clone(),
+            complete: true,
+        });
+        report(LiveEvent::Done(Box::new(OpenedIndex {
+            index,
+            summary,
+            dir: dir_for(&digest),
+            digest,
+            reused: true,
+            build_time: Duration::ZERO,
+        })));
+        return Ok(());
     }
+    // Unknown fingerprint: hash the content beside the build (the content may still be
+    // cached under another name, e.g. after a `touch`).
+    let hashing = {
+        let paths = paths.to_vec();
+        std::thread::Builder::new()
+            .name("auditlens-digest".to_owned())
+            .spawn(move || content_digest(&paths))
+            .map_err(io_err("starting the digest thread"))?
+    };
     let started = Instant::now();
     fs::create_dir_all(&root).map_err(io_err(format!(
         "creating the cache folder {}",
@@ -118,17 +129,33 @@ where
     )))?;
     let tmp = root.join(format!(
         ".live-{}-{}-{}",
-        &digest[..16],
+        &fp[..16],
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     ));
-    let result = build(&tmp, paths, opts, &digest, cancel, &report);
-    let summary = match result {
-        Ok(s) if !cancel.load(Ordering::Relaxed) => s,
-        Ok(_) => {
+    let result = build(&tmp, paths, opts, cancel, &report);
+    if cancel.load(Ordering::Relaxed) {
+        // Leave at once: the digest thread ends with the process.
+        let _ = fs::remove_dir_all(&tmp);
+        return Ok(());
+    }
+    let digest = hashing
+        .join()
+        .map_err(|_| IndexError::Corrupt("the digest thread panicked".to_owned()))
+        .and_then(|d| d);
+    let (result, digest) = match (result, digest) {
+        (Ok(s), Ok(d)) => match write_meta(&tmp, paths, &d, &s) {
+            Ok(()) => (Ok(s), d),
+            Err(e) => (Err(e), d),
+        },
+        (Err(e), _) | (_, Err(e)) => {
             let _ = fs::remove_dir_all(&tmp);
-            return Ok(());
+            return Err(e);
         }
+    };
+    let dir = dir_for(&digest);
+    let summary = match result {
+        Ok(s) => s,
         Err(e) => {
             let _ = fs::remove_dir_all(&tmp);
             return Err(e);
@@ -146,6 +173,7 @@ where
             ))(e));
         }
     }
+    let _ = remember(&memo, &digest);
     let index = Index::open_in_dir(dir.join("index"))?;
     report(LiveEvent::Done(Box::new(OpenedIndex {
         index,
@@ -158,11 +186,49 @@ where
     Ok(())
 }
 
+/// SHA-256 over each input's absolute path, and each file's name, size and modification
+/// time: cheap to compute, and changed by any ordinary edit of the inputs.
+fn fingerprint(paths: &[PathBuf]) -> Result<String, IndexError> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!("auditlens-fingerprint/v1 s{SCHEMA_VERSION}\n").as_bytes());
+    for p in paths {
+        let abs = fs::canonicalize(p).map_err(io_err(format!("resolving {}", p.display())))?;
+        h.update(abs.to_string_lossy().as_bytes());
+        h.update([0]);
+        let files = crate::ingest::input_files(std::slice::from_ref(p))
+            .map_err(io_err("listing inputs"))?;
+        for (file, len) in files {
+            let meta =
+                fs::metadata(&file).map_err(io_err(format!("reading {}", file.display())))?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            h.update(file.to_string_lossy().as_bytes());
+            h.update([0]);
+            h.update(len.to_le_bytes());
+            h.update(mtime.to_le_bytes());
+        }
+    }
+    Ok(super::cache::hex(&h.finalize()))
+}
+
+/// Records that the inputs with this fingerprint have this content digest.
+fn remember(memo: &std::path::Path, digest: &str) -> std::io::Result<()> {
+    if let Some(parent) = memo.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = memo.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, digest)?;
+    fs::rename(tmp, memo)
+}
+
 fn build<F>(
     tmp: &std::path::Path,
     paths: &[PathBuf],
     opts: &mut BuildOptions,
-    digest: &str,
     cancel: &AtomicBool,
     report: &F,
 ) -> Result<IngestSummary, IndexError>
@@ -207,6 +273,21 @@ where
         o.finish(tmp)
             .map_err(io_err("saving derived data beside the index"))?;
     }
+    fs::write(
+        tmp.join("summary.json"),
+        serde_json::to_vec(&summary).unwrap_or_default(),
+    )
+    .map_err(io_err("writing summary.json"))?;
+    Ok(summary)
+}
+
+/// Writes `meta.json`, the mark of a complete build.
+fn write_meta(
+    tmp: &std::path::Path,
+    paths: &[PathBuf],
+    digest: &str,
+    summary: &IngestSummary,
+) -> Result<(), IndexError> {
     let meta = Meta {
         schema_version: SCHEMA_VERSION,
         digest: digest.to_owned(),
@@ -214,16 +295,9 @@ where
         events: summary.events,
         built_at: chrono::Utc::now(),
     };
-    let write = |name: &str, bytes: Vec<u8>| {
-        fs::write(tmp.join(name), bytes).map_err(io_err(format!("writing {name}")))
-    };
-    write(
-        "summary.json",
-        serde_json::to_vec(&summary).unwrap_or_default(),
-    )?;
-    write(
-        "meta.json",
+    fs::write(
+        tmp.join("meta.json"),
         serde_json::to_vec_pretty(&meta).unwrap_or_default(),
-    )?;
-    Ok(summary)
+    )
+    .map_err(io_err("writing meta.json"))
 }
