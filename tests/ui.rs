@@ -843,3 +843,21 @@ fn live_builds_commit_as_they_go_and_reopen_from_the_cache_without_rehashing() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn a_click_focuses_the_pane_and_selects_the_clicked_row() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(&mut s, &svc, vec![Action::Click(Pane::Timeline, None)]);
+    assert_eq!(s.focus, Pane::Timeline);
+    settle(&mut s, &svc, vec![Action::Click(Pane::Results, Some(5))]);
+    assert_eq!((s.focus, s.selected), (Pane::Results, 5));
+    // Below the last event: focus only.
+    settle(
+        &mut s,
+        &svc,
+        vec![Action::Click(Pane::Results, Some(10_000))],
+    );
+    assert_eq!(s.selected, 5);
+}

@@ -30,6 +30,8 @@ pub enum Action {
     Right,
     /// Mouse wheel: positive is down.
     Scroll(i32),
+    /// Mouse click on a pane; on the results, the clicked position.
+    Click(crate::app::Pane, Option<u64>),
     /// Focus the search bar.
     FocusSearch,
     /// Open the command line.

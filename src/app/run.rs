@@ -73,8 +73,22 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The pane (and result position) under a mouse click.
+fn clicked(state: &AppState, views: &UiViews, col: u16, row: u16) -> Option<Action> {
+    let full = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let areas = crate::ui::areas(full, state);
+    let pos = ratatui::layout::Position::new(col, row);
+    let (pane, area) = areas.panes.iter().find(|(_, a)| a.contains(pos))?;
+    let mut at = None;
+    if *pane == crate::app::Pane::Results && row >= area.y + 2 && row + 1 < area.bottom() {
+        let line = u64::from(row - area.y - 2);
+        at = Some(views.table_base + views.table.offset() as u64 + line);
+    }
+    Some(Action::Click(*pane, at))
+}
+
 /// Turns a terminal event into actions through the keymap.
-fn input_actions(state: &AppState, keymap: &Keymap, ev: &Event) -> Vec<Action> {
+fn input_actions(state: &AppState, views: &UiViews, keymap: &Keymap, ev: &Event) -> Vec<Action> {
     match ev {
         Event::Key(k) if k.kind == KeyEventKind::Press => {
             keymap.action_for(state.mode, k).into_iter().collect()
@@ -83,6 +97,9 @@ fn input_actions(state: &AppState, keymap: &Keymap, ev: &Event) -> Vec<Action> {
         Event::Mouse(m) => match m.kind {
             MouseEventKind::ScrollDown => vec![Action::Scroll(3)],
             MouseEventKind::ScrollUp => vec![Action::Scroll(-3)],
+            MouseEventKind::Down(event::MouseButton::Left) => {
+                clicked(state, views, m.column, m.row).into_iter().collect()
+            }
             _ => vec![],
         },
         _ => vec![],
@@ -93,11 +110,12 @@ fn input_actions(state: &AppState, keymap: &Keymap, ev: &Event) -> Vec<Action> {
 fn msg_actions(
     msg: Msg,
     state: &AppState,
+    views: &UiViews,
     keymap: &Keymap,
     on_index: &mut dyn FnMut(crate::index::Index) -> Result<(), String>,
 ) -> Vec<Action> {
     match msg {
-        Msg::Input(ev) => input_actions(state, keymap, &ev),
+        Msg::Input(ev) => input_actions(state, views, keymap, &ev),
         Msg::Worker(WorkerMsg::Action(a)) => vec![a],
         Msg::Worker(WorkerMsg::Live(ev)) => match ev {
             LiveEvent::Opened { index, complete } => match on_index(index) {
@@ -171,7 +189,7 @@ where
         let mut changed = false;
         let mut pending = first;
         while let Some(msg) = pending.take().or_else(|| rx.try_recv().ok()) {
-            let actions = msg_actions(msg, state, keymap, on_index);
+            let actions = msg_actions(msg, state, views, keymap, on_index);
             changed |= !actions.is_empty();
             if apply(state, actions, runner, copy) {
                 return Ok(());

@@ -52,6 +52,13 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         Action::PageUp => move_or_scroll(s, -page_rows(s)),
         Action::PageDown => move_or_scroll(s, page_rows(s)),
         Action::Scroll(n) => move_or_scroll(s, i64::from(n)),
+        Action::Click(pane, pos) => {
+            let mut fx = focus(s, pane);
+            if let Some(p) = pos.filter(|p| *p < s.total) {
+                fx.extend(move_to(s, p));
+            }
+            fx
+        }
         Action::Top => match s.focus {
             Pane::Detail => {
                 s.detail_scroll = 0;

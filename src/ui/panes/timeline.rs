@@ -146,6 +146,12 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
     let cur_sum: u64 = h.counts.get(cursor).map_or(0, |c| c.iter().sum());
     let mid = if focused || state.mode == Mode::Normal && state.focus == Pane::Timeline {
         format!("  \u{25b2} {} : {cur_sum} events  ", at(cur_start))
+    } else if h.untimed > 0 {
+        format!(
+            "  {} events in view, {} without time  ",
+            h.total(),
+            h.untimed
+        )
     } else {
         format!("  {} events in view  ", h.total())
     };
