@@ -176,16 +176,25 @@ fn typing_a_query_emits_one_search_with_a_higher_generation_after_the_debounce()
     update(&mut s, Action::Tick(t0));
     update(&mut s, Action::FocusSearch);
     assert_eq!(s.mode, Mode::Search);
+    // Long after the last search, the first keystroke searches at once.
+    update(&mut s, Action::Tick(t0 + Duration::from_secs(5)));
+    let first = update(&mut s, Action::InsertChar('a'));
+    let p1 = page_jobs(&first);
+    assert_eq!(p1.len(), 1, "{first:?}");
+    assert!(p1[0].0 > gen0);
+    assert_eq!(p1[0].2, "a");
+    // Fast typing right after: coalesced, nothing yet.
     let mut fx_all = Vec::new();
-    for c in "alice".chars() {
+    for c in "lice".chars() {
         fx_all.extend(update(&mut s, Action::InsertChar(c)));
     }
     assert!(fx_all.is_empty(), "no search while typing fast: {fx_all:?}");
-    assert!(update(&mut s, Action::Tick(t0 + Duration::from_millis(10))).is_empty());
-    let fx = update(&mut s, Action::Tick(t0 + Duration::from_millis(500)));
+    assert!(update(&mut s, Action::Tick(t0 + Duration::from_millis(5010))).is_empty());
+    // The quiet spell ends: one search with the whole text and a higher generation.
+    let fx = update(&mut s, Action::Tick(t0 + Duration::from_millis(5500)));
     let pages = page_jobs(&fx);
     assert_eq!(pages.len(), 1, "{fx:?}");
-    assert!(pages[0].0 > gen0);
+    assert!(pages[0].0 > p1[0].0);
     assert_eq!(pages[0].2, "alice");
     assert!(
         fx.iter()
@@ -193,7 +202,7 @@ fn typing_a_query_emits_one_search_with_a_higher_generation_after_the_debounce()
         "the timeline follows the query"
     );
     // Nothing more until the next keystroke.
-    assert!(update(&mut s, Action::Tick(t0 + Duration::from_millis(900))).is_empty());
+    assert!(update(&mut s, Action::Tick(t0 + Duration::from_millis(5900))).is_empty());
 }
 
 #[test]

@@ -181,7 +181,11 @@ where
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let first = match rx.recv_timeout(TICK) {
+        // Wake up in time for a pending debounced search.
+        let wait = state.debounce.map_or(TICK, |d| {
+            d.saturating_duration_since(Instant::now()).min(TICK)
+        });
+        let first = match rx.recv_timeout(wait) {
             Ok(m) => Some(m),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(()),

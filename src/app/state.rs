@@ -270,6 +270,8 @@ pub struct AppState {
     pub debounce: Option<Instant>,
     /// Typed text not yet searched.
     pub query_dirty: bool,
+    /// When the last new search started (debounce).
+    pub last_search_at: Option<Instant>,
     /// The query of the newest page request.
     pub requested_query: String,
     /// Offset of the page request in flight.

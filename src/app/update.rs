@@ -17,7 +17,7 @@ pub const WINDOW: u64 = 256;
 /// Refetch when the selection comes this close to a window edge.
 pub const MARGIN: u64 = 48;
 /// Quiet time after a keystroke before the query runs.
-const DEBOUNCE: Duration = Duration::from_millis(120);
+const DEBOUNCE: Duration = Duration::from_millis(60);
 /// Integrity statuses that are problems (spec/bundle-format.md, record level).
 const BAD_INTEGRITY: &[&str] = &[
     "modified",
@@ -102,20 +102,11 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             Mode::Normal => vec![],
         },
-        Action::InsertChar(c) => {
-            edit(s, |t| t.push(c));
-            vec![]
-        }
-        Action::Backspace => {
-            edit(s, |t| {
-                t.pop();
-            });
-            vec![]
-        }
-        Action::ClearInput => {
-            edit(s, String::clear);
-            vec![]
-        }
+        Action::InsertChar(c) => edit(s, |t| t.push(c)),
+        Action::Backspace => edit(s, |t| {
+            t.pop();
+        }),
+        Action::ClearInput => edit(s, String::clear),
         Action::SetQuery(q) => {
             s.query = q;
             new_search(s)
@@ -350,15 +341,32 @@ fn set_status(s: &mut AppState, text: impl AsRef<str>, error: bool) {
     });
 }
 
-fn edit(s: &mut AppState, f: impl FnOnce(&mut String)) {
+/// Edits the input line. In the search bar the query runs as you type, debounced on both
+/// edges: a keystroke after a quiet spell searches at once; keystrokes closer together than
+/// `DEBOUNCE` to the last search are coalesced into one search when the spell ends.
+fn edit(s: &mut AppState, f: impl FnOnce(&mut String)) -> Vec<Effect> {
     match s.mode {
         Mode::Search => {
             f(&mut s.query);
             s.query_dirty = true;
-            s.debounce = s.now.map(|n| n + DEBOUNCE);
+            let quiet = match (s.now, s.last_search_at) {
+                (Some(now), Some(last)) => now >= last + DEBOUNCE,
+                (_, None) => true,
+                (None, Some(_)) => false,
+            };
+            if quiet && s.debounce.is_none() {
+                new_search(s)
+            } else {
+                let base = s.last_search_at.or(s.now);
+                s.debounce = base.map(|b| b + DEBOUNCE);
+                vec![]
+            }
         }
-        Mode::Command => f(&mut s.command),
-        Mode::Normal | Mode::Help => {}
+        Mode::Command => {
+            f(&mut s.command);
+            vec![]
+        }
+        Mode::Normal | Mode::Help => vec![],
     }
 }
 
@@ -385,6 +393,7 @@ fn new_search(s: &mut AppState) -> Vec<Effect> {
     if !s.index_ready {
         return vec![];
     }
+    s.last_search_at = s.now;
     s.selected = 0;
     s.detail_scroll = 0;
     s.search_gen += 1;
