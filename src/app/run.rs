@@ -379,12 +379,23 @@ pub fn run(opts: RunOptions) -> Result<()> {
     // The input thread is not joined: once the terminal is gone (SIGHUP), crossterm's poll
     // may never return, and the thread ends with the process anyway.
     drop(input);
-    for (name, h) in [("indexer", indexer), ("search", search)] {
+    // Restore the terminal first: the user gets their shell back at once.
+    drop(guard);
+    // The indexer stops at the next event, but the writer may take a moment to wind down:
+    // wait a little, then leave (an interrupted build folder is swept on the next start).
+    let deadline = Instant::now() + Duration::from_millis(250);
+    while !indexer.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut workers = vec![("search", search)];
+    if indexer.is_finished() {
+        workers.push(("indexer", indexer));
+    }
+    for (name, h) in workers {
         if h.join().is_err() {
             problems.push(name);
         }
     }
-    drop(guard);
     result?;
     if !problems.is_empty() {
         anyhow::bail!("worker thread(s) panicked: {}", problems.join(", "));

@@ -127,6 +127,7 @@ where
         "creating the cache folder {}",
         root.display()
     )))?;
+    sweep_interrupted(&root);
     let tmp = root.join(format!(
         ".live-{}-{}-{}",
         &fp[..16],
@@ -213,6 +214,30 @@ fn fingerprint(paths: &[PathBuf]) -> Result<String, IndexError> {
         }
     }
     Ok(super::cache::hex(&h.finalize()))
+}
+
+/// Removes build folders left by explorers that quit in the middle of a build (their
+/// process is gone). Only where `/proc` tells which processes live.
+fn sweep_interrupted(root: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".live-") else {
+            continue;
+        };
+        let pid = rest.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Records that the inputs with this fingerprint have this content digest.
