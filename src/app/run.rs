@@ -375,14 +375,26 @@ pub fn run(opts: RunOptions) -> Result<()> {
     cancel.store(true, Ordering::Relaxed);
     drop(runner);
     drop(rx);
-    let mut problems = Vec::new();
     // The input thread is not joined: once the terminal is gone (SIGHUP), crossterm's poll
     // may never return, and the thread ends with the process anyway.
     drop(input);
     // Restore the terminal first: the user gets their shell back at once.
     drop(guard);
-    // The indexer stops at the next event, but the writer may take a moment to wind down:
-    // wait a little, then leave (an interrupted build folder is swept on the next start).
+    let problems = wind_down(indexer, search);
+    result?;
+    if !problems.is_empty() {
+        anyhow::bail!("worker thread(s) panicked: {}", problems.join(", "));
+    }
+    Ok(())
+}
+
+/// Joins the workers; the indexer only if it stops within 250 ms (it stops at the next
+/// event, but the writer may take a moment; an interrupted build folder is swept on the
+/// next start). Returns the names of workers that panicked.
+fn wind_down(
+    indexer: std::thread::JoinHandle<()>,
+    search: std::thread::JoinHandle<()>,
+) -> Vec<&'static str> {
     let deadline = Instant::now() + Duration::from_millis(250);
     while !indexer.is_finished() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -391,16 +403,10 @@ pub fn run(opts: RunOptions) -> Result<()> {
     if indexer.is_finished() {
         workers.push(("indexer", indexer));
     }
-    for (name, h) in workers {
-        if h.join().is_err() {
-            problems.push(name);
-        }
-    }
-    result?;
-    if !problems.is_empty() {
-        anyhow::bail!("worker thread(s) panicked: {}", problems.join(", "));
-    }
-    Ok(())
+    workers
+        .into_iter()
+        .filter_map(|(name, h)| h.join().is_err().then_some(name))
+        .collect()
 }
 
 fn spawn_input(tx: Sender<Msg>, cancel: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
