@@ -252,6 +252,9 @@ fn a_query_error_is_shown_and_the_previous_results_stay() {
     let before = (s.total, s.window.clone());
     settle(&mut s, &svc, vec![Action::SetQuery("nosuchfield:x".into())]);
     let err = s.query_error.clone().expect("error kept");
+    // The timeline still matches the results on screen.
+    let h = s.histogram.clone().unwrap();
+    assert_eq!(h.total() + h.untimed, s.total);
     assert!(err.message.contains("nosuchfield"), "{err:?}");
     assert_eq!((s.total, s.window.clone()), before);
     // Paging after the error still uses the query that worked.

@@ -250,9 +250,10 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                     related_effect(s).into_iter().collect()
                 }
                 Err(e) => {
+                    // Keep the previous results, and a timeline that matches them.
                     s.requested_query.clone_from(&s.shown_query);
                     s.query_error = Some(e);
-                    vec![]
+                    vec![hist_effect(s)]
                 }
             }
         }
