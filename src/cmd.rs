@@ -6,6 +6,7 @@
 pub mod alerts;
 mod keygen;
 mod lineage;
+mod open;
 mod seal;
 mod search;
 mod stats;
@@ -124,17 +125,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
         Some(Command::Verify(a)) => verify::run(&a, cli.load.trust.as_ref(), out, err),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
         Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
-        None => {
-            if cli.paths.is_empty() {
-                bail!(
-                    "the interactive explorer is not built yet; use `auditlens search|stats PATH...` (see --help)"
-                );
-            }
-            bail!(
-                "the interactive explorer is not built yet; try `auditlens stats {}`",
-                cli.paths[0].display()
-            );
-        }
+        Some(Command::Open(a)) => open::run(a.paths, &cli.load, &cli.ui),
+        None => open::run(cli.paths, &cli.load, &cli.ui),
     }
 }
 
