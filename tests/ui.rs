@@ -873,3 +873,46 @@ fn a_click_focuses_the_pane_and_selects_the_clicked_row() {
     );
     assert_eq!(s.selected, 5);
 }
+
+#[test]
+fn deep_pages_read_from_the_other_end_equal_the_sorted_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    let mut text = String::new();
+    for _ in 0..50 {
+        text.push_str(&fixture_lines());
+    }
+    std::fs::write(&input, text).unwrap();
+    let svc = service(&input);
+    let total = svc.num_docs() as usize;
+    let all = svc
+        .search(&auditlens::index::SearchRequest {
+            limit: total,
+            ..Default::default()
+        })
+        .unwrap();
+    for (offset, limit) in [(0, 256), (1200, 256), (2000, 256), (2800, 256), (2899, 10)] {
+        let request = auditlens::index::SearchRequest {
+            limit,
+            offset,
+            ..Default::default()
+        };
+        let Action::PageDone { result, .. } = execute(
+            &svc,
+            Job::Page {
+                generation: 1,
+                request,
+            },
+        ) else {
+            panic!()
+        };
+        let page = result.unwrap();
+        assert_eq!(page.total as usize, total);
+        let got: Vec<u64> = page.hits.iter().map(|h| h.ord).collect();
+        let want: Vec<u64> = all.hits[offset..(offset + limit).min(total)]
+            .iter()
+            .map(|h| h.ord)
+            .collect();
+        assert_eq!(got, want, "offset {offset}");
+    }
+}

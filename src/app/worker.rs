@@ -29,7 +29,7 @@ pub fn execute(svc: &SearchService, job: Job) -> Action {
         } => Action::PageDone {
             generation,
             offset: request.offset as u64,
-            result: svc.search(&request).map_err(|e| match e {
+            result: page(svc, &request).map_err(|e| match e {
                 crate::index::IndexError::Query(q) => q,
                 other => crate::index::QueryError {
                     message: other.to_string(),
@@ -82,6 +82,32 @@ pub fn execute(svc: &SearchService, job: Job) -> Action {
             Err(e) => Action::WorkerFailed(format!("locate: {e}")),
         },
     }
+}
+
+/// Offsets from which a page is fetched from the other end when that is closer.
+const DEEP: usize = 1_000;
+
+/// One page of the newest-first list. Deep pages in the older half are read from the other
+/// end (oldest first, then reversed): the cost of a sorted page grows with its offset.
+fn page(
+    svc: &SearchService,
+    req: &SearchRequest,
+) -> Result<crate::index::Page, crate::index::IndexError> {
+    if req.offset < DEEP || req.order != SortOrder::NewestFirst {
+        return svc.search(req);
+    }
+    let total = svc.count(req)? as usize;
+    let end = (req.offset + req.limit).min(total);
+    if req.offset >= total || total - end >= req.offset {
+        return svc.search(req);
+    }
+    let mut r = req.clone();
+    r.order = SortOrder::OldestFirst;
+    r.offset = total - end;
+    r.limit = end - req.offset;
+    let mut p = svc.search(&r)?;
+    p.hits.reverse();
+    Ok(p)
 }
 
 fn key(hit: &Hit) -> (i64, u64) {

@@ -58,6 +58,8 @@ struct Live<'a> {
     tee: Tee<'a>,
     cancel: &'a AtomicBool,
     first_done: bool,
+    /// Dropped (or used) after the first commit: lets the digest thread start.
+    after_first_commit: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl EventSink for Live<'_> {
@@ -71,6 +73,9 @@ impl EventSink for Live<'_> {
             if let Err(e) = self.tee.indexer.commit() {
                 self.tee.indexer.set_error(e);
                 return false;
+            }
+            if let Some(go) = self.after_first_commit.take() {
+                let _ = go.send(());
             }
         }
         ok
@@ -115,11 +120,16 @@ where
     }
     // Unknown fingerprint: hash the content beside the build (the content may still be
     // cached under another name, e.g. after a `touch`).
+    // It starts after the first commit, so that the first screen does not wait for it.
+    let (go, wait) = std::sync::mpsc::channel::<()>();
     let hashing = {
         let paths = paths.to_vec();
         std::thread::Builder::new()
             .name("auditlens-digest".to_owned())
-            .spawn(move || content_digest(&paths))
+            .spawn(move || {
+                let _ = wait.recv();
+                content_digest(&paths)
+            })
             .map_err(io_err("starting the digest thread"))?
     };
     let started = Instant::now();
@@ -134,7 +144,7 @@ where
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     ));
-    let result = build(&tmp, paths, opts, cancel, &report);
+    let result = build(&tmp, paths, opts, cancel, &report, go);
     if cancel.load(Ordering::Relaxed) {
         // Leave at once: the digest thread ends with the process.
         let _ = fs::remove_dir_all(&tmp);
@@ -256,6 +266,7 @@ fn build<F>(
     opts: &mut BuildOptions,
     cancel: &AtomicBool,
     report: &F,
+    after_first_commit: std::sync::mpsc::Sender<()>,
 ) -> Result<IngestSummary, IndexError>
 where
     F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
@@ -284,9 +295,11 @@ where
         },
         cancel,
         first_done: false,
+        after_first_commit: Some(after_first_commit),
     };
     let mut progress = |p: IngestProgress| report(LiveEvent::Progress(p));
     let summary = ingest(paths, opts.ingest.clone(), &mut live, &mut progress);
+    drop(live);
     if let Some(e) = indexer.take_error() {
         return Err(e);
     }
