@@ -320,10 +320,19 @@ pub(super) fn run(
                 .context("installing the Ctrl-C handler")?,
         );
     }
+    for p in &a.files {
+        if p.is_dir() {
+            anyhow::bail!(
+                "{} is a folder; watch follows JSON-lines files (use `alerts` for bundles)",
+                p.display()
+            );
+        }
+    }
     let from_start = a.from_start || a.once;
     let mut files: Vec<Follower> = a.files.iter().cloned().map(Follower::new).collect();
     for f in &mut files {
-        f.open(from_start, err)?;
+        f.open(from_start, err)
+            .with_context(|| format!("reading {}", f.path.display()))?;
     }
     writeln!(
         err,
@@ -341,7 +350,8 @@ pub(super) fn run(
     let mut events = 0u64;
     loop {
         for f in &mut files {
-            f.poll(true, load.max_line_bytes, &mut batch, err)?;
+            f.poll(true, load.max_line_bytes, &mut batch, err)
+                .with_context(|| format!("reading {}", f.path.display()))?;
         }
         events += batch.len() as u64;
         live.evaluate(&mut batch, a.json, out)?;
