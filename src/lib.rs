@@ -9,5 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod index;
 pub mod ingest;
+pub mod integrity;
+pub mod lineage;
 pub mod model;
 pub mod sample;

@@ -7,3 +7,7 @@ mod alerts;
 mod cli;
 mod common;
 mod index;
+mod integrity;
+mod lineage;
+mod realdata;
+mod sample;

@@ -1,0 +1,1 @@
+{"alg":"ed25519","key_id":"1cfb2a6fe9244063","sig":"vew01zyXrnlIke3klwzWjR/Do74o4uqvnvDj6bGLIvPNffNbayVRlvg3QktfFNdz0IXMdgqikUxCZkHA1lDuDQ=="}
