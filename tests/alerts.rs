@@ -986,3 +986,42 @@ fn sealed_sample_raises_the_five_planted_incidents_and_tampering_is_critical() {
         assert_eq!(others, planted, "{bundle}");
     }
 }
+
+#[test]
+fn real_exports_raise_audit_trail_changes_and_human_secret_reads() {
+    let Some(real) = super::common::realdata() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (code, v) = alerts_json(dir.path(), &[real.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let alerts = v["alerts"].as_array().unwrap();
+    let details = |rule: &str| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| a["rule"] == rule)
+            .map(|a| a["detail"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let audit = details("audit-config-changed");
+    assert!(
+        audit.iter().any(|d| d.contains("StopLogging")),
+        "{audit:#?}"
+    );
+    assert!(
+        audit.iter().any(|d| d.contains("DeleteTrail")),
+        "{audit:#?}"
+    );
+    let secrets = details("secret-read-by-human");
+    assert!(
+        secrets.iter().any(|d| d.contains("attacker@example.com")),
+        "{secrets:#?}"
+    );
+    // Every alert points at a readable line of a real file.
+    for a in alerts {
+        for e in a["evidence"].as_array().unwrap() {
+            assert!(e["line"].as_u64().unwrap() >= 1);
+            assert!(!e["path"].as_str().unwrap().is_empty());
+        }
+    }
+}
