@@ -1025,3 +1025,66 @@ fn real_exports_raise_audit_trail_changes_and_human_secret_reads() {
         }
     }
 }
+
+/// The example of the README's rules-file section parses and behaves as it says.
+#[test]
+fn readme_rules_example_works() {
+    let example = r#"{
+  "disable": ["secret-read-by-human"],
+  "rules": [
+    {
+      "id": "failed-logins",
+      "title": "Repeated failed logins",
+      "severity": "error",
+      "why": "Password guessing.",
+      "kind": "threshold",
+      "query": "action:auth.login AND outcome:failure",
+      "group_by_any": ["actor.id", "actor.ip"],
+      "count": 3,
+      "window": "5m"
+    },
+    {
+      "id": "big-export",
+      "title": "Large data export",
+      "severity": "warning",
+      "why": "Bulk exports leave the platform.",
+      "kind": "numeric",
+      "query": "action:data.export",
+      "field": "details.rows",
+      "op": "gt",
+      "value": 50000
+    }
+  ]
+}"#;
+    let set = RuleSet::load(Some((example, "README example"))).unwrap();
+    assert!(set.get("secret-read-by-human").is_none());
+    assert_eq!(
+        set.rules.len(),
+        10,
+        "9 defaults left, one replaced, one added"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.json");
+    std::fs::write(&rules, example).unwrap();
+    let root = write_story(dir.path(), 3000, 7);
+    let (_, v) = alerts_json(
+        dir.path(),
+        &[root.to_str().unwrap(), "--rules", rules.to_str().unwrap()],
+    );
+    let alerts = v["alerts"].as_array().unwrap();
+    let of = |rule: &str| {
+        alerts
+            .iter()
+            .filter(|a| a["rule"] == rule)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of("failed-logins")[0]["severity"], "error");
+    let exports = of("big-export");
+    assert_eq!(exports.len(), 1, "dave's 88,000-row export");
+    assert!(
+        exports[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("details.rows = 88000 > 50000")
+    );
+}
