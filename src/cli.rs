@@ -19,6 +19,31 @@ pub struct Cli {
     /// Index and loading options.
     #[command(flatten)]
     pub load: LoadArgs,
+    /// Explorer display options.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Options of the interactive explorer.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UiArgs {
+    /// Time zone for displayed times: utc (default) or local.
+    #[arg(long, global = true, value_name = "ZONE", value_parser = ["utc", "local"])]
+    pub tz: Option<String>,
+    /// Turn mouse support on (click and wheel; off by default so the terminal's own
+    /// selection and copy keep working).
+    #[arg(long, global = true)]
+    pub mouse: bool,
+    /// Colour theme: dark (default) or light. `NO_COLOR` turns colours off.
+    #[arg(long, global = true, value_name = "NAME", value_parser = ["dark", "light"])]
+    pub theme: Option<String>,
+}
+
+/// `auditlens open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Bundles or files; none opens the shipped sample (sample-data/pristine).
+    pub paths: Vec<PathBuf>,
 }
 
 /// Options shared by every command that loads bundles.
@@ -48,6 +73,8 @@ pub struct LoadArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the interactive explorer (the default when no subcommand is given).
+    Open(OpenArgs),
     /// Search events: newest first, one line each (or JSON lines, or CSV).
     ///
     /// QUERY uses the query language: bare words search the message and the original
@@ -63,14 +90,6 @@ pub enum Command {
     /// Write a deterministic sample bundle: a realistic ML-platform story with planted
     /// incidents, as hash-chained native streams with a manifest.
     Sample(SampleArgs),
-    /// Evaluate alert rules over bundles and list each alert with the events behind it.
-    ///
-    /// Exit status: 0 no alert, 1 alerts found, 2 error. The default rules are
-    /// embedded; `--rules FILE` adds to them, replaces them or disables some (see README).
-    Alerts(AlertsArgs),
-    /// Follow growing JSON-lines files (like `tail -F`, through rotation and truncation)
-    /// and print each alert the moment it fires. Stop with Ctrl-C.
-    Watch(WatchArgs),
     /// Verify sealed bundles against the local trust store: every record line gets one
     /// status (VERIFIED, MODIFIED, DELETED gaps, ...); exit 0 verified, 1 tampered or
     /// unverified, 2 error.
@@ -86,6 +105,14 @@ pub enum Command {
     /// Impact of a dataset: every feature set, run, model version, deployment and endpoint
     /// downstream of it (all its versions, or ID@VERSION).
     Impact(ImpactArgs),
+    /// Evaluate alert rules over bundles and list each alert with the events behind it.
+    ///
+    /// Exit status: 0 no alert, 1 alerts found, 2 error. The default rules are
+    /// embedded; `--rules FILE` adds to them, replaces them or disables some (see README).
+    Alerts(AlertsArgs),
+    /// Follow growing JSON-lines files (like `tail -F`, through rotation and truncation)
+    /// and print each alert the moment it fires. Stop with Ctrl-C.
+    Watch(WatchArgs),
 }
 
 /// `auditlens search`.

@@ -6,6 +6,7 @@
 pub mod alerts;
 mod keygen;
 mod lineage;
+mod open;
 mod seal;
 mod search;
 mod stats;
@@ -13,8 +14,8 @@ mod verify;
 mod watch;
 
 pub use lineage::{LineageObserver, load_graph};
-use std::fmt::Write as _;
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -51,10 +52,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
     match cli.command {
         Some(Command::Search(a)) => search::run(&a, &cli.load, out, err),
         Some(Command::Stats(a)) => stats::run(&a, &cli.load, out, err),
-        Some(Command::Alerts(a)) => alerts::run(&a, &cli.load, out, err),
-        Some(Command::Watch(a)) => watch::run(&a, &cli.load, out, err),
         Some(Command::Lineage(a)) => lineage::run_lineage(&a, &cli.load, out, err),
         Some(Command::Impact(a)) => lineage::run_impact(&a, &cli.load, out, err),
+        Some(Command::Alerts(a)) => alerts::run(&a, &cli.load, out, err),
+        Some(Command::Watch(a)) => watch::run(&a, &cli.load, out, err),
         Some(Command::Sample(a)) => {
             let report = crate::sample::write_sample(&a.out, a.events, a.seed, a.unsigned)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;
@@ -124,17 +125,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
         Some(Command::Verify(a)) => verify::run(&a, cli.load.trust.as_ref(), out, err),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
         Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
-        None => {
-            if cli.paths.is_empty() {
-                bail!(
-                    "the interactive explorer is not built yet; use `auditlens search|stats PATH...` (see --help)"
-                );
-            }
-            bail!(
-                "the interactive explorer is not built yet; try `auditlens stats {}`",
-                cli.paths[0].display()
-            );
-        }
+        Some(Command::Open(a)) => open::run(a.paths, &cli.load, &cli.ui),
+        None => open::run(cli.paths, &cli.load, &cli.ui),
     }
 }
 

@@ -5,11 +5,14 @@
 //! `integrity`, `lineage`, `alerts`) -> `model`.
 
 pub mod alerts;
+pub mod app;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod index;
 pub mod ingest;
 pub mod integrity;
 pub mod lineage;
 pub mod model;
 pub mod sample;
+pub mod ui;

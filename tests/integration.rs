@@ -11,3 +11,4 @@ mod integrity;
 mod lineage;
 mod realdata;
 mod sample;
+mod ui;

@@ -73,12 +73,12 @@ pub struct OpenedIndex {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Meta {
-    schema_version: u32,
-    digest: String,
-    inputs: Vec<String>,
-    events: u64,
-    built_at: chrono::DateTime<chrono::Utc>,
+pub(super) struct Meta {
+    pub(super) schema_version: u32,
+    pub(super) digest: String,
+    pub(super) inputs: Vec<String>,
+    pub(super) events: u64,
+    pub(super) built_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `$XDG_CACHE_HOME/auditlens`, else `~/.cache/auditlens`, else a folder in the temp dir.
@@ -97,7 +97,7 @@ pub fn cache_root() -> PathBuf {
     std::env::temp_dir().join("auditlens-cache")
 }
 
-fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> IndexError {
+pub(super) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> IndexError {
     let context = context.into();
     move |source| IndexError::Io { context, source }
 }
@@ -155,7 +155,7 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
-fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), String> {
+pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), String> {
     let meta: Meta =
         serde_json::from_slice(&fs::read(dir.join("meta.json")).map_err(|e| e.to_string())?)
             .map_err(|e| format!("meta.json: {e}"))?;
@@ -304,9 +304,9 @@ fn build_into(
 }
 
 /// Feeds each event to the observers, then to the indexer.
-struct Tee<'a> {
-    indexer: &'a mut Indexer,
-    observers: &'a mut Vec<Box<dyn EventObserver>>,
+pub(super) struct Tee<'a> {
+    pub(super) indexer: &'a mut Indexer,
+    pub(super) observers: &'a mut Vec<Box<dyn EventObserver>>,
 }
 
 impl EventSink for Tee<'_> {

@@ -126,6 +126,11 @@ impl SearchService {
         &self.index
     }
 
+    /// One searcher over the latest reloaded commit.
+    pub(super) fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
     /// Documents visible now.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -155,7 +160,7 @@ impl SearchService {
             .map_err(|e| explain(&e, query))
     }
 
-    fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
+    pub(super) fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
         let q = self.parse(&req.query)?;
         if req.from.is_none() && req.to.is_none() {
             return Ok(q);
