@@ -587,7 +587,7 @@ fn integrity_failures_are_critical_alerts_for_error_level_statuses_only() {
         .collect();
     let refs: Vec<(&AuditEvent, &str)> = events.iter().map(|e| (e, "{}")).collect();
     let hits = auditlens::index::match_batch(&refs, &[rule.query.as_str()]).unwrap();
-    assert_eq!(hits[0], [1, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(hits[0], [1, 3, 4, 5, 6, 7, 8, 9]);
     let mut eval = Evaluator::new(&rule);
     for &i in &hits[0] {
         eval.push(Input::Primary, &events[i], None);
@@ -595,7 +595,7 @@ fn integrity_failures_are_critical_alerts_for_error_level_statuses_only() {
     let alerts = eval.finish();
     assert_eq!(alerts.len(), 1, "one stream, close in time: one alert");
     assert_eq!(alerts[0].severity.as_str(), "critical");
-    assert_eq!(alerts[0].count, 7);
+    assert_eq!(alerts[0].count, 8);
     assert_eq!(alerts[0].key, "stream=s");
 }
 
@@ -914,4 +914,177 @@ fn alerts_sort_for_display_by_severity_then_time() {
         .map(|a| (a.severity.as_str(), seqs(a)[0]))
         .collect();
     assert_eq!(order, [("critical", 0), ("info", 1), ("info", 0)]);
+}
+
+// ---- the sealed sample bundle of sample-data/ ----
+
+fn sample_alerts(home: &Path, bundle: &str) -> Vec<Value> {
+    let root = super::common::repo_root();
+    let (_, v) = alerts_json(
+        home,
+        &[
+            root.join(bundle).to_str().unwrap(),
+            "--trust",
+            root.join("sample-data/trust.json").to_str().unwrap(),
+        ],
+    );
+    v["alerts"].as_array().unwrap().clone()
+}
+
+#[test]
+fn sealed_sample_raises_the_five_planted_incidents_and_tampering_is_critical() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = |alerts: &[Value]| -> Vec<String> {
+        alerts
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let planted = [
+        "failed-logins",
+        "prod-deploy-unapproved",
+        "pii-access-outside-roles",
+        "drift-above-threshold",
+        "audit-config-changed",
+    ];
+    let pristine = sample_alerts(dir.path(), "sample-data/pristine");
+    assert_eq!(rules(&pristine), planted);
+    assert_eq!(evidence_of(&pristine[0]).len(), 14);
+    // Each tampered copy adds one critical alert naming the tampered records.
+    for (bundle, seqs) in [
+        ("sample-data/tampered/modified-record.tar.gz", vec![952]),
+        (
+            "sample-data/tampered/swapped-records.tar.gz",
+            vec![476, 477],
+        ),
+        (
+            "sample-data/tampered/appended-records.tar.gz",
+            vec![1904, 1905, 1906],
+        ),
+        ("sample-data/tampered/replayed-record.tar.gz", vec![4]),
+    ] {
+        let alerts = sample_alerts(dir.path(), bundle);
+        let integrity: Vec<&Value> = alerts
+            .iter()
+            .filter(|a| a["rule"] == "integrity-failure")
+            .collect();
+        assert_eq!(integrity.len(), 1, "{bundle}: {alerts:#?}");
+        assert_eq!(integrity[0]["severity"], "critical");
+        let mut got: Vec<u64> = evidence_of(integrity[0]).iter().map(|(_, q)| *q).collect();
+        got.sort_unstable();
+        got.dedup();
+        assert_eq!(got, seqs, "{bundle}");
+        assert!(
+            evidence_of(integrity[0])
+                .iter()
+                .all(|(s, _)| s == "platform")
+        );
+        let others: Vec<String> = rules(&alerts)
+            .into_iter()
+            .filter(|r| r != "integrity-failure")
+            .collect();
+        assert_eq!(others, planted, "{bundle}");
+    }
+}
+
+#[test]
+fn real_exports_raise_audit_trail_changes_and_human_secret_reads() {
+    let Some(real) = super::common::realdata() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (code, v) = alerts_json(dir.path(), &[real.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let alerts = v["alerts"].as_array().unwrap();
+    let details = |rule: &str| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| a["rule"] == rule)
+            .map(|a| a["detail"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let audit = details("audit-config-changed");
+    assert!(
+        audit.iter().any(|d| d.contains("StopLogging")),
+        "{audit:#?}"
+    );
+    assert!(
+        audit.iter().any(|d| d.contains("DeleteTrail")),
+        "{audit:#?}"
+    );
+    let secrets = details("secret-read-by-human");
+    assert!(
+        secrets.iter().any(|d| d.contains("attacker@example.com")),
+        "{secrets:#?}"
+    );
+    // Every alert points at a readable line of a real file.
+    for a in alerts {
+        for e in a["evidence"].as_array().unwrap() {
+            assert!(e["line"].as_u64().unwrap() >= 1);
+            assert!(!e["path"].as_str().unwrap().is_empty());
+        }
+    }
+}
+
+/// The example of the README's rules-file section parses and behaves as it says.
+#[test]
+fn readme_rules_example_works() {
+    let example = r#"{
+  "disable": ["secret-read-by-human"],
+  "rules": [
+    {
+      "id": "failed-logins",
+      "title": "Repeated failed logins",
+      "severity": "error",
+      "why": "Password guessing.",
+      "kind": "threshold",
+      "query": "action:auth.login AND outcome:failure",
+      "group_by_any": ["actor.id", "actor.ip"],
+      "count": 3,
+      "window": "5m"
+    },
+    {
+      "id": "big-export",
+      "title": "Large data export",
+      "severity": "warning",
+      "why": "Bulk exports leave the platform.",
+      "kind": "numeric",
+      "query": "action:data.export",
+      "field": "details.rows",
+      "op": "gt",
+      "value": 50000
+    }
+  ]
+}"#;
+    let set = RuleSet::load(Some((example, "README example"))).unwrap();
+    assert!(set.get("secret-read-by-human").is_none());
+    assert_eq!(
+        set.rules.len(),
+        10,
+        "9 defaults left, one replaced, one added"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.json");
+    std::fs::write(&rules, example).unwrap();
+    let root = write_story(dir.path(), 3000, 7);
+    let (_, v) = alerts_json(
+        dir.path(),
+        &[root.to_str().unwrap(), "--rules", rules.to_str().unwrap()],
+    );
+    let alerts = v["alerts"].as_array().unwrap();
+    let of = |rule: &str| {
+        alerts
+            .iter()
+            .filter(|a| a["rule"] == rule)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of("failed-logins")[0]["severity"], "error");
+    let exports = of("big-export");
+    assert_eq!(exports.len(), 1, "dave's 88,000-row export");
+    assert!(
+        exports[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("details.rows = 88000 > 50000")
+    );
 }

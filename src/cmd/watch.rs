@@ -104,14 +104,15 @@ impl Follower {
         Ok(true)
     }
 
-    /// Reads what was appended, noticing rotation and truncation.
+    /// Reads what was appended, noticing rotation and truncation. Returns true when
+    /// more is waiting (the read stopped at its chunk limit).
     fn poll(
         &mut self,
         from_start: bool,
         max_line: usize,
         batch: &mut Batch,
         err: &mut dyn Write,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let meta = std::fs::metadata(&self.path);
         if self.file.is_none() {
             if meta.is_err() {
@@ -123,16 +124,16 @@ impl Follower {
                     )?;
                     self.missing_noted = true;
                 }
-                return Ok(());
+                return Ok(false);
             }
             if !self.open(from_start, err)? {
-                return Ok(());
+                return Ok(false);
             }
         }
         match meta {
             Ok(m) if file_id(&m) != self.id => {
                 // Rotated: finish the old file, then follow the new one from its start.
-                self.read_new(max_line, batch, err)?;
+                while self.read_new(max_line, batch, err)? {}
                 self.finish_partial(batch, err)?;
                 writeln!(
                     err,
@@ -157,20 +158,25 @@ impl Follower {
             Err(_) => {
                 // Removed or renamed away: read what the old file still holds; the
                 // name is followed again when it reappears.
-                self.read_new(max_line, batch, err)?;
-                return Ok(());
+                return self.read_new(max_line, batch, err);
             }
         }
         self.read_new(max_line, batch, err)
     }
 
-    fn read_new(&mut self, max_line: usize, batch: &mut Batch, err: &mut dyn Write) -> Result<()> {
+    fn read_new(
+        &mut self,
+        max_line: usize,
+        batch: &mut Batch,
+        err: &mut dyn Write,
+    ) -> Result<bool> {
         let Some(f) = self.file.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         f.seek(SeekFrom::Start(self.offset))?;
         let mut buf = Vec::new();
         f.take(READ_CHUNK).read_to_end(&mut buf)?;
+        let more = buf.len() as u64 == READ_CHUNK;
         self.offset += buf.len() as u64;
         let mut rest = buf.as_slice();
         while let Some(i) = rest.iter().position(|&b| b == b'\n') {
@@ -199,7 +205,7 @@ impl Follower {
                 self.skipping = true;
             }
         }
-        Ok(())
+        Ok(more)
     }
 
     /// A last line without a newline in a file that was replaced still counts.
@@ -320,10 +326,19 @@ pub(super) fn run(
                 .context("installing the Ctrl-C handler")?,
         );
     }
+    for p in &a.files {
+        if p.is_dir() {
+            anyhow::bail!(
+                "{} is a folder; watch follows JSON-lines files (use `alerts` for bundles)",
+                p.display()
+            );
+        }
+    }
     let from_start = a.from_start || a.once;
     let mut files: Vec<Follower> = a.files.iter().cloned().map(Follower::new).collect();
     for f in &mut files {
-        f.open(from_start, err)?;
+        f.open(from_start, err)
+            .with_context(|| format!("reading {}", f.path.display()))?;
     }
     writeln!(
         err,
@@ -340,8 +355,11 @@ pub(super) fn run(
     let mut batch = Batch::new();
     let mut events = 0u64;
     loop {
+        let mut more = false;
         for f in &mut files {
-            f.poll(true, load.max_line_bytes, &mut batch, err)?;
+            more |= f
+                .poll(true, load.max_line_bytes, &mut batch, err)
+                .with_context(|| format!("reading {}", f.path.display()))?;
         }
         events += batch.len() as u64;
         live.evaluate(&mut batch, a.json, out)?;
@@ -351,7 +369,9 @@ pub(super) fn run(
         {
             break;
         }
-        std::thread::sleep(poll);
+        if !more {
+            std::thread::sleep(poll);
+        }
     }
     for h in hooks {
         signal_hook::low_level::unregister(h);

@@ -11,6 +11,7 @@ use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use super::schema::{self, Fields};
+use super::search::guarded;
 use super::writer::{CommitPolicy, Indexer};
 use super::{IndexError, SearchService};
 use crate::model::AuditEvent;
@@ -89,7 +90,8 @@ impl MatchScan {
                 Order::Asc,
             ),
         ));
-        let hits = self.searcher.search(&query, &top)?;
+        let searcher = &self.searcher;
+        let hits = guarded(|| searcher.search(&query, &top))?;
         if hits.len() < PAGE {
             self.done = true;
         }
@@ -139,7 +141,8 @@ impl SearchService {
             Bound::Unbounded,
         );
         let top = TopDocs::with_limit(1).order_by_fast_field::<i64>(schema::TS_KEY, Order::Asc);
-        let hits = self.reader.searcher().search(&timed, &top)?;
+        let searcher = self.reader.searcher();
+        let hits = guarded(|| searcher.search(&timed, &top))?;
         Ok(hits
             .first()
             .and_then(|(ms, _)| *ms)
@@ -166,10 +169,8 @@ pub fn match_batch(
     let mut out = Vec::with_capacity(queries.len());
     for q in queries {
         let query = service.parse(q)?;
-        let hits = searcher.search(
-            &query,
-            &TopDocs::with_limit(limit).order_by_u64_field(schema::ORD, Order::Asc),
-        )?;
+        let top = TopDocs::with_limit(limit).order_by_u64_field(schema::ORD, Order::Asc);
+        let hits = guarded(|| searcher.search(&query, &top))?;
         out.push(
             hits.into_iter()
                 .filter_map(|(ord, _)| ord.map(|o| o as usize))

@@ -264,7 +264,7 @@ impl SearchService {
 
 /// Runs a search, turning a panic inside the search library into an error: no query may
 /// bring auditlens down.
-fn guarded<T>(f: impl FnOnce() -> tantivy::Result<T>) -> Result<T, IndexError> {
+pub(super) fn guarded<T>(f: impl FnOnce() -> tantivy::Result<T>) -> Result<T, IndexError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => Ok(r?),
         Err(_) => Err(IndexError::Query(QueryError {
