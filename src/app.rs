@@ -6,6 +6,7 @@
 
 mod action;
 mod effect;
+pub mod reports;
 mod run;
 mod state;
 mod update;

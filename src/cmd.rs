@@ -130,10 +130,21 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
     }
 }
 
+/// Build options for `paths`: the load arguments, the integrity statuses of sealed inputs
+/// checked against the trust store, and that trust store in the cache key (a different
+/// store gives different statuses, so a different index).
+pub fn prepare_build(paths: &[PathBuf], load: &LoadArgs) -> Result<crate::index::BuildOptions> {
+    let mut opts = build_options(load);
+    let (trust, trust_bytes) = index_trust(load)?;
+    opts.ingest.status = crate::integrity::status_lookup_with(paths, trust);
+    opts.key_extra = trust_bytes;
+    Ok(opts)
+}
+
 /// The trust store behind the integrity statuses of an index: `--trust FILE` (must be
 /// readable), else `$AUDITLENS_TRUST`, else the default location (absent: nothing trusted).
 /// Also returns its bytes, which key the cache.
-fn index_trust(load: &LoadArgs) -> Result<(Option<crate::integrity::TrustStore>, Vec<u8>)> {
+pub fn index_trust(load: &LoadArgs) -> Result<(Option<crate::integrity::TrustStore>, Vec<u8>)> {
     let read = |p: &std::path::Path| -> Result<(Option<crate::integrity::TrustStore>, Vec<u8>)> {
         let bytes =
             std::fs::read(p).with_context(|| format!("reading the trust store {}", p.display()))?;
@@ -200,11 +211,7 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
 /// Opens (or builds) the index of `paths`, showing progress on stderr when it is a terminal.
 pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<OpenedIndex> {
     check_inputs(paths)?;
-    let mut opts = build_options(load);
-    let (trust, trust_bytes) = index_trust(load)?;
-    opts.ingest.status = crate::integrity::status_lookup_with(paths, trust);
-    // Integrity statuses depend on the trust store: a different store, a different index.
-    opts.key_extra = trust_bytes;
+    let mut opts = prepare_build(paths, load)?;
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;

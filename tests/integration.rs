@@ -10,5 +10,6 @@ mod index;
 mod integrity;
 mod lineage;
 mod realdata;
+mod reports;
 mod sample;
 mod ui;

@@ -107,6 +107,8 @@ pub enum Action {
         /// The first few problems, `file:line: reason`.
         problems: Vec<String>,
     },
+    /// The integrity, lineage and alerts panes were computed (after the build).
+    ReportsReady(Box<super::reports::Reports>),
     /// A page of results.
     PageDone {
         /// Request generation.

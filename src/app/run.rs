@@ -57,6 +57,8 @@ pub struct RunOptions {
     pub keymap: Keymap,
     /// Colours.
     pub theme: Theme,
+    /// Trust store for the integrity pane.
+    pub trust: Option<crate::integrity::TrustStore>,
 }
 
 /// Restores the terminal when dropped (error returns, normal exit).
@@ -290,11 +292,57 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     s
 }
 
+/// Starts the indexer thread: the live build, then the report panes once it is complete.
+fn spawn_indexer(
+    paths: Vec<PathBuf>,
+    mut build: BuildOptions,
+    trust: Option<crate::integrity::TrustStore>,
+    cancel: Arc<AtomicBool>,
+    tx: std::sync::mpsc::Sender<Msg>,
+) -> Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("auditlens-index".to_owned())
+        .spawn(move || {
+            // The finished index, kept to compute the report panes after the build.
+            let finished: Arc<std::sync::Mutex<Option<(crate::index::Index, PathBuf)>>> =
+                Arc::default();
+            let report = {
+                let tx = tx.clone();
+                let finished = Arc::clone(&finished);
+                move |ev: LiveEvent| {
+                    if let LiveEvent::Done(opened) = &ev
+                        && let Ok(mut slot) = finished.lock()
+                    {
+                        *slot = Some((opened.index.clone(), opened.dir.clone()));
+                    }
+                    let _ = tx.send(Msg::Worker(WorkerMsg::Live(ev)));
+                }
+            };
+            if let Err(e) = build_live(&paths, &mut build, &cancel, report) {
+                let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::WorkerFailed(
+                    format!("indexing failed: {e}"),
+                ))));
+                return;
+            }
+            let done = finished.lock().ok().and_then(|mut s| s.take());
+            if let Some((index, dir)) = done
+                && !cancel.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                let reports = super::reports::compute(&paths, trust.as_ref(), &index, &dir);
+                let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::ReportsReady(
+                    Box::new(reports),
+                ))));
+            }
+        })
+        .context("starting the indexer")
+}
+
 /// Runs the interactive explorer on the real terminal until the user quits.
 pub fn run(opts: RunOptions) -> Result<()> {
     let RunOptions {
         paths,
-        mut build,
+        trust,
+        build,
         tz,
         mouse,
         keymap,
@@ -331,26 +379,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
     let (tx, rx) = channel::<Msg>();
     let cancel = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), Arc::clone(&cancel));
-    let indexer = {
-        let tx = tx.clone();
-        let cancel = Arc::clone(&cancel);
-        std::thread::Builder::new()
-            .name("auditlens-index".to_owned())
-            .spawn(move || {
-                let report = {
-                    let tx = tx.clone();
-                    move |ev: LiveEvent| {
-                        let _ = tx.send(Msg::Worker(WorkerMsg::Live(ev)));
-                    }
-                };
-                if let Err(e) = build_live(&paths, &mut build, &cancel, report) {
-                    let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::WorkerFailed(
-                        format!("indexing failed: {e}"),
-                    ))));
-                }
-            })
-            .context("starting the indexer")?
-    };
+    let indexer = spawn_indexer(paths, build, trust, Arc::clone(&cancel), tx.clone())?;
     let (mut runner, search) = ThreadRunner::start(tx.clone());
     drop(tx);
     let handle = runner.handle();

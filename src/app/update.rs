@@ -226,6 +226,19 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 refresh(s)
             }
         }
+        Action::ReportsReady(r) => {
+            let r = *r;
+            if r.integrity.is_some() {
+                s.integrity = r.integrity;
+            }
+            if r.lineage.is_some() {
+                s.lineage = r.lineage;
+            }
+            if r.alerts.is_some() {
+                s.alerts = r.alerts;
+            }
+            vec![]
+        }
         Action::PageDone {
             generation,
             offset,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{Outcome, build_options, check_inputs};
+use super::{Outcome, check_inputs, index_trust, prepare_build};
 use crate::app::RunOptions;
 use crate::cli::{LoadArgs, UiArgs};
 use crate::config::{Config, Overrides, config_dir};
@@ -53,7 +53,8 @@ pub fn run(paths: Vec<PathBuf>, load: &LoadArgs, ui: &UiArgs) -> Result<Outcome>
         },
     )
     .context("loading the configuration")?;
-    let mut build = build_options(load);
+    let mut build = prepare_build(&paths, load)?;
+    let (trust, _) = index_trust(load)?;
     // Leave a core to the interface.
     build.threads = build.threads.clamp(1, 2);
     crate::app::run(RunOptions {
@@ -63,6 +64,7 @@ pub fn run(paths: Vec<PathBuf>, load: &LoadArgs, ui: &UiArgs) -> Result<Outcome>
         mouse: config.mouse,
         keymap: config.keymap,
         theme: config.theme,
+        trust,
     })?;
     Ok(Outcome::Ok)
 }

@@ -134,7 +134,7 @@ pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
 }
 
 /// The cache key: the content digest, plus whatever else changes the index's contents.
-fn cache_key(digest: &str, extra: &[u8]) -> String {
+pub(super) fn cache_key(digest: &str, extra: &[u8]) -> String {
     if extra.is_empty() {
         return digest.to_owned();
     }

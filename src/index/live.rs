@@ -94,15 +94,18 @@ where
     F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
 {
     let root = opts.index_dir.clone().unwrap_or_else(cache_root);
-    let dir_for = |digest: &str| root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
+    // The cache key: the content digest plus what else changes the index (the trust store).
+    let extra = opts.key_extra.clone();
+    let key_for = |digest: &str| super::cache::cache_key(digest, &extra);
+    let dir_for = |digest: &str| root.join(format!("{}-s{SCHEMA_VERSION}", &key_for(digest)[..32]));
     // A cached open must not hash the whole bundle: the fingerprint (paths, sizes, mtimes)
     // remembers the content digest of inputs seen before.
-    let fp = fingerprint(paths)?;
+    let fp = fingerprint(paths, &opts.key_extra)?;
     let memo = root.join("fingerprints").join(&fp[..32]);
     if !opts.reindex
         && let Ok(digest) = fs::read_to_string(&memo)
         && digest.len() == 64
-        && let Ok((index, summary)) = try_open(&dir_for(&digest), &digest)
+        && let Ok((index, summary)) = try_open(&dir_for(&digest), &key_for(&digest))
     {
         report(LiveEvent::Opened {
             index: index.clone(),
@@ -155,7 +158,7 @@ where
         .map_err(|_| IndexError::Corrupt("the digest thread panicked".to_owned()))
         .and_then(|d| d);
     let (result, digest) = match (result, digest) {
-        (Ok(s), Ok(d)) => match write_meta(&tmp, paths, &d, &s) {
+        (Ok(s), Ok(d)) => match write_meta(&tmp, paths, &key_for(&d), &s) {
             Ok(()) => (Ok(s), d),
             Err(e) => (Err(e), d),
         },
@@ -177,7 +180,7 @@ where
     }
     if let Err(e) = fs::rename(&tmp, &dir) {
         let _ = fs::remove_dir_all(&tmp);
-        if try_open(&dir, &digest).is_err() {
+        if try_open(&dir, &key_for(&digest)).is_err() {
             return Err(io_err(format!(
                 "moving the built index into {}",
                 dir.display()
@@ -199,10 +202,11 @@ where
 
 /// SHA-256 over each input's absolute path, and each file's name, size and modification
 /// time: cheap to compute, and changed by any ordinary edit of the inputs.
-fn fingerprint(paths: &[PathBuf]) -> Result<String, IndexError> {
+fn fingerprint(paths: &[PathBuf], extra: &[u8]) -> Result<String, IndexError> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(format!("auditlens-fingerprint/v1 s{SCHEMA_VERSION}\n").as_bytes());
+    h.update(extra);
     for p in paths {
         let abs = fs::canonicalize(p).map_err(io_err(format!("resolving {}", p.display())))?;
         h.update(abs.to_string_lossy().as_bytes());

@@ -1,0 +1,318 @@
+//! The integrity, lineage and alerts panes: computed once the index is complete, on the
+//! indexer thread (never the UI thread), from the same functions as the `verify`, `lineage`
+//! and `alerts` commands. Every row that points at events carries the query that shows them.
+
+use std::path::{Path, PathBuf};
+
+use crate::index::{Index, SearchService};
+use std::fmt::Write as _;
+
+use crate::integrity::{Finding, TrustStore, VerifyOptions, is_error_code, verify_bundle};
+use crate::model::{Severity, escape_control};
+
+use super::state::{PaneReport, ReportRow};
+
+/// The three report panes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reports {
+    /// Verify report per sealed input.
+    pub integrity: Option<PaneReport>,
+    /// Lineage trees of every model.
+    pub lineage: Option<PaneReport>,
+    /// Alerts, most severe first.
+    pub alerts: Option<PaneReport>,
+}
+
+/// Quotes a value for the query language.
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn row(text: impl AsRef<str>, level: Severity, jump: Option<String>) -> ReportRow {
+    ReportRow {
+        text: escape_control(text.as_ref()).into_owned(),
+        level,
+        jump,
+    }
+}
+
+/// Whether `p` is an auditlens sealed bundle (folder or archive with a bundle manifest).
+fn is_sealed(p: &Path) -> bool {
+    crate::integrity::status_lookup_with(std::slice::from_ref(&p.to_path_buf()), None).is_some()
+}
+
+/// How ingest names a member of input `input` (folder or archive).
+fn display_path(input: &Path, rel: &str) -> String {
+    if input.is_dir() {
+        input.join(rel).display().to_string()
+    } else {
+        format!("{}!{rel}", input.display())
+    }
+}
+
+/// The integrity pane: the verify report of each sealed input, by file and stream.
+pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneReport {
+    let mut rows = Vec::new();
+    let mut verdicts = Vec::new();
+    let opts = VerifyOptions {
+        trust,
+        ..VerifyOptions::default()
+    };
+    for input in paths {
+        if !is_sealed(input) {
+            rows.push(row(
+                format!(
+                    "{}: no seal (not an auditlens bundle): nothing to verify",
+                    input.display()
+                ),
+                Severity::Notice,
+                None,
+            ));
+            continue;
+        }
+        let report = match verify_bundle(input, &opts) {
+            Ok(r) => r,
+            Err(e) => {
+                rows.push(row(
+                    format!("{}: could not verify: {e}", input.display()),
+                    Severity::Error,
+                    None,
+                ));
+                verdicts.push("error");
+                continue;
+            }
+        };
+        verdicts.push(report.verdict);
+        let level = match report.verdict {
+            "verified" => Severity::Info,
+            "unverified" => Severity::Warning,
+            _ => Severity::Critical,
+        };
+        let counts: Vec<String> = report
+            .counts
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        rows.push(row(
+            format!(
+                "{} {}  signature {}{}  records: {}",
+                report.verdict.to_uppercase(),
+                input.display(),
+                report.signature.status,
+                report
+                    .signature
+                    .signer
+                    .as_ref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                if counts.is_empty() {
+                    "none".to_owned()
+                } else {
+                    counts.join(", ")
+                }
+            ),
+            level,
+            None,
+        ));
+        if report.verdict != "verified" && trust.is_none() {
+            rows.push(row(
+                "  no trust store: give --trust FILE (or $AUDITLENS_TRUST) to authenticate signatures",
+                Severity::Warning,
+                None,
+            ));
+        }
+        rows.extend(report.findings.iter().map(|f| finding_row(input, f)));
+    }
+    let heading = if verdicts.is_empty() {
+        "integrity: no sealed bundle among the inputs".to_owned()
+    } else {
+        format!("integrity: {}", verdicts.join(", "))
+    };
+    PaneReport { heading, rows }
+}
+
+/// One finding of a verify report, located, with the query that shows its records.
+fn finding_row(input: &Path, f: &Finding) -> ReportRow {
+    let level = if is_error_code(f.code) {
+        Severity::Error
+    } else if matches!(
+        f.code,
+        "TIME_REGRESSION"
+            | "SIGNED_CHAIN_ANOMALY"
+            | "UNVERIFIED"
+            | "SIGNATURE_ABSENT"
+            | "KEY_UNKNOWN"
+            | "KEY_NOT_VALID"
+    ) {
+        Severity::Warning
+    } else {
+        Severity::Notice
+    };
+    let range = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) if a != b => Some((a, b)),
+        (Some(a), _) => Some((a, a)),
+        _ => None,
+    };
+    let lines = range(f.line, f.line_end);
+    let seqs = range(f.seq, f.seq_end);
+    let mut loc = String::new();
+    if let Some(p) = &f.path {
+        loc.push_str(p);
+    }
+    if let Some((a, b)) = lines {
+        let _ = if a == b {
+            write!(loc, " line {a}")
+        } else {
+            write!(loc, " lines {a}..{b}")
+        };
+    }
+    if let Some((a, b)) = seqs {
+        let _ = if a == b {
+            write!(loc, " seq {a}")
+        } else {
+            write!(loc, " seq {a}..{b}")
+        };
+    }
+    let jump = f.path.as_ref().and_then(|rel| {
+        let p = quoted(&display_path(input, rel));
+        match (lines, seqs) {
+            (Some((a, b)), _) => Some(format!("path:{p} AND line:[{a} TO {b}]")),
+            // A gap has no lines of its own: show its neighbours.
+            (None, Some((a, b))) => Some(format!(
+                "path:{p} AND seq:[{} TO {}]",
+                a.saturating_sub(1),
+                b + 1
+            )),
+            (None, None) => None,
+        }
+    });
+    row(format!("  {:<24} {loc}  {}", f.code, f.detail), level, jump)
+}
+
+/// The alerts pane: every alert of the default (or user) rules, most severe first.
+pub fn alerts_report(index: &Index, rules: Option<&Path>) -> PaneReport {
+    let result = SearchService::new(index.clone())
+        .map_err(anyhow::Error::from)
+        .and_then(|s| Ok((s, crate::cmd::alerts::load_rules(rules)?)))
+        .and_then(|(s, r)| crate::cmd::alerts::evaluate_index(&s, &r));
+    let mut eval = match result {
+        Ok(e) => e,
+        Err(e) => {
+            return PaneReport {
+                heading: "alerts: could not evaluate the rules".to_owned(),
+                rows: vec![row(format!("{e:#}"), Severity::Error, None)],
+            };
+        }
+    };
+    eval.alerts
+        .sort_by(crate::alerts::Alert::by_severity_then_time);
+    let mut rows = Vec::new();
+    for a in &eval.alerts {
+        let when = a.first_ts.map_or_else(
+            || "-".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        );
+        let ords: Vec<String> = a
+            .evidence
+            .iter()
+            .filter_map(|e| e.ord)
+            .take(200)
+            .map(|o| format!("ord:{o}"))
+            .collect();
+        let jump = if ords.is_empty() {
+            None
+        } else {
+            Some(ords.join(" OR "))
+        };
+        rows.push(row(
+            format!(
+                "[{}] {when}  {}  {}  ({} event(s))",
+                a.severity, a.title, a.key, a.count
+            ),
+            a.severity,
+            jump.clone(),
+        ));
+        rows.push(row(format!("      {}", a.detail), Severity::Info, jump));
+    }
+    for n in &eval.notes {
+        rows.push(row(format!("note: {n}"), Severity::Notice, None));
+    }
+    let heading = match eval.alerts.len() {
+        0 => "alerts: none".to_owned(),
+        n => format!("alerts: {n} (Enter shows the evidence)"),
+    };
+    PaneReport { heading, rows }
+}
+
+/// The lineage pane: every model's tree, from the graph saved beside the index.
+pub fn lineage_report(dir: &Path) -> PaneReport {
+    let graph = match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
+        .map_err(|e| e.to_string())
+        .and_then(|b| crate::lineage::Graph::from_bytes(&b).map_err(|e| e.to_string()))
+    {
+        Ok(g) => g,
+        Err(e) => {
+            return PaneReport {
+                heading: "lineage: not available".to_owned(),
+                rows: vec![row(
+                    format!("the lineage graph could not be read: {e}"),
+                    Severity::Warning,
+                    None,
+                )],
+            };
+        }
+    };
+    let models = graph.models();
+    let mut rows = Vec::new();
+    for m in &models {
+        let Some(tree) = graph.model_tree(&m.id) else {
+            continue;
+        };
+        let model_jump = Some(format!("model.id:{}", quoted(&m.id)));
+        let mut version: Option<String> = None;
+        for line in crate::lineage::model_text(&tree).lines() {
+            let trimmed = line.trim_start();
+            if let Some(v) = trimmed.strip_prefix("version ") {
+                version = Some(v.split_whitespace().next().unwrap_or_default().to_owned());
+            }
+            let jump = if line.starts_with("model ") {
+                model_jump.clone()
+            } else {
+                version
+                    .as_ref()
+                    .map(|v| format!("model.id:{} AND model.version:{}", quoted(&m.id), quoted(v)))
+            };
+            let level = if trimmed.contains("CYCLE") || trimmed.contains("NOT APPROVED") {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            rows.push(row(line, level, jump));
+        }
+        rows.push(row("", Severity::Info, None));
+    }
+    let heading = if models.is_empty() {
+        "lineage: no model in these events".to_owned()
+    } else {
+        format!(
+            "lineage: {} model(s) (Enter shows a version's events)",
+            models.len()
+        )
+    };
+    PaneReport { heading, rows }
+}
+
+/// All three panes.
+pub fn compute(
+    paths: &[PathBuf],
+    trust: Option<&TrustStore>,
+    index: &Index,
+    dir: &Path,
+) -> Reports {
+    Reports {
+        integrity: Some(integrity_report(paths, trust)),
+        lineage: Some(lineage_report(dir)),
+        alerts: Some(alerts_report(index, None)),
+    }
+}
