@@ -59,7 +59,7 @@ pub fn scan_lines(
             }
             break;
         }
-        if let Some(pos) = avail.iter().position(|&b| b == b'\n') {
+        if let Some(pos) = memchr::memchr(b'\n', avail) {
             sha.update(&avail[..=pos]);
             total += pos as u64 + 1;
             if too_long || buf.len() + pos > max_line {
