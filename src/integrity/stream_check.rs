@@ -389,9 +389,8 @@ impl<'a> StreamCheck<'a> {
             let mut possible = true;
             let mut next_prev: Option<Digest32> = None;
             for k in (0..records).rev() {
-                if let Some(h) = known[k] {
+                if known[k].is_some() {
                     next_prev = (auth_line[k] != NONE).then(|| self.prevs[auth_line[k] as usize]);
-                    let _ = h;
                     continue;
                 }
                 let cands = slot(k);
