@@ -19,6 +19,31 @@ pub struct Cli {
     /// Index and loading options.
     #[command(flatten)]
     pub load: LoadArgs,
+    /// Explorer display options.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Options of the interactive explorer.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UiArgs {
+    /// Time zone for displayed times: utc (default) or local.
+    #[arg(long, global = true, value_name = "ZONE", value_parser = ["utc", "local"])]
+    pub tz: Option<String>,
+    /// Turn mouse support on (click and wheel; off by default so the terminal's own
+    /// selection and copy keep working).
+    #[arg(long, global = true)]
+    pub mouse: bool,
+    /// Colour theme: dark (default) or light. `NO_COLOR` turns colours off.
+    #[arg(long, global = true, value_name = "NAME", value_parser = ["dark", "light"])]
+    pub theme: Option<String>,
+}
+
+/// `auditlens open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Bundles or files; none opens the shipped sample (sample-data/pristine).
+    pub paths: Vec<PathBuf>,
 }
 
 /// Options shared by every command that loads bundles.
@@ -36,6 +61,10 @@ pub struct LoadArgs {
     /// Largest pretty-printed JSON document loaded whole, in bytes.
     #[arg(long, global = true, value_name = "BYTES", default_value_t = 512 << 20)]
     pub max_document_bytes: usize,
+    /// Trust store for signature checks [default: `$AUDITLENS_TRUST`, else
+    /// `$XDG_CONFIG_HOME/auditlens/trust.json`]; keys inside a bundle are never trusted.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
     /// Index writer memory budget in MB (at least 15 per thread).
     #[arg(long, global = true, value_name = "MB", default_value_t = 100)]
     pub writer_mb: usize,
@@ -44,6 +73,8 @@ pub struct LoadArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the interactive explorer (the default when no subcommand is given).
+    Open(OpenArgs),
     /// Search events: newest first, one line each (or JSON lines, or CSV).
     ///
     /// QUERY uses the query language: bare words search the message and the original
@@ -67,6 +98,21 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Seal exports auditlens can read into a signed native bundle.
     Seal(SealArgs),
+    /// Lineage of a model: each version with the run that produced it, everything upstream
+    /// (feature sets, datasets, sources), evaluations, approvals, and everything downstream
+    /// (deployments, endpoints, prediction counts). `--list` lists models and versions.
+    Lineage(LineageArgs),
+    /// Impact of a dataset: every feature set, run, model version, deployment and endpoint
+    /// downstream of it (all its versions, or ID@VERSION).
+    Impact(ImpactArgs),
+    /// Evaluate alert rules over bundles and list each alert with the events behind it.
+    ///
+    /// Exit status: 0 no alert, 1 alerts found, 2 error. The default rules are
+    /// embedded; `--rules FILE` adds to them, replaces them or disables some (see README).
+    Alerts(AlertsArgs),
+    /// Follow growing JSON-lines files (like `tail -F`, through rotation and truncation)
+    /// and print each alert the moment it fires. Stop with Ctrl-C.
+    Watch(WatchArgs),
 }
 
 /// `auditlens search`.
@@ -127,6 +173,19 @@ pub struct SampleArgs {
     /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Also write a trust store holding the demo key to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trust_out: Option<PathBuf>,
+    /// Also write the demo private key (for trying `seal`) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub key_out: Option<PathBuf>,
+    /// Leave the bundle unsigned.
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Also write tampered copies of the bundle under this folder (one bundle per kind of
+    /// tampering) with EXPECTED.md, the verify report each must produce.
+    #[arg(long, value_name = "DIR")]
+    pub tampered_out: Option<PathBuf>,
 }
 
 /// `auditlens verify`.
@@ -135,10 +194,6 @@ pub struct VerifyArgs {
     /// Sealed bundles: folders, .tar or .tar.gz (several: their export chain is checked too).
     #[arg(required = true, value_name = "BUNDLE")]
     pub bundles: Vec<PathBuf>,
-    /// Trust store [default: $`XDG_CONFIG_HOME/auditlens/trust.json`]; keys in the bundle are
-    /// never trusted.
-    #[arg(long, value_name = "FILE")]
-    pub trust: Option<PathBuf>,
     /// Exit 0 when nothing is wrong but the bundle is unsigned or its key is not trusted.
     #[arg(long)]
     pub allow_unsigned: bool,
@@ -182,4 +237,81 @@ pub struct SealArgs {
     /// Bundle id [default: the previous bundle's, else the output folder name].
     #[arg(long)]
     pub bundle_id: Option<String>,
+}
+
+/// `auditlens lineage`.
+#[derive(Debug, Args)]
+pub struct LineageArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The model id.
+    #[arg(long, required_unless_present = "list", conflicts_with = "list")]
+    pub model: Option<String>,
+    /// Only this version of the model.
+    #[arg(long, requires = "model")]
+    pub version: Option<String>,
+    /// List the models and their versions.
+    #[arg(long)]
+    pub list: bool,
+    /// JSON output.
+    #[arg(long, conflicts_with = "dot")]
+    pub json: bool,
+    /// Graphviz DOT output.
+    #[arg(long, conflicts_with = "list")]
+    pub dot: bool,
+}
+
+/// `auditlens impact`.
+#[derive(Debug, Args)]
+pub struct ImpactArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The dataset: ID (every version) or ID@VERSION.
+    #[arg(long, value_name = "ID[@VERSION]")]
+    pub dataset: String,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `auditlens alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// A rules file extending (or replacing) the default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// JSON output: `{"alerts": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `auditlens watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// JSON-lines files to follow (they may not exist yet).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A rules file extending (or replacing) the default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Print each alert as one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the files from their beginning instead of only what is appended.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Stop after this many seconds (tests).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub exit_after: Option<f64>,
+    /// Read what the files hold now (from the start), evaluate, and stop (tests).
+    #[arg(long, hide = true)]
+    pub once: bool,
+    /// Poll interval in milliseconds.
+    #[arg(long, hide = true, default_value_t = 200)]
+    pub poll_ms: u64,
 }

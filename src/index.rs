@@ -4,15 +4,21 @@
 //! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
 
 mod cache;
+mod histogram;
+mod live;
+mod scan;
 pub mod schema;
 mod search;
 mod writer;
 
 pub use cache::{BuildOptions, OpenedIndex, cache_root, content_digest, open_or_build};
+pub use histogram::{Histogram, LEVELS, nice_bucket_ms};
+pub use live::{LiveEvent, build_live};
+pub use scan::{MatchScan, match_batch};
 pub use search::{Hit, Page, QueryError, SearchRequest, SearchService, SortOrder};
 pub use writer::{CommitPolicy, Indexer};
 
-use tantivy::Index;
+pub use tantivy::Index;
 
 /// Failures of the index layer.
 #[derive(Debug, thiserror::Error)]

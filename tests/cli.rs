@@ -404,10 +404,10 @@ fn the_cache_is_reused_rebuilt_when_damaged_and_keyed_by_content() {
     );
     // An outdated schema version in the meta file means a rebuild.
     let dir = std::path::PathBuf::from(v["index"]["dir"].as_str().unwrap());
-    let meta = std::fs::read_to_string(dir.join("meta.json"))
-        .unwrap()
-        .replace("\"schema_version\": 1", "\"schema_version\": 0");
-    std::fs::write(dir.join("meta.json"), meta).unwrap();
+    let mut meta: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+    meta["schema_version"] = Value::from(0);
+    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
     let v = stats_json(
         home.path(),
         &[&f],

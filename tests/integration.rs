@@ -3,7 +3,12 @@
 // Test helpers outside #[test] functions may unwrap: a failure is a failed test.
 #![allow(clippy::unwrap_used, clippy::format_collect)]
 
+mod alerts;
 mod cli;
 mod common;
 mod index;
 mod integrity;
+mod lineage;
+mod realdata;
+mod sample;
+mod ui;

@@ -38,8 +38,13 @@ pub fn load_trust(explicit: Option<&PathBuf>) -> Result<Option<TrustStore>> {
 }
 
 /// Runs `verify`.
-pub fn run(a: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
-    let trust = load_trust(a.trust.as_ref())?;
+pub fn run(
+    a: &VerifyArgs,
+    trust_path: Option<&PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome> {
+    let trust = load_trust(trust_path)?;
     if trust.is_none() {
         writeln!(
             err,

@@ -32,6 +32,9 @@ pub struct BuildOptions {
     pub writer_budget: usize,
     /// Indexing threads.
     pub threads: usize,
+    /// Extra bytes mixed into the cache key: anything besides the inputs that changes what
+    /// the index holds (the trust store behind the integrity statuses).
+    pub key_extra: Vec<u8>,
     /// Observers that see every event during a build and persist what they derive into
     /// the cache folder (they are not called when a cached index is reused).
     pub observers: Vec<Box<dyn EventObserver>>,
@@ -47,6 +50,7 @@ impl Default for BuildOptions {
             threads: std::thread::available_parallelism()
                 .map_or(1, std::num::NonZero::get)
                 .min(4),
+            key_extra: Vec::new(),
             observers: Vec::new(),
         }
     }
@@ -69,12 +73,12 @@ pub struct OpenedIndex {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Meta {
-    schema_version: u32,
-    digest: String,
-    inputs: Vec<String>,
-    events: u64,
-    built_at: chrono::DateTime<chrono::Utc>,
+pub(super) struct Meta {
+    pub(super) schema_version: u32,
+    pub(super) digest: String,
+    pub(super) inputs: Vec<String>,
+    pub(super) events: u64,
+    pub(super) built_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `$XDG_CACHE_HOME/auditlens`, else `~/.cache/auditlens`, else a folder in the temp dir.
@@ -93,7 +97,7 @@ pub fn cache_root() -> PathBuf {
     std::env::temp_dir().join("auditlens-cache")
 }
 
-fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> IndexError {
+pub(super) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> IndexError {
     let context = context.into();
     move |source| IndexError::Io { context, source }
 }
@@ -129,6 +133,17 @@ pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
     Ok(hex(&h.finalize()))
 }
 
+/// The cache key: the content digest, plus whatever else changes the index's contents.
+fn cache_key(digest: &str, extra: &[u8]) -> String {
+    if extra.is_empty() {
+        return digest.to_owned();
+    }
+    let mut h = Sha256::new();
+    h.update(digest.as_bytes());
+    h.update(extra);
+    hex(&h.finalize())
+}
+
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -140,7 +155,7 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
-fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), String> {
+pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), String> {
     let meta: Meta =
         serde_json::from_slice(&fs::read(dir.join("meta.json")).map_err(|e| e.to_string())?)
             .map_err(|e| format!("meta.json: {e}"))?;
@@ -172,10 +187,11 @@ pub fn open_or_build(
     notice: &mut dyn FnMut(String),
 ) -> Result<OpenedIndex, IndexError> {
     let digest = content_digest(paths)?;
+    let key = cache_key(&digest, &opts.key_extra);
     let root = opts.index_dir.clone().unwrap_or_else(cache_root);
-    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
+    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &key[..32]));
     if dir.exists() && !opts.reindex {
-        match try_open(&dir, &digest) {
+        match try_open(&dir, &key) {
             Ok((index, summary)) => {
                 return Ok(OpenedIndex {
                     index,
@@ -199,11 +215,11 @@ pub fn open_or_build(
     )))?;
     let tmp = root.join(format!(
         ".build-{}-{}-{}",
-        &digest[..16],
+        &key[..16],
         std::process::id(),
         started.elapsed().as_nanos()
     ));
-    let result = build_into(&tmp, paths, opts, &digest, on_progress);
+    let result = build_into(&tmp, paths, opts, &key, on_progress);
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
@@ -217,7 +233,7 @@ pub fn open_or_build(
     if let Err(e) = fs::rename(&tmp, &dir) {
         // Another process may have finished the same build first: use whichever is complete.
         let _ = fs::remove_dir_all(&tmp);
-        if try_open(&dir, &digest).is_err() {
+        if try_open(&dir, &key).is_err() {
             return Err(io_err(format!(
                 "moving the built index into {}",
                 dir.display()
@@ -288,9 +304,9 @@ fn build_into(
 }
 
 /// Feeds each event to the observers, then to the indexer.
-struct Tee<'a> {
-    indexer: &'a mut Indexer,
-    observers: &'a mut Vec<Box<dyn EventObserver>>,
+pub(super) struct Tee<'a> {
+    pub(super) indexer: &'a mut Indexer,
+    pub(super) observers: &'a mut Vec<Box<dyn EventObserver>>,
 }
 
 impl EventSink for Tee<'_> {

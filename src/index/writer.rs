@@ -199,6 +199,11 @@ impl Indexer {
         self.next_ord
     }
 
+    /// Records an error met outside `add` (reported by `take_error`).
+    pub fn set_error(&mut self, e: IndexError) {
+        self.error.get_or_insert(e);
+    }
+
     /// The first error met while used as an [`EventSink`].
     pub fn take_error(&mut self) -> Option<IndexError> {
         self.error.take()

@@ -79,6 +79,18 @@ pub fn index_trust() -> Option<TrustStore> {
     TrustStore::read(&p).ok()
 }
 
+/// The status lookup for an index build over `inputs` checked against `trust`, or `None`
+/// when no input is a sealed bundle.
+pub fn status_lookup_with(
+    inputs: &[PathBuf],
+    trust: Option<TrustStore>,
+) -> Option<Arc<dyn StatusLookup>> {
+    if !inputs.iter().any(|p| is_native_bundle(p)) {
+        return None;
+    }
+    Some(Arc::new(VerifiedStatuses::new(inputs, trust)))
+}
+
 /// The status lookup for an index build over `inputs`, or `None` when no input is a
 /// sealed bundle.
 pub fn status_lookup(inputs: &[PathBuf]) -> Option<Arc<dyn StatusLookup>> {

@@ -539,7 +539,7 @@ fn lifecycle(out: &mut Vec<StoryEvent>, v: &Version, rng: &mut Rng) {
         out.push(
             E::new(at(d, 13, 20, 0, 0), "pipeline", "model.evaluate", trainer, format!("evaluated {m} v{ver}: auc {eval_auc:.3}"))
                 .model(m, ver)
-                .set("run_id", json!(run))
+                .set("run_id", json!(format!("eval-{m}-{ver}")))
                 .set("inputs", json!([mv, art("dataset", "transactions-clean", Some(&fv))]))
                 .set("details", json!({"metrics": {"auc": eval_auc, "precision": 0.81, "recall": 0.77}, "threshold": {"auc": 0.85}, "passed": passed}))
                 .done(),
@@ -553,7 +553,7 @@ fn lifecycle(out: &mut Vec<StoryEvent>, v: &Version, rng: &mut Rng) {
                 format!("validation checks for {m} v{ver}"),
             )
             .model(m, ver)
-            .set("run_id", json!(run))
+            .set("run_id", json!(format!("eval-{m}-{ver}")))
             .set(
                 "details",
                 json!({"checks": ["schema", "bias", "latency"], "passed": passed}),

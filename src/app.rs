@@ -1,0 +1,22 @@
+//! The interactive explorer's runtime: state, actions, the pure `update`, effects and the
+//! threads that carry them out. The only module with threads and channels.
+//!
+//! Allowed imports: `model`, `index`, `ingest`, `ui` (rendering only, from `run`), ratatui,
+//! crossterm (input thread and terminal lifecycle in `run`).
+
+mod action;
+mod effect;
+mod run;
+mod state;
+mod update;
+mod worker;
+
+pub use action::Action;
+pub use effect::{Effect, Job, LocateTarget};
+pub use run::{Msg, RunOptions, WorkerMsg, run, run_loop};
+pub use state::{
+    AppState, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow, Status, TimelineState,
+    Tz, Window,
+};
+pub use update::{MARGIN, WINDOW, problem_query, update};
+pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute};

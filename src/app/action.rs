@@ -1,0 +1,154 @@
+//! `Action`: everything that can happen to the explorer, key intents (from the keymap),
+//! worker results and the clock.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::index::{Histogram, Hit, Page, QueryError};
+use crate::ingest::IngestProgress;
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Leave the explorer.
+    Quit,
+    /// Selection (or pane content) up one.
+    MoveUp,
+    /// Selection down one.
+    MoveDown,
+    /// A page up.
+    PageUp,
+    /// A page down.
+    PageDown,
+    /// To the first (newest) event.
+    Top,
+    /// To the last (oldest) event.
+    Bottom,
+    /// Left (timeline cursor).
+    Left,
+    /// Right (timeline cursor).
+    Right,
+    /// Mouse wheel: positive is down.
+    Scroll(i32),
+    /// Mouse click on a pane; on the results, the clicked position.
+    Click(crate::app::Pane, Option<u64>),
+    /// Focus the search bar.
+    FocusSearch,
+    /// Open the command line.
+    FocusCommand,
+    /// Enter in the search bar or command line.
+    Submit,
+    /// Esc in the search bar or command line.
+    Leave,
+    /// A typed character.
+    InsertChar(char),
+    /// Delete the character before the cursor.
+    Backspace,
+    /// Clear the input line.
+    ClearInput,
+    /// Replace the query and search now.
+    SetQuery(String),
+    /// Show the selected event (or act on the focused row).
+    OpenDetail,
+    /// Esc in normal mode: back to the results, close overlays.
+    Back,
+    /// Focus the next pane.
+    NextPane,
+    /// Focus the previous pane.
+    PrevPane,
+    /// Maximise / restore the focused pane.
+    Maximise,
+    /// Next problem (alert, integrity problem, error), further down.
+    NextProblem,
+    /// Previous problem.
+    PrevProblem,
+    /// Mark / unmark the selected event.
+    Mark,
+    /// Next mark, further down.
+    NextMark,
+    /// Previous mark.
+    PrevMark,
+    /// Zoom the timeline in.
+    ZoomIn,
+    /// Zoom the timeline out.
+    ZoomOut,
+    /// Start or finish a timeline range selection.
+    SelectRange,
+    /// Drop the time filter and the timeline zoom.
+    ClearRange,
+    /// Copy the selected record (OSC 52).
+    Copy,
+    /// Show or hide the help overlay.
+    Help,
+    /// The terminal is now (columns, rows).
+    Resize(u16, u16),
+    /// An index can be searched (`complete`: already fully built).
+    IndexOpened {
+        /// Already complete.
+        complete: bool,
+    },
+    /// Load progress.
+    IndexProgress(IngestProgress),
+    /// A commit made more documents visible.
+    Committed {
+        /// Documents visible.
+        docs: u64,
+    },
+    /// The build ended.
+    IndexDone {
+        /// Events indexed.
+        events: u64,
+        /// Load errors.
+        errors: u64,
+        /// Records skipped.
+        skipped: u64,
+        /// A cached index was reused.
+        reused: bool,
+        /// The first few problems, `file:line: reason`.
+        problems: Vec<String>,
+    },
+    /// A page of results.
+    PageDone {
+        /// Request generation.
+        generation: u64,
+        /// Position of the first hit.
+        offset: u64,
+        /// The page, or why the query was refused.
+        result: Result<Page, QueryError>,
+    },
+    /// Timeline buckets.
+    HistogramDone {
+        /// Request generation.
+        generation: u64,
+        /// Buckets or an error.
+        result: Result<Histogram, String>,
+    },
+    /// Related events.
+    RelatedDone {
+        /// Request generation.
+        generation: u64,
+        /// The event they relate to.
+        ord: u64,
+        /// Query used.
+        query: String,
+        /// Total matches.
+        total: u64,
+        /// First hits.
+        hits: Vec<Hit>,
+    },
+    /// A goto / mark / problem search found a position (or nothing).
+    Located {
+        /// Request generation.
+        generation: u64,
+        /// Position in the result list.
+        position: Option<u64>,
+        /// What was looked for (for the status line).
+        what: String,
+    },
+    /// An export finished.
+    Exported(Result<(PathBuf, u64), String>),
+    /// A worker failed (message for the status line).
+    WorkerFailed(String),
+    /// The clock (debounce, timeouts).
+    Tick(Instant),
+}

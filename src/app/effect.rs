@@ -1,0 +1,82 @@
+//! `Effect`: what `update` asks the runtime to do. `run` hands them to an `EffectRunner`.
+
+use std::path::PathBuf;
+
+use crate::index::SearchRequest;
+
+/// A position to find in the current result list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocateTarget {
+    /// The first event at or before this time (ms).
+    Time(i64),
+    /// This event (time key, ordinal).
+    Event(i64, u64),
+    /// The next problem after (`down`) or before the event (time key, ordinal).
+    Problem {
+        /// Further down the list (older).
+        down: bool,
+        /// Current event key.
+        from: (i64, u64),
+    },
+}
+
+/// Background work (latest request of each kind wins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// A page of hits.
+    Page {
+        /// Generation.
+        generation: u64,
+        /// Request (query, filter, offset, limit).
+        request: SearchRequest,
+    },
+    /// Timeline buckets.
+    Histogram {
+        /// Generation.
+        generation: u64,
+        /// Query and filter.
+        request: SearchRequest,
+        /// Visible span, `None` to fit.
+        view: Option<(i64, i64)>,
+        /// Wanted bucket count.
+        buckets: usize,
+    },
+    /// Events sharing run or correlation id.
+    Related {
+        /// Generation.
+        generation: u64,
+        /// The event.
+        ord: u64,
+        /// Query.
+        query: String,
+    },
+    /// Find a position.
+    Locate {
+        /// Generation.
+        generation: u64,
+        /// The current search.
+        request: SearchRequest,
+        /// What to find.
+        target: LocateTarget,
+    },
+}
+
+/// A request from `update`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Run a background job.
+    Run(Job),
+    /// Reload the reader (after a commit), before any later job.
+    ReloadReader,
+    /// Write every match of `request` as JSON lines to `path`.
+    Export {
+        /// Output file.
+        path: PathBuf,
+        /// The search.
+        request: SearchRequest,
+    },
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    /// Stop the build and leave.
+    Quit,
+}

@@ -1,0 +1,432 @@
+//! The explorer's main loop and terminal lifecycle: one inbound channel (`Msg`), an input
+//! thread polling every 50 ms, the indexer thread, the search worker; render once per batch
+//! of messages and only when something changed. The terminal is restored on every exit
+//! path: return, error, panic (ratatui's hook), SIGTERM / SIGHUP / SIGINT.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+
+use super::action::Action;
+use super::effect::Effect;
+use super::state::{AppState, Tz};
+use super::update::update;
+use super::worker::{EffectRunner, ThreadRunner};
+use crate::index::{BuildOptions, LiveEvent, SearchService, build_live};
+use crate::model::escape_control;
+use crate::ui::{Keymap, Theme, UiViews};
+
+/// Loop tick: input poll and debounce resolution.
+const TICK: Duration = Duration::from_millis(50);
+
+/// What background threads send to the UI thread.
+pub enum WorkerMsg {
+    /// From the indexer.
+    Live(LiveEvent),
+    /// A ready action (search results...).
+    Action(Action),
+}
+
+/// Everything the UI thread receives.
+pub enum Msg {
+    /// Terminal input.
+    Input(Event),
+    /// Background results.
+    Worker(WorkerMsg),
+}
+
+/// Settings of an interactive session.
+pub struct RunOptions {
+    /// Inputs.
+    pub paths: Vec<PathBuf>,
+    /// Index build options.
+    pub build: BuildOptions,
+    /// Display zone.
+    pub tz: Tz,
+    /// Mouse capture on.
+    pub mouse: bool,
+    /// Key bindings.
+    pub keymap: Keymap,
+    /// Colours.
+    pub theme: Theme,
+}
+
+/// Restores the terminal when dropped (error returns, normal exit).
+struct TerminalGuard {
+    mouse: bool,
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if self.mouse {
+            let _ = crossterm::execute!(std::io::stdout(), event::DisableMouseCapture);
+        }
+        ratatui::restore();
+    }
+}
+
+/// The pane (and result position) under a mouse click.
+fn clicked(state: &AppState, views: &UiViews, col: u16, row: u16) -> Option<Action> {
+    let full = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let areas = crate::ui::areas(full, state);
+    let pos = ratatui::layout::Position::new(col, row);
+    let (pane, area) = areas.panes.iter().find(|(_, a)| a.contains(pos))?;
+    let mut at = None;
+    if *pane == crate::app::Pane::Results && row >= area.y + 2 && row + 1 < area.bottom() {
+        let line = u64::from(row - area.y - 2);
+        at = Some(views.table_base + views.table.offset() as u64 + line);
+    }
+    Some(Action::Click(*pane, at))
+}
+
+/// Turns a terminal event into actions through the keymap.
+fn input_actions(state: &AppState, views: &UiViews, keymap: &Keymap, ev: &Event) -> Vec<Action> {
+    match ev {
+        Event::Key(k) if k.kind == KeyEventKind::Press => {
+            keymap.action_for(state.mode, k).into_iter().collect()
+        }
+        Event::Resize(w, h) => vec![Action::Resize(*w, *h)],
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => vec![Action::Scroll(3)],
+            MouseEventKind::ScrollUp => vec![Action::Scroll(-3)],
+            MouseEventKind::Down(event::MouseButton::Left) => {
+                clicked(state, views, m.column, m.row).into_iter().collect()
+            }
+            _ => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+/// Handles one message: returns the actions it yields.
+fn msg_actions(
+    msg: Msg,
+    state: &AppState,
+    views: &UiViews,
+    keymap: &Keymap,
+    on_index: &mut dyn FnMut(crate::index::Index) -> Result<(), String>,
+) -> Vec<Action> {
+    match msg {
+        Msg::Input(ev) => input_actions(state, views, keymap, &ev),
+        Msg::Worker(WorkerMsg::Action(a)) => vec![a],
+        Msg::Worker(WorkerMsg::Live(ev)) => match ev {
+            LiveEvent::Opened { index, complete } => match on_index(index) {
+                Ok(()) => vec![Action::IndexOpened { complete }],
+                // A short build may already have moved its index: `Done` follows.
+                Err(_) if !complete => vec![],
+                Err(e) => vec![Action::WorkerFailed(e)],
+            },
+            LiveEvent::Progress(p) => vec![Action::IndexProgress(p)],
+            LiveEvent::Committed { docs } => vec![Action::Committed { docs }],
+            LiveEvent::Done(opened) => {
+                let s = &opened.summary;
+                let problems = s
+                    .errors
+                    .iter()
+                    .take(5)
+                    .map(|e| {
+                        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+                        escape_control(&format!("{}{line}: {}", e.path, e.reason)).into_owned()
+                    })
+                    .collect();
+                let action = Action::IndexDone {
+                    events: s.events,
+                    errors: s.errors_total,
+                    skipped: s.skipped,
+                    reused: opened.reused,
+                    problems,
+                };
+                if !opened.reused
+                    && let Err(e) = on_index(opened.index)
+                {
+                    return vec![action, Action::WorkerFailed(e)];
+                }
+                vec![action]
+            }
+        },
+    }
+}
+
+/// The loop, generic over the backend: takes input and worker results from `rx`, applies
+/// them, runs effects, renders when something changed. Returns when `Quit` is applied, when
+/// `stop` is raised (signals), or when every sender is gone.
+#[allow(clippy::too_many_arguments)]
+pub fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    state: &mut AppState,
+    views: &mut UiViews,
+    rx: &Receiver<Msg>,
+    runner: &mut dyn EffectRunner,
+    keymap: &Keymap,
+    theme: &Theme,
+    stop: &AtomicBool,
+    on_index: &mut dyn FnMut(crate::index::Index) -> Result<(), String>,
+    copy: &mut dyn FnMut(&str),
+) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    terminal
+        .draw(|f| crate::ui::render(f, state, views, theme, keymap))
+        .context("drawing the screen")?;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        // Wake up in time for a pending debounced search.
+        let wait = state.debounce.map_or(TICK, |d| {
+            d.saturating_duration_since(Instant::now()).min(TICK)
+        });
+        let first = match rx.recv_timeout(wait) {
+            Ok(m) => Some(m),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        let mut changed = false;
+        let mut pending = first;
+        while let Some(msg) = pending.take().or_else(|| rx.try_recv().ok()) {
+            let actions = msg_actions(msg, state, views, keymap, on_index);
+            changed |= !actions.is_empty();
+            if apply(state, actions, runner, copy) {
+                return Ok(());
+            }
+        }
+        let before = state.debounce;
+        let tick = update(state, Action::Tick(Instant::now()));
+        changed |= !tick.is_empty() || before != state.debounce;
+        let queue: Vec<Action> = tick
+            .into_iter()
+            .flat_map(|e| run_effect(e, runner, copy))
+            .collect();
+        if apply(state, queue, runner, copy) {
+            return Ok(());
+        }
+        if state.quit {
+            return Ok(());
+        }
+        if changed {
+            terminal
+                .draw(|f| crate::ui::render(f, state, views, theme, keymap))
+                .context("drawing the screen")?;
+        }
+    }
+}
+
+/// Carries out one effect; returns the actions it produced at once (synchronous runners),
+/// or `[Quit]` for `Effect::Quit`.
+fn run_effect(
+    effect: Effect,
+    runner: &mut dyn EffectRunner,
+    copy: &mut dyn FnMut(&str),
+) -> Vec<Action> {
+    match effect {
+        Effect::Quit => vec![Action::Quit],
+        Effect::Copy(text) => {
+            copy(&text);
+            vec![]
+        }
+        other => runner.run(other),
+    }
+}
+
+/// Applies actions in order, running their effects; actions produced synchronously are
+/// applied before the next one. Returns true when the explorer must exit.
+fn apply(
+    state: &mut AppState,
+    actions: Vec<Action>,
+    runner: &mut dyn EffectRunner,
+    copy: &mut dyn FnMut(&str),
+) -> bool {
+    let mut queue: std::collections::VecDeque<Action> = actions.into();
+    while let Some(a) = queue.pop_front() {
+        if a == Action::Quit && state.quit {
+            return true;
+        }
+        let effects = update(state, a);
+        for e in effects {
+            if e == Effect::Quit {
+                return true;
+            }
+            queue.extend(run_effect(e, runner, copy));
+        }
+        if state.quit {
+            return true;
+        }
+    }
+    false
+}
+
+/// OSC 52: asks the terminal (also over SSH) to put `text` on the clipboard.
+fn osc52(text: &str) {
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let _ = out.flush();
+}
+
+/// Standard base64 with padding.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(char::from(T[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// Runs the interactive explorer on the real terminal until the user quits.
+pub fn run(opts: RunOptions) -> Result<()> {
+    let RunOptions {
+        paths,
+        mut build,
+        tz,
+        mouse,
+        keymap,
+        theme,
+    } = opts;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let mut terminal = ratatui::try_init().context("setting up the terminal")?;
+    let guard = TerminalGuard { mouse };
+    if mouse {
+        crossterm::execute!(std::io::stdout(), event::EnableMouseCapture)
+            .context("enabling the mouse")?;
+    }
+    let size = terminal.size().context("reading the terminal size")?;
+    let bundle = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut state = AppState::new(
+        escape_control(&bundle).into_owned(),
+        (size.width, size.height),
+    );
+    state.tz = tz;
+    let mut views = UiViews::default();
+
+    let (tx, rx) = channel::<Msg>();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let input = spawn_input(tx.clone(), Arc::clone(&cancel));
+    let indexer = {
+        let tx = tx.clone();
+        let cancel = Arc::clone(&cancel);
+        std::thread::Builder::new()
+            .name("auditlens-index".to_owned())
+            .spawn(move || {
+                let report = {
+                    let tx = tx.clone();
+                    move |ev: LiveEvent| {
+                        let _ = tx.send(Msg::Worker(WorkerMsg::Live(ev)));
+                    }
+                };
+                if let Err(e) = build_live(&paths, &mut build, &cancel, report) {
+                    let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::WorkerFailed(
+                        format!("indexing failed: {e}"),
+                    ))));
+                }
+            })
+            .context("starting the indexer")?
+    };
+    let (mut runner, search) = ThreadRunner::start(tx.clone());
+    drop(tx);
+    let handle = runner.handle();
+    let mut on_index = |index: crate::index::Index| {
+        SearchService::new(index)
+            .map(|svc| handle.set_index(svc))
+            .map_err(|e| format!("opening the index: {e}"))
+    };
+    let result = run_loop(
+        &mut terminal,
+        &mut state,
+        &mut views,
+        &rx,
+        &mut runner,
+        &keymap,
+        &theme,
+        &stop,
+        &mut on_index,
+        &mut osc52,
+    );
+    drop(handle);
+    cancel.store(true, Ordering::Relaxed);
+    drop(runner);
+    drop(rx);
+    // The input thread is not joined: once the terminal is gone (SIGHUP), crossterm's poll
+    // may never return, and the thread ends with the process anyway.
+    drop(input);
+    // Restore the terminal first: the user gets their shell back at once.
+    drop(guard);
+    let problems = wind_down(indexer, search);
+    result?;
+    if !problems.is_empty() {
+        anyhow::bail!("worker thread(s) panicked: {}", problems.join(", "));
+    }
+    Ok(())
+}
+
+/// Joins the workers; the indexer only if it stops within 250 ms (it stops at the next
+/// event, but the writer may take a moment; an interrupted build folder is swept on the
+/// next start). Returns the names of workers that panicked.
+fn wind_down(
+    indexer: std::thread::JoinHandle<()>,
+    search: std::thread::JoinHandle<()>,
+) -> Vec<&'static str> {
+    let deadline = Instant::now() + Duration::from_millis(250);
+    while !indexer.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut workers = vec![("search", search)];
+    if indexer.is_finished() {
+        workers.push(("indexer", indexer));
+    }
+    workers
+        .into_iter()
+        .filter_map(|(name, h)| h.join().is_err().then_some(name))
+        .collect()
+}
+
+fn spawn_input(tx: Sender<Msg>, cancel: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("auditlens-input".to_owned())
+        .spawn(move || {
+            while !cancel.load(Ordering::Relaxed) {
+                match event::poll(TICK) {
+                    Ok(true) => match event::read() {
+                        Ok(ev) => {
+                            if tx.send(Msg::Input(ev)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    },
+                    Ok(false) => {}
+                    Err(_) => return,
+                }
+            }
+        })
+        .expect("invariant: spawning a thread succeeds")
+}

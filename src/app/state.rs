@@ -1,0 +1,334 @@
+//! `AppState`: everything the explorer knows, owned by the UI thread and changed only by
+//! `update`. Rendering reads it; scroll positions live apart, in `ui::UiViews`.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::index::{Histogram, Hit, QueryError};
+use crate::model::Severity;
+
+/// What the keyboard is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Moving around.
+    #[default]
+    Normal,
+    /// Typing in the search bar.
+    Search,
+    /// Typing a `:` command.
+    Command,
+    /// The help overlay.
+    Help,
+}
+
+impl Mode {
+    /// Name used in the keymap file.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::Search => "search",
+            Self::Command => "command",
+            Self::Help => "help",
+        }
+    }
+}
+
+/// A pane of the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    /// The results table.
+    #[default]
+    Results,
+    /// The selected event.
+    Detail,
+    /// Counts over time.
+    Timeline,
+    /// The verify report.
+    Integrity,
+    /// The model lineage.
+    Lineage,
+    /// Alerts.
+    Alerts,
+}
+
+impl Pane {
+    /// Cycle order.
+    pub const ALL: [Pane; 6] = [
+        Pane::Results,
+        Pane::Detail,
+        Pane::Timeline,
+        Pane::Integrity,
+        Pane::Lineage,
+        Pane::Alerts,
+    ];
+
+    /// Title shown on the pane and its tab.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Results => "Results",
+            Self::Detail => "Detail",
+            Self::Timeline => "Timeline",
+            Self::Integrity => "Integrity",
+            Self::Lineage => "Lineage",
+            Self::Alerts => "Alerts",
+        }
+    }
+
+    fn position(self) -> usize {
+        Self::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    /// The next pane in cycle order.
+    #[must_use]
+    pub fn next(self) -> Pane {
+        Self::ALL[(self.position() + 1) % Self::ALL.len()]
+    }
+
+    /// The previous pane in cycle order.
+    #[must_use]
+    pub fn prev(self) -> Pane {
+        Self::ALL[(self.position() + Self::ALL.len() - 1) % Self::ALL.len()]
+    }
+}
+
+/// Display time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tz {
+    /// UTC (default).
+    #[default]
+    Utc,
+    /// The machine's local zone.
+    Local,
+}
+
+/// Where the index build is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// Hashing inputs / looking for a cached index.
+    #[default]
+    Opening,
+    /// Building; results fill in.
+    Indexing,
+    /// Complete.
+    Ready,
+    /// The build failed (see the status line).
+    Failed,
+}
+
+/// Index progress, replaced wholesale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Phase.
+    pub phase: Phase,
+    /// Events loaded so far.
+    pub events: u64,
+    /// Load errors so far.
+    pub errors: u64,
+    /// Records skipped (known when done).
+    pub skipped: u64,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Bytes in all inputs.
+    pub bytes_total: u64,
+    /// Documents searchable now.
+    pub visible: u64,
+    /// True when a cached index was reused.
+    pub reused: bool,
+}
+
+impl Progress {
+    /// Fraction done in 0..=1.
+    pub fn ratio(&self) -> f64 {
+        match self.phase {
+            Phase::Ready => 1.0,
+            _ if self.bytes_total == 0 => 0.0,
+            _ => (self.bytes_read as f64 / self.bytes_total as f64).clamp(0.0, 1.0),
+        }
+    }
+}
+
+/// The fetched slice of the result list (only the visible page plus a margin).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Window {
+    /// Position of the first hit in the full result list.
+    pub offset: u64,
+    /// The hits.
+    pub hits: Vec<Hit>,
+}
+
+impl Window {
+    /// The hit at absolute position `pos`, when fetched.
+    pub fn get(&self, pos: u64) -> Option<&Hit> {
+        let i = pos.checked_sub(self.offset)?;
+        self.hits.get(usize::try_from(i).ok()?)
+    }
+}
+
+/// Timeline zoom, pan and range selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimelineState {
+    /// Visible span (start, end ms); `None` fits the matches.
+    pub view: Option<(i64, i64)>,
+    /// Bucket under the cursor.
+    pub cursor: usize,
+    /// Start bucket of a range being selected.
+    pub anchor: Option<usize>,
+}
+
+/// A message on the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Text (already safe to print).
+    pub text: String,
+    /// Shown as an error.
+    pub error: bool,
+}
+
+/// Events related to the selected one (same run or correlation id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// The event they relate to.
+    pub ord: u64,
+    /// The query that found them.
+    pub query: String,
+    /// Total matches.
+    pub total: u64,
+    /// The first few.
+    pub hits: Vec<Hit>,
+}
+
+/// One row of a report pane (integrity, lineage, alerts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    /// Text, with any indentation (lineage trees).
+    pub text: String,
+    /// How serious it is (colour).
+    pub level: Severity,
+    /// Query that shows the affected events (Enter jumps there).
+    pub jump: Option<String>,
+}
+
+/// The content of a report pane, filled in by the integrity, lineage and alerts features.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PaneReport {
+    /// Heading line (verdict, model, ...).
+    pub heading: String,
+    /// Rows.
+    pub rows: Vec<ReportRow>,
+}
+
+/// Everything the explorer knows.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {
+    /// What was opened (display form).
+    pub bundle: String,
+    /// Keyboard mode.
+    pub mode: Mode,
+    /// Focused pane.
+    pub focus: Pane,
+    /// Focused pane takes the whole screen.
+    pub maximised: bool,
+    /// Search bar text.
+    pub query: String,
+    /// The query the shown results belong to.
+    pub shown_query: String,
+    /// Command line text (without the `:`).
+    pub command: String,
+    /// The last query error (previous results stay).
+    pub query_error: Option<QueryError>,
+    /// Time filter: inclusive start.
+    pub from: Option<DateTime<Utc>>,
+    /// Time filter: exclusive end.
+    pub to: Option<DateTime<Utc>>,
+    /// Matches of the current search.
+    pub total: u64,
+    /// Fetched hits.
+    pub window: Window,
+    /// Selected position in the result list.
+    pub selected: u64,
+    /// Timeline buckets of the current search.
+    pub histogram: Option<Histogram>,
+    /// Timeline view.
+    pub timeline: TimelineState,
+    /// Index build progress.
+    pub progress: Progress,
+    /// Status line message.
+    pub status: Option<Status>,
+    /// Generation of the newest page request; older answers are dropped.
+    pub search_gen: u64,
+    /// Generation of the newest histogram request.
+    pub hist_gen: u64,
+    /// Generation of the newest related-events request.
+    pub related_gen: u64,
+    /// Generation of the newest locate request (goto, marks, problems).
+    pub locate_gen: u64,
+    /// Related events of the selected one.
+    pub related: Option<Related>,
+    /// When typed text becomes a query.
+    pub debounce: Option<Instant>,
+    /// Typed text not yet searched.
+    pub query_dirty: bool,
+    /// When the last new search started (debounce).
+    pub last_search_at: Option<Instant>,
+    /// The query of the newest page request.
+    pub requested_query: String,
+    /// Offset of the page request in flight.
+    pub want_offset: Option<u64>,
+    /// Latest `Tick` time.
+    pub now: Option<Instant>,
+    /// Display zone.
+    pub tz: Tz,
+    /// Marked events as (time key, ordinal).
+    pub marks: BTreeSet<(i64, u64)>,
+    /// Detail view scroll (lines).
+    pub detail_scroll: u16,
+    /// Help overlay scroll (lines).
+    pub help_scroll: u16,
+    /// Cursor in the report panes.
+    pub report_cursor: usize,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// A searchable index exists.
+    pub index_ready: bool,
+    /// Integrity report (None: not available in this build).
+    pub integrity: Option<PaneReport>,
+    /// Lineage of the selected model (None: not available in this build).
+    pub lineage: Option<PaneReport>,
+    /// Alerts (None: not available in this build).
+    pub alerts: Option<PaneReport>,
+    /// Load problems to show (`file:line: reason`), first few.
+    pub load_errors: Vec<String>,
+    /// Set when the explorer should exit.
+    pub quit: bool,
+}
+
+impl AppState {
+    /// A fresh state for `bundle` on a terminal of `size`.
+    pub fn new(bundle: impl Into<String>, size: (u16, u16)) -> Self {
+        Self {
+            bundle: bundle.into(),
+            size,
+            ..Self::default()
+        }
+    }
+
+    /// The selected hit, when fetched.
+    pub fn selected_hit(&self) -> Option<&Hit> {
+        self.window.get(self.selected)
+    }
+
+    /// Whether an event is marked.
+    pub fn is_marked(&self, hit: &Hit) -> bool {
+        self.marks.contains(&key_of(hit))
+    }
+}
+
+/// The sort key of a hit: (time in ms or `i64::MIN`, ordinal).
+pub fn key_of(hit: &Hit) -> (i64, u64) {
+    (
+        hit.event.ts.map_or(i64::MIN, |t| t.timestamp_millis()),
+        hit.ord,
+    )
+}

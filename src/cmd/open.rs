@@ -1,0 +1,68 @@
+//! `auditlens [open] [PATH...]`: the interactive explorer. With no path, opens the shipped
+//! sample `sample-data/pristine` (looked for in the current folder, then beside the
+//! executable and its parents, then in the source tree the binary was built from).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::{Outcome, build_options, check_inputs};
+use crate::app::RunOptions;
+use crate::cli::{LoadArgs, UiArgs};
+use crate::config::{Config, Overrides, config_dir};
+
+/// Where the shipped sample lives, relative to a base folder.
+const SAMPLE: &str = "sample-data/pristine";
+
+/// Finds the shipped sample.
+pub fn find_sample() -> Option<PathBuf> {
+    let mut bases: Vec<PathBuf> = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        bases.push(cwd);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        bases.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    bases.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    bases
+        .into_iter()
+        .map(|b| b.join(SAMPLE))
+        .find(|p| p.is_dir())
+}
+
+/// Runs the explorer on `paths`.
+pub fn run(paths: Vec<PathBuf>, load: &LoadArgs, ui: &UiArgs) -> Result<Outcome> {
+    let paths = if paths.is_empty() {
+        match find_sample() {
+            Some(p) => vec![p],
+            None => bail!(
+                "no bundle given and the shipped sample ({SAMPLE}) was not found; \
+                 run `auditlens PATH...` or create it with `auditlens sample --out {SAMPLE}`"
+            ),
+        }
+    } else {
+        paths
+    };
+    check_inputs(&paths)?;
+    let config = Config::load(
+        config_dir().as_deref(),
+        &Overrides {
+            theme: ui.theme.clone(),
+            mouse: ui.mouse,
+            tz: ui.tz.clone(),
+        },
+    )
+    .context("loading the configuration")?;
+    let mut build = build_options(load);
+    // Leave a core to the interface.
+    build.threads = build.threads.clamp(1, 2);
+    crate::app::run(RunOptions {
+        paths,
+        build,
+        tz: config.tz,
+        mouse: config.mouse,
+        keymap: config.keymap,
+        theme: config.theme,
+    })?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,328 @@
+//! Live builds for the explorer: the index is built in the cache's temporary folder with
+//! frequent commits, so a `SearchService` opened on it sees the events fill in (reload after
+//! each `Committed`), and is renamed into place at the end. A cached index opens at once.
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tantivy::Index;
+
+use super::IndexError;
+use super::cache::{BuildOptions, Meta, OpenedIndex, Tee, cache_root, io_err, try_open};
+use super::content_digest;
+use super::schema::{self, SCHEMA_VERSION};
+use super::writer::{CommitPolicy, Indexer};
+use crate::ingest::{EventSink, IngestProgress, IngestSummary, ingest};
+use crate::model::AuditEvent;
+
+/// Documents after which the first commit happens, so the first screen fills at once.
+const FIRST_COMMIT_DOCS: u64 = 2_000;
+
+/// What a live build reports, in order: `Opened`, then `Progress` / `Committed` any number
+/// of times, then `Done` (or an error return).
+pub enum LiveEvent {
+    /// A readable index: empty and growing (`complete == false`), or a reused cache.
+    Opened {
+        /// The index to search.
+        index: Index,
+        /// True when it is already complete (a cached index).
+        complete: bool,
+    },
+    /// Loading progress (at most every 100 ms).
+    Progress(IngestProgress),
+    /// A commit made `docs` documents visible.
+    Committed {
+        /// Documents visible.
+        docs: u64,
+    },
+    /// The build is complete; the index now lives at its final place.
+    Done(Box<OpenedIndex>),
+}
+
+impl std::fmt::Debug for LiveEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Opened { complete, .. } => write!(f, "Opened {{ complete: {complete} }}"),
+            Self::Progress(p) => write!(f, "Progress({p:?})"),
+            Self::Committed { docs } => write!(f, "Committed {{ docs: {docs} }}"),
+            Self::Done(o) => write!(f, "Done({} events)", o.summary.events),
+        }
+    }
+}
+
+/// Stops the load when cancelled, and makes one early commit.
+struct Live<'a> {
+    tee: Tee<'a>,
+    cancel: &'a AtomicBool,
+    first_done: bool,
+}
+
+impl EventSink for Live<'_> {
+    fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
+        if self.cancel.load(Ordering::Relaxed) {
+            return false;
+        }
+        let ok = self.tee.event(event, raw);
+        if ok && !self.first_done && self.tee.indexer.docs() >= FIRST_COMMIT_DOCS {
+            self.first_done = true;
+            if let Err(e) = self.tee.indexer.commit() {
+                self.tee.indexer.set_error(e);
+                return false;
+            }
+        }
+        ok
+    }
+}
+
+/// Opens the cached index of `paths`, or builds it live, reporting through `report`.
+/// Returns when the build is complete, failed, or was cancelled (then nothing is cached).
+pub fn build_live<F>(
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    cancel: &Arc<AtomicBool>,
+    report: F,
+) -> Result<(), IndexError>
+where
+    F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
+{
+    let root = opts.index_dir.clone().unwrap_or_else(cache_root);
+    let dir_for = |digest: &str| root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
+    // A cached open must not hash the whole bundle: the fingerprint (paths, sizes, mtimes)
+    // remembers the content digest of inputs seen before.
+    let fp = fingerprint(paths)?;
+    let memo = root.join("fingerprints").join(&fp[..32]);
+    if !opts.reindex
+        && let Ok(digest) = fs::read_to_string(&memo)
+        && digest.len() == 64
+        && let Ok((index, summary)) = try_open(&dir_for(&digest), &digest)
+    {
+        report(LiveEvent::Opened {
+            index: index.clone(),
+            complete: true,
+        });
+        report(LiveEvent::Done(Box::new(OpenedIndex {
+            index,
+            summary,
+            dir: dir_for(&digest),
+            digest,
+            reused: true,
+            build_time: Duration::ZERO,
+        })));
+        return Ok(());
+    }
+    // Unknown fingerprint: hash the content beside the build (the content may still be
+    // cached under another name, e.g. after a `touch`).
+    let hashing = {
+        let paths = paths.to_vec();
+        std::thread::Builder::new()
+            .name("auditlens-digest".to_owned())
+            .spawn(move || content_digest(&paths))
+            .map_err(io_err("starting the digest thread"))?
+    };
+    let started = Instant::now();
+    fs::create_dir_all(&root).map_err(io_err(format!(
+        "creating the cache folder {}",
+        root.display()
+    )))?;
+    sweep_interrupted(&root);
+    let tmp = root.join(format!(
+        ".live-{}-{}-{}",
+        &fp[..16],
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    let result = build(&tmp, paths, opts, cancel, &report);
+    if cancel.load(Ordering::Relaxed) {
+        // Leave at once: the digest thread ends with the process.
+        let _ = fs::remove_dir_all(&tmp);
+        return Ok(());
+    }
+    let digest = hashing
+        .join()
+        .map_err(|_| IndexError::Corrupt("the digest thread panicked".to_owned()))
+        .and_then(|d| d);
+    let (result, digest) = match (result, digest) {
+        (Ok(s), Ok(d)) => match write_meta(&tmp, paths, &d, &s) {
+            Ok(()) => (Ok(s), d),
+            Err(e) => (Err(e), d),
+        },
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    let dir = dir_for(&digest);
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    if dir.exists() {
+        let _ = fs::remove_dir_all(&dir);
+    }
+    if let Err(e) = fs::rename(&tmp, &dir) {
+        let _ = fs::remove_dir_all(&tmp);
+        if try_open(&dir, &digest).is_err() {
+            return Err(io_err(format!(
+                "moving the built index into {}",
+                dir.display()
+            ))(e));
+        }
+    }
+    let _ = remember(&memo, &digest);
+    let index = Index::open_in_dir(dir.join("index"))?;
+    report(LiveEvent::Done(Box::new(OpenedIndex {
+        index,
+        summary,
+        dir,
+        digest,
+        reused: false,
+        build_time: started.elapsed(),
+    })));
+    Ok(())
+}
+
+/// SHA-256 over each input's absolute path, and each file's name, size and modification
+/// time: cheap to compute, and changed by any ordinary edit of the inputs.
+fn fingerprint(paths: &[PathBuf]) -> Result<String, IndexError> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!("auditlens-fingerprint/v1 s{SCHEMA_VERSION}\n").as_bytes());
+    for p in paths {
+        let abs = fs::canonicalize(p).map_err(io_err(format!("resolving {}", p.display())))?;
+        h.update(abs.to_string_lossy().as_bytes());
+        h.update([0]);
+        let files = crate::ingest::input_files(std::slice::from_ref(p))
+            .map_err(io_err("listing inputs"))?;
+        for (file, len) in files {
+            let meta =
+                fs::metadata(&file).map_err(io_err(format!("reading {}", file.display())))?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            h.update(file.to_string_lossy().as_bytes());
+            h.update([0]);
+            h.update(len.to_le_bytes());
+            h.update(mtime.to_le_bytes());
+        }
+    }
+    Ok(super::cache::hex(&h.finalize()))
+}
+
+/// Removes build folders left by explorers that quit in the middle of a build (their
+/// process is gone). Only where `/proc` tells which processes live.
+fn sweep_interrupted(root: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".live-") else {
+            continue;
+        };
+        let pid = rest.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Records that the inputs with this fingerprint have this content digest.
+fn remember(memo: &std::path::Path, digest: &str) -> std::io::Result<()> {
+    if let Some(parent) = memo.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = memo.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, digest)?;
+    fs::rename(tmp, memo)
+}
+
+fn build<F>(
+    tmp: &std::path::Path,
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    cancel: &AtomicBool,
+    report: &F,
+) -> Result<IngestSummary, IndexError>
+where
+    F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
+{
+    let index_dir = tmp.join("index");
+    fs::create_dir_all(&index_dir).map_err(io_err(format!("creating {}", index_dir.display())))?;
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(&index_dir, schema)?;
+    let mut indexer = Indexer::new(
+        &index,
+        fields,
+        opts.writer_budget,
+        opts.threads,
+        CommitPolicy::LIVE,
+    )?;
+    let on_commit = report.clone();
+    indexer.set_on_commit(move |docs| on_commit(LiveEvent::Committed { docs }));
+    report(LiveEvent::Opened {
+        index,
+        complete: false,
+    });
+    let mut live = Live {
+        tee: Tee {
+            indexer: &mut indexer,
+            observers: &mut opts.observers,
+        },
+        cancel,
+        first_done: false,
+    };
+    let mut progress = |p: IngestProgress| report(LiveEvent::Progress(p));
+    let summary = ingest(paths, opts.ingest.clone(), &mut live, &mut progress);
+    if let Some(e) = indexer.take_error() {
+        return Err(e);
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Ok(summary);
+    }
+    indexer.finish()?;
+    for o in &mut opts.observers {
+        o.finish(tmp)
+            .map_err(io_err("saving derived data beside the index"))?;
+    }
+    fs::write(
+        tmp.join("summary.json"),
+        serde_json::to_vec(&summary).unwrap_or_default(),
+    )
+    .map_err(io_err("writing summary.json"))?;
+    Ok(summary)
+}
+
+/// Writes `meta.json`, the mark of a complete build.
+fn write_meta(
+    tmp: &std::path::Path,
+    paths: &[PathBuf],
+    digest: &str,
+    summary: &IngestSummary,
+) -> Result<(), IndexError> {
+    let meta = Meta {
+        schema_version: SCHEMA_VERSION,
+        digest: digest.to_owned(),
+        inputs: paths.iter().map(|p| p.display().to_string()).collect(),
+        events: summary.events,
+        built_at: chrono::Utc::now(),
+    };
+    fs::write(
+        tmp.join("meta.json"),
+        serde_json::to_vec_pretty(&meta).unwrap_or_default(),
+    )
+    .map_err(io_err("writing meta.json"))
+}

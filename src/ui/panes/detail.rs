@@ -1,0 +1,197 @@
+//! The detail view: the selected event's fields, its integrity status, the original record
+//! pretty-printed with syntax colours (wrapped, never truncated), and related events by
+//! `run_id` / `correlation_id`.
+
+use std::fmt::Write as _;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::results::{integrity_mark, severity_label};
+use super::{block, title};
+use crate::app::AppState;
+use crate::model::escape_control;
+use crate::ui::text::{format_ts, json_lines};
+use crate::ui::theme::Theme;
+
+fn field<'a>(name: &'a str, value: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{name:<12}"), theme.muted()),
+        Span::styled(value, theme.text()),
+    ])
+}
+
+fn esc(s: &str) -> String {
+    escape_control(s).into_owned()
+}
+
+/// What an integrity status means, in words.
+pub fn integrity_words(status: Option<&str>) -> String {
+    match status {
+        None => "not checked: this input carries no seal (no integrity information)".to_owned(),
+        Some("verified") => "VERIFIED: authenticated by the signed hash chain".to_owned(),
+        Some("unverified") => {
+            "UNVERIFIED: consistent, but not reachable from a trusted signature".to_owned()
+        }
+        Some(other) => format!(
+            "{}: this record does not match the sealed chain",
+            esc(&other.to_uppercase())
+        ),
+    }
+}
+
+/// Draws the detail view.
+#[allow(clippy::too_many_lines)]
+pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &mut Buffer) {
+    let Some(hit) = state.selected_hit() else {
+        let msg = if state.total == 0 {
+            "no event selected"
+        } else {
+            "loading\u{2026}"
+        };
+        Paragraph::new(Line::styled(msg, theme.muted()))
+            .block(block(title("Detail", String::new(), theme), focused, theme))
+            .render(area, buf);
+        return;
+    };
+    let e = &hit.event;
+    let mut lines: Vec<Line> = Vec::new();
+    lines.push(field(
+        "time",
+        format!("{}  ({})", format_ts(e.ts, state.tz), e.ts_quality.as_str()),
+        theme,
+    ));
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<12}", "severity"), theme.muted()),
+        Span::styled(e.severity.as_str().to_owned(), theme.severity(e.severity)),
+        Span::styled("   outcome ", theme.muted()),
+        Span::styled(
+            e.outcome.as_str().to_owned(),
+            match e.outcome {
+                crate::model::Outcome::Failure | crate::model::Outcome::Denied => theme.error(),
+                _ => theme.text(),
+            },
+        ),
+        Span::styled("   category ", theme.muted()),
+        Span::styled(e.category.as_str().to_owned(), theme.text()),
+    ]));
+    lines.push(field("action", esc(&e.action), theme));
+    let mut actor = esc(e.actor.id.as_deref().unwrap_or("-"));
+    if let Some(k) = &e.actor.kind {
+        let _ = write!(actor, " ({})", esc(k));
+    }
+    if !e.actor.roles.is_empty() {
+        let _ = write!(actor, " roles {}", esc(&e.actor.roles.join(",")));
+    }
+    if let Some(ip) = &e.actor.ip {
+        let _ = write!(actor, " ip {}", esc(ip));
+    }
+    lines.push(field("actor", actor, theme));
+    let r = &e.resource;
+    if r.id.is_some() || r.kind.is_some() {
+        let mut s = format!(
+            "{} {}",
+            esc(r.kind.as_deref().unwrap_or("")),
+            esc(r.id.as_deref().unwrap_or(""))
+        );
+        if let Some(v) = &r.version {
+            let _ = write!(s, " v{}", esc(v));
+        }
+        if !r.tags.is_empty() {
+            let _ = write!(s, " [{}]", esc(&r.tags.join(",")));
+        }
+        lines.push(field("resource", s.trim().to_owned(), theme));
+    }
+    if let Some(m) = &e.model {
+        lines.push(field(
+            "model",
+            format!("{} {}", esc(&m.id), esc(m.version.as_deref().unwrap_or(""))),
+            theme,
+        ));
+    }
+    for (name, v) in [
+        ("run_id", &e.run_id),
+        ("parent_run", &e.parent_run_id),
+        ("correlation", &e.correlation_id),
+        ("environment", &e.environment),
+        ("message", &e.message),
+    ] {
+        if let Some(v) = v {
+            lines.push(field(name, esc(v), theme));
+        }
+    }
+    let o = &e.origin;
+    let mut src = format!("{}:{} ({})", esc(&o.path), o.line, o.format.as_str());
+    if let Some(s) = &o.stream {
+        let _ = write!(src, " stream {}", esc(s));
+    }
+    if let Some(s) = o.seq {
+        let _ = write!(src, " seq {s}");
+    }
+    lines.push(field("source", src, theme));
+    let status = e.integrity.as_deref();
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<12}", "integrity"), theme.muted()),
+        integrity_mark(status, theme),
+        Span::raw(" "),
+        Span::styled(
+            integrity_words(status),
+            match status {
+                Some("verified") => theme.ok(),
+                Some(_) => theme.error(),
+                None => theme.muted(),
+            },
+        ),
+    ]));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Original record", theme.header()));
+    lines.extend(json_lines(&hit.raw, theme));
+    lines.push(Line::raw(""));
+    match &state.related {
+        Some(rel) if rel.ord == hit.ord && rel.query.is_empty() => {
+            lines.push(Line::styled(
+                "Related events: none (no run_id or correlation_id)",
+                theme.muted(),
+            ));
+        }
+        Some(rel) if rel.ord == hit.ord => {
+            lines.push(Line::from(vec![
+                Span::styled("Related events ", theme.header()),
+                Span::styled(
+                    format!("({} by {})", rel.total, esc(&rel.query)),
+                    theme.muted(),
+                ),
+            ]));
+            for h in &rel.hits {
+                let here = h.ord == hit.ord;
+                lines.push(Line::from(vec![
+                    Span::styled(if here { "\u{25b6} " } else { "  " }, theme.mark()),
+                    Span::styled(format_ts(h.event.ts, state.tz), theme.muted()),
+                    Span::raw(" "),
+                    Span::styled(
+                        severity_label(h.event.severity),
+                        theme.severity(h.event.severity),
+                    ),
+                    Span::raw(" "),
+                    Span::styled(
+                        format!(
+                            "{} {}",
+                            esc(&h.event.action),
+                            esc(h.event.actor.id.as_deref().unwrap_or(""))
+                        ),
+                        theme.text(),
+                    ),
+                ]));
+            }
+        }
+        _ => lines.push(Line::styled("Related events: \u{2026}", theme.muted())),
+    }
+    let t = title("Detail", format!("#{} {} ", hit.ord, esc(&e.action)), theme);
+    Paragraph::new(lines)
+        .block(block(t, focused, theme))
+        .wrap(Wrap { trim: false })
+        .scroll((state.detail_scroll, 0))
+        .render(area, buf);
+}

@@ -1,0 +1,45 @@
+//! The search bar: the query (live while typing) and, inline, the last query error; the
+//! previous results stay on screen.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use crate::app::{AppState, Mode};
+use crate::model::escape_control;
+use crate::ui::theme::Theme;
+
+/// Draws the search bar.
+pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let editing = state.mode == Mode::Search;
+    let mut spans = vec![Span::styled(
+        " / ",
+        if editing {
+            theme.input()
+        } else {
+            theme.muted()
+        },
+    )];
+    if state.query.is_empty() && !editing {
+        spans.push(Span::styled(
+            "all events (press / to search: words, field:value, AND OR NOT, ts:[.. TO ..])",
+            theme.muted(),
+        ));
+    } else {
+        spans.push(Span::styled(
+            escape_control(&state.query).into_owned(),
+            if editing { theme.input() } else { theme.text() },
+        ));
+    }
+    if let Some(e) = &state.query_error {
+        spans.push(Span::raw("   "));
+        spans.push(Span::styled(
+            format!("\u{2717} {}", escape_control(&e.message)),
+            theme.error(),
+        ));
+    } else if state.query_dirty {
+        spans.push(Span::styled("  \u{2026}", theme.muted()));
+    }
+    Line::from(spans).render(area, buf);
+}

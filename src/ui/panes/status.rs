@@ -1,0 +1,113 @@
+//! The status line: bundle, counts, filter, zone, index progress gauge, load errors and the
+//! last message; the command line replaces it while typing `:`.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use crate::app::{AppState, Mode, Phase, Tz};
+use crate::model::escape_control;
+use crate::ui::keymap::Keymap;
+use crate::ui::text::truncate;
+use crate::ui::theme::Theme;
+
+/// A text gauge such as `▕████░░░░▏ 45%`.
+pub fn gauge(ratio: f64, width: usize) -> String {
+    let filled = (ratio.clamp(0.0, 1.0) * width as f64).round() as usize;
+    format!(
+        "\u{2595}{}{}\u{258f}{:>3.0}%",
+        "\u{2588}".repeat(filled),
+        "\u{2591}".repeat(width - filled),
+        ratio * 100.0
+    )
+}
+
+/// Draws the status line.
+pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
+    if state.mode == Mode::Command {
+        Line::from(vec![
+            Span::styled(":", theme.input()),
+            Span::styled(escape_control(&state.command).into_owned(), theme.input()),
+        ])
+        .render(area, buf);
+        return;
+    }
+    let sep = || Span::styled(" \u{2502} ", theme.muted());
+    let mut spans = vec![Span::styled(
+        format!(" {}", truncate(&state.bundle, 28)),
+        theme.title(),
+    )];
+    spans.push(sep());
+    spans.push(Span::styled(
+        format!("{} of {} events", state.total, state.progress.visible),
+        theme.text(),
+    ));
+    if state.from.is_some() || state.to.is_some() || !state.shown_query.is_empty() {
+        spans.push(sep());
+        let mut f = String::from("filter");
+        if !state.shown_query.is_empty() {
+            f.push(' ');
+            f.push_str(&truncate(&state.shown_query, 24));
+        }
+        if state.from.is_some() || state.to.is_some() {
+            f.push_str(" +time");
+        }
+        spans.push(Span::styled(f, theme.text()));
+    }
+    spans.push(sep());
+    spans.push(Span::styled(
+        match state.tz {
+            Tz::Utc => "UTC",
+            Tz::Local => "local",
+        },
+        theme.muted(),
+    ));
+    let p = &state.progress;
+    match p.phase {
+        Phase::Opening => {
+            spans.push(sep());
+            spans.push(Span::styled("opening\u{2026}", theme.gauge()));
+        }
+        Phase::Indexing => {
+            spans.push(sep());
+            spans.push(Span::styled(
+                format!("indexing {} {}", gauge(p.ratio(), 10), p.events),
+                theme.gauge(),
+            ));
+        }
+        Phase::Ready => {}
+        Phase::Failed => {
+            spans.push(sep());
+            spans.push(Span::styled("index failed", theme.error()));
+        }
+    }
+    if p.errors > 0 {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("{} errors, {} skipped", p.errors, p.skipped),
+            theme.error(),
+        ));
+    }
+    if let Some(s) = &state.status {
+        spans.push(sep());
+        spans.push(Span::styled(
+            s.text.clone(),
+            if s.error { theme.error() } else { theme.text() },
+        ));
+    }
+    Line::from(spans).render(area, buf);
+    // Generated hint on the right.
+    let hint: Vec<String> = [("help", "help"), ("search", "search"), ("quit", "quit")]
+        .iter()
+        .filter_map(|(a, label)| keymap.hint(Mode::Normal, a).map(|c| format!("{c} {label}")))
+        .collect();
+    let hint = format!(" {} ", hint.join("  "));
+    let w = hint.chars().count() as u16;
+    if area.width > w + 60 {
+        let x = area.right() - w;
+        if buf[(x, area.y)].symbol() == " " {
+            Line::styled(hint, theme.muted()).render(Rect::new(x, area.y, w, 1), buf);
+        }
+    }
+}

@@ -1,0 +1,875 @@
+//! The explorer: `update` logic (actions in, state and effects out), headless runs of the
+//! real loop on `TestBackend` with snapshots of each pane and the whole screen, colours
+//! read from buffer cells, and an end-to-end run of the real binary in tmux.
+
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use auditlens::app::{
+    Action, AppState, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, SyncRunner, WorkerMsg,
+    execute, run_loop, update,
+};
+use auditlens::index::{CommitPolicy, Indexer, Page, QueryError, SearchService, create_in_ram};
+use auditlens::ingest::{IngestOptions, ingest};
+use auditlens::model::Severity;
+use auditlens::ui::{Keymap, Theme, UiViews};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+/// A small bundle as generic JSON lines: a day of platform activity with a failed-login
+/// burst, an unapproved deploy, a training failure, and hostile text.
+fn fixture_lines() -> String {
+    let mut out = String::new();
+    let actors = ["alice", "bob", "carol", "svc-pipeline"];
+    let actions = [
+        "api.call",
+        "data.access",
+        "model.evaluate",
+        "inference.predict",
+    ];
+    for i in 0..48u32 {
+        let h = i / 2;
+        let m = (i % 2) * 30;
+        out.push_str(&format!(
+            r#"{{"ts":"2026-03-09T{h:02}:{m:02}:00Z","action":"{}","actor":"{}","severity":"info","outcome":"success","correlation_id":"req-{}","message":"routine {i}"}}"#,
+            actions[i as usize % 4],
+            actors[i as usize % 4],
+            i / 3
+        ));
+        out.push('\n');
+    }
+    for k in 0..6 {
+        out.push_str(&format!(
+            r#"{{"ts":"2026-03-09T02:1{k}:00Z","action":"auth.login","actor":"alice","ip":"203.0.113.77","severity":"warning","outcome":"failure","message":"bad password"}}"#
+        ));
+        out.push('\n');
+    }
+    out.push_str(r#"{"ts":"2026-03-09T11:05:00Z","action":"model.train.fail","actor":"svc-pipeline","severity":"error","outcome":"failure","run_id":"run-fraud-7","message":"out of memory"}"#);
+    out.push('\n');
+    out.push_str(r#"{"ts":"2026-03-09T10:00:00Z","action":"model.train.start","actor":"svc-pipeline","severity":"info","outcome":"success","run_id":"run-fraud-7"}"#);
+    out.push('\n');
+    out.push_str(r#"{"ts":"2026-03-09T16:40:00Z","action":"model.deploy","actor":"bob","severity":"notice","outcome":"success","environment":"production","message":"deploy fraud-detector 4"}"#);
+    out.push('\n');
+    out.push_str("{\"ts\":\"2026-03-09T18:00:00Z\",\"action\":\"api.call\",\"actor\":\"mallory\\u001b[31m\",\"severity\":\"critical\",\"outcome\":\"denied\",\"message\":\"evil \\u001b]52;c;AAAA\\u0007 text\"}\n");
+    out.push_str("this line is not json\n");
+    out
+}
+
+struct Fixture {
+    path: PathBuf,
+}
+
+/// The fixture at a fixed path (it appears in the detail view, hence in snapshots);
+/// written atomically so that parallel tests can share it.
+fn fixture() -> Fixture {
+    let dir = std::env::temp_dir().join("auditlens-ui-fixture");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("events.jsonl");
+    let tmp = dir.join(format!(
+        ".events-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&tmp, fixture_lines()).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    Fixture { path }
+}
+
+fn service(path: &Path) -> SearchService {
+    let (index, fields) = create_in_ram();
+    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+    let summary = ingest(
+        &[path.to_owned()],
+        IngestOptions::default(),
+        &mut indexer,
+        |_| {},
+    );
+    assert!(summary.events > 50, "{summary:?}");
+    indexer.finish().unwrap();
+    SearchService::new(index).unwrap()
+}
+
+/// Applies actions, running every effect synchronously (like `SyncRunner`).
+fn settle(state: &mut AppState, svc: &SearchService, actions: Vec<Action>) -> Vec<Effect> {
+    let mut all = Vec::new();
+    let mut queue: std::collections::VecDeque<Action> = actions.into();
+    while let Some(a) = queue.pop_front() {
+        for e in update(state, a) {
+            if let Effect::Run(job) = &e {
+                queue.push_back(execute(svc, job.clone()));
+            }
+            all.push(e);
+        }
+    }
+    all
+}
+
+fn ready_state(svc: &SearchService, size: (u16, u16)) -> AppState {
+    let mut s = AppState::new("events.jsonl", size);
+    settle(
+        &mut s,
+        svc,
+        vec![
+            Action::IndexOpened { complete: true },
+            Action::IndexDone {
+                events: svc.num_docs(),
+                errors: 1,
+                skipped: 1,
+                reused: true,
+                problems: vec!["events.jsonl:58: not JSON".to_owned()],
+            },
+        ],
+    );
+    s
+}
+
+fn theme() -> Theme {
+    Theme::builtin("dark", false).unwrap()
+}
+
+fn draw(state: &AppState, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut views = UiViews::default();
+    t.draw(|f| auditlens::ui::render(f, state, &mut views, &theme(), &Keymap::builtin()))
+        .unwrap();
+    t
+}
+
+fn screen_text(buf: &Buffer) -> String {
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn page_jobs(fx: &[Effect]) -> Vec<(u64, usize, String)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Run(Job::Page {
+                generation,
+                request,
+            }) => Some((*generation, request.offset, request.query.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- update logic
+
+#[test]
+fn typing_a_query_emits_one_search_with_a_higher_generation_after_the_debounce() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let gen0 = s.search_gen;
+    let t0 = Instant::now();
+    update(&mut s, Action::Tick(t0));
+    update(&mut s, Action::FocusSearch);
+    assert_eq!(s.mode, Mode::Search);
+    // Long after the last search, the first keystroke searches at once.
+    update(&mut s, Action::Tick(t0 + Duration::from_secs(5)));
+    let first = update(&mut s, Action::InsertChar('a'));
+    let p1 = page_jobs(&first);
+    assert_eq!(p1.len(), 1, "{first:?}");
+    assert!(p1[0].0 > gen0);
+    assert_eq!(p1[0].2, "a");
+    // Fast typing right after: coalesced, nothing yet.
+    let mut fx_all = Vec::new();
+    for c in "lice".chars() {
+        fx_all.extend(update(&mut s, Action::InsertChar(c)));
+    }
+    assert!(fx_all.is_empty(), "no search while typing fast: {fx_all:?}");
+    assert!(update(&mut s, Action::Tick(t0 + Duration::from_millis(5010))).is_empty());
+    // The quiet spell ends: one search with the whole text and a higher generation.
+    let fx = update(&mut s, Action::Tick(t0 + Duration::from_millis(5500)));
+    let pages = page_jobs(&fx);
+    assert_eq!(pages.len(), 1, "{fx:?}");
+    assert!(pages[0].0 > p1[0].0);
+    assert_eq!(pages[0].2, "alice");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Run(Job::Histogram { .. }))),
+        "the timeline follows the query"
+    );
+    // Nothing more until the next keystroke.
+    assert!(update(&mut s, Action::Tick(t0 + Duration::from_millis(5900))).is_empty());
+}
+
+#[test]
+fn stale_results_are_ignored_and_the_newest_search_wins() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let total_all = s.total;
+    let first = update(&mut s, Action::SetQuery("alice".into()));
+    let second = update(&mut s, Action::SetQuery("bob".into()));
+    let (g1, g2) = (page_jobs(&first)[0].0, page_jobs(&second)[0].0);
+    assert!(g2 > g1);
+    // The answer to the older request arrives late: dropped.
+    let stale = Action::PageDone {
+        generation: g1,
+        offset: 0,
+        result: Ok(Page {
+            total: 999,
+            hits: vec![],
+        }),
+    };
+    update(&mut s, stale);
+    assert_eq!(
+        s.total, total_all,
+        "a stale page must not replace the results"
+    );
+    let Effect::Run(job) = &second[0] else {
+        panic!("{second:?}")
+    };
+    update(&mut s, execute(&svc, job.clone()));
+    assert!(s.total > 0 && s.total < total_all);
+    assert!(
+        s.window
+            .hits
+            .iter()
+            .all(|h| h.event.actor.id.as_deref() == Some("bob"))
+    );
+    assert_eq!(s.shown_query, "bob");
+}
+
+#[test]
+fn a_query_error_is_shown_and_the_previous_results_stay() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(&mut s, &svc, vec![Action::SetQuery("alice".into())]);
+    let before = (s.total, s.window.clone());
+    settle(&mut s, &svc, vec![Action::SetQuery("nosuchfield:x".into())]);
+    let err = s.query_error.clone().expect("error kept");
+    // The timeline still matches the results on screen.
+    let h = s.histogram.clone().unwrap();
+    assert_eq!(h.total() + h.untimed, s.total);
+    assert!(err.message.contains("nosuchfield"), "{err:?}");
+    assert_eq!((s.total, s.window.clone()), before);
+    // Paging after the error still uses the query that worked.
+    let fx = update(&mut s, Action::Bottom);
+    assert!(page_jobs(&fx).iter().all(|p| p.2 == "alice"));
+    // Fixing the query clears the error.
+    settle(&mut s, &svc, vec![Action::SetQuery("bob".into())]);
+    assert!(s.query_error.is_none());
+    let _ = QueryError {
+        message: String::new(),
+        span: None,
+    };
+}
+
+#[test]
+fn results_are_virtualised_only_the_window_around_the_selection_is_fetched() {
+    let mut s = AppState::new("x", (80, 24));
+    s.index_ready = true;
+    s.total = 1_000_000;
+    s.search_gen = 5;
+    // A window of 256 at offset 0 is loaded (no hits needed for this logic).
+    s.window.offset = 0;
+    s.window.hits = Vec::new();
+    // Going to the end fetches a window around the last event, not the whole list.
+    let fx = update(&mut s, Action::Bottom);
+    let pages = page_jobs(&fx);
+    assert_eq!(pages.len(), 1);
+    assert_eq!(s.selected, 999_999);
+    let offset = pages[0].1 as u64;
+    assert!(offset <= 999_999 && offset + 256 >= 1_000_000, "{offset}");
+    let Effect::Run(Job::Page { request, .. }) = &fx[0] else {
+        panic!()
+    };
+    assert_eq!(request.limit, 256);
+    // The same move again does not queue the same fetch twice.
+    assert!(page_jobs(&update(&mut s, Action::Bottom)).is_empty());
+}
+
+#[test]
+fn moving_inside_the_window_fetches_nothing_and_enter_opens_detail_with_related_events() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (80, 24));
+    assert!(page_jobs(&update(&mut s, Action::MoveDown)).is_empty());
+    assert_eq!(s.selected, 1);
+    settle(
+        &mut s,
+        &svc,
+        vec![Action::SetQuery("run_id:run-fraud-7".into())],
+    );
+    assert_eq!(s.total, 2);
+    let fx = settle(&mut s, &svc, vec![Action::OpenDetail]);
+    assert_eq!(s.focus, Pane::Detail);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Run(Job::Related { .. })))
+    );
+    let rel = s.related.as_ref().expect("related events");
+    assert_eq!(rel.total, 2);
+    assert!(rel.query.contains("run_id:\"run-fraud-7\""));
+    // In the detail view j scrolls the text, it does not move the selection.
+    update(&mut s, Action::MoveDown);
+    assert_eq!((s.selected, s.detail_scroll), (0, 1));
+    update(&mut s, Action::Back);
+    assert_eq!(s.focus, Pane::Results);
+}
+
+#[test]
+fn commands_set_filters_zone_goto_and_export() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let all = s.total;
+    let run = |s: &mut AppState, line: &str| {
+        let mut acts = vec![Action::FocusCommand];
+        acts.extend(line.chars().map(Action::InsertChar));
+        acts.push(Action::Submit);
+        settle(s, &svc, acts)
+    };
+    run(&mut s, "from 2026-03-09T12:00:00Z");
+    assert!(s.from.is_some());
+    assert!(s.total < all);
+    assert!(
+        s.window
+            .hits
+            .iter()
+            .all(|h| h.event.ts.unwrap() >= s.from.unwrap())
+    );
+    run(&mut s, "from -");
+    assert_eq!(s.total, all);
+    run(&mut s, "tz local");
+    assert_eq!(s.tz, auditlens::app::Tz::Local);
+    run(&mut s, "goto 2026-03-09T02:12:30Z");
+    let hit = s.selected_hit().unwrap();
+    assert!(
+        hit.event
+            .ts
+            .unwrap()
+            .to_rfc3339()
+            .starts_with("2026-03-09T02:12:00")
+    );
+    run(&mut s, "bogus");
+    assert!(s.status.as_ref().unwrap().error);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    settle(&mut s, &svc, vec![Action::SetQuery("alice".into())]);
+    let fx = run(&mut s, &format!("export {}", out.display()));
+    let Some(Effect::Export { path, request }) =
+        fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
+    else {
+        panic!("no export effect")
+    };
+    let mut runner = SyncRunner::new(service(&fixture().path));
+    let acts = auditlens::app::EffectRunner::run(
+        &mut runner,
+        Effect::Export {
+            path: path.clone(),
+            request,
+        },
+    );
+    assert!(matches!(&acts[0], Action::Exported(Ok((_, n))) if *n == s.total));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count() as u64, s.total);
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["actor"]["id"], "alice");
+    }
+}
+
+#[test]
+fn problems_and_marks_are_found_in_both_directions() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    // Newest first: the critical api.call (18:00) is a problem, then the train failure.
+    settle(&mut s, &svc, vec![Action::NextProblem]);
+    assert_eq!(s.selected_hit().unwrap().event.action, "api.call");
+    assert_eq!(s.selected_hit().unwrap().event.severity, Severity::Critical);
+    settle(&mut s, &svc, vec![Action::NextProblem]);
+    assert_eq!(s.selected_hit().unwrap().event.action, "model.train.fail");
+    settle(&mut s, &svc, vec![Action::PrevProblem]);
+    assert_eq!(s.selected_hit().unwrap().event.severity, Severity::Critical);
+    // Marks.
+    settle(&mut s, &svc, vec![Action::Mark, Action::Top]);
+    assert_eq!(s.selected, 0);
+    settle(&mut s, &svc, vec![Action::NextMark]);
+    assert_eq!(s.selected_hit().unwrap().event.severity, Severity::Critical);
+    settle(&mut s, &svc, vec![Action::Mark]);
+    assert!(s.marks.is_empty());
+}
+
+#[test]
+fn commits_reload_and_refresh_and_quit_asks_to_stop() {
+    let mut s = AppState::new("x", (80, 24));
+    s.index_ready = true;
+    let fx = update(&mut s, Action::Committed { docs: 10 });
+    assert_eq!(fx[0], Effect::ReloadReader);
+    assert_eq!(page_jobs(&fx).len(), 1);
+    assert_eq!(s.progress.visible, 10);
+    assert_eq!(update(&mut s, Action::Quit), vec![Effect::Quit]);
+}
+
+#[test]
+fn timeline_zoom_and_range_selection_filter_everything() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let all = s.total;
+    let h = s.histogram.clone().expect("histogram");
+    let timed: u64 = h.total();
+    assert_eq!(timed + h.untimed, all, "buckets sum to the count");
+    settle(&mut s, &svc, vec![Action::NextPane, Action::NextPane]);
+    assert_eq!(s.focus, Pane::Timeline);
+    settle(&mut s, &svc, vec![Action::ZoomIn]);
+    assert!(s.timeline.view.is_some());
+    let zoomed = s.histogram.clone().unwrap();
+    assert!(zoomed.bucket_ms <= h.bucket_ms);
+    settle(
+        &mut s,
+        &svc,
+        vec![
+            Action::Top,
+            Action::SelectRange,
+            Action::Right,
+            Action::Right,
+            Action::SelectRange,
+        ],
+    );
+    assert!(s.from.is_some() && s.to.is_some());
+    assert!(s.total < all);
+    let (from, to) = (s.from.unwrap(), s.to.unwrap());
+    assert!(s.window.hits.iter().all(|h| {
+        let t = h.event.ts.unwrap();
+        t >= from && t < to
+    }));
+    settle(&mut s, &svc, vec![Action::ClearRange]);
+    assert_eq!(s.total, all);
+    assert!(s.timeline.view.is_none());
+}
+
+// ---------------------------------------------------------------- rendering
+
+fn snapshot_state(svc: &SearchService, size: (u16, u16), actions: Vec<Action>) -> AppState {
+    let mut s = ready_state(svc, size);
+    settle(&mut s, svc, actions);
+    s
+}
+
+#[test]
+fn snapshots_whole_screen_80x24_and_120x40() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let s = snapshot_state(&svc, (w, h), vec![Action::MoveDown, Action::MoveDown]);
+        let t = draw(&s, w, h);
+        insta::assert_snapshot!(format!("screen_{w}x{h}"), t.backend());
+    }
+}
+
+#[test]
+fn snapshots_of_each_pane() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let cases: Vec<(&str, Vec<Action>)> = vec![
+        ("results", vec![]),
+        (
+            "detail",
+            vec![
+                Action::SetQuery("run_id:run-fraud-7".into()),
+                Action::OpenDetail,
+            ],
+        ),
+        ("timeline", vec![Action::NextPane, Action::NextPane]),
+        (
+            "integrity",
+            vec![Action::PrevPane, Action::PrevPane, Action::PrevPane],
+        ),
+        ("lineage", vec![Action::PrevPane, Action::PrevPane]),
+        ("alerts", vec![Action::PrevPane]),
+        ("help", vec![Action::Help]),
+        (
+            "query_error",
+            vec![
+                Action::SetQuery("alice".into()),
+                Action::SetQuery("actor.id:(".into()),
+            ],
+        ),
+        ("command_line", {
+            let mut v = vec![Action::FocusCommand];
+            v.extend("from 2026-03-09".chars().map(Action::InsertChar));
+            v
+        }),
+    ];
+    for (name, actions) in cases {
+        for (w, h) in [(80u16, 24u16), (120, 40)] {
+            let s = snapshot_state(&svc, (w, h), actions.clone());
+            let t = draw(&s, w, h);
+            insta::assert_snapshot!(format!("pane_{name}_{w}x{h}"), t.backend());
+        }
+    }
+}
+
+#[test]
+fn report_panes_show_what_they_are_given() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = snapshot_state(
+        &svc,
+        (80, 24),
+        vec![Action::PrevPane, Action::PrevPane, Action::PrevPane],
+    );
+    assert_eq!(s.focus, Pane::Integrity);
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(text.contains("not available in this build"), "{text}");
+    s.integrity = Some(PaneReport {
+        heading: "tampered".into(),
+        rows: vec![ReportRow {
+            text: "platform.jsonl:7 MODIFIED seq 7".into(),
+            level: Severity::Error,
+            jump: Some("actor.id:alice".into()),
+        }],
+    });
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(
+        text.contains("MODIFIED seq 7") && !text.contains("not available"),
+        "{text}"
+    );
+    settle(&mut s, &svc, vec![Action::OpenDetail]);
+    assert_eq!(s.focus, Pane::Results);
+    assert_eq!(s.shown_query, "actor.id:alice");
+}
+
+#[test]
+fn colours_come_from_the_theme_and_no_color_drops_them() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let s = snapshot_state(&svc, (120, 40), vec![]);
+    let t = draw(&s, 120, 40);
+    let buf = t.backend().buffer();
+    let theme = theme();
+    // The critical event is the newest: its severity cell uses the critical style.
+    let (mut found, mut warn) = (false, false);
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(i) = row.find("CRIT") {
+            let x = row[..i].chars().count() as u16;
+            assert_eq!(
+                buf[(x, y)].fg,
+                theme.severity(Severity::Critical).fg.unwrap()
+            );
+            assert_eq!(
+                buf[(x, y)].bg,
+                theme.severity(Severity::Critical).bg.unwrap()
+            );
+            found = true;
+        }
+        if let Some(i) = row.find("NOTE") {
+            let x = row[..i].chars().count() as u16;
+            assert_eq!(buf[(x, y)].fg, theme.severity(Severity::Notice).fg.unwrap());
+            warn = true;
+        }
+    }
+    assert!(found && warn);
+    // NO_COLOR: not a single coloured cell.
+    let plain = Theme::builtin("dark", true).unwrap();
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut views = UiViews::default();
+    term.draw(|f| auditlens::ui::render(f, &s, &mut views, &plain, &Keymap::builtin()))
+        .unwrap();
+    let b = term.backend().buffer();
+    for c in &b.content {
+        assert_eq!(c.fg, ratatui::style::Color::Reset);
+        assert_eq!(c.bg, ratatui::style::Color::Reset);
+    }
+}
+
+#[test]
+fn hostile_text_is_escaped_never_sent_to_the_terminal() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let s = snapshot_state(
+        &svc,
+        (120, 40),
+        vec![
+            Action::SetQuery("severity:critical".into()),
+            Action::OpenDetail,
+        ],
+    );
+    let t = draw(&s, 120, 40);
+    let buf = t.backend().buffer();
+    for c in &buf.content {
+        assert!(
+            !c.symbol().chars().any(char::is_control),
+            "raw control character in {:?}",
+            c.symbol()
+        );
+    }
+    let text = screen_text(buf);
+    assert!(text.contains("mallory\\x1b[31m"), "{text}");
+}
+
+#[test]
+fn the_real_loop_runs_headless_search_move_detail_quit() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let (tx, rx) = channel::<Msg>();
+    let key = |c: KeyCode| Msg::Input(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    tx.send(Msg::Worker(WorkerMsg::Action(Action::IndexOpened {
+        complete: true,
+    })))
+    .unwrap();
+    tx.send(Msg::Worker(WorkerMsg::Action(Action::IndexDone {
+        events: 58,
+        errors: 1,
+        skipped: 1,
+        reused: true,
+        problems: vec![],
+    })))
+    .unwrap();
+    tx.send(key(KeyCode::Char('/'))).unwrap();
+    for c in "auth.login".chars() {
+        tx.send(key(KeyCode::Char(c))).unwrap();
+    }
+    tx.send(key(KeyCode::Enter)).unwrap();
+    tx.send(key(KeyCode::Char('j'))).unwrap();
+    tx.send(key(KeyCode::Char('j'))).unwrap();
+    tx.send(key(KeyCode::Enter)).unwrap();
+    tx.send(key(KeyCode::Char('y'))).unwrap();
+    drop(tx);
+    let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut state = AppState::new("events.jsonl", (100, 30));
+    let mut views = UiViews::default();
+    let mut runner = SyncRunner::new(svc);
+    let stop = AtomicBool::new(false);
+    let mut copied = Vec::new();
+    run_loop(
+        &mut term,
+        &mut state,
+        &mut views,
+        &rx,
+        &mut runner,
+        &Keymap::builtin(),
+        &theme(),
+        &stop,
+        &mut |_| Ok(()),
+        &mut |t: &str| copied.push(t.to_owned()),
+    )
+    .unwrap();
+    assert_eq!(state.total, 6);
+    assert_eq!(state.selected, 2);
+    assert_eq!(state.focus, Pane::Detail);
+    assert_eq!(copied.len(), 1);
+    assert!(copied[0].contains("auth.login"));
+    insta::assert_snapshot!("headless_search_move_detail", term.backend());
+}
+
+// ---------------------------------------------------------------- the real binary in tmux
+
+fn tmux(args: &[&str]) -> String {
+    let out = std::process::Command::new("tmux")
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for(session: &str, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = tmux(&["capture-pane", "-p", "-t", session]);
+        if last.contains(needle) {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("`{needle}` never appeared; screen:\n{last}");
+}
+
+#[test]
+fn end_to_end_in_tmux_search_move_detail_quit() {
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let fx = fixture();
+    let home = tempfile::tempdir().unwrap();
+    let session = format!("auditlens-e2e-{}", std::process::id());
+    let done = home.path().join("done");
+    let cmd = format!(
+        "XDG_CACHE_HOME={cache} XDG_CONFIG_HOME={cache} {bin} {input}; echo $? > {done}; sleep 5",
+        cache = home.path().display(),
+        bin = env!("CARGO_BIN_EXE_auditlens"),
+        input = fx.path.display(),
+        done = done.display(),
+    );
+    tmux(&["-L", &session, "kill-server"]);
+    let s = session.as_str();
+    let t = |args: &[&str]| {
+        let mut v = vec!["-L", s];
+        v.extend_from_slice(args);
+        tmux(&v)
+    };
+    t(&["new-session", "-d", "-s", s, "-x", "80", "-y", "24", &cmd]);
+    let wait = |needle: &str| {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = t(&["capture-pane", "-p", "-t", s]);
+            if last.contains(needle) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        t(&["kill-server"]);
+        panic!("`{needle}` never appeared; screen:\n{last}");
+    };
+    let first = wait("of 58 events");
+    assert!(first.contains("Results"), "{first}");
+    t(&["send-keys", "-t", s, "/"]);
+    t(&["send-keys", "-t", s, "-l", "outcome:failure"]);
+    t(&["send-keys", "-t", s, "Enter"]);
+    let results = wait("7 of 58 events");
+    assert!(results.contains("auth.login"), "{results}");
+    t(&["send-keys", "-t", s, "j"]);
+    wait("2/7");
+    t(&["send-keys", "-t", s, "Enter"]);
+    let detail = wait("Original record");
+    assert!(detail.contains("integrity"), "{detail}");
+    t(&["send-keys", "-t", s, "q"]);
+    let mut code = None;
+    for _ in 0..50 {
+        if let Ok(c) = std::fs::read_to_string(&done) {
+            code = Some(c.trim().to_owned());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after = t(&["capture-pane", "-p", "-t", s]);
+    t(&["kill-server"]);
+    assert_eq!(code.as_deref(), Some("0"), "exit code; screen:\n{after}");
+    assert!(
+        !after.contains("Original record"),
+        "the screen was restored:\n{after}"
+    );
+    let _ = wait_for;
+}
+
+// ---------------------------------------------------------------- live builds
+
+fn live_events(input: &Path, cache: &Path) -> Vec<String> {
+    let (tx, rx) = channel();
+    let mut opts = auditlens::index::BuildOptions {
+        index_dir: Some(cache.to_owned()),
+        threads: 1,
+        ..auditlens::index::BuildOptions::default()
+    };
+    let cancel = std::sync::Arc::new(AtomicBool::new(false));
+    auditlens::index::build_live(&[input.to_owned()], &mut opts, &cancel, move |ev| {
+        let _ = tx.send(ev);
+    })
+    .unwrap();
+    rx.into_iter()
+        .map(|ev| match ev {
+            // The index may have moved by now (the build is over): only the flag.
+            auditlens::index::LiveEvent::Opened { complete, .. } => {
+                format!("opened complete={complete}")
+            }
+            auditlens::index::LiveEvent::Progress(_) => "progress".to_owned(),
+            auditlens::index::LiveEvent::Committed { docs } => format!("committed {docs}"),
+            auditlens::index::LiveEvent::Done(o) => {
+                let n = SearchService::new(o.index).unwrap().num_docs();
+                format!(
+                    "done reused={} events={} docs={n}",
+                    o.reused, o.summary.events
+                )
+            }
+        })
+        .filter(|s| s != "progress")
+        .collect()
+}
+
+#[test]
+fn live_builds_commit_as_they_go_and_reopen_from_the_cache_without_rehashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    // Enough events for the early commit (2,000) and the final one.
+    let mut text = String::new();
+    for _ in 0..50 {
+        text.push_str(&fixture_lines());
+    }
+    std::fs::write(&input, text).unwrap();
+    let cache = dir.path().join("cache");
+    let first = live_events(&input, &cache);
+    assert_eq!(first[0], "opened complete=false", "{first:?}");
+    assert!(first.contains(&"committed 2000".to_owned()), "{first:?}");
+    assert_eq!(
+        first.last().unwrap(),
+        "done reused=false events=2900 docs=2900"
+    );
+    // Reopen: complete at once, from the cache.
+    let again = live_events(&input, &cache);
+    assert_eq!(
+        again,
+        vec![
+            "opened complete=true".to_owned(),
+            "done reused=true events=2900 docs=2900".to_owned()
+        ]
+    );
+    // A new modification time: the fingerprint changed, so it is built again (hashing a
+    // large bundle before showing anything would cost more than rebuilding live), then
+    // reopens from the cache.
+    let f = std::fs::File::options().append(true).open(&input).unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let touched = live_events(&input, &cache);
+    assert_eq!(
+        touched.last().unwrap(),
+        "done reused=false events=2900 docs=2900",
+        "{touched:?}"
+    );
+    assert_eq!(live_events(&input, &cache).len(), 2);
+    // Changed content: built anew.
+    std::fs::write(&input, fixture_lines()).unwrap();
+    let changed = live_events(&input, &cache);
+    assert_eq!(
+        changed.last().unwrap(),
+        "done reused=false events=58 docs=58"
+    );
+    // No temporary build folders are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".live-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_click_focuses_the_pane_and_selects_the_clicked_row() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(&mut s, &svc, vec![Action::Click(Pane::Timeline, None)]);
+    assert_eq!(s.focus, Pane::Timeline);
+    settle(&mut s, &svc, vec![Action::Click(Pane::Results, Some(5))]);
+    assert_eq!((s.focus, s.selected), (Pane::Results, 5));
+    // Below the last event: focus only.
+    settle(
+        &mut s,
+        &svc,
+        vec![Action::Click(Pane::Results, Some(10_000))],
+    );
+    assert_eq!(s.selected, 5);
+}
