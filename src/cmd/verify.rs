@@ -223,8 +223,13 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         for f in problems {
             let level = if is_error_code(f.code) {
                 ""
-            } else {
+            } else if matches!(
+                f.code,
+                "TIME_REGRESSION" | "SIGNED_CHAIN_ANOMALY" | "NON_CANONICAL"
+            ) {
                 " (warning)"
+            } else {
+                " (not authenticated)"
             };
             writeln!(
                 out,

@@ -560,7 +560,7 @@ impl<'a> StreamCheck<'a> {
             RecordStatus::Verified => "verified".to_owned(),
             RecordStatus::Modified => "the record's bytes do not match its stored hash".to_owned(),
             RecordStatus::Replaced => {
-                format!("seq {seq}: consistent record, but not the signed record for this seq")
+                "consistent record, but not the signed record for its seq".to_owned()
             }
             RecordStatus::Inserted => match k.and_then(|k| auth_line.get(k)) {
                 Some(&l) if l != NONE => format!(
