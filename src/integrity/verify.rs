@@ -132,7 +132,11 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (&'static str, String)> {
                         f.path, s.id
                     ));
                 }
-                if s.last_seq + 1 - s.first_seq as i64 != s.records as i64 {
+                let limit = super::jcs::MAX_SAFE_INTEGER;
+                let in_range = s.first_seq <= limit
+                    && s.records <= limit
+                    && (-1..=limit as i64).contains(&s.last_seq);
+                if !in_range || s.last_seq + 1 - s.first_seq as i64 != s.records as i64 {
                     return bad(format!(
                         "{}: records, first_seq and last_seq disagree",
                         f.path
