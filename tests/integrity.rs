@@ -977,3 +977,30 @@ mod property {
         }
     }
 }
+
+#[test]
+fn absurd_record_counts_in_a_signed_manifest_do_not_exhaust_memory() {
+    let d = tempfile::tempdir().unwrap();
+    let b = bundle(d.path(), "b", &[("s", 10)], Some(&key()));
+    let mpath = b.join("manifest.json");
+    let mut m: Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let s = m["files"][1]["stream"].as_object_mut().unwrap();
+    s.insert("records".to_owned(), json!(1_000_000_000_000_u64));
+    s.insert("last_seq".to_owned(), json!(999_999_999_999_u64));
+    let text = jcs::to_string(&m).unwrap();
+    std::fs::write(&mpath, &text).unwrap();
+    std::fs::write(
+        b.join("manifest.sig"),
+        sign_manifest(&key(), text.as_bytes()),
+    )
+    .unwrap();
+    let r = verify(&b);
+    assert!(has(&r, "TRUNCATED", Some(0)), "{:?}", r.findings);
+    assert_eq!(r.verdict, "tampered");
+    assert_eq!(count(&r, "VERIFIED"), 0);
+    // Out of the JSON-safe range: the manifest itself is malformed.
+    let s = m["files"][1]["stream"].as_object_mut().unwrap();
+    s.insert("records".to_owned(), json!(u64::MAX));
+    std::fs::write(&mpath, serde_json::to_string(&m).unwrap()).unwrap();
+    assert!(has(&verify(&b), "MANIFEST_MALFORMED", None));
+}

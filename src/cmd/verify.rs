@@ -1,7 +1,7 @@
 //! `auditlens verify`: the report of spec section 8, as text or JSON.
 
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -55,15 +55,29 @@ pub fn run(
             )
         )?;
     }
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let show = |lines: u64| {
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        eprint!(
+            "\r\x1b[2Kverifying: {lines} records  {:.0} records/s",
+            lines as f64 / secs
+        );
+    };
     let opts = VerifyOptions {
         trust: trust.as_ref(),
         strict: a.strict,
+        progress: if tty { Some(&show) } else { None },
         ..VerifyOptions::default()
     };
     let mut reports = Vec::new();
     let mut failures = Vec::new();
     for b in &a.bundles {
-        match verify_bundle(b, &opts) {
+        let result = verify_bundle(b, &opts);
+        if tty {
+            eprint!("\r\x1b[2K");
+        }
+        match result {
             Ok(r) => reports.push(r),
             Err(e) => {
                 let mut r = Report::new(&b.display().to_string());
@@ -209,8 +223,13 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         for f in problems {
             let level = if is_error_code(f.code) {
                 ""
-            } else {
+            } else if matches!(
+                f.code,
+                "TIME_REGRESSION" | "SIGNED_CHAIN_ANOMALY" | "NON_CANONICAL"
+            ) {
                 " (warning)"
+            } else {
+                " (not authenticated)"
             };
             writeln!(
                 out,

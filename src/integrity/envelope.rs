@@ -52,11 +52,15 @@ pub fn parse_line(bytes: &[u8]) -> Result<Parsed<'_>, String> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-    let env: Envelope<'_> =
-        serde_json::from_str(text).map_err(|e| format!("not a record envelope: {e}"))?;
-    let hash = Digest32::from_hex(&env.hash)
-        .ok_or_else(|| "`hash` is not 64 lower-case hex digits".to_owned())?;
-    let rec = env.rec.get();
+    let (hash, rec) = if let Some(parts) = split_canonical(text) {
+        parts
+    } else {
+        let env: Envelope<'_> =
+            serde_json::from_str(text).map_err(|e| format!("not a record envelope: {e}"))?;
+        let hash = Digest32::from_hex(&env.hash)
+            .ok_or_else(|| "`hash` is not 64 lower-case hex digits".to_owned())?;
+        (hash, env.rec.get())
+    };
     let fields: RecFields = serde_json::from_str(rec).map_err(|e| format!("`rec`: {e}"))?;
     if fields.v != Some(1) {
         return Err("`rec.v` is missing or not 1".to_owned());
@@ -91,6 +95,21 @@ pub fn parse_line(bytes: &[u8]) -> Result<Parsed<'_>, String> {
         prev,
         ts,
     })
+}
+
+/// The envelope as writers lay it out, `{"hash":"<64 hex>","rec":<object>}`, split without
+/// a JSON pass (the `rec` object is fully parsed afterwards, which also proves that nothing
+/// follows it). Any other layout goes through the general parser.
+fn split_canonical(text: &str) -> Option<(Digest32, &str)> {
+    const HEAD: &str = "{\"hash\":\"";
+    const MID: &str = "\",\"rec\":";
+    let rest = text.strip_prefix(HEAD)?;
+    let hex = rest.get(..64)?;
+    let rec = rest.get(64..)?.strip_prefix(MID)?.strip_suffix('}')?;
+    if !rec.starts_with('{') || !rec.ends_with('}') {
+        return None;
+    }
+    Some((Digest32::from_hex(hex)?, rec))
 }
 
 #[derive(Default)]

@@ -18,7 +18,7 @@ use super::writer::valid_stream_id;
 use super::{FORMAT, IntegrityError, SIGNING_CONTEXT};
 
 /// How to verify.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct VerifyOptions<'a> {
     /// The local trust store (`None`: nothing is trusted).
     pub trust: Option<&'a TrustStore>,
@@ -26,6 +26,8 @@ pub struct VerifyOptions<'a> {
     pub strict: bool,
     /// Longest record line read; longer lines are `MALFORMED`.
     pub max_line_bytes: usize,
+    /// Called with the number of record lines read so far, every 65,536 lines.
+    pub progress: Option<&'a dyn Fn(u64)>,
 }
 
 impl Default for VerifyOptions<'_> {
@@ -34,6 +36,7 @@ impl Default for VerifyOptions<'_> {
             trust: None,
             strict: false,
             max_line_bytes: 16 << 20,
+            progress: None,
         }
     }
 }
@@ -59,7 +62,7 @@ pub fn scan_lines(
             }
             break;
         }
-        if let Some(pos) = avail.iter().position(|&b| b == b'\n') {
+        if let Some(pos) = memchr::memchr(b'\n', avail) {
             sha.update(&avail[..=pos]);
             total += pos as u64 + 1;
             if too_long || buf.len() + pos > max_line {
@@ -129,7 +132,11 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (&'static str, String)> {
                         f.path, s.id
                     ));
                 }
-                if s.last_seq + 1 - s.first_seq as i64 != s.records as i64 {
+                let limit = super::jcs::MAX_SAFE_INTEGER;
+                let in_range = s.first_seq <= limit
+                    && s.records <= limit
+                    && (-1..=limit as i64).contains(&s.last_seq);
+                if !in_range || s.last_seq + 1 - s.first_seq as i64 != s.records as i64 {
                     return bad(format!(
                         "{}: records, first_seq and last_seq disagree",
                         f.path
@@ -357,6 +364,8 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
     let max_line = opts.max_line_bytes;
     let strict = opts.strict;
     let mut file_results: HashMap<String, &'static str> = HashMap::new();
+    let mut lines_read = 0u64;
+    let progress = opts.progress;
     {
         let want = |rel: &str| listed.contains_key(rel);
         let mut on_member = |rel: &str, r: &mut dyn BufRead| -> io::Result<()> {
@@ -370,6 +379,12 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
             let (bytes, digest) = scan_lines(r, max_line, &mut |line, terminated| {
                 if let Some(c) = check.as_mut() {
                     c.line(line, terminated);
+                    lines_read += 1;
+                    if lines_read.is_multiple_of(1 << 16)
+                        && let Some(p) = progress
+                    {
+                        p(lines_read);
+                    }
                 }
             })?;
             let ok = bytes == entry.bytes && digest == entry.sha256;
