@@ -184,6 +184,9 @@ pub struct PredictionCount {
     pub first_ts: Option<DateTime<Utc>>,
     /// Last prediction.
     pub last_ts: Option<DateTime<Utc>>,
+    /// While building: the endpoint node and edge of this slot.
+    #[serde(skip)]
+    pub(crate) cached: Option<(u32, u32)>,
 }
 
 /// Everything known about one model version.
