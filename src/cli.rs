@@ -36,6 +36,10 @@ pub struct LoadArgs {
     /// Largest pretty-printed JSON document loaded whole, in bytes.
     #[arg(long, global = true, value_name = "BYTES", default_value_t = 512 << 20)]
     pub max_document_bytes: usize,
+    /// Trust store for signature checks [default: `$AUDITLENS_TRUST`, else
+    /// `$XDG_CONFIG_HOME/auditlens/trust.json`]; keys inside a bundle are never trusted.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
     /// Index writer memory budget in MB (at least 15 per thread).
     #[arg(long, global = true, value_name = "MB", default_value_t = 100)]
     pub writer_mb: usize,
@@ -59,6 +63,14 @@ pub enum Command {
     /// Write a deterministic sample bundle: a realistic ML-platform story with planted
     /// incidents, as hash-chained native streams with a manifest.
     Sample(SampleArgs),
+    /// Verify sealed bundles against the local trust store: every record line gets one
+    /// status (VERIFIED, MODIFIED, DELETED gaps, ...); exit 0 verified, 1 tampered or
+    /// unverified, 2 error.
+    Verify(VerifyArgs),
+    /// Generate an Ed25519 signing key and its trust-store entry.
+    Keygen(KeygenArgs),
+    /// Seal exports auditlens can read into a signed native bundle.
+    Seal(SealArgs),
     /// Lineage of a model: each version with the run that produced it, everything upstream
     /// (feature sets, datasets, sources), evaluations, approvals, and everything downstream
     /// (deployments, endpoints, prediction counts). `--list` lists models and versions.
@@ -66,6 +78,14 @@ pub enum Command {
     /// Impact of a dataset: every feature set, run, model version, deployment and endpoint
     /// downstream of it (all its versions, or ID@VERSION).
     Impact(ImpactArgs),
+    /// Evaluate alert rules over bundles and list each alert with the events behind it.
+    ///
+    /// Exit status: 0 no alert, 1 alerts found, 2 error. The default rules are
+    /// embedded; `--rules FILE` adds to them, replaces them or disables some (see README).
+    Alerts(AlertsArgs),
+    /// Follow growing JSON-lines files (like `tail -F`, through rotation and truncation)
+    /// and print each alert the moment it fires. Stop with Ctrl-C.
+    Watch(WatchArgs),
 }
 
 /// `auditlens search`.
@@ -126,6 +146,70 @@ pub struct SampleArgs {
     /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Also write a trust store holding the demo key to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trust_out: Option<PathBuf>,
+    /// Also write the demo private key (for trying `seal`) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub key_out: Option<PathBuf>,
+    /// Leave the bundle unsigned.
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Also write tampered copies of the bundle under this folder (one bundle per kind of
+    /// tampering) with EXPECTED.md, the verify report each must produce.
+    #[arg(long, value_name = "DIR")]
+    pub tampered_out: Option<PathBuf>,
+}
+
+/// `auditlens verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Sealed bundles: folders, .tar or .tar.gz (several: their export chain is checked too).
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub bundles: Vec<PathBuf>,
+    /// Exit 0 when nothing is wrong but the bundle is unsigned or its key is not trusted.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// Print the report as one JSON object per bundle.
+    #[arg(long)]
+    pub json: bool,
+    /// Also report records that are not in RFC 8785 canonical form (`NON_CANONICAL`).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `auditlens keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Folder for signing-key.json (secret) and trust.json (its trust-store entry).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Signer name recorded in the trust store.
+    #[arg(long, default_value = "auditlens")]
+    pub name: String,
+}
+
+/// `auditlens seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// Exports to seal: anything auditlens reads (folders, .tar, .tar.gz, .jsonl, .json, .gz).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// The bundle folder to write (must be absent or empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Signing key file from `auditlens keygen` (without it the bundle is unsigned).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Put every record in this stream [default: the record's own stream, else `sealed`].
+    #[arg(long, value_name = "ID")]
+    pub stream: Option<String>,
+    /// A previous bundle whose chain this export continues.
+    #[arg(long, value_name = "BUNDLE")]
+    pub prev: Option<PathBuf>,
+    /// Bundle id [default: the previous bundle's, else the output folder name].
+    #[arg(long)]
+    pub bundle_id: Option<String>,
 }
 
 /// `auditlens lineage`.
@@ -163,4 +247,44 @@ pub struct ImpactArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `auditlens alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// A rules file extending (or replacing) the default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// JSON output: `{"alerts": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `auditlens watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// JSON-lines files to follow (they may not exist yet).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// A rules file extending (or replacing) the default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Print each alert as one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the files from their beginning instead of only what is appended.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Stop after this many seconds (tests).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub exit_after: Option<f64>,
+    /// Read what the files hold now (from the start), evaluate, and stop (tests).
+    #[arg(long, hide = true)]
+    pub once: bool,
+    /// Poll interval in milliseconds.
+    #[arg(long, hide = true, default_value_t = 200)]
+    pub poll_ms: u64,
 }

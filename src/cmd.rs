@@ -3,12 +3,18 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+pub mod alerts;
+mod keygen;
 mod lineage;
+mod seal;
 mod search;
 mod stats;
+mod verify;
+mod watch;
 
 pub use lineage::{LineageObserver, load_graph};
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -47,12 +53,77 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
         Some(Command::Stats(a)) => stats::run(&a, &cli.load, out, err),
         Some(Command::Lineage(a)) => lineage::run_lineage(&a, &cli.load, out, err),
         Some(Command::Impact(a)) => lineage::run_impact(&a, &cli.load, out, err),
+        Some(Command::Alerts(a)) => alerts::run(&a, &cli.load, out, err),
+        Some(Command::Watch(a)) => watch::run(&a, &cli.load, out, err),
         Some(Command::Sample(a)) => {
-            let report = crate::sample::write_sample(&a.out, a.events, a.seed)
+            let report = crate::sample::write_sample(&a.out, a.events, a.seed, a.unsigned)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;
             writeln!(out, "{report}")?;
+            if let Some(t) = &a.trust_out {
+                crate::sample::demo_trust_store()
+                    .write(t)
+                    .with_context(|| format!("writing {}", t.display()))?;
+                writeln!(out, "wrote the demo trust store to {}", t.display())?;
+            }
+            if let Some(dir) = &a.tampered_out {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                let work = tempfile_dir(dir)?;
+                let variants = crate::integrity::tamper::write_tampered(&a.out, &work)
+                    .with_context(|| format!("writing tampered copies under {}", dir.display()))?;
+                for t in &variants {
+                    let target = dir.join(format!("{}.tar.gz", t.name));
+                    crate::sample::pack_tar_gz(&work.join(t.name), &target)
+                        .with_context(|| format!("writing {}", target.display()))?;
+                }
+                std::fs::remove_dir_all(&work)
+                    .with_context(|| format!("removing {}", work.display()))?;
+                let mut doc = String::from(
+                    "# Tampered copies of the sample bundle\n\nWritten by `auditlens sample --tampered-out`. \
+                     Each `.tar.gz` is the pristine bundle with one kind of tampering; `auditlens verify \
+                     --trust sample-data/trust.json <variant>.tar.gz` must give the verdict and findings below.\n",
+                );
+                for t in &variants {
+                    let _ = write!(
+                        doc,
+                        "\n## {}\n\n{}\n\nverdict: `{}`\n\n",
+                        t.name, t.description, t.verdict
+                    );
+                    for e in &t.expect {
+                        let range = match (e.seq, e.seq_end) {
+                            (Some(a), Some(b)) if a != b => format!(" at seq {a}..{b}"),
+                            (Some(a), _) => format!(" at seq {a}"),
+                            _ => String::new(),
+                        };
+                        let _ = writeln!(doc, "- `{}`{range}", e.code);
+                    }
+                }
+                std::fs::write(dir.join("EXPECTED.md"), doc)
+                    .with_context(|| format!("writing {}", dir.display()))?;
+                writeln!(
+                    out,
+                    "wrote {} tampered copies under {}",
+                    variants.len(),
+                    dir.display()
+                )?;
+            }
+            if let Some(k) = &a.key_out {
+                std::fs::write(
+                    k,
+                    crate::sample::demo_key().to_file_json("auditlens demo key (sample data only)"),
+                )
+                .with_context(|| format!("writing {}", k.display()))?;
+                writeln!(
+                    out,
+                    "wrote the demo private key to {} (demo only: its seed is public)",
+                    k.display()
+                )?;
+            }
             Ok(Outcome::Ok)
         }
+        Some(Command::Verify(a)) => verify::run(&a, cli.load.trust.as_ref(), out, err),
+        Some(Command::Keygen(a)) => keygen::run(&a, out),
+        Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
         None => {
             if cli.paths.is_empty() {
                 bail!(
@@ -65,6 +136,40 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             );
         }
     }
+}
+
+/// The trust store behind the integrity statuses of an index: `--trust FILE` (must be
+/// readable), else `$AUDITLENS_TRUST`, else the default location (absent: nothing trusted).
+/// Also returns its bytes, which key the cache.
+fn index_trust(load: &LoadArgs) -> Result<(Option<crate::integrity::TrustStore>, Vec<u8>)> {
+    let read = |p: &std::path::Path| -> Result<(Option<crate::integrity::TrustStore>, Vec<u8>)> {
+        let bytes =
+            std::fs::read(p).with_context(|| format!("reading the trust store {}", p.display()))?;
+        let store = crate::integrity::TrustStore::read(p)
+            .with_context(|| format!("reading the trust store {}", p.display()))?;
+        Ok((Some(store), bytes))
+    };
+    if let Some(p) = &load.trust {
+        return read(p);
+    }
+    let implicit = std::env::var_os(crate::integrity::TRUST_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(crate::integrity::default_trust_path);
+    match implicit {
+        Some(p) if p.exists() => read(&p),
+        _ => Ok((None, Vec::new())),
+    }
+}
+
+/// A fresh scratch folder inside `parent` (removed by the caller).
+fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
+    let p = parent.join(format!(".work-{}", std::process::id()));
+    if p.exists() {
+        std::fs::remove_dir_all(&p).with_context(|| format!("clearing {}", p.display()))?;
+    }
+    std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+    Ok(p)
 }
 
 /// Checks that every input exists and is readable (exit 2 otherwise).
@@ -104,6 +209,10 @@ pub fn build_options(load: &LoadArgs) -> BuildOptions {
 pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<OpenedIndex> {
     check_inputs(paths)?;
     let mut opts = build_options(load);
+    let (trust, trust_bytes) = index_trust(load)?;
+    opts.ingest.status = crate::integrity::status_lookup_with(paths, trust);
+    // Integrity statuses depend on the trust store: a different store, a different index.
+    opts.key_extra = trust_bytes;
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;

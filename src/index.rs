@@ -4,11 +4,13 @@
 //! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
 
 mod cache;
+mod scan;
 pub mod schema;
 mod search;
 mod writer;
 
 pub use cache::{BuildOptions, OpenedIndex, cache_root, content_digest, open_or_build};
+pub use scan::{MatchScan, match_batch};
 pub use search::{Hit, Page, QueryError, SearchRequest, SearchService, SortOrder};
 pub use writer::{CommitPolicy, Indexer};
 

@@ -5,12 +5,19 @@
 //! ratatui. Bad input never stops a load: each problem becomes an [`IngestError`] naming the
 //! file and line, counted in the [`IngestSummary`], and the rest still loads.
 
+mod adapt;
+mod cloudtrail;
 mod decode;
 mod error;
 mod fields;
 mod generic;
+mod kubernetes;
+mod mlflow;
 mod native;
+mod ocsf;
+mod openlineage;
 mod reader;
+mod sagemaker;
 mod scan;
 mod source;
 mod strict_json;

@@ -4,10 +4,12 @@
 //! to exit codes. Module dependency direction: `ui` -> `app` -> (`index`, `ingest`,
 //! `integrity`, `lineage`, `alerts`) -> `model`.
 
+pub mod alerts;
 pub mod cli;
 pub mod cmd;
 pub mod index;
 pub mod ingest;
+pub mod integrity;
 pub mod lineage;
 pub mod model;
 pub mod sample;

@@ -1,3 +1,13 @@
-//! Integration tests: one binary, one module per area.
+//! One integration-test binary (STYLE.md section 8): submodules share the helpers here.
 
+// Test helpers outside #[test] functions may unwrap: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::format_collect)]
+
+mod alerts;
+mod cli;
+mod common;
+mod index;
+mod integrity;
 mod lineage;
+mod realdata;
+mod sample;

@@ -32,6 +32,9 @@ pub struct BuildOptions {
     pub writer_budget: usize,
     /// Indexing threads.
     pub threads: usize,
+    /// Extra bytes mixed into the cache key: anything besides the inputs that changes what
+    /// the index holds (the trust store behind the integrity statuses).
+    pub key_extra: Vec<u8>,
     /// Observers that see every event during a build and persist what they derive into
     /// the cache folder (they are not called when a cached index is reused).
     pub observers: Vec<Box<dyn EventObserver>>,
@@ -47,6 +50,7 @@ impl Default for BuildOptions {
             threads: std::thread::available_parallelism()
                 .map_or(1, std::num::NonZero::get)
                 .min(4),
+            key_extra: Vec::new(),
             observers: Vec::new(),
         }
     }
@@ -129,6 +133,17 @@ pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
     Ok(hex(&h.finalize()))
 }
 
+/// The cache key: the content digest, plus whatever else changes the index's contents.
+fn cache_key(digest: &str, extra: &[u8]) -> String {
+    if extra.is_empty() {
+        return digest.to_owned();
+    }
+    let mut h = Sha256::new();
+    h.update(digest.as_bytes());
+    h.update(extra);
+    hex(&h.finalize())
+}
+
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -172,10 +187,11 @@ pub fn open_or_build(
     notice: &mut dyn FnMut(String),
 ) -> Result<OpenedIndex, IndexError> {
     let digest = content_digest(paths)?;
+    let key = cache_key(&digest, &opts.key_extra);
     let root = opts.index_dir.clone().unwrap_or_else(cache_root);
-    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &digest[..32]));
+    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &key[..32]));
     if dir.exists() && !opts.reindex {
-        match try_open(&dir, &digest) {
+        match try_open(&dir, &key) {
             Ok((index, summary)) => {
                 return Ok(OpenedIndex {
                     index,
@@ -199,11 +215,11 @@ pub fn open_or_build(
     )))?;
     let tmp = root.join(format!(
         ".build-{}-{}-{}",
-        &digest[..16],
+        &key[..16],
         std::process::id(),
         started.elapsed().as_nanos()
     ));
-    let result = build_into(&tmp, paths, opts, &digest, on_progress);
+    let result = build_into(&tmp, paths, opts, &key, on_progress);
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
@@ -217,7 +233,7 @@ pub fn open_or_build(
     if let Err(e) = fs::rename(&tmp, &dir) {
         // Another process may have finished the same build first: use whichever is complete.
         let _ = fs::remove_dir_all(&tmp);
-        if try_open(&dir, &digest).is_err() {
+        if try_open(&dir, &key).is_err() {
             return Err(io_err(format!(
                 "moving the built index into {}",
                 dir.display()

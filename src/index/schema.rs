@@ -6,8 +6,9 @@ use tantivy::schema::{
     STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-/// Bump on any change to the schema or to what is indexed: cached indexes are rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
+/// in the index): cached indexes of another version are rebuilt.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The event time (a date field; absent when the event has none).
 pub const TS: &str = "ts";
@@ -66,6 +67,23 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Keyword fields that also get a fast (columnar) copy, for histograms, facets and grouping.
+pub const FAST_KEYWORDS: &[&str] = &[
+    "action",
+    "category",
+    "severity",
+    "outcome",
+    "actor.id",
+    "actor.ip",
+    "model.id",
+    "model.version",
+    "environment",
+    "source",
+    "stream",
+    "format",
+    "integrity",
+];
+
 /// Handles to every field.
 #[derive(Debug, Clone)]
 pub struct Fields {
@@ -114,8 +132,10 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer("default")
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Fast as well as indexed: tantivy answers range queries on JSON paths from fast fields.
     let json = JsonObjectOptions::default()
         .set_expand_dots_enabled()
+        .set_fast("raw")
         .set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer("default")
@@ -133,7 +153,15 @@ pub fn build() -> (Schema, Fields) {
         event: b.add_bytes_field(EVENT, STORED),
         keywords: KEYWORDS
             .iter()
-            .map(|(name, _)| b.add_text_field(name, STRING | FAST))
+            .map(|(name, _)| {
+                // Columnar (fast) storage only where aggregations and grouping need it:
+                // each fast keyword costs indexing time and space.
+                if FAST_KEYWORDS.contains(name) {
+                    b.add_text_field(name, STRING | FAST)
+                } else {
+                    b.add_text_field(name, STRING)
+                }
+            })
             .collect(),
     };
     (b.build(), fields)

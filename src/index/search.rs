@@ -9,6 +9,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
 };
+use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputBound, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
@@ -90,9 +91,9 @@ impl QueryError {
 
 /// Searches one index.
 pub struct SearchService {
-    index: Index,
-    reader: IndexReader,
-    fields: Fields,
+    pub(super) index: Index,
+    pub(super) reader: IndexReader,
+    pub(super) fields: Fields,
     parser: QueryParser,
 }
 
@@ -145,7 +146,13 @@ impl SearchService {
                 span: Some((start + offset, 1)),
             });
         }
-        self.parser.parse_query(q).map_err(|e| explain(&e, query))
+        let ast = tantivy::query_grammar::parse_query(q).map_err(|_| QueryError {
+            message: "syntax error".to_owned(),
+            span: None,
+        })?;
+        self.parser
+            .build_query_from_user_input_ast(complete_negations(ast))
+            .map_err(|e| explain(&e, query))
     }
 
     fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
@@ -196,7 +203,7 @@ impl SearchService {
             ),
             (SortByStaticFastValue::<u64>::for_field(schema::ORD), order),
         ));
-        let (total, docs) = searcher.search(&query, &(Count, top))?;
+        let (total, docs) = guarded(|| searcher.search(&query, &(Count, top)))?;
         let mut hits = Vec::with_capacity(docs.len());
         if req.limit > 0 {
             for (_, addr) in docs {
@@ -212,7 +219,8 @@ impl SearchService {
     /// Number of matches only.
     pub fn count(&self, req: &SearchRequest) -> Result<u64, IndexError> {
         let query = self.full_query(req)?;
-        Ok(self.reader.searcher().search(&query, &Count)? as u64)
+        let searcher = self.reader.searcher();
+        Ok(guarded(|| searcher.search(&query, &Count))? as u64)
     }
 
     /// The event with ordinal `ord`.
@@ -246,6 +254,103 @@ impl SearchService {
         let event = serde_json::from_slice(&bytes)
             .map_err(|e| IndexError::Corrupt(format!("stored event {ord}: {e}")))?;
         Ok(Hit { ord, event, raw })
+    }
+}
+
+/// Runs a search, turning a panic inside the search library into an error: no query may
+/// bring auditlens down.
+fn guarded<T>(f: impl FnOnce() -> tantivy::Result<T>) -> Result<T, IndexError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(IndexError::Query(QueryError {
+            message: "the search library failed on this query; please rephrase it".to_owned(),
+            span: None,
+        })),
+    }
+}
+
+/// A clause made only of negations (`NOT a`, or the `NOT b` of `a AND NOT b`) matches
+/// nothing in tantivy; users mean "everything except". Give such clauses an all-matching
+/// positive part.
+fn complete_negations(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(children) => {
+            let mut children: Vec<_> = children
+                .into_iter()
+                .map(|(occur, child)| (occur, complete_negations(child)))
+                .collect();
+            if !children.is_empty()
+                && children
+                    .iter()
+                    .all(|(occur, _)| *occur == Some(GrammarOccur::MustNot))
+            {
+                children.push((
+                    Some(GrammarOccur::Must),
+                    UserInputAst::Leaf(Box::new(UserInputLeaf::All)),
+                ));
+            }
+            UserInputAst::Clause(children)
+        }
+        UserInputAst::Boost(inner, boost) => {
+            UserInputAst::Boost(Box::new(complete_negations(*inner)), boost)
+        }
+        UserInputAst::Leaf(leaf) => UserInputAst::Leaf(Box::new(same_number_kind(*leaf))),
+    }
+}
+
+/// tantivy panics on a JSON range whose bounds are of different number kinds
+/// (`details.x:[0.2 TO 1]`: a float and an integer; it also reads `3.0` as an integer).
+/// When one bound is fractional, rewrite each integral bound as the equivalent fractional
+/// one: `<= v` is `< next_up(v)`, `>= v` is `> next_down(v)`, and so on, exactly in f64.
+fn same_number_kind(leaf: UserInputLeaf) -> UserInputLeaf {
+    let UserInputLeaf::Range {
+        field,
+        lower,
+        upper,
+    } = leaf
+    else {
+        return leaf;
+    };
+    let number = |b: &UserInputBound| match b {
+        UserInputBound::Inclusive(s) | UserInputBound::Exclusive(s) => {
+            s.parse::<f64>().ok().filter(|f| f.is_finite())
+        }
+        UserInputBound::Unbounded => None,
+    };
+    let fractional = |f: f64| f.fract() != 0.0;
+    let any_fractional =
+        number(&lower).is_some_and(fractional) || number(&upper).is_some_and(fractional);
+    if !any_fractional {
+        return UserInputLeaf::Range {
+            field,
+            lower,
+            upper,
+        };
+    }
+    let fix = |b: UserInputBound, is_lower: bool| -> UserInputBound {
+        let Some(v) = number(&b).filter(|v| !fractional(*v)) else {
+            return b;
+        };
+        match (b, is_lower) {
+            (UserInputBound::Inclusive(_), true) => {
+                UserInputBound::Exclusive(format!("{:?}", v.next_down()))
+            }
+            (UserInputBound::Inclusive(_), false) => {
+                UserInputBound::Exclusive(format!("{:?}", v.next_up()))
+            }
+            (UserInputBound::Exclusive(_), true) => {
+                UserInputBound::Inclusive(format!("{:?}", v.next_up()))
+            }
+            (UserInputBound::Exclusive(_), false) => {
+                UserInputBound::Inclusive(format!("{:?}", v.next_down()))
+            }
+            (other, _) => other,
+        }
+    };
+    UserInputLeaf::Range {
+        field,
+        lower: fix(lower, true),
+        upper: fix(upper, false),
     }
 }
 

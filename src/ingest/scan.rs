@@ -124,6 +124,12 @@ pub fn scan_document(buf: &[u8], first_line: u64) -> (Vec<Span>, Vec<ScanProblem
     let mut pos = skip_ws(buf, 0);
     while pos < buf.len() {
         match buf[pos] {
+            b'[' if !array_of_objects(buf, pos) => {
+                // A list of scalars is one (unloadable) record, not one error per element.
+                let end = value_end(buf, pos).unwrap_or(buf.len());
+                out.record(pos, end);
+                pos = end;
+            }
             b'[' => pos = out.array(pos),
             b'{' => {
                 let Some(end) = value_end(buf, pos) else {
@@ -151,6 +157,11 @@ pub fn scan_document(buf: &[u8], first_line: u64) -> (Vec<Span>, Vec<ScanProblem
         pos = skip_ws(buf, pos);
     }
     out.finish()
+}
+
+/// Whether the array at `pos` is empty or starts with an object.
+fn array_of_objects(buf: &[u8], pos: usize) -> bool {
+    matches!(buf.get(skip_ws(buf, pos + 1)), Some(b'{' | b']') | None)
 }
 
 fn next_line_start(buf: &[u8], pos: usize) -> usize {
@@ -306,6 +317,13 @@ mod tests {
     }
 
     #[test]
+    fn arrays_of_scalars_are_one_record() {
+        let (spans, problems) = scan_document(b"[1, 2, 3]", 1);
+        assert!(problems.is_empty());
+        assert_eq!(spans.len(), 1);
+    }
+
+    #[test]
     fn trailing_comma_is_reported_and_records_survive() {
         let doc = "[\n{\"a\":1},\n{\"b\":2},\n]";
         let (spans, problems) = scan_document(doc.as_bytes(), 1);
@@ -322,7 +340,7 @@ mod tests {
             "[",
             "{",
             "\"",
-            "[1,,2]",
+            "[{},,{}]",
             "x y z",
         ] {
             let (_spans, problems) = scan_document(doc.as_bytes(), 1);

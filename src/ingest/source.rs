@@ -156,8 +156,9 @@ fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberV
 
 /// Sniffs a file: gzip (by magic) and tar (by the `ustar` magic) are unwrapped, anything
 /// else is one member.
-fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn MemberVisitor) {
-    let open = || -> io::Result<(Vec<u8>, Box<dyn Read>)> {
+/// Opens a file as a stream (gunzipped when it is gzip) and reads its first 512 bytes.
+fn open_stream(path: &Path, counter: &ByteCounter) -> io::Result<(Vec<u8>, Box<dyn Read>)> {
+    {
         let file = File::open(path)?;
         let counting = Counting {
             inner: file,
@@ -172,8 +173,11 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
         };
         let head = read_head(&mut inner, 512)?;
         Ok((head, inner))
-    };
-    let (head, rest) = match open() {
+    }
+}
+
+fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn MemberVisitor) {
+    let (head, rest) = match open_stream(path, counter) {
         Ok(r) => r,
         Err(e)
             if e.kind() == io::ErrorKind::NotFound
@@ -200,7 +204,12 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
     let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
     let reader = io::Cursor::new(head).chain(rest);
     if is_tar {
-        visit_tar(display, reader, v);
+        // Member order is the archive writer's choice: find the bundle manifest first (a
+        // listing pass, not counted as progress), so that its metadata is never loaded.
+        let root = open_stream(path, &ByteCounter::default())
+            .ok()
+            .and_then(|(h, r)| tar_bundle_root(io::Cursor::new(h).chain(r)));
+        visit_tar(display, reader, root, v);
     } else {
         v.member(display, &mut BufReader::with_capacity(256 * 1024, reader));
     }
@@ -243,7 +252,37 @@ pub fn safe_member_path(p: &Path) -> Option<String> {
     }
 }
 
-fn visit_tar(display: &str, reader: impl Read, v: &mut dyn MemberVisitor) {
+/// The folder prefix (`""` or `"top/"`) of an auditlens bundle manifest in a tar, if any.
+fn tar_bundle_root(reader: impl Read) -> Option<String> {
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries().ok()? {
+        let mut entry = entry.ok()?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let Some(rel) = entry.path().ok().and_then(|p| safe_member_path(&p)) else {
+            continue;
+        };
+        let top = match rel.split_once('/') {
+            None if rel == "manifest.json" => String::new(),
+            Some((top, "manifest.json")) => format!("{top}/"),
+            _ => continue,
+        };
+        let mut bytes = Vec::new();
+        if (&mut entry).take(64 << 20).read_to_end(&mut bytes).is_ok() && is_bundle_manifest(&bytes)
+        {
+            return Some(top);
+        }
+    }
+    None
+}
+
+fn visit_tar(
+    display: &str,
+    reader: impl Read,
+    known_root: Option<String>,
+    v: &mut dyn MemberVisitor,
+) {
     let mut archive = tar::Archive::new(reader);
     let entries = match archive.entries() {
         Ok(e) => e,
@@ -259,7 +298,7 @@ fn visit_tar(display: &str, reader: impl Read, v: &mut dyn MemberVisitor) {
     };
     // Members are read in archive order. When a bundle manifest is met (at the root or
     // under one top-level folder), its signature and `files/` artefacts are not records.
-    let mut bundle_root: Option<String> = None;
+    let mut bundle_root: Option<String> = known_root;
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,

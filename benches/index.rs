@@ -1,0 +1,171 @@
+//! Index benchmark (issue: foundation): generate N events of the sample story, index them end
+//! to end (parse + index + commit), reopen the cached index, and time term, boolean, range and
+//! full-text queries (top 100 and count). Prints figures; asserts nothing about time.
+//!
+//! `cargo bench --bench index` (N = 1,000,000), or `AUDITLENS_BENCH_EVENTS=200000 cargo bench ...`.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use auditlens::index::{BuildOptions, SearchRequest, SearchService, open_or_build};
+use auditlens::sample::Story;
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn reset_peak_rss() {
+    // Linux: writing 5 resets the peak resident set size of this process.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn write_jsonl(path: &Path, n: u64) -> u64 {
+    let mut w = BufWriter::new(std::fs::File::create(path).expect("create bench input"));
+    let mut bytes = 0u64;
+    for e in Story::new(n, 42) {
+        let line = serde_json::to_string(&e.rec).expect("serialise");
+        bytes += line.len() as u64 + 1;
+        writeln!(w, "{line}").expect("write");
+    }
+    w.flush().expect("flush");
+    bytes
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn time_query(s: &SearchService, name: &str, req: &SearchRequest) {
+    let mut top = Vec::new();
+    let mut count = Vec::new();
+    let mut total = 0;
+    for _ in 0..21 {
+        let t = Instant::now();
+        total = s.search(req).expect("search").total;
+        top.push(t.elapsed());
+        let t = Instant::now();
+        s.count(req).expect("count");
+        count.push(t.elapsed());
+    }
+    println!(
+        "  {name:<34} {total:>9} hits   top-100 {:>8.2} ms   count {:>8.2} ms",
+        median(top).as_secs_f64() * 1e3,
+        median(count).as_secs_f64() * 1e3
+    );
+}
+
+#[allow(clippy::too_many_lines)]
+fn main() {
+    let n: u64 = std::env::var("AUDITLENS_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input: PathBuf = dir.path().join("story.jsonl");
+    let t = Instant::now();
+    let bytes = write_jsonl(&input, n);
+    println!(
+        "generated {n} events ({:.0} MiB of JSON lines) in {:.1} s",
+        bytes as f64 / 1_048_576.0,
+        t.elapsed().as_secs_f64()
+    );
+
+    reset_peak_rss();
+    let mut opts = BuildOptions {
+        index_dir: Some(dir.path().join("cache")),
+        ..BuildOptions::default()
+    };
+    let t = Instant::now();
+    let opened = open_or_build(
+        std::slice::from_ref(&input),
+        &mut opts,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .expect("build");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "index build (parse + index + commit): {:.2} s, {:.0} events/s, {:.0} MiB/s, peak RSS {:.0} MiB",
+        secs,
+        opened.summary.events as f64 / secs,
+        bytes as f64 / 1_048_576.0 / secs,
+        peak_rss_mib()
+    );
+    drop(opened);
+
+    let t = Instant::now();
+    let opened = open_or_build(
+        std::slice::from_ref(&input),
+        &mut opts,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .expect("reopen");
+    assert!(opened.reused);
+    let digest_and_open = t.elapsed();
+    let t = Instant::now();
+    let s = SearchService::new(opened.index).expect("reader");
+    println!(
+        "reopen cached index: {:.3} s (content digest + open), reader {:.3} s",
+        digest_and_open.as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+
+    println!("queries over {} events (median of 21):", s.num_docs());
+    let q = |query: &str| SearchRequest {
+        query: query.into(),
+        limit: 100,
+        ..SearchRequest::default()
+    };
+    time_query(&s, "all (*)", &q("*"));
+    time_query(&s, "term actor.id:alice", &q("actor.id:alice"));
+    time_query(
+        &s,
+        "term action:inference.predict",
+        &q("action:inference.predict"),
+    );
+    time_query(
+        &s,
+        "boolean login AND failure",
+        &q("action:auth.login AND outcome:failure"),
+    );
+    time_query(
+        &s,
+        "boolean deploy AND production",
+        &q("action:model.deploy AND environment:production"),
+    );
+    time_query(
+        &s,
+        "range ts (one day)",
+        &q("ts:[2026-03-09T00:00:00Z TO 2026-03-10T00:00:00Z}"),
+    );
+    let windowed = SearchRequest {
+        from: chrono::DateTime::parse_from_rfc3339("2026-03-05T00:00:00Z")
+            .ok()
+            .map(|t| t.to_utc()),
+        to: chrono::DateTime::parse_from_rfc3339("2026-03-06T00:00:00Z")
+            .ok()
+            .map(|t| t.to_utc()),
+        ..q("action:api.call")
+    };
+    time_query(&s, "term + --from/--to window", &windowed);
+    time_query(&s, "full text: drift", &q("drift"));
+    time_query(
+        &s,
+        "full text phrase \"bad password\"",
+        &q("\"bad password\""),
+    );
+    time_query(
+        &s,
+        "details.drift_score:[0.2 TO 1]",
+        &q("details.drift_score:[0.2 TO 1]"),
+    );
+    println!("peak RSS overall: {:.0} MiB", peak_rss_mib());
+}

@@ -1,0 +1,226 @@
+//! `auditlens verify`: the report of spec section 8, as text or JSON.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use super::Outcome;
+use crate::cli::VerifyArgs;
+use crate::integrity::{
+    Report, TrustStore, VerifyOptions, check_export_chain, default_trust_path, is_error_code,
+    verify_bundle,
+};
+use crate::model::escape_control;
+
+/// The limits of spec section 9, in one line.
+pub const LIMITS: &str = "limits: without a trusted signature this shows only that the bundle is \
+self-consistent (anyone can write a consistent bundle); events never exported are invisible; \
+whoever holds the signing key can rewrite and re-sign; rollback to an older export or deletion \
+of the newest exports shows only against a later export; ts is the producer's claim, order rests \
+on seq.";
+
+/// Loads the trust store: `--trust FILE` (must exist), else the default location (absent:
+/// nothing is trusted).
+pub fn load_trust(explicit: Option<&PathBuf>) -> Result<Option<TrustStore>> {
+    if let Some(p) = explicit {
+        return TrustStore::read(p)
+            .map(Some)
+            .with_context(|| format!("reading the trust store {}", p.display()));
+    }
+    match default_trust_path() {
+        Some(p) if p.exists() => TrustStore::read(&p)
+            .map(Some)
+            .with_context(|| format!("reading the trust store {}", p.display())),
+        _ => Ok(None),
+    }
+}
+
+/// Runs `verify`.
+pub fn run(
+    a: &VerifyArgs,
+    trust_path: Option<&PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome> {
+    let trust = load_trust(trust_path)?;
+    if trust.is_none() {
+        writeln!(
+            err,
+            "note: no trust store (use --trust FILE or {}): no signature can be trusted",
+            default_trust_path().map_or_else(
+                || "$XDG_CONFIG_HOME/auditlens/trust.json".to_owned(),
+                |p| p.display().to_string()
+            )
+        )?;
+    }
+    let opts = VerifyOptions {
+        trust: trust.as_ref(),
+        strict: a.strict,
+        ..VerifyOptions::default()
+    };
+    let mut reports = Vec::new();
+    let mut failures = Vec::new();
+    for b in &a.bundles {
+        match verify_bundle(b, &opts) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                let mut r = Report::new(&b.display().to_string());
+                r.findings.push(crate::integrity::Finding::new(
+                    "MANIFEST_MISSING",
+                    None,
+                    format!("cannot read the bundle: {e}"),
+                ));
+                failures.push(format!("{e}"));
+                reports.push(r);
+            }
+        }
+    }
+    check_export_chain(&mut reports);
+    for r in &reports {
+        if a.json {
+            writeln!(out, "{}", r.to_json())?;
+        } else {
+            write_text(r, out)?;
+        }
+    }
+    if reports.iter().any(|r| r.verdict == "error") {
+        let why = if failures.is_empty() {
+            "a bundle could not be verified (no usable manifest)".to_owned()
+        } else {
+            failures.join("; ")
+        };
+        bail!("{}", escape_control(&why));
+    }
+    let problems = reports
+        .iter()
+        .any(|r| r.verdict == "tampered" || (r.verdict == "unverified" && !a.allow_unsigned));
+    Ok(if problems {
+        Outcome::Problems
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn location(f: &crate::integrity::Finding) -> String {
+    let mut s = f
+        .path
+        .as_deref()
+        .map(escape_control)
+        .unwrap_or_default()
+        .into_owned();
+    match (f.line, f.line_end) {
+        (Some(a), Some(b)) if a != b => {
+            let _ = write!(s, " lines {a}..{b}");
+        }
+        (Some(a), _) => {
+            let _ = write!(s, " line {a}");
+        }
+        _ => {}
+    }
+    match (f.seq, f.seq_end) {
+        (Some(a), Some(b)) if a != b => {
+            let _ = write!(s, " (seq {a}..{b})");
+        }
+        (Some(a), _) => {
+            let _ = write!(s, " (seq {a})");
+        }
+        _ => {}
+    }
+    s
+}
+
+/// The readable report: verdict first, then signature, files, streams and every problem.
+pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}: {}",
+        r.verdict.to_uppercase(),
+        escape_control(&r.bundle)
+    )?;
+    let sig = &r.signature;
+    writeln!(
+        out,
+        "signature: {}{}{}",
+        sig.status,
+        sig.key_id
+            .as_deref()
+            .map(|k| format!(", key {}", escape_control(k)))
+            .unwrap_or_default(),
+        sig.signer
+            .as_deref()
+            .map(|s| format!(", signer {}", escape_control(s)))
+            .unwrap_or_default()
+    )?;
+    let counts: Vec<String> = r
+        .counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    writeln!(
+        out,
+        "records: {} line(s){}{}",
+        r.lines(),
+        if counts.is_empty() { "" } else { ": " },
+        counts.join(", ")
+    )?;
+    if sig.status != "SIGNATURE_OK" && r.verdict != "error" {
+        writeln!(out, "{LIMITS}")?;
+    }
+    if !r.files.is_empty() {
+        writeln!(out, "files:")?;
+        for f in &r.files {
+            writeln!(out, "  {:<14} {}", f.code, escape_control(&f.path))?;
+        }
+    }
+    if !r.streams.is_empty() {
+        writeln!(out, "streams:")?;
+        for s in &r.streams {
+            let ranges: Vec<String> = s
+                .verified
+                .iter()
+                .map(|(a, b)| {
+                    if a == b {
+                        format!("{a}")
+                    } else {
+                        format!("{a}..{b}")
+                    }
+                })
+                .collect();
+            writeln!(
+                out,
+                "  {} ({}): {} line(s), verified seq {}",
+                escape_control(&s.id),
+                escape_control(&s.path),
+                s.lines,
+                if ranges.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ranges.join(", ")
+                }
+            )?;
+        }
+    }
+    let problems: Vec<_> = r.findings.iter().collect();
+    if !problems.is_empty() {
+        writeln!(out, "findings:")?;
+        for f in problems {
+            let level = if is_error_code(f.code) {
+                ""
+            } else {
+                " (warning)"
+            };
+            writeln!(
+                out,
+                "  {}{level}: {}: {}",
+                f.code,
+                location(f),
+                escape_control(&f.detail)
+            )?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}

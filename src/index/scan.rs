@@ -1,0 +1,180 @@
+//! Scanning every match of a query oldest first, in pages (keyset paging on the
+//! `(ts_key, ord)` sort key, so memory holds one page, never every match), and matching
+//! queries over a small batch of events in a throw-away in-RAM index (for `watch`).
+
+use std::ops::Bound;
+
+use tantivy::collector::TopDocs;
+use tantivy::collector::sort_key::SortByStaticFastValue;
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value as _};
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use super::schema::{self, Fields};
+use super::writer::{CommitPolicy, Indexer};
+use super::{IndexError, SearchService};
+use crate::model::AuditEvent;
+
+/// Matches fetched per page of a scan.
+const PAGE: usize = 4096;
+
+/// A page of sorted matches: `((ts_key, ord), address)`.
+type SortedPage = std::vec::IntoIter<((Option<i64>, Option<u64>), DocAddress)>;
+
+/// Every event matching a query, oldest first (events without a time come first), as
+/// `(ord, event)`. Created by [`SearchService::scan`]; one searcher (one snapshot) for
+/// the whole scan.
+pub struct MatchScan {
+    searcher: Searcher,
+    fields: Fields,
+    query: Box<dyn Query>,
+    page: SortedPage,
+    last: Option<(i64, u64)>,
+    done: bool,
+}
+
+impl SearchService {
+    /// Scans every match of `query` oldest first (ties by ordinal).
+    pub fn scan(&self, query: &str) -> Result<MatchScan, IndexError> {
+        let query = self.parse(query)?;
+        Ok(MatchScan {
+            searcher: self.reader.searcher(),
+            fields: self.fields.clone(),
+            query,
+            page: Vec::new().into_iter(),
+            last: None,
+            done: false,
+        })
+    }
+}
+
+impl MatchScan {
+    fn next_page(&mut self) -> Result<(), IndexError> {
+        let query: Box<dyn Query> = match self.last {
+            None => self.query.box_clone(),
+            Some((ts, ord)) => {
+                let later = RangeQuery::new(
+                    Bound::Excluded(Term::from_field_i64(self.fields.ts_key, ts)),
+                    Bound::Unbounded,
+                );
+                let same_ts = TermQuery::new(
+                    Term::from_field_i64(self.fields.ts_key, ts),
+                    IndexRecordOption::Basic,
+                );
+                let later_ord = RangeQuery::new(
+                    Bound::Excluded(Term::from_field_u64(self.fields.ord, ord)),
+                    Bound::Unbounded,
+                );
+                let tie: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(same_ts) as Box<dyn Query>),
+                    (Occur::Must, Box::new(later_ord)),
+                ]));
+                let after = BooleanQuery::new(vec![
+                    (Occur::Should, Box::new(later) as Box<dyn Query>),
+                    (Occur::Should, tie),
+                ]);
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, self.query.box_clone()),
+                    (Occur::Must, Box::new(after)),
+                ]))
+            }
+        };
+        let top = TopDocs::with_limit(PAGE).order_by((
+            (
+                SortByStaticFastValue::<i64>::for_field(schema::TS_KEY),
+                Order::Asc,
+            ),
+            (
+                SortByStaticFastValue::<u64>::for_field(schema::ORD),
+                Order::Asc,
+            ),
+        ));
+        let hits = self.searcher.search(&query, &top)?;
+        if hits.len() < PAGE {
+            self.done = true;
+        }
+        if let Some(((ts, ord), _)) = hits.last() {
+            self.last = Some((ts.unwrap_or(i64::MIN), ord.unwrap_or_default()));
+        }
+        self.page = hits.into_iter();
+        Ok(())
+    }
+
+    fn fetch(&self, addr: DocAddress, ord: u64) -> Result<AuditEvent, IndexError> {
+        let doc: TantivyDocument = self.searcher.doc(addr)?;
+        let bytes = doc
+            .get_first(self.fields.event)
+            .and_then(|v| v.as_bytes())
+            .unwrap_or_default();
+        serde_json::from_slice(bytes)
+            .map_err(|e| IndexError::Corrupt(format!("stored event {ord}: {e}")))
+    }
+}
+
+impl Iterator for MatchScan {
+    type Item = Result<(u64, AuditEvent), IndexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(((_, ord), addr)) = self.page.next() {
+                let ord = ord.unwrap_or_default();
+                return Some(self.fetch(addr, ord).map(|ev| (ord, ev)));
+            }
+            if self.done {
+                return None;
+            }
+            if let Err(e) = self.next_page() {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+    }
+}
+
+impl SearchService {
+    /// The time of the oldest event that has one.
+    pub fn first_time(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, IndexError> {
+        let timed = RangeQuery::new(
+            Bound::Excluded(Term::from_field_i64(self.fields.ts_key, i64::MIN)),
+            Bound::Unbounded,
+        );
+        let top = TopDocs::with_limit(1).order_by_fast_field::<i64>(schema::TS_KEY, Order::Asc);
+        let hits = self.reader.searcher().search(&timed, &top)?;
+        Ok(hits
+            .first()
+            .and_then(|(ms, _)| *ms)
+            .and_then(chrono::DateTime::from_timestamp_millis))
+    }
+}
+
+/// Which events of a small batch each query matches, with the exact semantics of the
+/// query language: the batch is indexed into a throw-away in-RAM index. Returns, per
+/// query, the positions in `events` of its matches, ascending.
+pub fn match_batch(
+    events: &[(&AuditEvent, &str)],
+    queries: &[&str],
+) -> Result<Vec<Vec<usize>>, IndexError> {
+    let (index, fields) = super::create_in_ram();
+    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END)?;
+    for (ev, raw) in events {
+        indexer.add(ev, raw)?;
+    }
+    indexer.finish()?;
+    let service = SearchService::new(index)?;
+    let searcher = service.reader.searcher();
+    let limit = events.len().max(1);
+    let mut out = Vec::with_capacity(queries.len());
+    for q in queries {
+        let query = service.parse(q)?;
+        let hits = searcher.search(
+            &query,
+            &TopDocs::with_limit(limit).order_by_u64_field(schema::ORD, Order::Asc),
+        )?;
+        out.push(
+            hits.into_iter()
+                .filter_map(|(ord, _)| ord.map(|o| o as usize))
+                .collect(),
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,42 @@
+//! Sealed bundles (`spec/bundle-format.md`): canonical JSON, record hashes and hash chains,
+//! Merkle roots, Ed25519 signatures and trust stores, the bundle writer and the verifier.
+//!
+//! Allowed imports: `model`, `ingest` (strict JSON, member paths), std, serde, `serde_json`,
+//! chrono, sha2, ed25519-dalek, base64, getrandom, flate2, tar. Integrity breaks are data in a
+//! [`Report`], never errors: [`IntegrityError`] is for what stops a run (I/O, bad arguments).
+
+mod digest;
+mod envelope;
+mod error;
+pub mod jcs;
+mod keys;
+mod manifest;
+pub mod merkle;
+mod report;
+mod source;
+mod status;
+mod stream_check;
+pub mod tamper;
+mod verify;
+mod writer;
+
+pub use digest::{Digest32, genesis_prev, record_hash, sha256};
+pub use error::IntegrityError;
+pub use keys::{SigningKey, TrustEntry, TrustStore, VerifyingKey, default_trust_path, key_id};
+pub use manifest::{Checkpoint, FileEntry, Manifest, PrevExport, Producer, StreamInfo};
+pub use report::{
+    FileResult, Finding, RecordStatus, Report, SignatureReport, StreamResult, is_error_code,
+};
+pub use source::{BundleSource, Member};
+pub use status::{TRUST_ENV, VerifiedStatuses, index_trust, status_lookup, status_lookup_with};
+pub use verify::{VerifyOptions, check_export_chain, scan_lines, verify_bundle};
+pub use writer::{
+    BundleSummary, BundleWriter, sign_manifest, stream_file_name, valid_record_ts, valid_stream_id,
+};
+
+/// The manifest's `format` value.
+pub const FORMAT: &str = "auditlens-bundle/v1";
+/// Records between checkpoints.
+pub const CHECKPOINT_EVERY: u64 = 1024;
+/// Prefix of the signed message: the signature covers this followed by manifest.json.
+pub const SIGNING_CONTEXT: &[u8] = b"auditlens-bundle/v1 manifest\n";

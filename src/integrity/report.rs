@@ -1,0 +1,278 @@
+//! The verification report (spec section 8): statuses, findings, verdict.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::digest::Digest32;
+use super::manifest::Manifest;
+
+/// Exactly one per record line (spec section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum RecordStatus {
+    /// Authenticated from a signed anchor.
+    Verified = 0,
+    /// The stored hash does not match the record bytes.
+    Modified = 1,
+    /// Consistent, but not the authenticated hash for its seq.
+    Replaced = 2,
+    /// Consistent, but its seq is authenticated by another line, or before `first_seq`.
+    Inserted = 3,
+    /// The same hash as an earlier line.
+    Duplicate = 4,
+    /// Authenticated, but out of seq order in the file.
+    Reordered = 5,
+    /// Seq after the signed `last_seq`.
+    AppendedUnsigned = 6,
+    /// `rec.stream` is not the file's stream.
+    ForeignStream = 7,
+    /// Not a well-formed envelope.
+    Malformed = 8,
+    /// Consistent but not reachable from a trusted anchor.
+    Unverified = 9,
+}
+
+impl RecordStatus {
+    /// Every status, in report order.
+    pub const ALL: [Self; 10] = [
+        Self::Verified,
+        Self::Modified,
+        Self::Replaced,
+        Self::Inserted,
+        Self::Duplicate,
+        Self::Reordered,
+        Self::AppendedUnsigned,
+        Self::ForeignStream,
+        Self::Malformed,
+        Self::Unverified,
+    ];
+
+    /// The code as the spec spells it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Verified => "VERIFIED",
+            Self::Modified => "MODIFIED",
+            Self::Replaced => "REPLACED",
+            Self::Inserted => "INSERTED",
+            Self::Duplicate => "DUPLICATE",
+            Self::Reordered => "REORDERED",
+            Self::AppendedUnsigned => "APPENDED_UNSIGNED",
+            Self::ForeignStream => "FOREIGN_STREAM",
+            Self::Malformed => "MALFORMED",
+            Self::Unverified => "UNVERIFIED",
+        }
+    }
+
+    /// Lower case, as attached to events (`integrity:verified`).
+    pub fn lower(self) -> &'static str {
+        match self {
+            Self::Verified => "verified",
+            Self::Modified => "modified",
+            Self::Replaced => "replaced",
+            Self::Inserted => "inserted",
+            Self::Duplicate => "duplicate",
+            Self::Reordered => "reordered",
+            Self::AppendedUnsigned => "appended_unsigned",
+            Self::ForeignStream => "foreign_stream",
+            Self::Malformed => "malformed",
+            Self::Unverified => "unverified",
+        }
+    }
+
+    /// From the `u8` representation.
+    pub fn from_u8(b: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(b)).copied()
+    }
+}
+
+/// Codes that make a bundle `tampered`.
+pub fn is_error_code(code: &str) -> bool {
+    matches!(
+        code,
+        "SIGNATURE_INVALID"
+            | "SIGNATURE_MALFORMED"
+            | "FILE_MODIFIED"
+            | "FILE_MISSING"
+            | "FILE_UNLISTED"
+            | "FILE_UNSAFE"
+            | "SIGNED_ANCHOR_NOT_FOUND"
+            | "TRUNCATED"
+            | "LAST_LINE_UNTERMINATED"
+            | "DELETED"
+            | "MODIFIED"
+            | "REPLACED"
+            | "INSERTED"
+            | "DUPLICATE"
+            | "REORDERED"
+            | "APPENDED_UNSIGNED"
+            | "FOREIGN_STREAM"
+            | "MALFORMED"
+            | "EXPORT_GAP"
+            | "EXPORT_MISSING"
+            | "PREV_EXPORT_MISMATCH"
+    )
+}
+
+/// One finding, as in the JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The code.
+    pub code: &'static str,
+    /// Bundle-relative file, when it concerns one.
+    pub path: Option<String>,
+    /// First 1-based line.
+    pub line: Option<u64>,
+    /// Last line of a run.
+    pub line_end: Option<u64>,
+    /// First seq.
+    pub seq: Option<u64>,
+    /// Last seq of a run.
+    pub seq_end: Option<u64>,
+    /// Explanation.
+    pub detail: String,
+}
+
+impl Finding {
+    /// A finding with only a code, an optional path and a detail.
+    pub fn new(code: &'static str, path: Option<&str>, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            path: path.map(str::to_owned),
+            line: None,
+            line_end: None,
+            seq: None,
+            seq_end: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// With a line range.
+    #[must_use]
+    pub fn lines(mut self, first: u64, last: u64) -> Self {
+        self.line = Some(first);
+        self.line_end = Some(last);
+        self
+    }
+
+    /// With a seq range.
+    #[must_use]
+    pub fn seqs(mut self, first: u64, last: u64) -> Self {
+        self.seq = Some(first);
+        self.seq_end = Some(last);
+        self
+    }
+}
+
+/// The signature part of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureReport {
+    /// `SIGNATURE_OK`, `SIGNATURE_ABSENT`, ...
+    pub status: &'static str,
+    /// The key id named by manifest.sig.
+    pub key_id: Option<String>,
+    /// The trusted signer's name.
+    pub signer: Option<String>,
+}
+
+/// One file's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileResult {
+    /// Bundle-relative path.
+    pub path: String,
+    /// `FILE_OK`, `FILE_MODIFIED`, ...
+    pub code: &'static str,
+}
+
+/// One stream's result (for the text report and the index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamResult {
+    /// Bundle-relative file.
+    pub path: String,
+    /// How ingest names the file (input path joined with it, or `archive!member`).
+    pub display: String,
+    /// Stream id.
+    pub id: String,
+    /// Verified seq ranges (inclusive).
+    pub verified: Vec<(u64, u64)>,
+    /// Record lines.
+    pub lines: u64,
+    /// Status of each line (index = line - 1), as `RecordStatus as u8`.
+    pub statuses: Vec<u8>,
+}
+
+/// The report of one bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The bundle as named on the command line.
+    pub bundle: String,
+    /// `verified`, `tampered`, `unverified` or `error`.
+    pub verdict: &'static str,
+    /// Signature.
+    pub signature: SignatureReport,
+    /// Records per status.
+    pub counts: BTreeMap<&'static str, u64>,
+    /// Every problem.
+    pub findings: Vec<Finding>,
+    /// Per-file results.
+    #[serde(skip)]
+    pub files: Vec<FileResult>,
+    /// Per-stream results.
+    #[serde(skip)]
+    pub streams: Vec<StreamResult>,
+    /// The parsed manifest (for the export chain).
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+    /// SHA-256 of manifest.json.
+    #[serde(skip)]
+    pub manifest_sha256: Option<Digest32>,
+}
+
+impl Report {
+    /// An empty report for `bundle`.
+    pub fn new(bundle: &str) -> Self {
+        Self {
+            bundle: bundle.to_owned(),
+            verdict: "error",
+            signature: SignatureReport {
+                status: "SIGNATURE_ABSENT",
+                key_id: None,
+                signer: None,
+            },
+            counts: RecordStatus::ALL.iter().map(|s| (s.code(), 0)).collect(),
+            findings: Vec::new(),
+            files: Vec::new(),
+            streams: Vec::new(),
+            manifest: None,
+            manifest_sha256: None,
+        }
+    }
+
+    /// Recomputes the verdict from the findings (after the export chain is checked too).
+    pub fn settle(&mut self) {
+        if self.verdict == "error" && self.manifest.is_none() {
+            return;
+        }
+        let tampered = is_error_code(self.signature.status)
+            || self.findings.iter().any(|f| is_error_code(f.code))
+            || (self.signature.status == "SIGNATURE_OK"
+                && self.counts.get("UNVERIFIED").is_some_and(|n| *n > 0));
+        self.verdict = if tampered {
+            "tampered"
+        } else if self.signature.status == "SIGNATURE_OK" {
+            "verified"
+        } else {
+            "unverified"
+        };
+    }
+
+    /// Total record lines.
+    pub fn lines(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// The report as the JSON object of spec section 8.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

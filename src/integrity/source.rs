@@ -1,0 +1,293 @@
+//! Reading a bundle as it stands, folder or `.tar` / `.tar.gz`, member by member as streams:
+//! nothing is extracted, links are never followed, unsafe members are only reported.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+use super::IntegrityError;
+use crate::ingest::safe_member_path;
+
+/// Largest manifest.json / manifest.sig read.
+const MAX_META_BYTES: u64 = 64 << 20;
+
+/// A member of the bundle other than manifest.json and manifest.sig.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Bundle-relative path (for an unsafe member: its path as stored).
+    pub rel: String,
+    /// Why it is unsafe (link, special file, absolute path, `..`), or `None` when regular.
+    pub unsafe_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Folder,
+    Tar { gz: bool },
+}
+
+/// An opened bundle: its metadata files and member list.
+#[derive(Debug, Clone)]
+pub struct BundleSource {
+    path: PathBuf,
+    kind: Kind,
+    /// Prefix of every member inside a tar (`""` or `"top/"`).
+    root: String,
+    /// manifest.json bytes, when present.
+    pub manifest: Option<Vec<u8>>,
+    /// manifest.sig bytes, when present.
+    pub sig: Option<Vec<u8>>,
+    /// Every other member, sorted by path.
+    pub members: Vec<Member>,
+}
+
+fn read_limited(r: impl Read, what: &Path) -> Result<Vec<u8>, IntegrityError> {
+    let mut out = Vec::new();
+    r.take(MAX_META_BYTES)
+        .read_to_end(&mut out)
+        .map_err(|e| IntegrityError::io(what, e))?;
+    Ok(out)
+}
+
+impl BundleSource {
+    /// Opens a bundle folder or archive.
+    pub fn open(path: &Path) -> Result<Self, IntegrityError> {
+        let meta = fs::metadata(path).map_err(|e| IntegrityError::io(path, e))?;
+        if meta.is_dir() {
+            Self::open_folder(path)
+        } else {
+            Self::open_tar(path)
+        }
+    }
+
+    fn open_folder(path: &Path) -> Result<Self, IntegrityError> {
+        let mut members = Vec::new();
+        let mut manifest = None;
+        let mut sig = None;
+        walk(path, path, &mut members)?;
+        members.retain(|m| {
+            if m.unsafe_reason.is_some() {
+                return true;
+            }
+            let slot = match m.rel.as_str() {
+                "manifest.json" => &mut manifest,
+                "manifest.sig" => &mut sig,
+                _ => return true,
+            };
+            *slot = Some(path.join(&m.rel));
+            false
+        });
+        let read = |p: Option<PathBuf>| -> Result<Option<Vec<u8>>, IntegrityError> {
+            p.map(|p| {
+                let f = File::open(&p).map_err(|e| IntegrityError::io(&p, e))?;
+                read_limited(f, &p)
+            })
+            .transpose()
+        };
+        members.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Ok(Self {
+            path: path.to_path_buf(),
+            kind: Kind::Folder,
+            root: String::new(),
+            manifest: read(manifest)?,
+            sig: read(sig)?,
+            members,
+        })
+    }
+
+    fn open_reader(&self) -> Result<Box<dyn Read>, IntegrityError> {
+        let f = File::open(&self.path).map_err(|e| IntegrityError::io(&self.path, e))?;
+        let raw = BufReader::with_capacity(256 * 1024, f);
+        Ok(match self.kind {
+            Kind::Tar { gz: true } => Box::new(MultiGzDecoder::new(raw)),
+            _ => Box::new(raw),
+        })
+    }
+
+    fn open_tar(path: &Path) -> Result<Self, IntegrityError> {
+        let mut head = [0u8; 2];
+        let n = File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(|e| IntegrityError::io(path, e))?;
+        let mut src = Self {
+            path: path.to_path_buf(),
+            kind: Kind::Tar {
+                gz: n == 2 && head == [0x1f, 0x8b],
+            },
+            root: String::new(),
+            manifest: None,
+            sig: None,
+            members: Vec::new(),
+        };
+        let mut raw_members = Vec::new();
+        let mut metas: Vec<(String, Vec<u8>)> = Vec::new();
+        let reader = src.open_reader()?;
+        let mut archive = tar::Archive::new(reader);
+        let entries = archive
+            .entries()
+            .map_err(|e| IntegrityError::invalid(path, None, format!("not a tar archive: {e}")))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| {
+                IntegrityError::invalid(path, None, format!("tar archive is corrupt: {e}"))
+            })?;
+            let Some(m) = classify(&entry) else { continue };
+            if m.unsafe_reason.is_none()
+                && (m.rel.ends_with("manifest.json") || m.rel.ends_with("manifest.sig"))
+                && m.rel.matches('/').count() <= 1
+            {
+                metas.push((m.rel.clone(), read_limited(&mut entry, path)?));
+            }
+            raw_members.push(m);
+        }
+        if metas.iter().any(|(p, _)| p == "manifest.json") {
+            src.root = String::new();
+        } else if let Some((p, _)) = metas.iter().find(|(p, _)| p.ends_with("/manifest.json")) {
+            p.trim_end_matches("manifest.json")
+                .clone_into(&mut src.root);
+        }
+        for (p, bytes) in metas {
+            if p == format!("{}manifest.json", src.root) {
+                src.manifest = Some(bytes);
+            } else if p == format!("{}manifest.sig", src.root) {
+                src.sig = Some(bytes);
+            }
+        }
+        let root = src.root.clone();
+        src.members = raw_members
+            .into_iter()
+            .filter_map(|mut m| {
+                if m.unsafe_reason.is_none() {
+                    match m.rel.strip_prefix(root.as_str()) {
+                        Some("manifest.json" | "manifest.sig") => return None,
+                        Some(rest) => m.rel = rest.to_owned(),
+                        None => {}
+                    }
+                }
+                Some(m)
+            })
+            .collect();
+        src.members.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Ok(src)
+    }
+
+    /// How ingest names the member at `rel`.
+    pub fn display(&self, rel: &str) -> String {
+        match self.kind {
+            Kind::Folder => self.path.join(rel).display().to_string(),
+            Kind::Tar { .. } => format!("{}!{}{rel}", self.path.display(), self.root),
+        }
+    }
+
+    /// Streams every regular member for which `want(rel)` holds, in archive (or path) order.
+    pub fn read_members(
+        &self,
+        want: &dyn Fn(&str) -> bool,
+        f: &mut dyn FnMut(&str, &mut dyn BufRead) -> io::Result<()>,
+    ) -> Result<(), IntegrityError> {
+        match self.kind {
+            Kind::Folder => {
+                for m in &self.members {
+                    if m.unsafe_reason.is_some() || !want(&m.rel) {
+                        continue;
+                    }
+                    let p = self.path.join(&m.rel);
+                    let file = File::open(&p).map_err(|e| IntegrityError::io(&p, e))?;
+                    let mut r = BufReader::with_capacity(256 * 1024, file);
+                    f(&m.rel, &mut r).map_err(|e| IntegrityError::io(&p, e))?;
+                }
+            }
+            Kind::Tar { .. } => {
+                let mut archive = tar::Archive::new(self.open_reader()?);
+                let entries = archive
+                    .entries()
+                    .map_err(|e| IntegrityError::io(&self.path, e))?;
+                for entry in entries {
+                    let entry = entry.map_err(|e| IntegrityError::io(&self.path, e))?;
+                    let Some(m) = classify(&entry) else { continue };
+                    if m.unsafe_reason.is_some() {
+                        continue;
+                    }
+                    let Some(rel) = m.rel.strip_prefix(self.root.as_str()) else {
+                        continue;
+                    };
+                    if rel == "manifest.json" || rel == "manifest.sig" || !want(rel) {
+                        continue;
+                    }
+                    let mut r = BufReader::with_capacity(256 * 1024, entry);
+                    let shown = format!("{}!{}", self.path.display(), m.rel);
+                    f(rel, &mut r).map_err(|e| IntegrityError::io(shown, e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn classify<R: Read>(entry: &tar::Entry<'_, R>) -> Option<Member> {
+    let kind = entry.header().entry_type();
+    if kind.is_dir()
+        || matches!(
+            kind,
+            tar::EntryType::XGlobalHeader
+                | tar::EntryType::XHeader
+                | tar::EntryType::GNULongName
+                | tar::EntryType::GNULongLink
+        )
+    {
+        return None;
+    }
+    let raw = entry.path().map(std::borrow::Cow::into_owned).ok()?;
+    let shown = raw.to_string_lossy().into_owned();
+    if !kind.is_file() {
+        return Some(Member {
+            rel: shown,
+            unsafe_reason: Some("link or special member".to_owned()),
+        });
+    }
+    Some(match safe_member_path(&raw) {
+        Some(rel) => Member {
+            rel,
+            unsafe_reason: None,
+        },
+        None => Member {
+            rel: shown,
+            unsafe_reason: Some("absolute path or `..` in the member path".to_owned()),
+        },
+    })
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> Result<(), IntegrityError> {
+    let rd = fs::read_dir(dir).map_err(|e| IntegrityError::io(dir, e))?;
+    for e in rd {
+        let e = e.map_err(|e| IntegrityError::io(dir, e))?;
+        let path = e.path();
+        let rel = path
+            .strip_prefix(root)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let ft = e
+            .file_type()
+            .map_err(|err| IntegrityError::io(&path, err))?;
+        if ft.is_dir() {
+            walk(root, &path, out)?;
+        } else if ft.is_file() {
+            out.push(Member {
+                rel,
+                unsafe_reason: None,
+            });
+        } else {
+            let what = if ft.is_symlink() {
+                "symbolic link"
+            } else {
+                "not a regular file"
+            };
+            out.push(Member {
+                rel,
+                unsafe_reason: Some(what.to_owned()),
+            });
+        }
+    }
+    Ok(())
+}

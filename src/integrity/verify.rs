@@ -1,0 +1,542 @@
+//! Verifying bundles (spec sections 5 to 8): manifest, signature against the local trust
+//! store, file inventory, every record line, and the export chain across bundles.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, BufRead};
+use std::path::Path;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::digest::{Digest32, genesis_prev, sha256};
+use super::keys::TrustStore;
+use super::manifest::Manifest;
+use super::report::{FileResult, Finding, RecordStatus, Report, SignatureReport, StreamResult};
+use super::source::BundleSource;
+use super::stream_check::StreamCheck;
+use super::writer::valid_stream_id;
+use super::{FORMAT, IntegrityError, SIGNING_CONTEXT};
+
+/// How to verify.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions<'a> {
+    /// The local trust store (`None`: nothing is trusted).
+    pub trust: Option<&'a TrustStore>,
+    /// Also report records not in canonical form (`NON_CANONICAL`).
+    pub strict: bool,
+    /// Longest record line read; longer lines are `MALFORMED`.
+    pub max_line_bytes: usize,
+}
+
+impl Default for VerifyOptions<'_> {
+    fn default() -> Self {
+        Self {
+            trust: None,
+            strict: false,
+            max_line_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Reads `r` line by line, hashing every byte; calls `f(line, terminated)` per line (an
+/// over-long line is passed as `None`). Returns (bytes, sha256).
+pub fn scan_lines(
+    r: &mut dyn BufRead,
+    max_line: usize,
+    f: &mut dyn FnMut(Option<&[u8]>, bool),
+) -> io::Result<(u64, Digest32)> {
+    let mut sha = Sha256::new();
+    let mut total = 0u64;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut too_long = false;
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            if too_long {
+                f(None, false);
+            } else if !buf.is_empty() {
+                f(Some(&buf), false);
+            }
+            break;
+        }
+        if let Some(pos) = avail.iter().position(|&b| b == b'\n') {
+            sha.update(&avail[..=pos]);
+            total += pos as u64 + 1;
+            if too_long || buf.len() + pos > max_line {
+                f(None, true);
+            } else if buf.is_empty() {
+                f(Some(&avail[..pos]), true);
+            } else {
+                buf.extend_from_slice(&avail[..pos]);
+                f(Some(&buf), true);
+            }
+            buf.clear();
+            too_long = false;
+            r.consume(pos + 1);
+        } else {
+            let len = avail.len();
+            sha.update(avail);
+            total += len as u64;
+            if !too_long {
+                if buf.len() + len > max_line {
+                    too_long = true;
+                    buf.clear();
+                } else {
+                    buf.extend_from_slice(avail);
+                }
+            }
+            r.consume(len);
+        }
+    }
+    Ok((total, Digest32(sha.finalize().into())))
+}
+
+fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (&'static str, String)> {
+    let value = crate::ingest::parse_strict(bytes)
+        .map_err(|e| ("MANIFEST_MALFORMED", format!("manifest.json: {e}")))?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => {}
+        Some(other) => {
+            return Err((
+                "UNSUPPORTED_FORMAT",
+                format!("format {other:?} (this verifier reads {FORMAT})"),
+            ));
+        }
+        None => return Err(("MANIFEST_MALFORMED", "no `format` string".to_owned())),
+    }
+    let m: Manifest = serde_json::from_value(value)
+        .map_err(|e| ("MANIFEST_MALFORMED", format!("manifest.json: {e}")))?;
+    let bad = |s: String| Err(("MANIFEST_MALFORMED", s));
+    if m.created_at_time().is_none() || !m.created_at.ends_with('Z') {
+        return bad(format!("created_at {:?} is not RFC 3339 UTC", m.created_at));
+    }
+    for w in m.files.windows(2) {
+        if w[0].path >= w[1].path {
+            return bad(format!(
+                "files are not sorted by path without duplicates ({:?}, {:?})",
+                w[0].path, w[1].path
+            ));
+        }
+    }
+    let mut ids = HashSet::new();
+    for f in &m.files {
+        match (f.kind.as_str(), &f.stream) {
+            ("blob", None) => {}
+            ("records", Some(s)) => {
+                if !valid_stream_id(&s.id) || !ids.insert(s.id.clone()) {
+                    return bad(format!(
+                        "{}: invalid or repeated stream id {:?}",
+                        f.path, s.id
+                    ));
+                }
+                if s.last_seq + 1 - s.first_seq as i64 != s.records as i64 {
+                    return bad(format!(
+                        "{}: records, first_seq and last_seq disagree",
+                        f.path
+                    ));
+                }
+            }
+            _ => {
+                return bad(format!(
+                    "{}: kind {:?} without matching fields",
+                    f.path, f.kind
+                ));
+            }
+        }
+    }
+    Ok(m)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SigFile {
+    alg: String,
+    key_id: String,
+    sig: String,
+}
+
+fn check_signature(
+    manifest: &Manifest,
+    manifest_bytes: &[u8],
+    sig: Option<&[u8]>,
+    trust: Option<&TrustStore>,
+) -> (SignatureReport, String) {
+    let rep = |status, key_id: Option<&str>, signer: Option<&str>| SignatureReport {
+        status,
+        key_id: key_id.map(str::to_owned),
+        signer: signer.map(str::to_owned),
+    };
+    let Some(sig) = sig else {
+        return (
+            rep("SIGNATURE_ABSENT", None, None),
+            "no manifest.sig: the bundle is unsigned".to_owned(),
+        );
+    };
+    let parsed = crate::ingest::parse_strict(sig)
+        .ok()
+        .and_then(|v| serde_json::from_value::<SigFile>(v).ok());
+    let Some(sf) = parsed else {
+        return (
+            rep("SIGNATURE_MALFORMED", None, None),
+            "manifest.sig is not {\"alg\",\"key_id\",\"sig\"}".to_owned(),
+        );
+    };
+    let sig_bytes: Option<[u8; 64]> = base64::engine::general_purpose::STANDARD
+        .decode(sf.sig.as_bytes())
+        .ok()
+        .and_then(|v| v.try_into().ok());
+    let id_ok = sf.key_id.len() == 16
+        && sf
+            .key_id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let (Some(sig_bytes), true, true) = (sig_bytes, id_ok, sf.alg == "ed25519") else {
+        return (
+            rep(
+                "SIGNATURE_MALFORMED",
+                id_ok.then_some(sf.key_id.as_str()),
+                None,
+            ),
+            "manifest.sig: alg must be ed25519, key_id 16 hex digits, sig 64 bytes of base64"
+                .to_owned(),
+        );
+    };
+    let kid = sf.key_id.as_str();
+    let Some(store) = trust else {
+        return (
+            rep("KEY_UNKNOWN", Some(kid), None),
+            format!("no trust store: key {kid} is not trusted"),
+        );
+    };
+    let entries: Vec<_> = store
+        .find(kid)
+        .filter_map(|e| e.verifying_key().map(|k| (e, k)))
+        .collect();
+    if entries.is_empty() {
+        return (
+            rep("KEY_UNKNOWN", Some(kid), None),
+            format!("key {kid} is not in the trust store"),
+        );
+    }
+    let mut msg = Vec::with_capacity(SIGNING_CONTEXT.len() + manifest_bytes.len());
+    msg.extend_from_slice(SIGNING_CONTEXT);
+    msg.extend_from_slice(manifest_bytes);
+    let good: Vec<_> = entries
+        .iter()
+        .filter(|(_, k)| k.verify_strict(&msg, &sig_bytes))
+        .collect();
+    let Some((first, _)) = good.first() else {
+        return (
+            rep("SIGNATURE_INVALID", Some(kid), None),
+            format!("the signature by key {kid} does not match manifest.json"),
+        );
+    };
+    let created = manifest.created_at_time();
+    if let Some((e, _)) = good
+        .iter()
+        .find(|(e, _)| created.is_some_and(|t| e.valid_at(t)))
+    {
+        return (
+            rep("SIGNATURE_OK", Some(kid), Some(&e.name)),
+            format!("signed by {} (key {kid})", e.name),
+        );
+    }
+    (
+        rep("KEY_NOT_VALID", Some(kid), Some(&first.name)),
+        format!(
+            "key {kid} ({}) was not valid at created_at {} (revoked or outside its validity)",
+            first.name, manifest.created_at
+        ),
+    )
+}
+
+/// Verifies one bundle (folder, `.tar` or `.tar.gz`). Errors only when it cannot be read at
+/// all; every integrity problem is a finding in the report.
+#[allow(clippy::too_many_lines)]
+pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, IntegrityError> {
+    let mut report = Report::new(&path.display().to_string());
+    let src = BundleSource::open(path)?;
+    let mut file_findings = Vec::new();
+    let mut unsafe_paths = HashSet::new();
+    for m in &src.members {
+        if let Some(reason) = &m.unsafe_reason {
+            unsafe_paths.insert(m.rel.clone());
+            file_findings.push(Finding::new(
+                "FILE_UNSAFE",
+                Some(&m.rel),
+                format!("{reason}: not read"),
+            ));
+            report.files.push(FileResult {
+                path: m.rel.clone(),
+                code: "FILE_UNSAFE",
+            });
+        }
+    }
+    let Some(manifest_bytes) = src.manifest.as_deref() else {
+        report.findings.push(Finding::new(
+            "MANIFEST_MISSING",
+            Some("manifest.json"),
+            "no manifest.json: not a sealed bundle, nothing can be checked",
+        ));
+        report.findings.extend(file_findings);
+        return Ok(report);
+    };
+    let manifest = match parse_manifest(manifest_bytes) {
+        Ok(m) => m,
+        Err((code, detail)) => {
+            report
+                .findings
+                .push(Finding::new(code, Some("manifest.json"), detail));
+            report.findings.extend(file_findings);
+            return Ok(report);
+        }
+    };
+    let (sig_report, sig_detail) =
+        check_signature(&manifest, manifest_bytes, src.sig.as_deref(), opts.trust);
+    let signed = sig_report.status == "SIGNATURE_OK";
+    if !signed {
+        report.findings.push(Finding::new(
+            sig_report.status,
+            Some("manifest.sig"),
+            sig_detail,
+        ));
+    }
+    report.signature = sig_report;
+    // Inventory.
+    let listed: BTreeMap<&str, &super::manifest::FileEntry> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
+    for m in &src.members {
+        if m.unsafe_reason.is_none() && !listed.contains_key(m.rel.as_str()) {
+            file_findings.push(Finding::new(
+                "FILE_UNLISTED",
+                Some(&m.rel),
+                "present in the bundle but not in the manifest",
+            ));
+            report.files.push(FileResult {
+                path: m.rel.clone(),
+                code: "FILE_UNLISTED",
+            });
+        }
+    }
+    let present: HashSet<&str> = src
+        .members
+        .iter()
+        .filter(|m| m.unsafe_reason.is_none())
+        .map(|m| m.rel.as_str())
+        .collect();
+    for p in listed.keys() {
+        let safe = crate::ingest::safe_member_path(Path::new(p)).as_deref() == Some(*p);
+        if !safe && !unsafe_paths.contains(*p) {
+            file_findings.push(Finding::new(
+                "FILE_UNSAFE",
+                Some(p),
+                "the manifest lists a path that is absolute or climbs with `..`",
+            ));
+            report.files.push(FileResult {
+                path: (*p).to_owned(),
+                code: "FILE_UNSAFE",
+            });
+        } else if !present.contains(p) && !unsafe_paths.contains(*p) {
+            file_findings.push(Finding::new(
+                "FILE_MISSING",
+                Some(p),
+                "listed in the manifest but absent",
+            ));
+            report.files.push(FileResult {
+                path: (*p).to_owned(),
+                code: "FILE_MISSING",
+            });
+        }
+    }
+    // Read every listed file once: hash it, and check its records.
+    let mut checks: HashMap<String, (StreamCheck<'_>, bool)> = HashMap::new();
+    let mut stream_findings = Vec::new();
+    let max_line = opts.max_line_bytes;
+    let strict = opts.strict;
+    let mut file_results: HashMap<String, &'static str> = HashMap::new();
+    {
+        let want = |rel: &str| listed.contains_key(rel);
+        let mut on_member = |rel: &str, r: &mut dyn BufRead| -> io::Result<()> {
+            let Some(entry) = listed.get(rel) else {
+                return Ok(());
+            };
+            let mut check = entry
+                .stream
+                .as_ref()
+                .map(|s| StreamCheck::new(s, rel, signed, strict));
+            let (bytes, digest) = scan_lines(r, max_line, &mut |line, terminated| {
+                if let Some(c) = check.as_mut() {
+                    c.line(line, terminated);
+                }
+            })?;
+            let ok = bytes == entry.bytes && digest == entry.sha256;
+            file_results.insert(rel.to_owned(), if ok { "FILE_OK" } else { "FILE_MODIFIED" });
+            if let Some(c) = check {
+                checks.insert(rel.to_owned(), (c, true));
+            }
+            Ok(())
+        };
+        src.read_members(&want, &mut on_member)?;
+    }
+    for (p, e) in &listed {
+        if let Some(code) = file_results.get(*p) {
+            if *code == "FILE_MODIFIED" {
+                file_findings.push(Finding::new(
+                    "FILE_MODIFIED",
+                    Some(p),
+                    "size or SHA-256 differs from the manifest",
+                ));
+            }
+            report.files.push(FileResult {
+                path: (*p).to_owned(),
+                code,
+            });
+        }
+        if let Some(s) = &e.stream
+            && !checks.contains_key(*p)
+        {
+            checks.insert(
+                (*p).to_owned(),
+                (StreamCheck::new(s, p, signed, strict), false),
+            );
+        }
+    }
+    report.files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut record_findings = Vec::new();
+    let mut names: Vec<String> = checks.keys().cloned().collect();
+    names.sort();
+    for name in names {
+        let Some((check, _)) = checks.remove(&name) else {
+            continue;
+        };
+        let id = listed
+            .get(name.as_str())
+            .and_then(|e| e.stream.as_ref())
+            .map(|s| s.id.clone())
+            .unwrap_or_default();
+        let outcome = check.finish();
+        for &b in &outcome.statuses {
+            if let Some(st) = RecordStatus::from_u8(b) {
+                *report.counts.entry(st.code()).or_default() += 1;
+            }
+        }
+        for f in outcome.findings {
+            if RecordStatus::ALL.iter().any(|s| s.code() == f.code) {
+                record_findings.push(f);
+            } else {
+                stream_findings.push(f);
+            }
+        }
+        report.streams.push(StreamResult {
+            display: src.display(&name),
+            path: name,
+            id,
+            verified: outcome.verified,
+            lines: outcome.statuses.len() as u64,
+            statuses: outcome.statuses,
+        });
+    }
+    report.findings.extend(file_findings);
+    report.findings.extend(stream_findings);
+    report.findings.extend(record_findings);
+    report.manifest_sha256 = Some(sha256(manifest_bytes));
+    report.manifest = Some(manifest);
+    report.settle();
+    Ok(report)
+}
+
+/// Checks the export chain across several bundles (spec section 6) and adds
+/// `EXPORT_GAP`, `EXPORT_MISSING` and `PREV_EXPORT_MISMATCH` findings to the later bundle.
+pub fn check_export_chain(reports: &mut [Report]) {
+    let mut order: Vec<usize> = (0..reports.len())
+        .filter(|&i| reports[i].manifest.is_some())
+        .collect();
+    if order.len() < 2 {
+        return;
+    }
+    order.sort_by_key(|&i| {
+        reports[i]
+            .manifest
+            .as_ref()
+            .map(|m| (m.export_seq, m.bundle_id.clone()))
+    });
+    let by_key: HashMap<(String, u64), usize> = order
+        .iter()
+        .filter_map(|&i| {
+            reports[i]
+                .manifest
+                .as_ref()
+                .map(|m| ((m.bundle_id.clone(), m.export_seq), i))
+        })
+        .collect();
+    // Where each stream stands after the exports seen so far: (next seq, head).
+    let mut state: HashMap<String, (u64, Digest32)> = HashMap::new();
+    for (pos, &i) in order.iter().enumerate() {
+        let Some(m) = reports[i].manifest.clone() else {
+            continue;
+        };
+        let mut found = Vec::new();
+        match &m.prev_export {
+            Some(p) => match by_key.get(&(p.bundle_id.clone(), p.export_seq)) {
+                Some(&j) if reports[j].manifest_sha256 != Some(p.manifest_sha256) => {
+                    found.push(Finding::new(
+                            "PREV_EXPORT_MISMATCH",
+                            Some("manifest.json"),
+                            format!(
+                                "prev_export names {} export {} with manifest sha256 {}, but {} has another manifest",
+                                p.bundle_id, p.export_seq, p.manifest_sha256, reports[j].bundle
+                            ),
+                        ));
+                }
+                None if pos > 0 => found.push(Finding::new(
+                    "EXPORT_MISSING",
+                    Some("manifest.json"),
+                    format!(
+                        "the previous export ({} export {}) is not among the bundles given",
+                        p.bundle_id, p.export_seq
+                    ),
+                )),
+                Some(_) | None => {}
+            },
+            None if pos > 0 => found.push(Finding::new(
+                "EXPORT_GAP",
+                Some("manifest.json"),
+                "this export does not continue any previous export",
+            )),
+            None => {}
+        }
+        let chained = pos > 0 || m.prev_export.is_none();
+        for (f, s) in m.streams() {
+            let expected = state
+                .get(&s.id)
+                .copied()
+                .or_else(|| (pos > 0 || m.prev_export.is_none()).then(|| (0, genesis_prev(&s.id))));
+            if chained
+                && let Some((next, head)) = expected
+                && (s.first_seq != next || s.first_prev != head)
+            {
+                found.push(
+                    Finding::new(
+                        "EXPORT_GAP",
+                        Some(&f.path),
+                        format!(
+                            "stream {} starts at seq {} from {}, the previous export ends before seq {next} at {head}",
+                            s.id, s.first_seq, s.first_prev
+                        ),
+                    )
+                    .seqs(next.min(s.first_seq), next.max(s.first_seq)),
+                );
+            }
+            state.insert(
+                s.id.clone(),
+                (u64::try_from(s.last_seq + 1).unwrap_or(0), s.head),
+            );
+        }
+        let r = &mut reports[i];
+        r.findings.splice(0..0, found);
+        r.settle();
+    }
+}

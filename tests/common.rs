@@ -1,0 +1,64 @@
+//! Shared test helpers.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The `auditlens` binary with an isolated cache and config.
+pub fn auditlens(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("auditlens").expect("binary builds");
+    cmd.env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Writes `bytes` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// Gzip-compresses bytes.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// The repository root (for sample-data and ../shared).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/realdata`, when present.
+pub fn realdata() -> Option<PathBuf> {
+    let p = repo_root().join("../shared/realdata");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipping: ../shared/realdata is absent");
+        None
+    }
+}
+
+/// JSON lines of simple generic events: `n` events one minute apart from 2024-01-01.
+pub fn generic_lines(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"time\":\"2024-01-01T{:02}:{:02}:00Z\",\"user\":\"user{}\",\"action\":\"api.call\",\"level\":\"{}\",\"msg\":\"call number {i}\",\"details\":{{\"n\":{i}}}}}\n",
+                i / 60,
+                i % 60,
+                i % 3,
+                if i % 10 == 0 { "error" } else { "info" }
+            )
+        })
+        .collect()
+}
