@@ -361,14 +361,20 @@ impl Graph {
                 .version(model_id, v)
                 .cloned()
                 .unwrap_or_else(|| VersionInfo::new(model_id, v));
+            let run = info.run_id.as_deref().and_then(|r| self.run(r));
             let run_status = info
                 .run_id
-                .as_deref()
-                .map(|r| self.run(r).map_or(RunStatus::Unknown, |r| r.status));
+                .as_ref()
+                .map(|_| run.map_or(RunStatus::Unknown, |r| r.status));
+            // No training event dated it (a registry export): the producing run's end.
+            let trained_at = info.trained_at.or_else(|| {
+                run.filter(|r| r.status == RunStatus::Completed)
+                    .and_then(|r| r.ended_at)
+            });
             trees.push(VersionTree {
                 version: v.clone(),
                 run_id: info.run_id.clone(),
-                trained_at: info.trained_at,
+                trained_at,
                 approved: info.approved(),
                 upstream: up.iter().map(|&n| self.key(n)).collect(),
                 downstream: down
