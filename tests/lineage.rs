@@ -1181,3 +1181,105 @@ fn realdata_openlineage_datasets_flow_through_runs() {
     let list = run_json(&dir, tmp.path(), &["lineage", "--list"]);
     assert!(list["models"].is_array());
 }
+
+// ---- arbitrary input ----
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_ref() -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(vec![
+                "dataset",
+                "feature_set",
+                "run",
+                "model_version",
+                "source",
+                "x",
+            ]),
+            0u8..6,
+            prop::option::of(0u8..3),
+        )
+            .prop_map(|(k, id, v)| {
+                let id = if k == "model_version" {
+                    format!("m{}", id % 2)
+                } else {
+                    format!("n{id}")
+                };
+                r(k, &id, v.map(|v| v.to_string()).as_deref())
+            })
+    }
+
+    fn arb_event() -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(vec![
+                "data.transform",
+                "model.train.complete",
+                "model.train.fail",
+                "model.register",
+                "model.approve",
+                "model.reject",
+                "model.deploy",
+                "inference.predict",
+                "model.evaluate",
+                "model.tune",
+            ]),
+            prop::collection::vec(arb_ref(), 0..3),
+            prop::collection::vec(arb_ref(), 0..3),
+            prop::option::of(0u8..4),
+            prop::option::of(0u8..4),
+            prop::option::of((0u8..2, prop::option::of(0u8..3))),
+        )
+            .prop_map(|(action, ins, outs, run, parent, model)| {
+                let mut v = json!({"action": action, "ts": "2026-03-02T00:00:00Z",
+                    "inputs": ins, "outputs": outs, "environment": "production",
+                    "resource": {"type": "endpoint", "id": "ep"}});
+                if let Some(run) = run {
+                    v["run_id"] = json!(format!("r{run}"));
+                }
+                if let Some(p) = parent {
+                    v["parent_run_id"] = json!(format!("r{p}"));
+                }
+                if let Some((m, ver)) = model {
+                    v["model"] = match ver {
+                        Some(ver) => json!({"id": format!("m{m}"), "version": ver.to_string()}),
+                        None => json!({"id": format!("m{m}")}),
+                    };
+                }
+                v
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_events_give_a_graph_whose_queries_end(events in prop::collection::vec(arb_event(), 0..60)) {
+            let mut b = GraphBuilder::new();
+            for (i, e) in events.iter().enumerate() {
+                let line = e.to_string();
+                for d in decode_record("p.jsonl", i as u64 + 1, line.as_bytes()).expect("decodes") {
+                    b.observe(&d.event);
+                }
+            }
+            let g = b.finish();
+            let back = Graph::from_bytes(&g.to_bytes()).expect("round trip");
+            prop_assert_eq!(back.nodes(), g.nodes());
+            for m in g.models() {
+                let t = g.model_tree(&m.id).expect("listed model has a tree");
+                prop_assert_eq!(t.versions.len(), m.versions.len());
+                for v in &t.versions {
+                    // Every node appears at most once in a flat list.
+                    let up: BTreeSet<_> = v.upstream.iter().collect();
+                    prop_assert_eq!(up.len(), v.upstream.len());
+                }
+                let _ = auditlens::lineage::model_text(&t);
+                let _ = auditlens::lineage::dot(&t);
+            }
+            for (id, _) in g.datasets() {
+                let i = g.impact(&id, None).expect("known dataset");
+                let _ = auditlens::lineage::impact_text(&i);
+            }
+        }
+    }
+}
