@@ -513,11 +513,13 @@ fn cache_graph_files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn lineage_json_has_the_documented_shape() {
     let f = fixture();
-    let v: Value = serde_json::from_str(&stdout(
-        &f,
-        &["lineage", "--model", "fraud-detector", "--json"],
-    ))
-    .expect("json");
+    let text = stdout(&f, &["lineage", "--model", "fraud-detector", "--json"]);
+    // Keys in the documented order.
+    let pos = |k: &str| text.find(&format!("\n  \"{k}\": ")).expect(k);
+    assert!(pos("model") < pos("versions"));
+    assert!(pos("versions") < pos("nodes") && pos("nodes") < pos("edges"));
+    assert!(pos("edges") < pos("dangling"));
+    let v: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(v["model"], "fraud-detector");
     for k in ["versions", "nodes", "edges", "dangling"] {
         assert!(v[k].is_array(), "{k}");
@@ -553,6 +555,16 @@ fn lineage_json_has_the_documented_shape() {
     assert!(edge["ts"].is_string());
     assert!(edge.get("run_id").is_some());
     assert_eq!(v1["predictions"][0]["count"], 5);
+    // One registration gives one edge from its run, counted once.
+    let reg: Vec<&Value> = v["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["action"] == "model.register" && e["to"]["version"] == "1")
+        .collect();
+    assert_eq!(reg.len(), 1, "{reg:?}");
+    assert_eq!(reg[0]["count"], 1);
+    assert_eq!(reg[0]["from"]["id"], "run-fraud-detector-1");
     assert_eq!(v["runs_without_version"][0]["id"], "run-fraud-detector-3");
     // The graph was saved beside the index.
     assert_eq!(cache_graph_files(&f.cache).len(), 1);

@@ -405,15 +405,21 @@ impl GraphBuilder {
                 self.edge(i, o, &e.action, run, &ctx);
             }
         }
+        // The run as a hub: inputs -> run -> outputs (unless the event already lists the
+        // run among its inputs or outputs, whose direct edges are these).
         if let Some((r, _)) = run {
-            for &i in &ins {
-                if i != r {
-                    self.edge(i, r, &e.action, run, &ctx);
+            if !outs.contains(&r) {
+                for &i in &ins {
+                    if i != r {
+                        self.edge(i, r, &e.action, run, &ctx);
+                    }
                 }
             }
-            for &o in &outs {
-                if o != r {
-                    self.edge(r, o, &e.action, run, &ctx);
+            if !ins.contains(&r) {
+                for &o in &outs {
+                    if o != r {
+                        self.edge(r, o, &e.action, run, &ctx);
+                    }
                 }
             }
         }

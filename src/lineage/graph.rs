@@ -14,7 +14,7 @@ pub const GRAPH_FILE: &str = "lineage.json";
 
 /// Version of the persisted layout and of what it means: bump it whenever the builder
 /// derives something differently, so graphs saved by older builds are rebuilt.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// A persisted graph that cannot be read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
