@@ -513,11 +513,13 @@ fn cache_graph_files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn lineage_json_has_the_documented_shape() {
     let f = fixture();
-    let v: Value = serde_json::from_str(&stdout(
-        &f,
-        &["lineage", "--model", "fraud-detector", "--json"],
-    ))
-    .expect("json");
+    let text = stdout(&f, &["lineage", "--model", "fraud-detector", "--json"]);
+    // Keys in the documented order.
+    let pos = |k: &str| text.find(&format!("\n  \"{k}\": ")).expect(k);
+    assert!(pos("model") < pos("versions"));
+    assert!(pos("versions") < pos("nodes") && pos("nodes") < pos("edges"));
+    assert!(pos("edges") < pos("dangling"));
+    let v: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(v["model"], "fraud-detector");
     for k in ["versions", "nodes", "edges", "dangling"] {
         assert!(v[k].is_array(), "{k}");
@@ -553,6 +555,16 @@ fn lineage_json_has_the_documented_shape() {
     assert!(edge["ts"].is_string());
     assert!(edge.get("run_id").is_some());
     assert_eq!(v1["predictions"][0]["count"], 5);
+    // One registration gives one edge from its run, counted once.
+    let reg: Vec<&Value> = v["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["action"] == "model.register" && e["to"]["version"] == "1")
+        .collect();
+    assert_eq!(reg.len(), 1, "{reg:?}");
+    assert_eq!(reg[0]["count"], 1);
+    assert_eq!(reg[0]["from"]["id"], "run-fraud-detector-1");
     assert_eq!(v["runs_without_version"][0]["id"], "run-fraud-detector-3");
     // The graph was saved beside the index.
     assert_eq!(cache_graph_files(&f.cache).len(), 1);
@@ -743,4 +755,543 @@ fn node_filters_select_the_nodes_events_in_search() {
     assert_eq!(count(&q), 2);
     let q = g.events_filter_for(&key(kind::DATASET, "customers-pii", Some("1")));
     assert_eq!(count(&q), 2);
+}
+
+// ---- the sample story (sample-data/pristine) ----
+
+/// A version of the sample story: model, version, training day, approved, in production.
+struct StoryVersion {
+    model: &'static str,
+    version: &'static str,
+    train_day: u32,
+    approved: bool,
+    production: bool,
+}
+
+const STORY: &[StoryVersion] = &[
+    StoryVersion {
+        model: "fraud-detector",
+        version: "1",
+        train_day: 0,
+        approved: true,
+        production: true,
+    },
+    StoryVersion {
+        model: "fraud-detector",
+        version: "2",
+        train_day: 3,
+        approved: true,
+        production: true,
+    },
+    StoryVersion {
+        model: "fraud-detector",
+        version: "3",
+        train_day: 6,
+        approved: true,
+        production: true,
+    },
+    StoryVersion {
+        model: "fraud-detector",
+        version: "4",
+        train_day: 8,
+        approved: false,
+        production: true,
+    },
+    StoryVersion {
+        model: "churn-predictor",
+        version: "1",
+        train_day: 1,
+        approved: true,
+        production: true,
+    },
+    StoryVersion {
+        model: "churn-predictor",
+        version: "2",
+        train_day: 5,
+        approved: true,
+        production: true,
+    },
+    StoryVersion {
+        model: "churn-predictor",
+        version: "3",
+        train_day: 8,
+        approved: true,
+        production: true,
+    },
+    StoryVersion {
+        model: "credit-scorer",
+        version: "1",
+        train_day: 2,
+        approved: true,
+        production: false,
+    },
+    StoryVersion {
+        model: "credit-scorer",
+        version: "2",
+        train_day: 9,
+        approved: false,
+        production: false,
+    },
+];
+
+fn sample_graph() -> Graph {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/pristine/streams");
+    let mut b = GraphBuilder::new();
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .expect("sample-data/pristine/streams")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read");
+        for (i, l) in text.lines().enumerate() {
+            let path = f.display().to_string();
+            for d in decode_record(&path, i as u64 + 1, l.as_bytes()).expect("decodes") {
+                b.observe(&d.event);
+            }
+        }
+    }
+    b.finish()
+}
+
+/// Everything upstream of a version trained on `features` at data version `fv`, by the
+/// story's conventions (source -> ingest run -> raw dataset -> cleaning run -> clean
+/// dataset -> feature run -> feature set -> training run).
+fn story_upstream(model: &str, version: &str, fv: &str) -> BTreeSet<String> {
+    let features = match model {
+        "fraud-detector" => "fraud-features",
+        "churn-predictor" => "churn-features",
+        _ => "credit-features",
+    };
+    let mut s = set(&[
+        &format!("run run-{model}-{version}"),
+        &format!("feature_set {features}@{fv}"),
+        &format!("run features-{features}-{fv}"),
+        &format!("dataset customers-clean@{fv}"),
+        &format!("run pseudonymise-customers-{fv}"),
+        &format!("dataset customers-pii@{fv}"),
+        &format!("run ingest-customers-{fv}"),
+        &format!("source {SRC_CU}"),
+    ]);
+    if features != "churn-features" {
+        s.extend(set(&[
+            &format!("dataset transactions-clean@{fv}"),
+            &format!("run clean-transactions-{fv}"),
+            &format!("dataset transactions-raw@{fv}"),
+            &format!("run ingest-transactions-{fv}"),
+            &format!("source {SRC_TX}"),
+        ]));
+    }
+    s
+}
+
+#[test]
+fn sample_story_models_and_versions_are_listed() {
+    let g = sample_graph();
+    let models = g.models();
+    let got: Vec<(String, Vec<String>, Vec<String>)> = models
+        .into_iter()
+        .map(|m| (m.id, m.versions, m.runs_without_version))
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "churn-predictor".into(),
+                s(&["1", "2", "3"]),
+                s(&["run-churn-predictor-2a"])
+            ),
+            (
+                "credit-scorer".into(),
+                s(&["1", "2"]),
+                s(&["run-credit-scorer-3"])
+            ),
+            ("fraud-detector".into(), s(&["1", "2", "3", "4"]), s(&[])),
+        ]
+    );
+    assert!(g.cycles().is_empty(), "the story has no cycle");
+    let dangling: Vec<String> = g
+        .dangling()
+        .iter()
+        .map(|&i| g.node(i).expect("node").key.to_string())
+        .collect();
+    assert_eq!(dangling, ["run run-credit-scorer-legacy"]);
+}
+
+#[test]
+fn sample_story_every_model_gives_a_complete_and_exact_tree() {
+    let g = sample_graph();
+    for sv in STORY {
+        let t = g.model_tree(sv.model).expect("model");
+        let v = t
+            .versions
+            .iter()
+            .find(|v| v.version == sv.version)
+            .unwrap_or_else(|| panic!("{} {}", sv.model, sv.version));
+        let what = format!("{} v{}", sv.model, sv.version);
+        assert_eq!(v.approved, sv.approved, "{what} approved");
+        if sv.model == "credit-scorer" && sv.version == "1" {
+            // Registered from a run that was never exported.
+            assert_eq!(v.run_id.as_deref(), Some("run-credit-scorer-legacy"));
+            assert_eq!(v.run_status, Some(RunStatus::Unknown));
+            assert_eq!(keys(&v.upstream), set(&["run run-credit-scorer-legacy"]));
+            assert!(
+                t.dangling
+                    .iter()
+                    .any(|d| d.key.id == "run-credit-scorer-legacy")
+            );
+        } else {
+            let run = format!("run-{}-{}", sv.model, sv.version);
+            assert_eq!(v.run_id.as_deref(), Some(run.as_str()), "{what} run");
+            assert_eq!(v.run_status, Some(RunStatus::Completed), "{what}");
+            let trained = v.trained_at.expect("trained_at");
+            assert_eq!(
+                trained.format("%d").to_string(),
+                format!("{:02}", 2 + sv.train_day),
+                "{what} trained on its day"
+            );
+            let fv = (sv.train_day.min(8) / 4 + 1).to_string();
+            assert_eq!(
+                keys(&v.upstream),
+                story_upstream(sv.model, sv.version, &fv),
+                "{what} upstream"
+            );
+            assert!(!v.evaluations.is_empty(), "{what} evaluated");
+            assert!(v.evaluations.iter().any(|e| e.metrics.contains_key("auc")));
+        }
+        // Downstream: deployments by environment with their endpoints.
+        let down: BTreeSet<String> = v
+            .downstream
+            .iter()
+            .filter(|d| d.key.kind != kind::RUN)
+            .map(|d| format!("{} {}", d.key, d.environment.as_deref().unwrap_or("-")))
+            .collect();
+        let m = sv.model;
+        let mut want = BTreeSet::new();
+        if sv.model != "credit-scorer" || sv.version == "1" {
+            want.insert(format!("deployment {m}-staging staging"));
+            want.insert(format!("endpoint {m}-staging-endpoint staging"));
+        }
+        if sv.production {
+            want.insert(format!("deployment {m}-production production"));
+            want.insert(format!("endpoint {m}-prod-endpoint production"));
+        }
+        assert_eq!(down, want, "{what} downstream");
+        let prod: Vec<_> = v
+            .deployments
+            .iter()
+            .filter(|d| {
+                d.action == "model.deploy" && d.environment.as_deref() == Some("production")
+            })
+            .collect();
+        assert_eq!(
+            prod.len(),
+            usize::from(sv.production),
+            "{what} production deploys"
+        );
+        if let Some(d) = prod.first() {
+            // Planted incident 2: fraud-detector 4 reaches production unapproved, by bob.
+            let incident = sv.model == "fraud-detector" && sv.version == "4";
+            assert_eq!(d.approved_before, !incident, "{what}");
+            assert_eq!(d.by.as_deref() == Some("bob"), incident, "{what}");
+            assert!(
+                v.predictions.iter().any(|p| p.count > 0
+                    && p.endpoint.as_deref() == Some(format!("{m}-prod-endpoint").as_str())),
+                "{what} predictions"
+            );
+        }
+        if sv.approved {
+            assert!(
+                v.approvals
+                    .iter()
+                    .any(|a| a.approved && a.by.as_deref() == Some("carol"))
+            );
+        }
+    }
+}
+
+#[test]
+fn sample_story_failed_runs_trials_and_impact() {
+    let g = sample_graph();
+    let churn = g.model_tree("churn-predictor").expect("model");
+    assert_eq!(churn.runs_without_version.len(), 1);
+    let failed = &churn.runs_without_version[0];
+    assert_eq!(failed.id, "run-churn-predictor-2a");
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(
+        failed
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.contains("CUDA out of memory"))
+    );
+    let credit = g.model_tree("credit-scorer").expect("model");
+    assert_eq!(credit.runs_without_version[0].id, "run-credit-scorer-3");
+    // Tuning trials are child runs of the run that produced credit-scorer 2.
+    let v2 = &credit.versions[1];
+    assert!(!v2.child_runs.is_empty());
+    assert!(
+        v2.child_runs
+            .iter()
+            .all(|r| r.parent.as_deref() == Some("run-credit-scorer-2"))
+    );
+    // The PII dataset of the second data drop reaches fraud-detector 3 and churn-predictor 2,
+    // and their production deployments.
+    let i = g.impact("customers-pii", Some("2")).expect("dataset");
+    let mvs: BTreeSet<String> = i
+        .of_kind(kind::MODEL_VERSION)
+        .map(|e| e.key.to_string())
+        .collect();
+    assert_eq!(
+        mvs,
+        set(&[
+            "model_version fraud-detector@3",
+            "model_version churn-predictor@2"
+        ])
+    );
+    assert!(
+        i.of_kind(kind::DEPLOYMENT)
+            .any(|e| e.key.id == "fraud-detector-production")
+    );
+}
+
+#[test]
+fn sample_story_commands_give_text_json_and_dot_for_every_model() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/pristine");
+    let run = |args: &[&str]| -> String {
+        let out = Command::cargo_bin("auditlens")
+            .expect("binary")
+            .args(args)
+            .arg(&sample)
+            .arg("--index-dir")
+            .arg(tmp.path())
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    for (model, versions) in [
+        ("fraud-detector", 4),
+        ("churn-predictor", 3),
+        ("credit-scorer", 2),
+    ] {
+        let text = run(&["lineage", "--model", model]);
+        assert!(text.starts_with(&format!("model {model}: {versions} version(s)\n")));
+        let j: Value =
+            serde_json::from_str(&run(&["lineage", "--json", "--model", model])).expect("json");
+        assert_eq!(j["versions"].as_array().expect("versions").len(), versions);
+        let dot = run(&["lineage", "--dot", "--model", model]);
+        assert_eq!(
+            dot.matches(" -> n").count(),
+            j["edges"].as_array().expect("edges").len(),
+            "{model}: one DOT edge per JSON edge"
+        );
+    }
+    let text = run(&["lineage", "--model", "fraud-detector"]);
+    // Planted incident 2 is visible in the tree, and only it.
+    assert_eq!(text.matches("NOT APPROVED BEFORE").count(), 1, "{text}");
+    let impact: Value =
+        serde_json::from_str(&run(&["impact", "--json", "--dataset", "customers-pii@1"]))
+            .expect("json");
+    assert!(
+        impact["downstream"]
+            .as_array()
+            .expect("downstream")
+            .iter()
+            .any(|e| e["type"] == "model_version"
+                && e["id"] == "fraud-detector"
+                && e["version"] == "1")
+    );
+}
+
+// ---- real exports (../shared/realdata; skipped when absent) ----
+
+fn realdata(sub: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/realdata")
+        .join(sub);
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipping: {} is absent", p.display());
+        None
+    }
+}
+
+fn run_json(path: &Path, cache: &Path, args: &[&str]) -> Value {
+    let out = Command::cargo_bin("auditlens")
+        .expect("binary")
+        .args(args)
+        .arg(path)
+        .arg("--json")
+        .arg("--index-dir")
+        .arg(cache)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn realdata_mlflow_chain_dataset_run_model_version() {
+    let Some(dir) = realdata("mlflow-export-import") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let j = run_json(
+        &dir,
+        tmp.path(),
+        &[
+            "lineage",
+            "--model",
+            "andre_catalog.ml_models2.sklearn_wine_best",
+        ],
+    );
+    let v = &j["versions"][0];
+    assert_eq!(v["version"], "15");
+    assert_eq!(v["run_id"], "6222162b4c7f47c2820a7e5b520f65a9");
+    assert!(v["trained_at"].is_string(), "dated by its run: {v}");
+    let up = v["upstream"].as_array().expect("upstream");
+    assert!(up.contains(
+        &json!({"type": "run", "id": "6222162b4c7f47c2820a7e5b520f65a9", "version": null})
+    ));
+    assert!(up.iter().any(|n| {
+        n["type"] == "dataset"
+            && n["id"]
+                .as_str()
+                .is_some_and(|s| s.contains("winequality_white"))
+    }));
+}
+
+#[test]
+fn realdata_openlineage_datasets_flow_through_runs() {
+    let Some(dir) = realdata("openlineage") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let j = run_json(
+        &dir,
+        tmp.path(),
+        &["impact", "--dataset", "file//tmp/cll_test/cll_source1"],
+    );
+    let down = j["downstream"].as_array().expect("downstream");
+    assert!(down.iter().any(|e| e["type"] == "run"), "{j}");
+    assert!(
+        down.iter()
+            .any(|e| e["type"] == "dataset" && e["id"] == "file//tmp/cll_test/tbl1"),
+        "{j}"
+    );
+    let list = run_json(&dir, tmp.path(), &["lineage", "--list"]);
+    assert!(list["models"].is_array());
+}
+
+// ---- arbitrary input ----
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_ref() -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(vec![
+                "dataset",
+                "feature_set",
+                "run",
+                "model_version",
+                "source",
+                "x",
+            ]),
+            0u8..6,
+            prop::option::of(0u8..3),
+        )
+            .prop_map(|(k, id, v)| {
+                let id = if k == "model_version" {
+                    format!("m{}", id % 2)
+                } else {
+                    format!("n{id}")
+                };
+                r(k, &id, v.map(|v| v.to_string()).as_deref())
+            })
+    }
+
+    fn arb_event() -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(vec![
+                "data.transform",
+                "model.train.complete",
+                "model.train.fail",
+                "model.register",
+                "model.approve",
+                "model.reject",
+                "model.deploy",
+                "inference.predict",
+                "model.evaluate",
+                "model.tune",
+            ]),
+            prop::collection::vec(arb_ref(), 0..3),
+            prop::collection::vec(arb_ref(), 0..3),
+            prop::option::of(0u8..4),
+            prop::option::of(0u8..4),
+            prop::option::of((0u8..2, prop::option::of(0u8..3))),
+        )
+            .prop_map(|(action, ins, outs, run, parent, model)| {
+                let mut v = json!({"action": action, "ts": "2026-03-02T00:00:00Z",
+                    "inputs": ins, "outputs": outs, "environment": "production",
+                    "resource": {"type": "endpoint", "id": "ep"}});
+                if let Some(run) = run {
+                    v["run_id"] = json!(format!("r{run}"));
+                }
+                if let Some(p) = parent {
+                    v["parent_run_id"] = json!(format!("r{p}"));
+                }
+                if let Some((m, ver)) = model {
+                    v["model"] = match ver {
+                        Some(ver) => json!({"id": format!("m{m}"), "version": ver.to_string()}),
+                        None => json!({"id": format!("m{m}")}),
+                    };
+                }
+                v
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_events_give_a_graph_whose_queries_end(events in prop::collection::vec(arb_event(), 0..60)) {
+            let mut b = GraphBuilder::new();
+            for (i, e) in events.iter().enumerate() {
+                let line = e.to_string();
+                for d in decode_record("p.jsonl", i as u64 + 1, line.as_bytes()).expect("decodes") {
+                    b.observe(&d.event);
+                }
+            }
+            let g = b.finish();
+            let back = Graph::from_bytes(&g.to_bytes()).expect("round trip");
+            prop_assert_eq!(back.nodes(), g.nodes());
+            for m in g.models() {
+                let t = g.model_tree(&m.id).expect("listed model has a tree");
+                prop_assert_eq!(t.versions.len(), m.versions.len());
+                for v in &t.versions {
+                    // Every node appears at most once in a flat list.
+                    let up: BTreeSet<_> = v.upstream.iter().collect();
+                    prop_assert_eq!(up.len(), v.upstream.len());
+                }
+                let _ = auditlens::lineage::model_text(&t);
+                let _ = auditlens::lineage::dot(&t);
+            }
+            for (id, _) in g.datasets() {
+                let i = g.impact(&id, None).expect("known dataset");
+                let _ = auditlens::lineage::impact_text(&i);
+            }
+        }
+    }
 }

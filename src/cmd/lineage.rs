@@ -159,7 +159,8 @@ pub(super) fn run_lineage(
         bail!("unknown model {:?}; {}", model, known_models(&g));
     };
     if a.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&tree.to_json())?)?;
+        // Serialised from the struct so keys keep their documented order.
+        writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?;
     } else if a.dot {
         write!(out, "{}", dot(&tree))?;
     } else {

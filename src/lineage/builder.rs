@@ -21,6 +21,63 @@ struct Slots {
     some: HashMap<String, u32>,
 }
 
+/// Values attached to some nodes, found by node index without hashing.
+struct Dense<V> {
+    slot: Vec<u32>,
+    items: Vec<(u32, V)>,
+}
+
+impl<V> Default for Dense<V> {
+    fn default() -> Self {
+        Self {
+            slot: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<V> Dense<V> {
+    fn position(&self, node: u32) -> Option<usize> {
+        self.slot
+            .get(node as usize)
+            .copied()
+            .filter(|&s| s != u32::MAX)
+            .map(|s| s as usize)
+    }
+
+    fn contains(&self, node: u32) -> bool {
+        self.position(node).is_some()
+    }
+
+    fn get_mut(&mut self, node: u32) -> Option<&mut V> {
+        let p = self.position(node)?;
+        Some(&mut self.items[p].1)
+    }
+
+    fn get_or_insert_with(&mut self, node: u32, make: impl FnOnce() -> V) -> &mut V {
+        let p = self.position(node).unwrap_or_else(|| {
+            if self.slot.len() <= node as usize {
+                self.slot.resize(node as usize + 1, u32::MAX);
+            }
+            self.slot[node as usize] = self.items.len() as u32;
+            self.items.push((node, make()));
+            self.items.len() - 1
+        });
+        &mut self.items[p].1
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.items.iter().map(|(_, v)| v)
+    }
+
+    fn into_values(self) -> impl Iterator<Item = V> {
+        self.items.into_iter().map(|(_, v)| v)
+    }
+}
+
+/// Node types found by scanning before the type map is used.
+const FEW_KINDS: usize = 12;
+
 /// Sentinel for "no run" in edge keys.
 const NO_RUN: u32 = u32::MAX;
 
@@ -28,14 +85,17 @@ const NO_RUN: u32 = u32::MAX;
 #[derive(Default)]
 pub struct GraphBuilder {
     nodes: Vec<Node>,
-    lookup: HashMap<String, HashMap<String, Slots>>,
+    /// Node look-up: type (few, scanned), then id, then version.
+    lookup: Vec<(String, HashMap<String, Slots>)>,
+    /// Position in `lookup` of every type (for inputs with more than [`FEW_KINDS`]).
+    kind_index: HashMap<String, usize>,
     edges: Vec<Edge>,
     edge_index: HashMap<(u32, u32, u32, u32), u32>,
     actions: HashMap<String, u32>,
-    versions: HashMap<u32, VersionInfo>,
-    runs: HashMap<u32, RunInfo>,
+    versions: Dense<VersionInfo>,
+    runs: Dense<RunInfo>,
     /// `(type, id)` of event resources of lineage types, matched against nodes at the end.
-    described: HashSet<(String, String)>,
+    described: HashMap<String, HashSet<String>>,
     events: u64,
 }
 
@@ -103,10 +163,16 @@ impl GraphBuilder {
 
     /// The node index of a key, created when new.
     fn node(&mut self, k: &str, id: &str, version: Option<&str>, ctx: &Ctx<'_>) -> u32 {
-        let by_id = match self.lookup.get_mut(k) {
-            Some(m) => m,
-            None => self.lookup.entry(k.to_owned()).or_default(),
+        // The usual handful of types are scanned; odd inputs with many types use a map.
+        let scanned = self.lookup.iter().take(FEW_KINDS).position(|(x, _)| x == k);
+        let pos = if let Some(p) = scanned.or_else(|| self.kind_index.get(k).copied()) {
+            p
+        } else {
+            self.lookup.push((k.to_owned(), HashMap::new()));
+            self.kind_index.insert(k.to_owned(), self.lookup.len() - 1);
+            self.lookup.len() - 1
         };
+        let by_id = &mut self.lookup[pos].1;
         let slots = match by_id.get_mut(id) {
             Some(s) => s,
             None => by_id.entry(id.to_owned()).or_default(),
@@ -182,18 +248,20 @@ impl GraphBuilder {
 
     fn version_info(&mut self, mv: u32) -> &mut VersionInfo {
         let key = &self.nodes[mv as usize].key;
-        self.versions.entry(mv).or_insert_with(|| {
+        self.versions.get_or_insert_with(mv, || {
             VersionInfo::new(&key.id, key.version.as_deref().unwrap_or_default())
         })
     }
 
     fn run_info(&mut self, r: u32) -> &mut RunInfo {
         let id = &self.nodes[r as usize].key.id;
-        self.runs.entry(r).or_insert_with(|| RunInfo {
+        self.runs.get_or_insert_with(r, || RunInfo {
             id: id.clone(),
             status: RunStatus::Running,
             parent: None,
             models: Vec::new(),
+            model_source: None,
+            training: false,
             produced: Vec::new(),
             started_at: None,
             ended_at: None,
@@ -234,6 +302,7 @@ impl GraphBuilder {
             let completed = verb(&e.action) == "complete" || verb(&e.action) == "finish";
             let model_id = e.model.as_ref().map(|m| m.id.as_str());
             let info = self.run_info(r);
+            info.training |= e.category == Category::Training;
             info.started_at = min_ts(info.started_at, ctx.ts);
             info.ended_at = max_ts(info.ended_at, ctx.ts);
             if failed {
@@ -300,10 +369,17 @@ impl GraphBuilder {
             .as_deref()
             .filter(|id| !id.is_empty())
             .zip(e.resource.kind.as_deref().filter(|k| is_lineage_kind(k)));
+        // Datasets and feature sets may be referenced as inputs and only described by
+        // events acting on them (an access): remember those. Other kinds are described by
+        // their own fields (run id, model, outputs).
         if let Some((id, k)) = resource
-            && !self.described.contains(&(k.to_owned(), id.to_owned()))
+            && (k == kind::DATASET || k == kind::FEATURE_SET)
+            && !self.described.get(k).is_some_and(|ids| ids.contains(id))
         {
-            self.described.insert((k.to_owned(), id.to_owned()));
+            self.described
+                .entry(k.to_owned())
+                .or_default()
+                .insert(id.to_owned());
         }
         // A deployment event without outputs deploys into its resource.
         if outs.is_empty()
@@ -329,15 +405,21 @@ impl GraphBuilder {
                 self.edge(i, o, &e.action, run, &ctx);
             }
         }
+        // The run as a hub: inputs -> run -> outputs (unless the event already lists the
+        // run among its inputs or outputs, whose direct edges are these).
         if let Some((r, _)) = run {
-            for &i in &ins {
-                if i != r {
-                    self.edge(i, r, &e.action, run, &ctx);
+            if !outs.contains(&r) {
+                for &i in &ins {
+                    if i != r {
+                        self.edge(i, r, &e.action, run, &ctx);
+                    }
                 }
             }
-            for &o in &outs {
-                if o != r {
-                    self.edge(r, o, &e.action, run, &ctx);
+            if !ins.contains(&r) {
+                for &o in &outs {
+                    if o != r {
+                        self.edge(r, o, &e.action, run, &ctx);
+                    }
                 }
             }
         }
@@ -413,8 +495,8 @@ impl GraphBuilder {
     /// Evaluations, approvals, deployments and predictions of one model version.
     #[allow(clippy::too_many_lines)]
     fn version_event(&mut self, m: u32, e: &AuditEvent, ok: bool, ctx: &Ctx<'_>, outs: &[u32]) {
-        let by = e.actor.id.clone();
-        let outcome = e.outcome.as_str().to_owned();
+        let by = || e.actor.id.clone();
+        let outcome = || e.outcome.as_str().to_owned();
         match e.category {
             Category::Evaluation => {
                 let metrics = match e.details.get("metrics") {
@@ -427,7 +509,7 @@ impl GraphBuilder {
                     vi.evaluations.push(Evaluation {
                         ts: ctx.ts,
                         action: e.action.clone(),
-                        outcome,
+                        outcome: outcome(),
                         run_id: e.run_id.clone(),
                         metrics,
                         threshold,
@@ -443,9 +525,9 @@ impl GraphBuilder {
                     vi.approvals.push(Approval {
                         ts: ctx.ts,
                         approved,
-                        by,
+                        by: by(),
                         action: e.action.clone(),
-                        outcome,
+                        outcome: outcome(),
                     });
                 } else {
                     vi.omitted += 1;
@@ -467,53 +549,77 @@ impl GraphBuilder {
                         action: e.action.clone(),
                         environment: e.environment.clone(),
                         target,
-                        by,
-                        outcome,
+                        by: by(),
+                        outcome: outcome(),
                         approved_before,
                     });
                 } else {
                     vi.omitted += 1;
                 }
             }
-            Category::Inference => {
-                let endpoint = e.resource.id.as_deref().filter(|id| !id.is_empty());
-                if let Some(ep) = endpoint {
-                    let k = e
-                        .resource
-                        .kind
-                        .as_deref()
-                        .filter(|k| !k.is_empty())
-                        .unwrap_or(kind::ENDPOINT);
-                    let n = self.node(k, ep, None, ctx);
-                    self.touch(n, ctx, true);
-                    set_if_changed(
-                        &mut self.nodes[n as usize].environment,
-                        e.environment.as_deref(),
-                    );
-                    self.edge(m, n, &e.action, None, ctx);
-                }
-                let vi = self.version_info(m);
-                let i = vi
-                    .predictions
-                    .iter()
-                    .position(|p| p.endpoint.as_deref() == endpoint)
-                    .unwrap_or_else(|| {
-                        vi.predictions.push(PredictionCount {
-                            endpoint: endpoint.map(str::to_owned),
-                            environment: None,
-                            count: 0,
-                            first_ts: None,
-                            last_ts: None,
-                        });
-                        vi.predictions.len() - 1
-                    });
-                let slot = &mut vi.predictions[i];
-                slot.count += 1;
-                slot.first_ts = min_ts(slot.first_ts, ctx.ts);
-                slot.last_ts = max_ts(slot.last_ts, ctx.ts);
-                set_if_changed(&mut slot.environment, e.environment.as_deref());
-            }
+            Category::Inference => self.prediction(m, e, ctx),
             _ => {}
+        }
+    }
+
+    /// One prediction (or explanation): counted per model version and endpoint; the
+    /// endpoint node and edge are remembered in the count's slot, so repeated predictions
+    /// cost no hash look-up of the endpoint.
+    fn prediction(&mut self, m: u32, e: &AuditEvent, ctx: &Ctx<'_>) {
+        let endpoint = e.resource.id.as_deref().filter(|id| !id.is_empty());
+        let vi = self.version_info(m);
+        let slot_i = vi
+            .predictions
+            .iter()
+            .position(|p| p.endpoint.as_deref() == endpoint)
+            .unwrap_or_else(|| {
+                vi.predictions.push(PredictionCount {
+                    endpoint: endpoint.map(str::to_owned),
+                    environment: None,
+                    count: 0,
+                    first_ts: None,
+                    last_ts: None,
+                    cached: None,
+                });
+                vi.predictions.len() - 1
+            });
+        let slot = &mut vi.predictions[slot_i];
+        slot.count += 1;
+        slot.first_ts = min_ts(slot.first_ts, ctx.ts);
+        slot.last_ts = max_ts(slot.last_ts, ctx.ts);
+        set_if_changed(&mut slot.environment, e.environment.as_deref());
+        let cached = slot.cached;
+        let Some(ep) = endpoint else { return };
+        let ep_kind = e
+            .resource
+            .kind
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .unwrap_or(kind::ENDPOINT);
+        let (ep_node, edge) = match cached {
+            Some((cached_node, edge))
+                if self.nodes[cached_node as usize].key.kind == ep_kind
+                    && self.edges[edge as usize].action == e.action =>
+            {
+                let ed = &mut self.edges[edge as usize];
+                ed.count += 1;
+                ed.ts = min_ts(ed.ts, ctx.ts);
+                (cached_node, edge)
+            }
+            _ => {
+                let node = self.node(ep_kind, ep, None, ctx);
+                self.edge(m, node, &e.action, None, ctx);
+                let action = self.actions[e.action.as_str()];
+                (node, self.edge_index[&(m, node, action, NO_RUN)])
+            }
+        };
+        self.touch(ep_node, ctx, true);
+        set_if_changed(
+            &mut self.nodes[ep_node as usize].environment,
+            e.environment.as_deref(),
+        );
+        if let Some(vi) = self.versions.get_mut(m) {
+            vi.predictions[slot_i].cached = Some((ep_node, edge));
         }
     }
 
@@ -523,37 +629,36 @@ impl GraphBuilder {
             if n.events == 0
                 && self
                     .described
-                    .contains(&(n.key.kind.clone(), n.key.id.clone()))
+                    .get(&n.key.kind)
+                    .is_some_and(|ids| ids.contains(&n.key.id))
             {
                 n.events = 1;
             }
         }
         // Runs only referenced (never carrying events of their own) are listed too, as unknown.
         for (i, n) in self.nodes.iter().enumerate() {
-            if n.key.kind == kind::RUN && !self.runs.contains_key(&(i as u32)) {
-                self.runs.insert(
-                    i as u32,
-                    RunInfo {
-                        id: n.key.id.clone(),
-                        status: RunStatus::Unknown,
-                        parent: None,
-                        models: Vec::new(),
-                        produced: Vec::new(),
-                        started_at: None,
-                        ended_at: None,
-                        failure: None,
-                    },
-                );
+            if n.key.kind == kind::RUN && !self.runs.contains(i as u32) {
+                self.runs.get_or_insert_with(i as u32, || RunInfo {
+                    id: n.key.id.clone(),
+                    status: RunStatus::Unknown,
+                    parent: None,
+                    models: Vec::new(),
+                    model_source: None,
+                    training: false,
+                    produced: Vec::new(),
+                    started_at: None,
+                    ended_at: None,
+                    failure: None,
+                });
             }
         }
         let mut runs: Vec<RunInfo> = self.runs.into_values().collect();
         runs.sort_by(|a, b| a.id.cmp(&b.id));
-        for v in &self.versions {
-            let Some(rid) = &v.1.run_id else { continue };
+        link_runs_to_models(&mut runs, &self.nodes);
+        for v in self.versions.values() {
+            let Some(rid) = &v.run_id else { continue };
             if let Ok(i) = runs.binary_search_by(|r| r.id.as_str().cmp(rid)) {
-                runs[i]
-                    .produced
-                    .push((v.1.model.clone(), v.1.version.clone()));
+                runs[i].produced.push((v.model.clone(), v.version.clone()));
             }
         }
         for r in &mut runs {
@@ -563,11 +668,92 @@ impl GraphBuilder {
             });
         }
         let mut versions: Vec<VersionInfo> = self.versions.into_values().collect();
+        for p in versions.iter_mut().flat_map(|v| v.predictions.iter_mut()) {
+            p.cached = None;
+        }
         versions.sort_by(|a, b| {
             a.model
                 .cmp(&b.model)
                 .then_with(|| super::graph::version_order(&a.version, &b.version))
         });
         Graph::from_parts(self.nodes, self.edges, versions, runs, self.events)
+    }
+}
+
+/// Most models for which runs without a model are matched by name (beyond, they are not).
+const MAX_NAME_MATCH_MODELS: usize = 1000;
+
+/// Whether `hay` holds `needle` as a whole token (bounded by the ends or by `-`, `_`, `/`,
+/// `:` or `.`).
+fn has_token(hay: &str, needle: &str) -> bool {
+    let sep = |c: Option<char>| c.is_none_or(|c| matches!(c, '-' | '_' | '/' | ':' | '.'));
+    hay.match_indices(needle).any(|(i, _)| {
+        sep(hay[..i].chars().next_back()) && sep(hay[i + needle.len()..].chars().next())
+    })
+}
+
+/// Gives each run that names no model one: its parent's (transitively), else the longest
+/// known model id its run id is named after (`run-<model>-<n>`). Sorted `runs` in, same out.
+fn link_runs_to_models(runs: &mut [RunInfo], nodes: &[Node]) {
+    for r in runs.iter_mut() {
+        if !r.models.is_empty() {
+            r.model_source = Some("event".to_owned());
+        }
+    }
+    // Parents, followed up to the depth of the run forest (a cycle of parents ends too).
+    for _ in 0..runs.len().min(64) {
+        let mut changed = false;
+        for i in 0..runs.len() {
+            if !runs[i].models.is_empty() {
+                continue;
+            }
+            let Some(p) = runs[i].parent.clone() else {
+                continue;
+            };
+            if let Ok(pi) = runs.binary_search_by(|r| r.id.as_str().cmp(&p))
+                && !runs[pi].models.is_empty()
+            {
+                let inherited = runs[pi].models.clone();
+                runs[i].models = inherited;
+                runs[i].model_source = Some("parent".to_owned());
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut known: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.key.kind == kind::MODEL_VERSION)
+        .map(|n| n.key.id.as_str())
+        .chain(
+            runs.iter()
+                .flat_map(|r| r.models.iter().map(String::as_str)),
+        )
+        .collect();
+    known.sort_unstable();
+    known.dedup();
+    if known.len() > MAX_NAME_MATCH_MODELS {
+        return;
+    }
+    let by_name: Vec<Option<String>> = runs
+        .iter()
+        .map(|r| {
+            if !r.models.is_empty() {
+                return None;
+            }
+            known
+                .iter()
+                .filter(|m| !m.is_empty() && has_token(&r.id, m))
+                .max_by_key(|m| m.len())
+                .map(|m| (*m).to_owned())
+        })
+        .collect();
+    for (r, m) in runs.iter_mut().zip(by_name) {
+        if let Some(m) = m {
+            r.models = vec![m];
+            r.model_source = Some("name".to_owned());
+        }
     }
 }

@@ -7,13 +7,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::node::{Edge, Node, NodeKey, RunInfo, RunStatus, VersionInfo, kind};
+use super::node::{Edge, Node, NodeKey, RunInfo, VersionInfo, kind};
 
 /// File name of the persisted graph inside an index cache folder.
 pub const GRAPH_FILE: &str = "lineage.json";
 
-/// Version of the persisted layout; a different one is rebuilt.
-const FORMAT: u32 = 1;
+/// Version of the persisted layout and of what it means: bump it whenever the builder
+/// derives something differently, so graphs saved by older builds are rebuilt.
+const FORMAT: u32 = 3;
 
 /// A persisted graph that cannot be read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,7 +276,10 @@ impl Graph {
                     versions: Vec::new(),
                     runs_without_version: Vec::new(),
                 });
-                if !r.produced.iter().any(|(pm, _)| pm == model) && r.status != RunStatus::Unknown {
+                if r.training
+                    && !r.produced.iter().any(|(pm, _)| pm == model)
+                    && !self.parent_produced(r, model)
+                {
                     s.runs_without_version.push(r.id.clone());
                 }
             }
@@ -286,6 +290,30 @@ impl Graph {
                 s.versions.dedup();
                 s
             })
+            .collect()
+    }
+
+    /// Whether an enclosing run of `r` produced a version of `model` (then `r` is one of
+    /// its child runs, a tuning trial say, shown under that version).
+    fn parent_produced(&self, r: &RunInfo, model: &str) -> bool {
+        let mut cur = r.parent.as_deref();
+        for _ in 0..64 {
+            let Some(p) = cur.and_then(|p| self.run(p)) else {
+                return false;
+            };
+            if p.produced.iter().any(|(m, _)| m == model) {
+                return true;
+            }
+            cur = p.parent.as_deref();
+        }
+        false
+    }
+
+    /// Runs whose parent is `run_id`.
+    pub fn child_runs(&self, run_id: &str) -> Vec<&RunInfo> {
+        self.runs
+            .iter()
+            .filter(|r| r.parent.as_deref() == Some(run_id))
             .collect()
     }
 

@@ -184,6 +184,9 @@ pub struct PredictionCount {
     pub first_ts: Option<DateTime<Utc>>,
     /// Last prediction.
     pub last_ts: Option<DateTime<Utc>>,
+    /// While building: the endpoint node and edge of this slot.
+    #[serde(skip)]
+    pub(crate) cached: Option<(u32, u32)>,
 }
 
 /// Everything known about one model version.
@@ -297,8 +300,16 @@ pub struct RunInfo {
     pub status: RunStatus,
     /// Enclosing run.
     pub parent: Option<String>,
-    /// Models named (`model.id`) by its events.
+    /// Models this run worked on: named (`model.id`) by its events or outputs, else its
+    /// parent run's, else a known model id its run id is named after (see `model_source`).
     pub models: Vec<String>,
+    /// How `models` was found: `event`, `parent` or `name`.
+    #[serde(default)]
+    pub model_source: Option<String>,
+    /// Whether it had training events (`model.train.*`, `model.tune`): a run of this kind
+    /// that produced no version is listed under its model.
+    #[serde(default)]
+    pub training: bool,
     /// Model versions it produced (`model_id`, version).
     pub produced: Vec<(String, String)>,
     /// First event time.

@@ -33,6 +33,11 @@ fn value_text(v: &Value) -> String {
     }
 }
 
+/// `production`, `prod`, `prod-eu`...: where an unapproved deployment is an incident.
+fn is_production(env: &str) -> bool {
+    env.to_ascii_lowercase().starts_with("prod")
+}
+
 fn tree_lines(out: &mut String, lines: &[TreeNode], arrow: &str, indent: usize) {
     for l in lines {
         let pad = "  ".repeat(indent + l.depth - 1);
@@ -140,11 +145,27 @@ pub fn model_text(t: &ModelTree) -> String {
                     esc(d.target.as_deref().unwrap_or("?")),
                     esc(d.by.as_deref().unwrap_or("unknown")),
                     esc(&d.outcome),
-                    if d.action.rsplit('.').next() == Some("deploy") && !d.approved_before {
+                    if d.action.rsplit('.').next() == Some("deploy")
+                        && !d.approved_before
+                        && d.environment.as_deref().is_some_and(is_production)
+                    {
                         "  NOT APPROVED BEFORE"
                     } else {
                         ""
                     }
+                );
+            }
+        }
+        if !v.child_runs.is_empty() {
+            o.push_str("    child runs:\n");
+            for r in &v.child_runs {
+                let _ = writeln!(
+                    o,
+                    "      run {} ({}), {} .. {}",
+                    esc(&r.id),
+                    r.status.as_str(),
+                    ts(r.started_at),
+                    ts(r.ended_at)
                 );
             }
         }

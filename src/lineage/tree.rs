@@ -91,6 +91,8 @@ pub struct VersionTree {
     pub events: u64,
     /// History entries not kept (beyond the per-list cap).
     pub omitted: u64,
+    /// Child runs of the producing run (tuning trials, steps).
+    pub child_runs: Vec<RunInfo>,
     /// Alerts citing this version (see [`ModelTree::attach_alerts`]).
     pub alerts: Vec<AlertRef>,
     /// Upstream as an indented tree.
@@ -250,14 +252,19 @@ impl Graph {
     /// edge's action; when a run is among them, nodes that also feed (or follow) that run
     /// are left to appear under it.
     fn children(&self, n: u32, up: bool) -> Vec<(u32, String)> {
+        // One entry per neighbour, labelled with its earliest edge's action.
         let mut out: Vec<(u32, String)> = Vec::new();
-        let edges: Vec<_> = if up {
-            self.in_edges(n).map(|e| (e.from, &e.action)).collect()
+        let mut edges: Vec<_> = if up {
+            self.in_edges(n)
+                .map(|e| (e.from, e.ts, &e.action))
+                .collect()
         } else {
-            self.out_edges(n).map(|e| (e.to, &e.action)).collect()
+            self.out_edges(n).map(|e| (e.to, e.ts, &e.action)).collect()
         };
-        for (m, a) in edges {
-            if m != n && !out.iter().any(|(x, _)| *x == m) {
+        // Unknown times last.
+        edges.sort_by_key(|&(m, ts, _)| (m, ts.is_none(), ts));
+        for (m, _, a) in edges {
+            if m != n && out.last().is_none_or(|(x, _)| *x != m) {
                 out.push((m, a.clone()));
             }
         }
@@ -354,14 +361,20 @@ impl Graph {
                 .version(model_id, v)
                 .cloned()
                 .unwrap_or_else(|| VersionInfo::new(model_id, v));
+            let run = info.run_id.as_deref().and_then(|r| self.run(r));
             let run_status = info
                 .run_id
-                .as_deref()
-                .map(|r| self.run(r).map_or(RunStatus::Unknown, |r| r.status));
+                .as_ref()
+                .map(|_| run.map_or(RunStatus::Unknown, |r| r.status));
+            // No training event dated it (a registry export): the producing run's end.
+            let trained_at = info.trained_at.or_else(|| {
+                run.filter(|r| r.status == RunStatus::Completed)
+                    .and_then(|r| r.ended_at)
+            });
             trees.push(VersionTree {
                 version: v.clone(),
                 run_id: info.run_id.clone(),
-                trained_at: info.trained_at,
+                trained_at,
                 approved: info.approved(),
                 upstream: up.iter().map(|&n| self.key(n)).collect(),
                 downstream: down
@@ -378,6 +391,11 @@ impl Graph {
                 predictions: info.predictions,
                 events: info.events,
                 omitted: info.omitted,
+                child_runs: info
+                    .run_id
+                    .as_deref()
+                    .map(|r| self.child_runs(r).into_iter().cloned().collect())
+                    .unwrap_or_default(),
                 alerts: Vec::new(),
                 upstream_tree: self.tree_from(mv, true, &mut HashSet::new()),
                 downstream_tree: self.tree_from(mv, false, &mut HashSet::new()),
