@@ -10,4 +10,5 @@ pub mod index;
 pub mod ingest;
 pub mod integrity;
 pub mod model;
+pub mod privacy;
 pub mod sample;
