@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod index;
 mod integrity;
+mod privacy;
 mod realdata;
 mod sample;

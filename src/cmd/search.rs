@@ -122,7 +122,7 @@ pub fn mask_hit(masker: &crate::privacy::Masker, h: &Hit) -> Hit {
     Hit {
         ord: h.ord,
         event: masker.mask_event(&h.event),
-        raw: masker.mask_raw(&h.raw),
+        raw: masker.mask_record(&h.event, &h.raw),
     }
 }
 

@@ -485,6 +485,48 @@ impl Masker {
         }
     }
 
+    /// Masks the original record of `ev`: as [`Masker::mask_raw`], and also every string in
+    /// it equal to the original value of an event field this policy or role masks whole
+    /// (formats name their fields differently: `actor.id` may be `user` or `userIdentity.arn`).
+    pub fn mask_record<'a>(&self, ev: &'a AuditEvent, raw: &str) -> String {
+        if !self.enabled {
+            return raw.to_owned();
+        }
+        let mut values: Vec<&str> = Vec::new();
+        let mut take = |path: &str, v: Option<&'a String>| {
+            if let Some(v) = v
+                && !v.is_empty()
+                && self.masks_field(path)
+            {
+                values.push(v.as_str());
+            }
+        };
+        take("actor.id", ev.actor.id.as_ref());
+        take("actor.ip", ev.actor.ip.as_ref());
+        take("actor.session", ev.actor.session.as_ref());
+        take("resource.id", ev.resource.id.as_ref());
+        take("resource.name", ev.resource.name.as_ref());
+        take("run_id", ev.run_id.as_ref());
+        take("correlation_id", ev.correlation_id.as_ref());
+        take("environment", ev.environment.as_ref());
+        take("source", ev.source.as_ref());
+        take("message", ev.message.as_ref());
+        take("model.id", ev.model.as_ref().map(|m| &m.id));
+        if let Ok(mut v) = serde_json::from_str::<Value>(raw) {
+            if !values.is_empty() {
+                replace_values(&mut v, &values);
+            }
+            self.mask_value("", &mut v);
+            v.to_string()
+        } else {
+            let mut t = raw.to_owned();
+            for val in values {
+                t = t.replace(val, MASK);
+            }
+            self.mask_text(&t).into_owned()
+        }
+    }
+
     /// The record as a JSON value, masked (non-JSON records become a masked string).
     pub fn mask_raw_value(&self, raw: &str) -> Value {
         match serde_json::from_str::<Value>(raw) {
@@ -494,6 +536,15 @@ impl Masker {
             }
             Err(_) => Value::String(self.mask_text(raw).into_owned()),
         }
+    }
+}
+
+fn replace_values(v: &mut Value, values: &[&str]) {
+    match v {
+        Value::String(s) if values.contains(&s.as_str()) => MASK.clone_into(s),
+        Value::Array(items) => items.iter_mut().for_each(|i| replace_values(i, values)),
+        Value::Object(m) => m.values_mut().for_each(|i| replace_values(i, values)),
+        _ => {}
     }
 }
 
