@@ -163,7 +163,9 @@ fn detector_regex(name: &str) -> Option<&'static str> {
             r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16})\b"
         }
         "aws_secret_key" => r"(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])",
-        "bearer" => r"(?i)\b(bearer|token|basic)(\s+)([A-Za-z0-9._~+/-]{8,}=*)",
+        "bearer" => {
+            r"(?i)\b(bearer|authorization:\s*basic|authorization:\s*token)(\s+)([A-Za-z0-9._~+/-]{8,}=*)"
+        }
         "jwt" => r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
         "url_password" => r"\b([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)@",
         "secret_pair" => {
@@ -589,7 +591,11 @@ fn apply<'a>(d: &Detector, s: &'a str) -> Cow<'a, str> {
             d.re.replace_all(s, |c: &Captures| format!("{}{MASK}@", &c[1]))
         }
         "secret_pair" => d.re.replace_all(s, |c: &Captures| {
-            if c[3].starts_with(MASK) {
+            let start = c.get(0).map_or(0, |m| m.start());
+            // `secret:name` with no space is an identifier (an ARN's `:secret:MyDb`), not a pair.
+            let bare_colon = c[2].trim_matches(|ch| ch == '"' || ch == '\'') == ":"
+                && !c[2].contains(['"', '\'']);
+            if c[3].starts_with(MASK) || bare_colon || s[..start].ends_with(':') {
                 c[0].to_owned()
             } else {
                 format!("{}{}{MASK}", &c[1], &c[2])
@@ -687,6 +693,22 @@ mod tests {
             "password=*** user=x"
         );
         assert_eq!(m().mask_text("max_tokens=100"), "max_tokens=100");
+        let arn = "arn:aws:secretsmanager:us-east-2:123456789012:secret:prod-db-AbCdEf";
+        assert_eq!(m().mask_text(arn), arn);
+        assert_eq!(m().mask_text("secret: abc123"), "secret: ***");
+        assert_eq!(m().mask_text(r#"{"token":"abc"}"#), r#"{"token":"***"}"#);
+        assert_eq!(
+            m().mask_text("create serviceaccounts/token coredns-sa -> 201"),
+            "create serviceaccounts/token coredns-sa -> 201"
+        );
+        assert_eq!(
+            m().mask_text("basic authentication enabled"),
+            "basic authentication enabled"
+        );
+        assert_eq!(
+            m().mask_text("Authorization: Basic dXNlcjpwYXNzd29yZA=="),
+            "Authorization: Basic ***"
+        );
     }
 
     #[test]
