@@ -441,3 +441,36 @@ fn concurrent_appends_keep_one_chain() {
         .collect();
     assert_eq!(seqs, (0..8).collect::<Vec<_>>());
 }
+
+#[test]
+fn no_email_key_or_token_from_realdata_reaches_search_output() {
+    let Some(real) = crate::common::realdata() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let leak = regex::Regex::new(
+        r"[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9-]+\.[a-z]{2,}|\b(AKIA|ASIA)[A-Z0-9]{12,}|eyJ[A-Za-z0-9_-]{10,}\.",
+    )
+    .unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&real).unwrap() {
+        let p = entry.unwrap().path();
+        if !p.is_dir() {
+            continue;
+        }
+        let ps = p.to_str().unwrap();
+        for extra in [&["--json"][..], &["--csv"][..], &[][..]] {
+            let mut args = vec!["search", ps, "*", "--limit", "5000"];
+            args.extend_from_slice(extra);
+            let (_, out, _) = run(home, &args);
+            seen += out.len();
+            let found: Vec<&str> = leak.find_iter(&out).map(|m| m.as_str()).take(5).collect();
+            assert!(found.is_empty(), "{ps} {extra:?}: leaked {found:?}");
+        }
+    }
+    assert!(
+        seen > 10_000,
+        "realdata produced too little output to mean anything"
+    );
+}

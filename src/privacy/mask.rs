@@ -160,7 +160,7 @@ fn detector_regex(name: &str) -> Option<&'static str> {
             r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b"
         }
         "aws_access_key_id" => {
-            r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16})\b"
+            r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{12,24})\b"
         }
         "aws_secret_key" => r"(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])",
         "bearer" => {
@@ -565,7 +565,7 @@ fn apply<'a>(d: &Detector, s: &'a str) -> Cow<'a, str> {
         }
         "aws_access_key_id" => d.re.replace_all(s, |c: &Captures| {
             let k = &c[1];
-            format!("{}{}{}", &k[..4], star(12), &k[16..])
+            format!("{}{}{}", &k[..4], star(k.len() - 8), &k[k.len() - 4..])
         }),
         "aws_secret_key" => d.re.replace_all(s, |c: &Captures| {
             let whole = &c[0];
