@@ -322,7 +322,7 @@ impl Masker {
 
     /// Masks every detected secret in free text.
     pub fn mask_text<'a>(&self, s: &'a str) -> Cow<'a, str> {
-        if !self.enabled || s.len() < 6 {
+        if !self.enabled || s.len() < 5 {
             return Cow::Borrowed(s);
         }
         let mut cur: Cow<'a, str> = Cow::Borrowed(s);
@@ -724,6 +724,52 @@ mod tests {
         ] {
             assert_eq!(m().mask_text(s), s, "{s}");
         }
+    }
+
+    #[test]
+    fn events_fields_roles_and_hidden_details() {
+        let mut ev = AuditEvent::new(
+            crate::model::Origin {
+                path: "t.jsonl".into(),
+                line: 1,
+                format: crate::model::Format::Generic,
+                stream: None,
+                seq: None,
+                hash: None,
+            },
+            "api.call",
+        );
+        ev.actor.id = Some("mary@example.org".into());
+        ev.actor.ip = Some("10.0.0.1".into());
+        ev.message = Some("pwd=x".into());
+        ev.resource.id = Some("s3://u:pw@bucket/x".into());
+        ev.details = serde_json::json!({"ssn": "123-45-6789", "prediction_input": {"age": 41}, "v": "1.2.3"});
+        let e = m().mask_event(&ev);
+        assert_eq!(e.actor.id.as_deref(), Some("m***@example.org"));
+        assert_eq!(e.actor.ip.as_deref(), Some("10.0.0.1"));
+        assert_eq!(e.message.as_deref(), Some("pwd=***"));
+        assert_eq!(e.resource.id.as_deref(), Some("s3://u:***@bucket/x"));
+        assert_eq!(e.details["ssn"], "***");
+        assert_eq!(e.details["v"], "1.2.3");
+        let sre = Role {
+            mask_fields: vec!["actor.ip".into()],
+            hide_fields: vec!["details.prediction_input".into()],
+            ..Role::default()
+        };
+        let policy: Policy = serde_json::from_str(DEFAULT_POLICY).unwrap();
+        let r = Masker::new(&policy, Some(&sre)).unwrap();
+        let e = r.mask_event(&ev);
+        assert_eq!(e.actor.ip.as_deref(), Some(MASK));
+        assert!(e.details.get("prediction_input").is_none());
+        let raw = r#"{"rec":{"actor":{"ip":"10.0.0.1"},"details":{"prediction_input":1}}}"#;
+        assert_eq!(
+            r.mask_record(&ev, raw),
+            r#"{"rec":{"actor":{"ip":"***"},"details":{}}}"#
+        );
+        let h = Masker::hiding_only(&sre).mask_event(&ev);
+        assert_eq!(h.actor.id.as_deref(), Some("mary@example.org"));
+        assert!(h.details.get("prediction_input").is_none());
+        assert_eq!(Masker::disabled().mask_event(&ev), ev);
     }
 
     #[test]
