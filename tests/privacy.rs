@@ -128,6 +128,7 @@ fn search_output_is_masked_in_text_csv_and_json_and_the_index_keeps_originals() 
     }
     assert!(text.contains("m***@example.org"));
     let csv = ok(home, &["search", b, "*", "--csv"]);
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
     for (secret, _) in SECRETS {
         assert!(!csv.contains(secret), "csv: {secret} leaked:\n{csv}");
     }

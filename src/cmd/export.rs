@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::search::{CSV_COLUMNS, csv_cell, csv_cells, parse_bound, ts_text};
+use super::search::{CSV_COLUMNS, csv_cell, csv_cells, formula_guard, parse_bound, ts_text};
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ExportArgs, ExportFormat, LoadArgs};
 use crate::index::{IndexError, SearchRequest, SearchService, SortOrder};
@@ -226,15 +226,6 @@ fn write_all(
         }
     }
     Ok(written)
-}
-
-/// A leading `'` on cells a spreadsheet would run as a formula.
-pub fn formula_guard(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
 }
 
 /// The event as an event-model record (`event-model.md`), which auditlens reads back as the

@@ -222,10 +222,22 @@ pub(super) fn csv_cell(s: &str) -> String {
 fn write_csv(out: &mut dyn Write, hits: &[Hit]) -> Result<()> {
     writeln!(out, "{}", CSV_COLUMNS.join(","))?;
     for h in hits {
-        let row: Vec<String> = csv_cells(&h.event).iter().map(|c| csv_cell(c)).collect();
+        let row: Vec<String> = csv_cells(&h.event)
+            .iter()
+            .map(|c| csv_cell(&formula_guard(c)))
+            .collect();
         writeln!(out, "{}", row.join(","))?;
     }
     Ok(())
+}
+
+/// A leading `'` on cells a spreadsheet would run as a formula.
+pub fn formula_guard(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
 }
 
 /// The CSV cells of an event, in [`CSV_COLUMNS`] order, unquoted.
