@@ -68,6 +68,17 @@ pub struct LoadArgs {
     /// Index writer memory budget in MB (at least 15 per thread).
     #[arg(long, global = true, value_name = "MB", default_value_t = 100)]
     pub writer_mb: usize,
+    /// Show secrets and personal data as they are (masked by default); recorded in the
+    /// access trail.
+    #[arg(long, global = true)]
+    pub unmask: bool,
+    /// View the logs as this role (a policy in roles.json: sre, auditor, analyst, ...);
+    /// recorded in the access trail.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub role: Option<String>,
+    /// Do not append to the access trail (noted in the next entry that is written).
+    #[arg(long, global = true)]
+    pub no_trail: bool,
 }
 
 /// The commands.
@@ -113,6 +124,62 @@ pub enum Command {
     /// Follow growing JSON-lines files (like `tail -F`, through rotation and truncation)
     /// and print each alert the moment it fires. Stop with Ctrl-C.
     Watch(WatchArgs),
+    /// Export matching events for a SIEM (JSON lines, CSV or OCSF), masked unless
+    /// --unmask, with a sha256sum sidecar FILE.sha256.
+    Export(ExportArgs),
+    /// Show the access trail (who looked at which bundle, when, how) and verify its chain.
+    AccessLog(AccessLogArgs),
+}
+
+/// `auditlens export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Bundles or files, followed by the QUERY (the last argument; `*` for everything).
+    #[arg(value_name = "PATH... QUERY", required = true, num_args = 1..)]
+    pub args: Vec<String>,
+    /// The query, given as an option (then every positional argument is a path).
+    #[arg(short, long)]
+    pub query: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    #[arg(long, value_name = "TS")]
+    pub from: Option<String>,
+    /// Only events before this time (RFC 3339, exclusive).
+    #[arg(long, value_name = "TS")]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+    /// The file to write (its checksum goes to FILE.sha256).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace an existing FILE.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object per line: the event in the auditlens event model, re-loadable by auditlens.
+    Jsonl,
+    /// CSV with a header row; cells starting with = + - @ get a leading '.
+    Csv,
+    /// OCSF 1.x JSON lines: API Activity (6003), Authentication (3002), else Base Event (0).
+    Ocsf,
+}
+
+/// `auditlens access-log`.
+#[derive(Debug, Args)]
+pub struct AccessLogArgs {
+    /// One JSON object per entry.
+    #[arg(long)]
+    pub json: bool,
+    /// Verify the hash chain of every stream; exit 1 naming the line when it is broken.
+    #[arg(long)]
+    pub verify: bool,
+    /// Trail folder [default: $`XDG_DATA_HOME/auditlens/access`].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `auditlens search`.

@@ -3,7 +3,9 @@
 //!
 //! Allowed imports: every library module; anyhow at this edge.
 
+mod access_log;
 pub mod alerts;
+mod export;
 mod keygen;
 mod lineage;
 mod open;
@@ -122,7 +124,12 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             }
             Ok(Outcome::Ok)
         }
-        Some(Command::Verify(a)) => verify::run(&a, cli.load.trust.as_ref(), out, err),
+        Some(Command::Verify(a)) => {
+            access_log::record_verify(&a.bundles, &cli.load)?;
+            verify::run(&a, cli.load.trust.as_ref(), out, err)
+        }
+        Some(Command::Export(a)) => export::run(&a, &cli.load, out, err),
+        Some(Command::AccessLog(a)) => access_log::run(&a, out),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
         Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
         Some(Command::Open(a)) => open::run(a.paths, &cli.load, &cli.ui),

@@ -14,5 +14,6 @@ pub mod ingest;
 pub mod integrity;
 pub mod lineage;
 pub mod model;
+pub mod privacy;
 pub mod sample;
 pub mod ui;

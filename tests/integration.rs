@@ -9,6 +9,7 @@ mod common;
 mod index;
 mod integrity;
 mod lineage;
+mod privacy;
 mod realdata;
 mod reports;
 mod sample;

@@ -20,6 +20,25 @@ pub trait EffectRunner {
     fn run(&mut self, effect: Effect) -> Vec<Action>;
 }
 
+/// The masking policy of this session (set once at start; tests run without one).
+static MASKER: std::sync::OnceLock<crate::privacy::Masker> = std::sync::OnceLock::new();
+
+/// Sets the masking policy for everything the explorer shows, copies and exports.
+pub fn set_masker(masker: crate::privacy::Masker) {
+    let _ = MASKER.set(masker);
+}
+
+/// Masks hits on their way into the explorer: the table, the detail view, copies and
+/// exports only ever see masked events and records.
+fn mask_hits(hits: &mut [Hit]) {
+    if let Some(m) = MASKER.get() {
+        for h in hits {
+            h.raw = m.mask_record(&h.event, &h.raw);
+            h.event = m.mask_event(&h.event);
+        }
+    }
+}
+
 /// Runs one job against a service.
 pub fn execute(svc: &SearchService, job: Job) -> Action {
     match job {
@@ -29,13 +48,18 @@ pub fn execute(svc: &SearchService, job: Job) -> Action {
         } => Action::PageDone {
             generation,
             offset: request.offset as u64,
-            result: page(svc, &request).map_err(|e| match e {
-                crate::index::IndexError::Query(q) => q,
-                other => crate::index::QueryError {
-                    message: other.to_string(),
-                    span: None,
-                },
-            }),
+            result: page(svc, &request)
+                .map(|mut p| {
+                    mask_hits(&mut p.hits);
+                    p
+                })
+                .map_err(|e| match e {
+                    crate::index::IndexError::Query(q) => q,
+                    other => crate::index::QueryError {
+                        message: other.to_string(),
+                        span: None,
+                    },
+                }),
         },
         Job::Histogram {
             generation,
@@ -58,7 +82,10 @@ pub fn execute(svc: &SearchService, job: Job) -> Action {
                 limit: 20,
                 ..SearchRequest::default()
             };
-            match svc.search(&req) {
+            match svc.search(&req).map(|mut p| {
+                mask_hits(&mut p.hits);
+                p
+            }) {
                 Ok(p) => Action::RelatedDone {
                     generation,
                     ord,
@@ -221,10 +248,11 @@ pub fn export(svc: &SearchService, req: &SearchRequest, path: &Path) -> anyhow::
     r.offset = 0;
     let mut n = 0u64;
     loop {
-        let page = svc.search(&r)?;
+        let mut page = svc.search(&r)?;
         if page.hits.is_empty() {
             break;
         }
+        mask_hits(&mut page.hits);
         for h in &page.hits {
             serde_json::to_writer(&mut out, &h.event)?;
             out.write_all(b"\n")?;

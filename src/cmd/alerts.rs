@@ -216,7 +216,18 @@ pub(super) fn run(
     err: &mut dyn Write,
 ) -> Result<Outcome> {
     let rules = load_rules(a.rules.as_deref())?;
+    let masker = super::access_log::masker(load)?;
     let opened = open_index(&a.paths, load, err)?;
+    super::access_log::record_open(
+        load,
+        "alerts",
+        &a.paths,
+        Some(opened.digest.clone()),
+        None,
+        serde_json::json!({"rules": a.rules.as_ref().map(|p| p.display().to_string())}),
+    )?;
+    let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
+    let out: &mut dyn Write = &mut masking_out;
     report_skipped(&opened, err)?;
     let service = SearchService::new(opened.index).context("opening the index")?;
     let eval = evaluate_index(&service, &rules)?;

@@ -83,6 +83,14 @@ pub fn load_graph(
 
 fn open_graph(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<Graph> {
     let opened = open_index(paths, load, err)?;
+    super::access_log::record_open(
+        load,
+        "lineage",
+        paths,
+        Some(opened.digest.clone()),
+        None,
+        serde_json::Value::Null,
+    )?;
     report_skipped(&opened, err)?;
     load_graph(&opened, paths, load, err)
 }
@@ -106,6 +114,9 @@ pub(super) fn run_lineage(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let masker = super::access_log::masker(load)?;
+    let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
+    let out: &mut dyn Write = &mut masking_out;
     let g = open_graph(&a.paths, load, err)?;
     if a.list {
         let models = g.models();
@@ -175,6 +186,9 @@ pub(super) fn run_impact(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let masker = super::access_log::masker(load)?;
+    let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
+    let out: &mut dyn Write = &mut masking_out;
     let g = open_graph(&a.paths, load, err)?;
     // The whole argument as an id first (ids may hold '@'), then ID@VERSION.
     let impact = g.impact(&a.dataset, None).or_else(|| {

@@ -55,6 +55,17 @@ pub fn run(paths: Vec<PathBuf>, load: &LoadArgs, ui: &UiArgs) -> Result<Outcome>
     .context("loading the configuration")?;
     let mut build = prepare_build(&paths, load)?;
     let (trust, _) = index_trust(load)?;
+    // Masked unless --unmask; the session is recorded in the access trail before anything
+    // is shown (the content digest is not computed up front: opening must stay instant).
+    crate::app::set_masker(super::access_log::masker(load)?);
+    super::access_log::record_open(
+        load,
+        "tui",
+        &paths,
+        None,
+        None,
+        serde_json::json!({"tz": ui.tz, "mouse": ui.mouse}),
+    )?;
     // Leave a core to the interface.
     build.threads = build.threads.clamp(1, 2);
     crate::app::run(RunOptions {

@@ -49,7 +49,20 @@ pub(super) fn run(
         a.to.as_deref()
             .map(|s| parse_bound("--to", s))
             .transpose()?;
+    let masker = super::access_log::masker(load)?;
     let opened = open_index(&paths, load, err)?;
+    super::access_log::record(
+        load,
+        crate::privacy::TrailEntry {
+            command: "search".into(),
+            bundle: Some(opened.digest.clone()),
+            inputs: paths.iter().map(|p| p.display().to_string()).collect(),
+            query: Some(query.clone()),
+            filters: json!({"from": a.from, "to": a.to, "limit": a.limit, "offset": a.offset,
+                "oldest_first": a.oldest_first, "count": a.count, "json": a.json, "csv": a.csv}),
+            ..crate::privacy::TrailEntry::default()
+        },
+    )?;
     report_skipped(&opened, err)?;
     let service = SearchService::new(opened.index).context("opening the index reader")?;
     let req = SearchRequest {
@@ -70,7 +83,12 @@ pub(super) fn run(
         service.search(&req).map(|p| (p.total, p.hits))
     };
     let (total, hits) = match result {
-        Ok(r) => r,
+        Ok((total, hits)) => (
+            total,
+            hits.iter()
+                .map(|h| mask_hit(&masker, h))
+                .collect::<Vec<_>>(),
+        ),
         Err(IndexError::Query(qe)) => {
             let mut msg = format!("query error: {qe}");
             if let Some(p) = qe.pointer(&query) {
@@ -97,6 +115,15 @@ pub(super) fn run(
         writeln!(err, "{shown} of {total} matching events shown")?;
     }
     Ok(Outcome::Ok)
+}
+
+/// A hit as shown: its event and original record masked.
+pub fn mask_hit(masker: &crate::privacy::Masker, h: &Hit) -> Hit {
+    Hit {
+        ord: h.ord,
+        event: masker.mask_event(&h.event),
+        raw: masker.mask_record(&h.event, &h.raw),
+    }
 }
 
 /// RFC 3339 UTC with milliseconds, or `-` for an event without time.
@@ -161,7 +188,7 @@ pub fn hit_json(h: &Hit) -> Value {
     v
 }
 
-const CSV_COLUMNS: &[&str] = &[
+pub(super) const CSV_COLUMNS: &[&str] = &[
     "ts",
     "severity",
     "category",
@@ -183,7 +210,7 @@ const CSV_COLUMNS: &[&str] = &[
     "message",
 ];
 
-fn csv_cell(s: &str) -> String {
+pub(super) fn csv_cell(s: &str) -> String {
     let s = escape_control(s);
     if s.contains([',', '"', '\n']) || s.starts_with(' ') {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -195,33 +222,48 @@ fn csv_cell(s: &str) -> String {
 fn write_csv(out: &mut dyn Write, hits: &[Hit]) -> Result<()> {
     writeln!(out, "{}", CSV_COLUMNS.join(","))?;
     for h in hits {
-        let e = &h.event;
-        let cells = [
-            ts_text(e),
-            e.severity.to_string(),
-            e.category.to_string(),
-            e.action.clone(),
-            e.outcome.to_string(),
-            e.actor.id.clone().unwrap_or_default(),
-            e.actor.ip.clone().unwrap_or_default(),
-            e.resource.kind.clone().unwrap_or_default(),
-            e.resource.id.clone().unwrap_or_default(),
-            e.model.as_ref().map(|m| m.id.clone()).unwrap_or_default(),
-            e.model
-                .as_ref()
-                .and_then(|m| m.version.clone())
-                .unwrap_or_default(),
-            e.run_id.clone().unwrap_or_default(),
-            e.environment.clone().unwrap_or_default(),
-            e.source.clone().unwrap_or_default(),
-            e.origin.stream.clone().unwrap_or_default(),
-            e.origin.seq.map(|s| s.to_string()).unwrap_or_default(),
-            e.origin.path.clone(),
-            e.origin.line.to_string(),
-            e.message.clone().unwrap_or_default(),
-        ];
-        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        let row: Vec<String> = csv_cells(&h.event)
+            .iter()
+            .map(|c| csv_cell(&formula_guard(c)))
+            .collect();
         writeln!(out, "{}", row.join(","))?;
     }
     Ok(())
+}
+
+/// A leading `'` on cells a spreadsheet would run as a formula.
+pub fn formula_guard(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The CSV cells of an event, in [`CSV_COLUMNS`] order, unquoted.
+pub(super) fn csv_cells(e: &AuditEvent) -> Vec<String> {
+    vec![
+        ts_text(e),
+        e.severity.to_string(),
+        e.category.to_string(),
+        e.action.clone(),
+        e.outcome.to_string(),
+        e.actor.id.clone().unwrap_or_default(),
+        e.actor.ip.clone().unwrap_or_default(),
+        e.resource.kind.clone().unwrap_or_default(),
+        e.resource.id.clone().unwrap_or_default(),
+        e.model.as_ref().map(|m| m.id.clone()).unwrap_or_default(),
+        e.model
+            .as_ref()
+            .and_then(|m| m.version.clone())
+            .unwrap_or_default(),
+        e.run_id.clone().unwrap_or_default(),
+        e.environment.clone().unwrap_or_default(),
+        e.source.clone().unwrap_or_default(),
+        e.origin.stream.clone().unwrap_or_default(),
+        e.origin.seq.map(|s| s.to_string()).unwrap_or_default(),
+        e.origin.path.clone(),
+        e.origin.line.to_string(),
+        e.message.clone().unwrap_or_default(),
+    ]
 }

@@ -17,7 +17,18 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let masker = super::access_log::masker(load)?;
     let opened = open_index(&a.paths, load, err)?;
+    super::access_log::record(
+        load,
+        crate::privacy::TrailEntry {
+            command: "stats".into(),
+            bundle: Some(opened.digest.clone()),
+            inputs: a.paths.iter().map(|p| p.display().to_string()).collect(),
+            filters: json!({"json": a.json}),
+            ..crate::privacy::TrailEntry::default()
+        },
+    )?;
     let s = &opened.summary;
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
@@ -92,7 +103,11 @@ pub(super) fn run(
         w("problems:".to_owned())?;
         for e in s.errors.iter().take(50) {
             let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            w(format!("  {}{line}: {}", e.path, e.reason))?;
+            w(format!(
+                "  {}{line}: {}",
+                e.path,
+                masker.mask_text(&e.reason)
+            ))?;
         }
         if s.errors_total > 50 {
             w(format!(

@@ -1,0 +1,477 @@
+//! Masking, role views, the access trail and export, end to end.
+
+use std::path::{Path, PathBuf};
+
+use auditlens::privacy::{Masker, luhn};
+use serde_json::Value;
+
+use crate::common::{auditlens, repo_root, write};
+
+/// Secrets planted in a small generic bundle, with the masked form each must take.
+const SECRETS: &[(&str, &str)] = &[
+    ("mary@example.org", "m***@example.org"),
+    ("AKIAIOSFODNN7EXAMPLE", "AKIA************MPLE"),
+    ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJal****"),
+    ("hunter2", "\"***\""),
+    ("s3cretpw", "https://bob:***@db.example.com"),
+    ("4111 1111 1111 1111", "************1111"),
+    ("abcdefghijklmnopq", "Bearer ***"),
+    (
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+        "eyJ***",
+    ),
+    ("123-45-6789", "\"ssn\":\"***\""),
+];
+
+fn bundle(dir: &Path) -> PathBuf {
+    let lines = [
+        r#"{"time":"2024-01-01T00:00:00Z","user":"mary@example.org","action":"auth.login","level":"info","msg":"login by mary@example.org with key AKIAIOSFODNN7EXAMPLE","details":{"ssn":"123-45-6789","password":"hunter2","url":"https://bob:s3cretpw@db.example.com/x","card":"4111 1111 1111 1111","run":"550e8400-e29b-41d4-a716-446655440000","prediction_input":{"age":41}}}"#,
+        r#"{"time":"2024-01-01T00:01:00Z","user":"svc-deploy","action":"model.deploy","level":"warning","msg":"=HYPERLINK(\"x\") Authorization: Bearer abcdefghijklmnopq","details":{"version":"1.2.3","ip":"10.0.0.1","sha":"da39a3ee5e6b4b0d3255bfef95601890afd80709"}}"#,
+        r#"{"time":"2024-01-01T00:02:00Z","user":"carol","action":"model.predict","level":"info","msg":"session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl used; aws secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","details":{"prediction_input":{"income":52000}}}"#,
+    ];
+    write(dir, "secrets.jsonl", (lines.join("\n") + "\n").as_bytes())
+}
+
+fn run(home: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = auditlens(home)
+        .env("USER", "tester")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(home: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run(home, args);
+    assert_eq!(code, 0, "{args:?} failed: {err}");
+    out
+}
+
+fn assert_masked(what: &str, text: &str) {
+    for (secret, masked) in SECRETS {
+        assert!(!text.contains(secret), "{what}: {secret} leaked:\n{text}");
+        if *secret == "123-45-6789" && !text.contains("ssn") {
+            continue;
+        }
+        assert!(text.contains(masked), "{what}: no {masked}:\n{text}");
+    }
+}
+
+fn trail(home: &Path) -> Vec<Value> {
+    ok(home, &["access-log", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn each_pattern_masks_positives_and_leaves_negatives() {
+    let m = Masker::default_policy();
+    let cases: &[(&str, &str)] = &[
+        ("to jo.doe+x@mail.example.com", "to j***@mail.example.com"),
+        ("id AKIAIOSFODNN7EXAMPLE.", "id AKIA************MPLE."),
+        ("ASIAY34FZKBOKMUTVV7A", "ASIA************VV7A"),
+        (
+            "Authorization: Bearer abc.def-ghi_jkl",
+            "Authorization: Bearer ***",
+        ),
+        ("x eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc", "x eyJ***"),
+        ("redis://:pa55@cache:6379", "redis://:pa55@cache:6379"),
+        ("mysql://root:toor@db/x", "mysql://root:***@db/x"),
+        ("secret: abc123 token=xyz", "secret: *** token=***"),
+        ("api_key=\"k-123\"", "api_key=\"***\""),
+        ("card 5555-5555-5555-4444 ok", "card ************4444 ok"),
+        ("call +44 20 7946 0958", "call +** ** **** **58"),
+        ("call (415) 555-0123", "call (***) ***-**23"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(m.mask_text(input), *want, "{input}");
+    }
+    let negatives = [
+        "run 550e8400-e29b-41d4-a716-446655440000",
+        "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "commit da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "version 1.2.3-rc.1 of model fraud@2.0.1",
+        "at 2024-05-01T12:00:00.123Z from 10.1.2.3 and 2001:db8::1",
+        "order 4111111111111112 (fails Luhn)",
+        "epoch 1714564800000 ms",
+        "max_tokens=256 tokens=12",
+        "arn:aws:iam::123456789012:role/Deploy",
+        "i-0abcd1234efgh5678 sg-12345678",
+    ];
+    for n in negatives {
+        assert_eq!(m.mask_text(n), n, "{n}");
+    }
+    assert!(luhn("4111111111111111"));
+    assert!(!luhn("4111111111111112"));
+    let mut v = serde_json::json!({"Password": "x", "nested": {"client_secret": 5, "token_count": 3}, "cc": 5_555_555_555_554_444_u64});
+    m.mask_value("", &mut v);
+    assert_eq!(v["Password"], "***");
+    assert_eq!(v["nested"]["client_secret"], "***");
+    assert_eq!(v["nested"]["token_count"], 3);
+    assert_eq!(v["cc"], "************4444");
+}
+
+#[test]
+fn search_output_is_masked_in_text_csv_and_json_and_the_index_keeps_originals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    let text = ok(home, &["search", b, "*"]);
+    for (secret, _) in SECRETS {
+        assert!(!text.contains(secret), "text: {secret} leaked:\n{text}");
+    }
+    assert!(text.contains("m***@example.org"));
+    let csv = ok(home, &["search", b, "*", "--csv"]);
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    for (secret, _) in SECRETS {
+        assert!(!csv.contains(secret), "csv: {secret} leaked:\n{csv}");
+    }
+    let json = ok(home, &["search", b, "*", "--json"]);
+    assert_masked("json", &json);
+    // Ordinary values survive.
+    assert!(json.contains("550e8400-e29b-41d4-a716-446655440000"));
+    assert!(json.contains("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+    assert!(json.contains("10.0.0.1"));
+    // The index still finds the record by its original secret.
+    assert_eq!(ok(home, &["search", b, "hunter2", "--count"]).trim(), "1");
+    let hit = ok(home, &["search", b, "hunter2", "--json"]);
+    assert!(!hit.contains("hunter2"));
+    // --unmask shows the originals.
+    let raw = ok(home, &["search", b, "*", "--json", "--unmask"]);
+    for (secret, _) in SECRETS {
+        assert!(raw.contains(secret), "unmasked: no {secret}");
+    }
+}
+
+#[test]
+fn roles_select_views_and_user_policy_extends_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    let sre = ok(home, &["search", b, "*", "--json", "--role", "sre"]);
+    assert!(!sre.contains("prediction_input"), "{sre}");
+    assert!(
+        !sre.contains("svc-deploy") && !sre.contains("carol"),
+        "{sre}"
+    );
+    assert!(!sre.contains("hunter2"));
+    let auditor = ok(home, &["search", b, "*", "--json", "--role", "auditor"]);
+    assert!(auditor.contains("prediction_input") && auditor.contains("svc-deploy"));
+    assert_masked("auditor", &auditor);
+    let (code, _, err) = run(home, &["search", b, "*", "--role", "nobody"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown role"), "{err}");
+    write(
+        home,
+        "config/auditlens/masking.json",
+        br#"{"fields": ["details.run"]}"#,
+    );
+    let custom = ok(home, &["search", b, "*", "--json"]);
+    assert!(
+        !custom.contains("550e8400-e29b-41d4-a716-446655440000"),
+        "{custom}"
+    );
+}
+
+#[test]
+fn export_is_masked_with_a_checksum_and_round_trips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    for fmt in ["jsonl", "csv", "ocsf"] {
+        let out = home.join(format!("out.{fmt}"));
+        let o = out.to_str().unwrap();
+        ok(home, &["export", b, "*", "--format", fmt, "--out", o]);
+        let body = std::fs::read_to_string(&out).unwrap();
+        for (secret, _) in SECRETS {
+            assert!(!body.contains(secret), "{fmt}: {secret} leaked:\n{body}");
+        }
+        let side = std::fs::read_to_string(home.join(format!("out.{fmt}.sha256"))).unwrap();
+        let want = auditlens::integrity::sha256(body.as_bytes()).to_hex();
+        assert_eq!(side, format!("{want}  out.{fmt}\n"));
+        // Refuses to overwrite without --force.
+        let (code, _, _) = run(home, &["export", b, "*", "--format", fmt, "--out", o]);
+        assert_eq!(code, 2);
+    }
+    let csv = std::fs::read_to_string(home.join("out.csv")).unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    let ocsf: Vec<Value> = std::fs::read_to_string(home.join("out.ocsf"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ocsf.len(), 3);
+    assert_eq!(ocsf[0]["class_uid"], 3002);
+    assert_eq!(ocsf[1]["class_uid"], 6003);
+    assert_eq!(ocsf[1]["type_uid"], 600_301);
+    assert_eq!(ocsf[1]["severity_id"], 3);
+
+    // Round trip: an unmasked jsonl export loads back as the same events.
+    let rt = home.join("rt.jsonl");
+    ok(
+        home,
+        &["export", b, "*", "--unmask", "--out", rt.to_str().unwrap()],
+    );
+    let strip = |s: String| -> Vec<Value> {
+        s.lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                let m = v.as_object_mut().unwrap();
+                for k in ["origin", "ord", "record", "integrity"] {
+                    m.remove(k);
+                }
+                v
+            })
+            .collect()
+    };
+    let a = strip(ok(
+        home,
+        &["search", b, "*", "--json", "--unmask", "--oldest-first"],
+    ));
+    let c = strip(ok(
+        home,
+        &[
+            "search",
+            rt.to_str().unwrap(),
+            "*",
+            "--json",
+            "--unmask",
+            "--oldest-first",
+        ],
+    ));
+    assert_eq!(a.len(), 3);
+    assert_eq!(a, c);
+}
+
+#[test]
+fn every_look_is_in_the_trail_and_the_trail_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    let pristine = repo_root().join("sample-data/pristine");
+    let trust = repo_root().join("sample-data/trust.json");
+    ok(
+        home,
+        &[
+            "search",
+            b,
+            "model.deploy",
+            "--from",
+            "2024-01-01T00:00:00Z",
+        ],
+    );
+    ok(home, &["stats", b, "--unmask"]);
+    let _ = run(
+        home,
+        &[
+            "verify",
+            pristine.to_str().unwrap(),
+            "--trust",
+            trust.to_str().unwrap(),
+        ],
+    );
+    let out = home.join("x.jsonl");
+    ok(
+        home,
+        &[
+            "export",
+            b,
+            "*",
+            "--role",
+            "sre",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let t = trail(home);
+    let actions: Vec<&str> = t.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "access.search",
+            "access.stats",
+            "access.verify",
+            "access.export"
+        ]
+    );
+    for (i, r) in t.iter().enumerate() {
+        assert_eq!(r["seq"], i as u64);
+        assert_eq!(r["actor"]["id"], "tester");
+        assert_eq!(r["stream"], "access/tester");
+        assert_eq!(r["details"]["bundle"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(t[0]["details"]["query"], "model.deploy");
+    assert_eq!(t[0]["details"]["filters"]["from"], "2024-01-01T00:00:00Z");
+    assert_eq!(t[0]["details"]["unmask"], false);
+    assert_eq!(t[1]["details"]["unmask"], true);
+    assert_eq!(t[3]["details"]["role"], "sre");
+    assert!(
+        t[3]["details"]["export"]
+            .as_str()
+            .unwrap()
+            .ends_with("x.jsonl")
+    );
+    let v = ok(home, &["access-log", "--verify"]);
+    assert!(v.contains("4 entries, chain OK"), "{v}");
+    // The trail uses the sealed record format: the integrity module's hashing agrees.
+    let file = home.join("data/auditlens/access/tester.jsonl");
+    for line in std::fs::read_to_string(&file).unwrap().lines() {
+        let rec = &line[line.find(",\"rec\":").unwrap() + 7..line.len() - 1];
+        let hash = &line[9..73];
+        assert_eq!(
+            auditlens::integrity::record_hash(rec.as_bytes()).to_hex(),
+            hash
+        );
+    }
+}
+
+#[test]
+fn verify_fails_on_an_edited_or_truncated_trail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    for q in ["a", "b", "c"] {
+        ok(home, &["search", b, q]);
+    }
+    let file = home.join("data/auditlens/access/tester.jsonl");
+    let original = std::fs::read_to_string(&file).unwrap();
+    // Edited: the second entry's query.
+    std::fs::write(
+        &file,
+        original.replacen("\"query\":\"b\"", "\"query\":\"z\"", 1),
+    )
+    .unwrap();
+    let (code, out, _) = run(home, &["access-log", "--verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("tester.jsonl:2: MODIFIED"), "{out}");
+    // Truncated: the last line removed.
+    let mut lines: Vec<&str> = original.lines().collect();
+    lines.pop();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let (code, out, _) = run(home, &["access-log", "--verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("tester.jsonl:3: TRUNCATED"), "{out}");
+    // Cut mid-line.
+    std::fs::write(&file, &original[..original.len() - 10]).unwrap();
+    let (code, out, _) = run(home, &["access-log", "--verify"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("tester.jsonl:3:"), "{out}");
+    // A damaged trail is not extended.
+    let (code, _, err) = run(home, &["search", b, "*"]);
+    assert_eq!(code, 2, "{err}");
+    // A deleted middle line.
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", lines[0], original.lines().nth(2).unwrap()),
+    )
+    .unwrap();
+    let (code, out, _) = run(home, &["access-log", "--verify"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("tester.jsonl:2: seq 2 where 1"), "{out}");
+}
+
+#[test]
+fn unwritable_trail_is_an_error_and_no_trail_is_noted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    // XDG_DATA_HOME is a file: the trail cannot be written.
+    let blocker = write(home, "blocker", b"not a folder");
+    let out = auditlens(home)
+        .env("USER", "tester")
+        .env("XDG_DATA_HOME", &blocker)
+        .args(["search", b, "*"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("access trail"));
+    assert!(out.stdout.is_empty(), "nothing shown unrecorded");
+    // --no-trail runs, and the next entry says so.
+    ok(home, &["search", b, "*", "--no-trail"]);
+    assert!(!home.join("data/auditlens/access/tester.jsonl").exists());
+    ok(home, &["stats", b]);
+    let t = trail(home);
+    assert_eq!(t.len(), 1);
+    let skipped = t[0]["details"]["no_trail_runs"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["command"], "search");
+    ok(home, &["stats", b]);
+    assert!(trail(home)[1]["details"].get("no_trail_runs").is_none());
+}
+
+#[test]
+fn concurrent_appends_keep_one_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let pristine = repo_root().join("sample-data/pristine");
+    let bin = assert_cmd::cargo::cargo_bin("auditlens");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(&bin)
+                .env("XDG_CACHE_HOME", home.join("cache"))
+                .env("XDG_CONFIG_HOME", home.join("config"))
+                .env("XDG_DATA_HOME", home.join("data"))
+                .env("USER", "tester")
+                .args(["verify", "--allow-unsigned", "--json"])
+                .arg(&pristine)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        c.wait().unwrap();
+    }
+    let v = ok(home, &["access-log", "--verify"]);
+    assert!(v.contains("8 entries, chain OK"), "{v}");
+    let seqs: Vec<u64> = trail(home)
+        .iter()
+        .map(|r| r["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (0..8).collect::<Vec<_>>());
+}
+
+#[test]
+fn no_email_key_or_token_from_realdata_reaches_search_output() {
+    let Some(real) = crate::common::realdata() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let leak = regex::Regex::new(
+        r"[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9-]+\.[a-z]{2,}|\b(AKIA|ASIA)[A-Z0-9]{12,}|eyJ[A-Za-z0-9_-]{10,}\.",
+    )
+    .unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&real).unwrap() {
+        let p = entry.unwrap().path();
+        if !p.is_dir() {
+            continue;
+        }
+        let ps = p.to_str().unwrap();
+        for extra in [&["--json"][..], &["--csv"][..], &[][..]] {
+            let mut args = vec!["search", ps, "*", "--limit", "5000"];
+            args.extend_from_slice(extra);
+            let (_, out, _) = run(home, &args);
+            seen += out.len();
+            let found: Vec<&str> = leak.find_iter(&out).map(|m| m.as_str()).take(5).collect();
+            assert!(found.is_empty(), "{ps} {extra:?}: leaked {found:?}");
+        }
+    }
+    assert!(
+        seen > 10_000,
+        "realdata produced too little output to mean anything"
+    );
+}
