@@ -74,9 +74,9 @@ const EXPECTED: &[(&str, u64, u64, FormatCounts)] = &[
     ),
     (
         "cloudtrail-aws-processing-library/SerializerTestFileBadJsonFormat.json",
-        0,
         1,
-        &[],
+        2,
+        &[("cloudtrail", 1)],
     ),
     (
         "cloudtrail-aws-processing-library/SerializerTestFileCompact.json",
@@ -415,11 +415,17 @@ fn broken_files_give_errors_with_file_and_line_and_their_neighbours_load() {
     assert_eq!(summary.outcomes.get("denied"), Some(&38));
     assert_eq!(summary.outcomes.get("failure"), Some(&35));
 
+    // A brace missing inside the first record: the structure is reported at line 1, the
+    // broken record at its own line, and the second, valid record still loads.
     let bad = root.join("cloudtrail-aws-processing-library/SerializerTestFileBadJsonFormat.json");
-    let (_, summary) = load(&[bad]);
+    let (events, summary) = load(&[bad]);
     let errs = errors_of(&summary);
-    assert_eq!(errs.len(), 1);
+    assert_eq!(errs.len(), 2, "{errs:?}");
     assert_eq!(errs[0].1, Some(1));
+    assert!(errs[1].2.contains("record starting at line 3"), "{errs:?}");
+    assert_eq!(summary.skipped, 1);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].details["event_name"], "eventName2");
 }
 
 #[test]

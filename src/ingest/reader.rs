@@ -204,17 +204,20 @@ fn split_line(path: &str, line_no: u64, trimmed: &[u8], sink: &mut dyn RecordSin
     }
     let (spans, problems) = scan_document(trimmed, line_no);
     for p in problems {
-        sink.problem(IngestError::record(
-            path,
-            p.line,
-            ErrorKind::Malformed,
-            p.reason,
-        ));
+        sink.problem(scan_problem(path, p));
     }
     for s in &spans {
         sink.record(path, s.line, &trimmed[s.start..s.end]);
     }
     spans.len() as u64
+}
+
+fn scan_problem(path: &str, p: super::scan::ScanProblem) -> IngestError {
+    if p.lost {
+        IngestError::record(path, p.line, ErrorKind::Malformed, p.reason)
+    } else {
+        IngestError::file(path, Some(p.line), ErrorKind::Malformed, p.reason)
+    }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -258,12 +261,7 @@ fn read_document(
     }
     let (spans, problems) = scan_document(&doc, first_line);
     for p in problems {
-        sink.problem(IngestError::record(
-            path,
-            p.line,
-            ErrorKind::Malformed,
-            p.reason,
-        ));
+        sink.problem(scan_problem(path, p));
     }
     for s in &spans {
         sink.record(path, s.line, &doc[s.start..s.end]);

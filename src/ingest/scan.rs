@@ -20,6 +20,9 @@ pub struct ScanProblem {
     pub line: u64,
     /// What is wrong.
     pub reason: String,
+    /// Whether content was lost (a record skipped), as opposed to a structural flaw the
+    /// records around it survived (a trailing comma, a brace recovered from).
+    pub lost: bool,
 }
 
 /// Keys whose array value is treated as a list of records (`CloudTrail`, Kubernetes lists...).
@@ -133,7 +136,8 @@ pub fn scan_document(buf: &[u8], first_line: u64) -> (Vec<Span>, Vec<ScanProblem
             b'[' => pos = out.array(pos),
             b'{' => {
                 let Some(end) = value_end(buf, pos) else {
-                    out.problem(pos, "unterminated JSON object (the file ends inside it)");
+                    out.flaw(pos, "unterminated JSON object (a brace is missing or the file ends inside it): records recovered by indentation");
+                    out.recover_by_indentation(pos);
                     return out.finish();
                 };
                 match out.envelope_array(pos, end) {
@@ -145,7 +149,7 @@ pub fn scan_document(buf: &[u8], first_line: u64) -> (Vec<Span>, Vec<ScanProblem
                 pos = end;
             }
             b',' => {
-                out.problem(pos, "unexpected `,` between top-level values");
+                out.flaw(pos, "unexpected `,` between top-level values");
                 pos += 1;
             }
             _ => {
@@ -162,6 +166,18 @@ pub fn scan_document(buf: &[u8], first_line: u64) -> (Vec<Span>, Vec<ScanProblem
 /// Whether the array at `pos` is empty or starts with an object.
 fn array_of_objects(buf: &[u8], pos: usize) -> bool {
     matches!(buf.get(skip_ws(buf, pos + 1)), Some(b'{' | b']') | None)
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |i| i + 1);
+    &b[s..e]
 }
 
 fn next_line_start(buf: &[u8], pos: usize) -> usize {
@@ -188,6 +204,17 @@ impl Scan<'_> {
         self.problems.push(ScanProblem {
             line,
             reason: reason.to_owned(),
+            lost: true,
+        });
+    }
+
+    /// A structural flaw that costs no record.
+    fn flaw(&mut self, pos: usize, reason: &str) {
+        let line = self.lines.line_at(pos);
+        self.problems.push(ScanProblem {
+            line,
+            reason: reason.to_owned(),
+            lost: false,
         });
     }
 
@@ -209,7 +236,7 @@ impl Scan<'_> {
                 }
                 Some(b']') => return i + 1,
                 Some(b',') => {
-                    self.problem(i, "unexpected `,` in array (empty element)");
+                    self.flaw(i, "unexpected `,` in array (empty element)");
                     i += 1;
                     continue;
                 }
@@ -225,7 +252,7 @@ impl Scan<'_> {
                 Some(b',') => {
                     let after = skip_ws(buf, i + 1);
                     if buf.get(after) == Some(&b']') {
-                        self.problem(i, "trailing comma before `]`");
+                        self.flaw(i, "trailing comma before `]`");
                     }
                     i += 1;
                 }
@@ -238,6 +265,59 @@ impl Scan<'_> {
                     self.problem(i, "expected `,` or `]` after an array element");
                 }
             }
+        }
+    }
+
+    /// Recovery for a pretty-printed document whose brackets do not balance (a brace missing
+    /// inside one record swallows the rest): records are the lines holding a lone `{` at the
+    /// indentation of the first one after `from`, each closed by the next `}` line at the same
+    /// indentation. Each candidate is then parsed on its own, so the broken record is reported
+    /// at its line and its neighbours still load.
+    fn recover_by_indentation(&mut self, from: usize) {
+        let buf = self.buf;
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if b == b'\n' {
+                lines.push((start, i));
+                start = i + 1;
+            }
+        }
+        lines.push((start, buf.len()));
+        let indent = |(a, b): (usize, usize)| {
+            buf[a..b]
+                .iter()
+                .take_while(|c| **c == b' ' || **c == b'\t')
+                .count()
+        };
+        let trimmed = |(a, b): (usize, usize)| trim(&buf[a..b]);
+        // Skip the line of `from` itself (the outer object).
+        let first = lines
+            .iter()
+            .position(|&(a, b)| a <= from && from <= b)
+            .map_or(0, |i| i + 1);
+        let Some(k) = lines[first..]
+            .iter()
+            .position(|&l| trimmed(l) == b"{")
+            .map(|i| i + first)
+        else {
+            return;
+        };
+        let level = indent(lines[k]);
+        let starts: Vec<usize> = (k..lines.len())
+            .filter(|&i| indent(lines[i]) == level && trimmed(lines[i]) == b"{")
+            .collect();
+        for (n, &i) in starts.iter().enumerate() {
+            let stop = starts.get(n + 1).copied().unwrap_or(lines.len());
+            let close = (i + 1..stop)
+                .rev()
+                .find(|&j| indent(lines[j]) == level && matches!(trimmed(lines[j]), b"}" | b"},"));
+            let begin = lines[i].0 + level;
+            let end = match close {
+                Some(j) => lines[j].0 + level + 1,
+                None => lines[stop - 1].1,
+            };
+            self.record(begin, end);
         }
     }
 
@@ -314,6 +394,20 @@ mod tests {
         assert!(problems.is_empty());
         assert_eq!(spans.len(), 2);
         assert_eq!(spans[1].line, 4);
+    }
+
+    #[test]
+    fn a_missing_brace_costs_one_record_not_the_file() {
+        let doc = "{\n  \"Records\": [\n    {\n      \"a\": {\n        \"x\": 1\n      ,\n      \"b\": 2\n    },\n    {\n      \"c\": 3\n    }\n  ]\n}\n";
+        let (spans, problems) = scan_document(doc.as_bytes(), 1);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[0].line, 3);
+        assert_eq!(spans[1].line, 9);
+        assert_eq!(
+            &doc[spans[1].start..spans[1].end],
+            "{\n      \"c\": 3\n    }"
+        );
     }
 
     #[test]
