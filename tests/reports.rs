@@ -94,6 +94,22 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
         })
         .unwrap();
     assert_eq!(n, 14);
+    // The explorer's timeline markers and `e` / `E`: one mark per alert, and one query that
+    // selects exactly the evidence (14 failed logins + 4 single-event alerts).
+    let all = auditlens::app::reports::compute(
+        std::slice::from_ref(&pristine),
+        None,
+        &opened.index,
+        &opened.dir,
+    );
+    assert_eq!(all.alert_marks.len(), 5);
+    let evidence = s
+        .count(&SearchRequest {
+            query: all.alert_evidence.unwrap(),
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    assert_eq!(evidence, 18);
     let lineage = lineage_report(&opened.dir);
     assert_eq!(
         lineage.heading,

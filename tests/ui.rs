@@ -916,3 +916,49 @@ fn deep_pages_read_from_the_other_end_equal_the_sorted_list() {
         assert_eq!(got, want, "offset {offset}");
     }
 }
+
+#[test]
+fn alert_markers_on_the_timeline_and_e_visits_alert_evidence() {
+    use auditlens::app::reports::Reports;
+    use auditlens::index::{SearchRequest, SortOrder};
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let h = s.histogram.clone().unwrap();
+    let before = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(!before.contains('\u{25bc}'));
+    // The oldest ordinary event: not an error, critical or integrity problem by itself.
+    let ordinary = svc
+        .search(&SearchRequest {
+            query: "severity:info".into(),
+            limit: 1,
+            order: SortOrder::OldestFirst,
+            ..SearchRequest::default()
+        })
+        .unwrap()
+        .hits[0]
+        .clone();
+    let reports = Reports {
+        alerts: Some(PaneReport {
+            heading: "alerts: 1".into(),
+            rows: vec![],
+        }),
+        alert_marks: vec![(h.start_ms, Severity::Critical)],
+        alert_evidence: Some(format!("ord:{}", ordinary.ord)),
+        ..Reports::default()
+    };
+    settle(&mut s, &svc, vec![Action::ReportsReady(Box::new(reports))]);
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(text.contains('\u{25bc}'), "{text}");
+    let mut seen = Vec::new();
+    for _ in 0..12 {
+        settle(&mut s, &svc, vec![Action::NextProblem]);
+        if let Some(hit) = s.selected_hit() {
+            seen.push(hit.ord);
+        }
+    }
+    assert!(
+        seen.contains(&ordinary.ord),
+        "e should reach the alert's evidence: {seen:?}"
+    );
+}

@@ -17,6 +17,8 @@ pub enum LocateTarget {
         down: bool,
         /// Current event key.
         from: (i64, u64),
+        /// More events that count as problems (the alerts' evidence), as a query.
+        extra: Option<String>,
     },
 }
 

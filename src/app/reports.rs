@@ -21,6 +21,10 @@ pub struct Reports {
     pub lineage: Option<PaneReport>,
     /// Alerts, most severe first.
     pub alerts: Option<PaneReport>,
+    /// When each alert fired (ms) and its severity: timeline markers.
+    pub alert_marks: Vec<(i64, Severity)>,
+    /// Every alert's evidence events as one query (ordinals), for `e` / `E`.
+    pub alert_evidence: Option<String>,
 }
 
 /// Quotes a value for the query language.
@@ -190,8 +194,19 @@ fn finding_row(input: &Path, f: &Finding) -> ReportRow {
     row(format!("  {:<24} {loc}  {}", f.code, f.detail), level, jump)
 }
 
-/// The alerts pane: every alert of the default (or user) rules, most severe first.
+/// The alerts pane: every alert of the default (or user) rules, most severe first, with the
+/// timeline markers and the evidence query.
 pub fn alerts_report(index: &Index, rules: Option<&Path>) -> PaneReport {
+    alerts_with_marks(index, rules).0
+}
+
+/// Most evidence events `e` / `E` visit, so that the query stays small.
+const MAX_EVIDENCE_QUERY: usize = 2_000;
+
+fn alerts_with_marks(
+    index: &Index,
+    rules: Option<&Path>,
+) -> (PaneReport, Vec<(i64, Severity)>, Option<String>) {
     let result = SearchService::new(index.clone())
         .map_err(anyhow::Error::from)
         .and_then(|s| Ok((s, crate::cmd::alerts::load_rules(rules)?)))
@@ -199,10 +214,11 @@ pub fn alerts_report(index: &Index, rules: Option<&Path>) -> PaneReport {
     let mut eval = match result {
         Ok(e) => e,
         Err(e) => {
-            return PaneReport {
+            let report = PaneReport {
                 heading: "alerts: could not evaluate the rules".to_owned(),
                 rows: vec![row(format!("{e:#}"), Severity::Error, None)],
             };
+            return (report, Vec::new(), None);
         }
     };
     eval.alerts
@@ -242,7 +258,30 @@ pub fn alerts_report(index: &Index, rules: Option<&Path>) -> PaneReport {
         0 => "alerts: none".to_owned(),
         n => format!("alerts: {n} (Enter shows the evidence)"),
     };
-    PaneReport { heading, rows }
+    let marks = eval
+        .alerts
+        .iter()
+        .filter_map(|a| a.first_ts.map(|t| (t.timestamp_millis(), a.severity)))
+        .collect();
+    let mut ords: Vec<u64> = eval
+        .alerts
+        .iter()
+        .flat_map(|a| a.evidence.iter().filter_map(|e| e.ord))
+        .collect();
+    ords.sort_unstable();
+    ords.dedup();
+    ords.truncate(MAX_EVIDENCE_QUERY);
+    let evidence = if ords.is_empty() {
+        None
+    } else {
+        Some(
+            ords.iter()
+                .map(|o| format!("ord:{o}"))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+        )
+    };
+    (PaneReport { heading, rows }, marks, evidence)
 }
 
 /// The lineage pane: every model's tree, from the graph saved beside the index.
@@ -310,9 +349,12 @@ pub fn compute(
     index: &Index,
     dir: &Path,
 ) -> Reports {
+    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(index, None);
     Reports {
         integrity: Some(integrity_report(paths, trust)),
         lineage: Some(lineage_report(dir)),
-        alerts: Some(alerts_report(index, None)),
+        alerts: Some(alerts),
+        alert_marks,
+        alert_evidence,
     }
 }

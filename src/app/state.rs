@@ -298,6 +298,10 @@ pub struct AppState {
     pub lineage: Option<PaneReport>,
     /// Alerts (None: not available in this build).
     pub alerts: Option<PaneReport>,
+    /// When alerts fired (ms) and how severe, for the timeline markers.
+    pub alert_marks: Vec<(i64, Severity)>,
+    /// The alerts' evidence events as a query (`e` / `E` visit them).
+    pub alert_evidence: Option<String>,
     /// Load problems to show (`file:line: reason`), first few.
     pub load_errors: Vec<String>,
     /// Set when the explorer should exit.

@@ -236,6 +236,8 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             if r.alerts.is_some() {
                 s.alerts = r.alerts;
+                s.alert_marks = r.alert_marks;
+                s.alert_evidence = r.alert_evidence;
             }
             vec![]
         }
@@ -588,7 +590,8 @@ fn locate_problem(s: &mut AppState, down: bool) -> Vec<Effect> {
         None if down => (i64::MAX, u64::MAX),
         None => return vec![],
     };
-    locate(s, LocateTarget::Problem { down, from })
+    let extra = s.alert_evidence.clone();
+    locate(s, LocateTarget::Problem { down, from, extra })
 }
 
 fn next_mark(s: &mut AppState, down: bool) -> Vec<Effect> {

@@ -193,9 +193,16 @@ fn locate(
         LocateTarget::Event(ts, ord) => {
             Ok((Some(position_of(svc, req, ts, ord)?), "mark".to_owned()))
         }
-        LocateTarget::Problem { down, from } => {
+        LocateTarget::Problem {
+            down,
+            from,
+            ref extra,
+        } => {
             let current = req.query.trim();
-            let problems = problem_query();
+            let problems = match extra {
+                Some(x) => format!("{} OR {x}", problem_query()),
+                None => problem_query(),
+            };
             let query = if current.is_empty() || current == "*" {
                 problems
             } else {

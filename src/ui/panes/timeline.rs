@@ -140,6 +140,25 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
             cell.set_char(EIGHTHS[fill]).set_style(style);
         }
     }
+    // Alert markers: a triangle on the top row of the bucket where each alert fired,
+    // coloured by its severity (the most severe wins a shared bucket).
+    let mut marked: Vec<Option<Severity>> = vec![None; cols];
+    for (ms, sev) in &state.alert_marks {
+        if *ms < h.start_ms || h.bucket_ms <= 0 {
+            continue;
+        }
+        let x = ((ms - h.start_ms) / h.bucket_ms) as usize;
+        if x < cols {
+            marked[x] = Some(marked[x].map_or(*sev, |m| m.max(*sev)));
+        }
+    }
+    for (x, sev) in marked.iter().enumerate() {
+        if let Some(sev) = sev {
+            buf[(inner.x + x as u16, inner.y)]
+                .set_char('\u{25bc}')
+                .set_style(theme.severity(*sev));
+        }
+    }
     // Label row: start, cursor bucket, end.
     let at = |ms: i64| format_ts(DateTime::from_timestamp_millis(ms), state.tz);
     let cur_start = h.start_ms + cursor as i64 * h.bucket_ms;
