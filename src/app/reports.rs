@@ -284,6 +284,25 @@ fn alerts_with_marks(
     (PaneReport { heading, rows }, marks, evidence)
 }
 
+/// The node named by a tree line such as `<- dataset customers-clean@2  [feature.create]`
+/// or `-> deployment fraud-detector-production (production)  [model.deploy]`.
+fn node_of_line(trimmed: &str) -> Option<crate::lineage::NodeKey> {
+    let rest = trimmed
+        .strip_prefix("<- ")
+        .or_else(|| trimmed.strip_prefix("-> "))?;
+    let (kind, rest) = rest.split_once(' ')?;
+    let key = rest.split("  [").next()?;
+    let key = match key.rfind(" (") {
+        Some(i) if key.ends_with(')') => &key[..i],
+        _ => key,
+    };
+    let (id, version) = match key.rsplit_once('@') {
+        Some((id, v)) if !id.is_empty() && !v.is_empty() => (id, Some(v)),
+        _ => (key, None),
+    };
+    Some(crate::lineage::NodeKey::new(kind, id, version))
+}
+
 /// The lineage pane: every model's tree, from the graph saved beside the index.
 pub fn lineage_report(dir: &Path) -> PaneReport {
     let graph = match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
@@ -317,6 +336,9 @@ pub fn lineage_report(dir: &Path) -> PaneReport {
             }
             let jump = if line.starts_with("model ") {
                 model_jump.clone()
+            } else if let Some(key) = node_of_line(trimmed) {
+                // A node of the tree: its own events (dataset, run, deployment...).
+                Some(graph.events_filter_for(&key))
             } else {
                 version
                     .as_ref()
