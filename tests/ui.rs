@@ -962,3 +962,54 @@ fn alert_markers_on_the_timeline_and_e_visits_alert_evidence() {
         "e should reach the alert's evidence: {seen:?}"
     );
 }
+
+#[test]
+fn show_lineage_focuses_the_selected_events_model_version() {
+    use auditlens::app::reports::Reports;
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let row = |t: &str| ReportRow {
+        text: t.into(),
+        level: Severity::Info,
+        jump: None,
+    };
+    // The selected event names a model (the fixture's events do not: give it one).
+    let i = usize::try_from(s.selected - s.window.offset).unwrap();
+    s.window.hits[i].event.model = Some(auditlens::model::ModelRef {
+        id: "fraud-detector".into(),
+        version: Some("4".into()),
+    });
+    let model = s
+        .selected_hit()
+        .and_then(|h| h.event.model.clone())
+        .unwrap();
+    let version = model.version.clone().unwrap_or_default();
+    let lineage = PaneReport {
+        heading: "lineage: 2 model(s)".into(),
+        rows: vec![
+            row("model other: 1 version(s)"),
+            row("  version 1"),
+            row(&format!("model {}: 2 version(s)", model.id)),
+            row("  version zzz"),
+            row(&format!("  version {version}")),
+        ],
+    };
+    settle(
+        &mut s,
+        &svc,
+        vec![Action::ReportsReady(Box::new(Reports {
+            lineage: Some(lineage),
+            ..Reports::default()
+        }))],
+    );
+    settle(&mut s, &svc, vec![Action::ShowLineage]);
+    assert_eq!(s.focus, Pane::Lineage);
+    assert_eq!(s.report_cursor, 4);
+    // An event without a model leaves the focus where it was.
+    s.window.hits[i].event.model = None;
+    settle(&mut s, &svc, vec![Action::NextPane]);
+    let before = s.focus;
+    settle(&mut s, &svc, vec![Action::ShowLineage]);
+    assert_eq!(s.focus, before);
+}

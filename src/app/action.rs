@@ -60,6 +60,8 @@ pub enum Action {
     Maximise,
     /// Next problem (alert, integrity problem, error), further down.
     NextProblem,
+    /// Show the lineage tree of the selected event's model (version).
+    ShowLineage,
     /// Previous problem.
     PrevProblem,
     /// Mark / unmark the selected event.

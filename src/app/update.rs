@@ -131,6 +131,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::NextProblem => locate_problem(s, true),
+        Action::ShowLineage => show_lineage(s),
         Action::PrevProblem => locate_problem(s, false),
         Action::Mark => {
             if let Some(k) = s.selected_hit().map(key_of) {
@@ -536,6 +537,32 @@ fn related_effect(s: &mut AppState) -> Option<Effect> {
         ord,
         query: parts.join(" OR "),
     }))
+}
+
+/// Focuses the lineage pane on the selected event's model: the row of its version when
+/// there is one, else the model's first row.
+fn show_lineage(s: &mut AppState) -> Vec<Effect> {
+    let Some(model) = s.selected_hit().and_then(|h| h.event.model.clone()) else {
+        set_status(s, "this event names no model", false);
+        return vec![];
+    };
+    let fx = focus(s, Pane::Lineage);
+    let Some(report) = &s.lineage else { return fx };
+    let head = format!("model {}:", model.id);
+    let Some(start) = report.rows.iter().position(|r| r.text.starts_with(&head)) else {
+        set_status(s, format!("no lineage for model {}", model.id), false);
+        return fx;
+    };
+    let version_row = model.version.as_ref().and_then(|v| {
+        let line = format!("version {v}");
+        report.rows[start + 1..]
+            .iter()
+            .take_while(|r| !r.text.starts_with("model "))
+            .position(|r| r.text.trim_start().split("  ").next() == Some(line.as_str()))
+            .map(|i| start + 1 + i)
+    });
+    s.report_cursor = version_row.unwrap_or(start);
+    fx
 }
 
 fn focus(s: &mut AppState, pane: Pane) -> Vec<Effect> {

@@ -188,6 +188,7 @@ pub fn action_by_name(name: &str) -> Option<Action> {
         "prev_pane" => Action::PrevPane,
         "maximise" => Action::Maximise,
         "next_problem" => Action::NextProblem,
+        "show_lineage" => Action::ShowLineage,
         "prev_problem" => Action::PrevProblem,
         "mark" => Action::Mark,
         "next_mark" => Action::NextMark,

@@ -29,9 +29,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("maximise", "maximise / restore the focused pane"),
     (
         "next_problem",
-        "next problem further down (error, critical, integrity)",
+        "next problem down (error, critical, integrity, alert)",
     ),
     ("prev_problem", "previous problem"),
+    ("show_lineage", "lineage tree of the selected event's model"),
     ("mark", "mark / unmark the selected event"),
     ("next_mark", "next mark further down"),
     ("prev_mark", "previous mark"),
