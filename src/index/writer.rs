@@ -57,9 +57,6 @@ impl Indexer {
         let threads = threads.max(1);
         let budget = budget.max(threads * 15_000_000);
         let writer = index.writer_with_num_threads(threads, budget)?;
-        if std::env::var_os("AUDITLENS_NO_MERGE").is_some() {
-            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        }
         Ok(Self {
             writer,
             fields,
