@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::search::{CSV_COLUMNS, csv_cell, csv_cells, formula_guard, parse_bound, ts_text};
+use super::search::{CSV_COLUMNS, csv_cell, csv_cells, formula_guard, ts_text};
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ExportArgs, ExportFormat, LoadArgs};
 use crate::index::{IndexError, SearchRequest, SearchService, SortOrder};
@@ -47,30 +47,8 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let (paths, query) = if let Some(q) = &a.query {
-        (
-            a.args.iter().map(PathBuf::from).collect::<Vec<_>>(),
-            q.clone(),
-        )
-    } else {
-        if a.args.len() < 2 {
-            bail!("export needs at least one PATH and a QUERY (use '*' to export everything)");
-        }
-        let (q, p) = a
-            .args
-            .split_last()
-            .expect("invariant: at least two arguments");
-        (p.iter().map(PathBuf::from).collect(), q.clone())
-    };
-    let from = a
-        .from
-        .as_deref()
-        .map(|s| parse_bound("--from", s))
-        .transpose()?;
-    let to =
-        a.to.as_deref()
-            .map(|s| parse_bound("--to", s))
-            .transpose()?;
+    let (paths, query) = super::search::paths_and_query("export", &a.args, a.query.as_ref())?;
+    let (from, to) = super::search::time_window(a.from.as_deref(), a.to.as_deref())?;
     if a.out.exists() && !a.force {
         bail!("{} exists (use --force to replace it)", a.out.display());
     }

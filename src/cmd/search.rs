@@ -19,36 +19,40 @@ pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
     })
 }
 
+/// The inputs and the query of `search` and `export`: the last positional argument is the
+/// query, unless `-q` gave it.
+pub(super) fn paths_and_query(
+    command: &str,
+    args: &[String],
+    query: Option<&String>,
+) -> Result<(Vec<PathBuf>, String)> {
+    if let Some(q) = query {
+        return Ok((args.iter().map(PathBuf::from).collect(), q.clone()));
+    }
+    let Some((q, p)) = args.split_last().filter(|(_, p)| !p.is_empty()) else {
+        bail!("{command} needs at least one PATH and a QUERY (use '*' to match everything)");
+    };
+    Ok((p.iter().map(PathBuf::from).collect(), q.clone()))
+}
+
+/// An optional time bound.
+type Bound = Option<DateTime<Utc>>;
+
+/// `--from` (inclusive) and `--to` (exclusive), parsed.
+pub(super) fn time_window(from: Option<&str>, to: Option<&str>) -> Result<(Bound, Bound)> {
+    let from = from.map(|s| parse_bound("--from", s)).transpose()?;
+    let to = to.map(|s| parse_bound("--to", s)).transpose()?;
+    Ok((from, to))
+}
+
 pub(super) fn run(
     a: &SearchArgs,
     load: &LoadArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let (paths, query) = if let Some(q) = &a.query {
-        (
-            a.args.iter().map(PathBuf::from).collect::<Vec<_>>(),
-            q.clone(),
-        )
-    } else {
-        if a.args.len() < 2 {
-            bail!("search needs at least one PATH and a QUERY (use '*' to match everything)");
-        }
-        let (q, p) = a
-            .args
-            .split_last()
-            .expect("invariant: at least two arguments");
-        (p.iter().map(PathBuf::from).collect(), q.clone())
-    };
-    let from = a
-        .from
-        .as_deref()
-        .map(|s| parse_bound("--from", s))
-        .transpose()?;
-    let to =
-        a.to.as_deref()
-            .map(|s| parse_bound("--to", s))
-            .transpose()?;
+    let (paths, query) = paths_and_query("search", &a.args, a.query.as_ref())?;
+    let (from, to) = time_window(a.from.as_deref(), a.to.as_deref())?;
     let masker = super::access_log::masker(load)?;
     let opened = open_index(&paths, load, err)?;
     super::access_log::record(
