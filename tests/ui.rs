@@ -1013,3 +1013,68 @@ fn show_lineage_focuses_the_selected_events_model_version() {
     settle(&mut s, &svc, vec![Action::ShowLineage]);
     assert_eq!(s.focus, before);
 }
+
+#[test]
+fn lineage_trees_collapse_and_expand_per_model() {
+    use auditlens::app::reports::Reports;
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let row = |t: &str| ReportRow {
+        text: t.into(),
+        level: Severity::Info,
+        jump: None,
+    };
+    let lineage = PaneReport {
+        heading: "lineage: 2 model(s)".into(),
+        rows: vec![
+            row("model alpha: 1 version(s)"),
+            row("  version 1"),
+            row("    <- dataset d@1  [feature.create]"),
+            row("model beta: 1 version(s)"),
+            row("  version 7"),
+        ],
+    };
+    settle(
+        &mut s,
+        &svc,
+        vec![Action::ReportsReady(Box::new(Reports {
+            lineage: Some(lineage),
+            ..Reports::default()
+        }))],
+    );
+    while s.focus != Pane::Lineage {
+        settle(&mut s, &svc, vec![Action::NextPane]);
+    }
+    s.report_cursor = 2;
+    settle(&mut s, &svc, vec![Action::ToggleCollapse]);
+    let shown: Vec<String> = s
+        .lineage
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.text.clone())
+        .collect();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert!(
+        shown[0].starts_with("model alpha:") && shown[0].contains("collapsed"),
+        "{shown:?}"
+    );
+    assert_eq!(s.report_cursor, 0);
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(!text.contains("dataset d@1"), "{text}");
+    settle(&mut s, &svc, vec![Action::ToggleCollapse]);
+    assert_eq!(s.lineage.as_ref().unwrap().rows.len(), 5);
+    // Collapsed again, then L on an event of that model expands it.
+    settle(&mut s, &svc, vec![Action::ToggleCollapse]);
+    settle(&mut s, &svc, vec![Action::NextPane]);
+    let i = usize::try_from(s.selected - s.window.offset).unwrap();
+    s.window.hits[i].event.model = Some(auditlens::model::ModelRef {
+        id: "alpha".into(),
+        version: Some("1".into()),
+    });
+    settle(&mut s, &svc, vec![Action::ShowLineage]);
+    assert_eq!(s.lineage.as_ref().unwrap().rows.len(), 5);
+    assert_eq!(s.report_cursor, 1);
+}

@@ -62,6 +62,8 @@ pub enum Action {
     NextProblem,
     /// Show the lineage tree of the selected event's model (version).
     ShowLineage,
+    /// Lineage pane: collapse or expand the model tree under the cursor.
+    ToggleCollapse,
     /// Previous problem.
     PrevProblem,
     /// Mark / unmark the selected event.

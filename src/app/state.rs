@@ -298,6 +298,10 @@ pub struct AppState {
     pub lineage: Option<PaneReport>,
     /// Alerts (None: not available in this build).
     pub alerts: Option<PaneReport>,
+    /// Every model's lineage rows; `lineage` shows them minus the collapsed models.
+    pub lineage_full: Option<PaneReport>,
+    /// Models whose lineage tree is collapsed to its heading.
+    pub collapsed: std::collections::BTreeSet<String>,
     /// When alerts fired (ms) and how severe, for the timeline markers.
     pub alert_marks: Vec<(i64, Severity)>,
     /// The alerts' evidence events as a query (`e` / `E` visit them).

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::action::Action;
 use super::effect::{Effect, Job, LocateTarget};
-use super::state::{AppState, Mode, Pane, Phase, Related, Status, Tz, key_of};
+use super::state::{AppState, Mode, Pane, PaneReport, Phase, Related, Status, Tz, key_of};
 use crate::index::{SearchRequest, SortOrder};
 use crate::model::{escape_control, parse_time_str};
 
@@ -132,6 +132,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::NextProblem => locate_problem(s, true),
         Action::ShowLineage => show_lineage(s),
+        Action::ToggleCollapse => toggle_collapse(s),
         Action::PrevProblem => locate_problem(s, false),
         Action::Mark => {
             if let Some(k) = s.selected_hit().map(key_of) {
@@ -233,7 +234,8 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 s.integrity = r.integrity;
             }
             if r.lineage.is_some() {
-                s.lineage = r.lineage;
+                s.lineage_full = r.lineage;
+                s.lineage = visible_lineage(s.lineage_full.as_ref(), &s.collapsed);
             }
             if r.alerts.is_some() {
                 s.alerts = r.alerts;
@@ -539,6 +541,70 @@ fn related_effect(s: &mut AppState) -> Option<Effect> {
     }))
 }
 
+/// The model a lineage heading row names (`model ID: ...`).
+fn heading_model(text: &str) -> Option<&str> {
+    text.strip_prefix("model ")?.split(':').next()
+}
+
+/// The lineage rows shown: collapsed models keep only their heading.
+fn visible_lineage(
+    full: Option<&PaneReport>,
+    collapsed: &std::collections::BTreeSet<String>,
+) -> Option<PaneReport> {
+    let full = full?;
+    let mut rows = Vec::with_capacity(full.rows.len());
+    let mut hiding = false;
+    for r in &full.rows {
+        if let Some(m) = heading_model(&r.text) {
+            hiding = collapsed.contains(m);
+            let mut head = r.clone();
+            if hiding {
+                head.text.push_str("  [collapsed: c expands]");
+            }
+            rows.push(head);
+        } else if !hiding {
+            rows.push(r.clone());
+        }
+    }
+    Some(PaneReport {
+        heading: full.heading.clone(),
+        rows,
+    })
+}
+
+/// Collapses or expands the model tree under the lineage cursor; the cursor stays on its
+/// heading.
+fn toggle_collapse(s: &mut AppState) -> Vec<Effect> {
+    if s.focus != Pane::Lineage {
+        return vec![];
+    }
+    let Some(shown) = &s.lineage else {
+        return vec![];
+    };
+    let upto = s.report_cursor.min(shown.rows.len().saturating_sub(1));
+    let Some(model) = shown.rows[..=upto.min(shown.rows.len().saturating_sub(1))]
+        .iter()
+        .rev()
+        .find_map(|r| heading_model(&r.text))
+        .map(str::to_owned)
+    else {
+        return vec![];
+    };
+    if !s.collapsed.remove(&model) {
+        s.collapsed.insert(model.clone());
+    }
+    s.lineage = visible_lineage(s.lineage_full.as_ref(), &s.collapsed);
+    let head = format!("model {model}:");
+    if let Some(i) = s
+        .lineage
+        .as_ref()
+        .and_then(|r| r.rows.iter().position(|x| x.text.starts_with(&head)))
+    {
+        s.report_cursor = i;
+    }
+    vec![]
+}
+
 /// Focuses the lineage pane on the selected event's model: the row of its version when
 /// there is one, else the model's first row.
 fn show_lineage(s: &mut AppState) -> Vec<Effect> {
@@ -547,6 +613,9 @@ fn show_lineage(s: &mut AppState) -> Vec<Effect> {
         return vec![];
     };
     let fx = focus(s, Pane::Lineage);
+    if s.collapsed.remove(&model.id) {
+        s.lineage = visible_lineage(s.lineage_full.as_ref(), &s.collapsed);
+    }
     let Some(report) = &s.lineage else { return fx };
     let head = format!("model {}:", model.id);
     let Some(start) = report.rows.iter().position(|r| r.text.starts_with(&head)) else {

@@ -189,6 +189,7 @@ pub fn action_by_name(name: &str) -> Option<Action> {
         "maximise" => Action::Maximise,
         "next_problem" => Action::NextProblem,
         "show_lineage" => Action::ShowLineage,
+        "toggle_collapse" => Action::ToggleCollapse,
         "prev_problem" => Action::PrevProblem,
         "mark" => Action::Mark,
         "next_mark" => Action::NextMark,

@@ -33,6 +33,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ),
     ("prev_problem", "previous problem"),
     ("show_lineage", "lineage tree of the selected event's model"),
+    (
+        "toggle_collapse",
+        "lineage: collapse / expand the model tree",
+    ),
     ("mark", "mark / unmark the selected event"),
     ("next_mark", "next mark further down"),
     ("prev_mark", "previous mark"),
