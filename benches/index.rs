@@ -3,6 +3,8 @@
 //! full-text queries (top 100 and count). Prints figures; asserts nothing about time.
 //!
 //! `cargo bench --bench index` (N = 1,000,000), or `AUDITLENS_BENCH_EVENTS=200000 cargo bench ...`.
+//! Knobs for experiments: `AUDITLENS_BENCH_THREADS`, `AUDITLENS_BENCH_WRITER_MB`,
+//! `AUDITLENS_BENCH_PARSE_ONLY=1` (loading alone, into a counting sink).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
