@@ -133,6 +133,24 @@ pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
     Ok(hex(&h.finalize()))
 }
 
+/// Renames a complete build from `tmp` to `dir`, replacing an outdated entry. When the
+/// rename fails because another process finished the same build first, its entry is used.
+pub(super) fn move_into_place(tmp: &Path, dir: &Path, key: &str) -> Result<(), IndexError> {
+    if dir.exists() {
+        let _ = fs::remove_dir_all(dir);
+    }
+    if let Err(e) = fs::rename(tmp, dir) {
+        let _ = fs::remove_dir_all(tmp);
+        if try_open(dir, key).is_err() {
+            return Err(io_err(format!(
+                "moving the built index into {}",
+                dir.display()
+            ))(e));
+        }
+    }
+    Ok(())
+}
+
 /// The cache key: the content digest, plus whatever else changes the index's contents.
 pub(super) fn cache_key(digest: &str, extra: &[u8]) -> String {
     if extra.is_empty() {
@@ -227,19 +245,7 @@ pub fn open_or_build(
             return Err(e);
         }
     };
-    if dir.exists() {
-        let _ = fs::remove_dir_all(&dir);
-    }
-    if let Err(e) = fs::rename(&tmp, &dir) {
-        // Another process may have finished the same build first: use whichever is complete.
-        let _ = fs::remove_dir_all(&tmp);
-        if try_open(&dir, &key).is_err() {
-            return Err(io_err(format!(
-                "moving the built index into {}",
-                dir.display()
-            ))(e));
-        }
-    }
+    move_into_place(&tmp, &dir, &key)?;
     let index = Index::open_in_dir(dir.join("index"))?;
     Ok(OpenedIndex {
         index,

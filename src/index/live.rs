@@ -175,18 +175,7 @@ where
             return Err(e);
         }
     };
-    if dir.exists() {
-        let _ = fs::remove_dir_all(&dir);
-    }
-    if let Err(e) = fs::rename(&tmp, &dir) {
-        let _ = fs::remove_dir_all(&tmp);
-        if try_open(&dir, &key_for(&digest)).is_err() {
-            return Err(io_err(format!(
-                "moving the built index into {}",
-                dir.display()
-            ))(e));
-        }
-    }
+    super::cache::move_into_place(&tmp, &dir, &key_for(&digest))?;
     let _ = remember(&memo, &digest);
     let index = Index::open_in_dir(dir.join("index"))?;
     report(LiveEvent::Done(Box::new(OpenedIndex {
