@@ -113,6 +113,9 @@ fn io_problem(path: &str, line: u64, e: &io::Error) -> IngestError {
     )
 }
 
+/// Leading lines that cannot start a JSON value after which a file counts as not JSON text.
+const NOT_JSON_LINES: usize = 3;
+
 /// Reads every record of one member. Returns the number of records handed to the sink.
 pub fn read_records(
     path: &str,
@@ -125,6 +128,7 @@ pub fn read_records(
     let mut records = 0u64;
     let mut first = true;
     let mut saw_content = false;
+    let mut held: Vec<u64> = Vec::new();
     loop {
         let read = match read_line_bounded(r, &mut buf, limits.max_line_bytes) {
             Ok(read) => read,
@@ -180,8 +184,26 @@ pub fn read_records(
                 return records + read_document(path, r, doc, line_no, limits, sink);
             }
         }
+        // A file whose first lines are not JSON at all (a README in a folder) is one
+        // problem, not one per line: lines that cannot start a JSON value are held back until
+        // a record appears; three of them before any record mean the file is not JSON text.
+        if records == 0 && !matches!(trimmed[0], b'{' | b'[') {
+            held.push(line_no);
+            if held.len() >= NOT_JSON_LINES {
+                sink.problem(IngestError::file(
+                    path,
+                    Some(held[0]),
+                    ErrorKind::Unsupported,
+                    format!("not JSON text: lines {} to {line_no} do not start a JSON value; file skipped", held[0]),
+                ));
+                return records;
+            }
+            continue;
+        }
+        report_held(path, &mut held, sink);
         records += split_line(path, line_no, trimmed, sink);
     }
+    report_held(path, &mut held, sink);
     if !saw_content {
         sink.problem(IngestError::file(
             path,
@@ -210,6 +232,18 @@ fn split_line(path: &str, line_no: u64, trimmed: &[u8], sink: &mut dyn RecordSin
         sink.record(path, s.line, &trimmed[s.start..s.end]);
     }
     spans.len() as u64
+}
+
+/// Reports the held-back leading lines that do not start a JSON value, one error each.
+fn report_held(path: &str, held: &mut Vec<u64>, sink: &mut dyn RecordSink) {
+    for l in held.drain(..) {
+        sink.problem(IngestError::record(
+            path,
+            l,
+            ErrorKind::Malformed,
+            "not JSON: expected `{` or `[`",
+        ));
+    }
 }
 
 fn scan_problem(path: &str, p: super::scan::ScanProblem) -> IngestError {
@@ -350,6 +384,27 @@ mod tests {
         assert_eq!(c.problems.len(), 1);
         assert_eq!(c.problems[0].kind, ErrorKind::LineTooLong);
         assert_eq!(c.problems[0].line, Some(2));
+    }
+
+    #[test]
+    fn text_files_are_one_problem_and_a_stray_header_line_costs_one_line() {
+        let c = read(
+            b"# Title\n\nSome prose.\nMore prose.\n| a | b |\n",
+            ReadLimits::default(),
+        );
+        assert!(c.records.is_empty());
+        assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+        assert_eq!(c.problems[0].kind, ErrorKind::Unsupported);
+        assert_eq!(c.problems[0].line, Some(1));
+        assert!(!c.problems[0].skipped_record);
+        let c = read(
+            b"timestamp,msg\n{\"a\":1}\n{\"b\":2}\n",
+            ReadLimits::default(),
+        );
+        assert_eq!(c.records.len(), 2);
+        assert_eq!(c.problems.len(), 1);
+        assert_eq!(c.problems[0].line, Some(1));
+        assert!(c.problems[0].skipped_record);
     }
 
     #[test]
