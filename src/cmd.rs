@@ -255,15 +255,27 @@ pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Re
 /// Prints a short account of what could not be loaded, so nothing is skipped silently.
 pub fn report_skipped(opened: &OpenedIndex, err: &mut dyn Write) -> Result<()> {
     let s = &opened.summary;
+    let header = format!(
+        "warning: {} problem(s) while loading, {} record(s) skipped:",
+        s.errors_total, s.skipped
+    );
+    write_problems(s, &header, 5, err)
+}
+
+/// Lists the first `max` loading problems of `summary` on `err` under `header` (nothing
+/// when there are none), with a count of the rest.
+pub fn write_problems(
+    summary: &crate::ingest::IngestSummary,
+    header: &str,
+    max: usize,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let s = summary;
     if s.errors_total == 0 {
         return Ok(());
     }
-    writeln!(
-        err,
-        "warning: {} problem(s) while loading, {} record(s) skipped:",
-        s.errors_total, s.skipped
-    )?;
-    for e in s.errors.iter().take(5) {
+    writeln!(err, "{header}")?;
+    for e in s.errors.iter().take(max) {
         let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
         writeln!(
             err,
@@ -272,11 +284,11 @@ pub fn report_skipped(opened: &OpenedIndex, err: &mut dyn Write) -> Result<()> {
             escape_control(&e.reason)
         )?;
     }
-    if s.errors_total > 5 {
+    if s.errors_total > max as u64 {
         writeln!(
             err,
             "  ... and {} more (auditlens stats --json lists them)",
-            s.errors_total - 5
+            s.errors_total - max as u64
         )?;
     }
     Ok(())

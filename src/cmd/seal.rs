@@ -199,22 +199,11 @@ pub fn run(
     }
     let done = writer.finish(key.as_ref())?;
     writeln!(out, "{}", escape_control(&done.to_string()))?;
-    if summary.errors_total > 0 {
-        writeln!(
-            err,
-            "warning: {} input problem(s), {} record(s) could not be read and are not sealed:",
-            summary.errors_total, summary.skipped
-        )?;
-        for e in summary.errors.iter().take(10) {
-            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            writeln!(
-                err,
-                "  {}{line}: {}",
-                escape_control(&e.path),
-                escape_control(&e.reason)
-            )?;
-        }
-    }
+    let header = format!(
+        "warning: {} input problem(s), {} record(s) could not be read and are not sealed:",
+        summary.errors_total, summary.skipped
+    );
+    super::write_problems(&summary, &header, 10, err)?;
     if key.is_none() {
         writeln!(
             err,

@@ -257,6 +257,40 @@ pub fn open_or_build(
     })
 }
 
+/// A new index in `tmp/index` with the current schema, and its single writer.
+pub(super) fn new_index(
+    tmp: &Path,
+    opts: &BuildOptions,
+    policy: CommitPolicy,
+) -> Result<(Index, Indexer), IndexError> {
+    let index_dir = tmp.join("index");
+    fs::create_dir_all(&index_dir).map_err(io_err(format!("creating {}", index_dir.display())))?;
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(&index_dir, schema)?;
+    let indexer = Indexer::new(&index, fields, opts.writer_budget, opts.threads, policy)?;
+    Ok((index, indexer))
+}
+
+/// Ends a complete build in `tmp`: the final commit, what the observers derived, and
+/// `summary.json`.
+pub(super) fn finish_build(
+    tmp: &Path,
+    indexer: Indexer,
+    opts: &mut BuildOptions,
+    summary: &IngestSummary,
+) -> Result<(), IndexError> {
+    indexer.finish()?;
+    for o in &mut opts.observers {
+        o.finish(tmp)
+            .map_err(io_err("saving derived data beside the index"))?;
+    }
+    fs::write(
+        tmp.join("summary.json"),
+        serde_json::to_vec(summary).unwrap_or_default(),
+    )
+    .map_err(io_err("writing summary.json"))
+}
+
 fn build_into(
     tmp: &Path,
     paths: &[PathBuf],
@@ -264,17 +298,7 @@ fn build_into(
     digest: &str,
     on_progress: &mut dyn FnMut(IngestProgress),
 ) -> Result<IngestSummary, IndexError> {
-    let index_dir = tmp.join("index");
-    fs::create_dir_all(&index_dir).map_err(io_err(format!("creating {}", index_dir.display())))?;
-    let (schema, fields) = schema::build();
-    let index = Index::create_in_dir(&index_dir, schema)?;
-    let mut indexer = Indexer::new(
-        &index,
-        fields,
-        opts.writer_budget,
-        opts.threads,
-        CommitPolicy::AT_END,
-    )?;
+    let (_index, mut indexer) = new_index(tmp, opts, CommitPolicy::AT_END)?;
     let mut tee = Tee {
         indexer: &mut indexer,
         observers: &mut opts.observers,
@@ -283,11 +307,7 @@ fn build_into(
     if let Some(e) = indexer.take_error() {
         return Err(e);
     }
-    indexer.finish()?;
-    for o in &mut opts.observers {
-        o.finish(tmp)
-            .map_err(io_err("saving derived data beside the index"))?;
-    }
+    finish_build(tmp, indexer, opts, &summary)?;
     let meta = Meta {
         schema_version: SCHEMA_VERSION,
         digest: digest.to_owned(),
@@ -298,10 +318,6 @@ fn build_into(
     let write = |name: &str, bytes: Vec<u8>| {
         fs::write(tmp.join(name), bytes).map_err(io_err(format!("writing {name}")))
     };
-    write(
-        "summary.json",
-        serde_json::to_vec(&summary).unwrap_or_default(),
-    )?;
     write(
         "meta.json",
         serde_json::to_vec_pretty(&meta).unwrap_or_default(),

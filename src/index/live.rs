@@ -13,8 +13,8 @@ use tantivy::Index;
 use super::IndexError;
 use super::cache::{BuildOptions, Meta, OpenedIndex, Tee, cache_root, io_err, try_open};
 use super::content_digest;
-use super::schema::{self, SCHEMA_VERSION};
-use super::writer::{CommitPolicy, Indexer};
+use super::schema::SCHEMA_VERSION;
+use super::writer::CommitPolicy;
 use crate::ingest::{EventSink, IngestProgress, IngestSummary, ingest};
 use crate::model::AuditEvent;
 
@@ -264,17 +264,7 @@ fn build<F>(
 where
     F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
 {
-    let index_dir = tmp.join("index");
-    fs::create_dir_all(&index_dir).map_err(io_err(format!("creating {}", index_dir.display())))?;
-    let (schema, fields) = schema::build();
-    let index = Index::create_in_dir(&index_dir, schema)?;
-    let mut indexer = Indexer::new(
-        &index,
-        fields,
-        opts.writer_budget,
-        opts.threads,
-        CommitPolicy::LIVE,
-    )?;
+    let (index, mut indexer) = super::cache::new_index(tmp, opts, CommitPolicy::LIVE)?;
     let on_commit = report.clone();
     indexer.set_on_commit(move |docs| on_commit(LiveEvent::Committed { docs }));
     report(LiveEvent::Opened {
@@ -299,16 +289,7 @@ where
     if cancel.load(Ordering::Relaxed) {
         return Ok(summary);
     }
-    indexer.finish()?;
-    for o in &mut opts.observers {
-        o.finish(tmp)
-            .map_err(io_err("saving derived data beside the index"))?;
-    }
-    fs::write(
-        tmp.join("summary.json"),
-        serde_json::to_vec(&summary).unwrap_or_default(),
-    )
-    .map_err(io_err("writing summary.json"))?;
+    super::cache::finish_build(tmp, indexer, opts, &summary)?;
     Ok(summary)
 }
 
