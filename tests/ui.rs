@@ -1078,3 +1078,61 @@ fn lineage_trees_collapse_and_expand_per_model() {
     assert_eq!(s.lineage.as_ref().unwrap().rows.len(), 5);
     assert_eq!(s.report_cursor, 1);
 }
+
+#[test]
+fn the_explorer_only_ever_receives_masked_events_and_records() {
+    use auditlens::app::execute_with;
+    use auditlens::index::SearchRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.jsonl");
+    std::fs::write(
+        &path,
+        "{\"time\":\"2026-03-09T10:00:00Z\",\"user\":\"mallory@example.org\",\"action\":\"api.call\",\"msg\":\"used key AKIAIOSFODNN7EXAMPLE\"}\n",
+    )
+    .unwrap();
+    let (index, fields) = create_in_ram();
+    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+    ingest(
+        std::slice::from_ref(&path),
+        IngestOptions::default(),
+        &mut indexer,
+        |_| {},
+    );
+    indexer.finish().unwrap();
+    let svc = SearchService::new(index).unwrap();
+    let job = || Job::Page {
+        generation: 1,
+        request: SearchRequest {
+            query: "*".into(),
+            limit: 10,
+            ..SearchRequest::default()
+        },
+    };
+    let masker = auditlens::privacy::masker_for(false, None).unwrap();
+    let Action::PageDone {
+        result: Ok(page), ..
+    } = execute_with(&svc, job(), Some(&masker))
+    else {
+        panic!("a page")
+    };
+    let hit = &page.hits[0];
+    let shown = format!(
+        "{} {} {}",
+        hit.raw,
+        hit.event.actor.id.clone().unwrap_or_default(),
+        hit.event.message.clone().unwrap_or_default()
+    );
+    assert!(
+        !shown.contains("mallory@example.org") && !shown.contains("AKIAIOSFODNN7EXAMPLE"),
+        "{shown}"
+    );
+    assert!(shown.contains("m***@example.org"), "{shown}");
+    // Without a policy (--unmask) the originals come through.
+    let Action::PageDone {
+        result: Ok(page), ..
+    } = execute_with(&svc, job(), None)
+    else {
+        panic!("a page")
+    };
+    assert!(page.hits[0].raw.contains("mallory@example.org"));
+}

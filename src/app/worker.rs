@@ -31,7 +31,11 @@ pub fn set_masker(masker: crate::privacy::Masker) {
 /// Masks hits on their way into the explorer: the table, the detail view, copies and
 /// exports only ever see masked events and records.
 fn mask_hits(hits: &mut [Hit]) {
-    if let Some(m) = MASKER.get() {
+    mask_with(MASKER.get(), hits);
+}
+
+fn mask_with(masker: Option<&crate::privacy::Masker>, hits: &mut [Hit]) {
+    if let Some(m) = masker {
         for h in hits {
             h.raw = m.mask_record(&h.event, &h.raw);
             h.event = m.mask_event(&h.event);
@@ -39,8 +43,17 @@ fn mask_hits(hits: &mut [Hit]) {
     }
 }
 
-/// Runs one job against a service.
+/// Runs one job against a service, masking what it returns with the session's policy.
 pub fn execute(svc: &SearchService, job: Job) -> Action {
+    execute_with(svc, job, MASKER.get())
+}
+
+/// Runs one job, masking the hits it returns with `masker` (none: unmasked).
+pub fn execute_with(
+    svc: &SearchService,
+    job: Job,
+    masker: Option<&crate::privacy::Masker>,
+) -> Action {
     match job {
         Job::Page {
             generation,
@@ -50,7 +63,7 @@ pub fn execute(svc: &SearchService, job: Job) -> Action {
             offset: request.offset as u64,
             result: page(svc, &request)
                 .map(|mut p| {
-                    mask_hits(&mut p.hits);
+                    mask_with(masker, &mut p.hits);
                     p
                 })
                 .map_err(|e| match e {
@@ -83,7 +96,7 @@ pub fn execute(svc: &SearchService, job: Job) -> Action {
                 ..SearchRequest::default()
             };
             match svc.search(&req).map(|mut p| {
-                mask_hits(&mut p.hits);
+                mask_with(masker, &mut p.hits);
                 p
             }) {
                 Ok(p) => Action::RelatedDone {
