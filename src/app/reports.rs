@@ -40,11 +40,6 @@ fn row(text: impl AsRef<str>, level: Severity, jump: Option<String>) -> ReportRo
     }
 }
 
-/// Whether `p` is an auditlens sealed bundle (folder or archive with a bundle manifest).
-fn is_sealed(p: &Path) -> bool {
-    crate::integrity::status_lookup_with(std::slice::from_ref(&p.to_path_buf()), None).is_some()
-}
-
 /// How ingest names a member of input `input` (folder or archive).
 fn display_path(input: &Path, rel: &str) -> String {
     if input.is_dir() {
@@ -63,7 +58,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
         ..VerifyOptions::default()
     };
     for input in paths {
-        if !is_sealed(input) {
+        if !crate::integrity::is_native_bundle(input) {
             rows.push(row(
                 format!(
                     "{}: no seal (not an auditlens bundle): nothing to verify",

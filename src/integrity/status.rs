@@ -51,7 +51,7 @@ impl VerifiedStatuses {
 }
 
 /// Whether `p` is a sealed bundle: a folder with an auditlens manifest, or a tar / tar.gz.
-fn is_native_bundle(p: &Path) -> bool {
+pub fn is_native_bundle(p: &Path) -> bool {
     if p.is_dir() {
         return std::fs::read(p.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b));
     }
