@@ -4,7 +4,9 @@
 //!
 //! `cargo bench --bench index` (N = 1,000,000), or `AUDITLENS_BENCH_EVENTS=200000 cargo bench ...`.
 //! Knobs for experiments: `AUDITLENS_BENCH_THREADS`, `AUDITLENS_BENCH_WRITER_MB`,
-//! `AUDITLENS_BENCH_PARSE_ONLY=1` (loading alone, into a counting sink).
+//! `AUDITLENS_BENCH_PARSE_ONLY=1` (loading alone, into a counting sink),
+//! `AUDITLENS_BENCH_INPUT=FILE` (index this JSON-lines file instead of generating one; it is
+//! kept), `AUDITLENS_BENCH_BUILD_ONLY=1` (stop after the build).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -65,6 +67,21 @@ impl Drop for AnonPeak {
     }
 }
 
+/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat`.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn reset_peak_rss() {
     // Linux: writing 5 resets the peak resident set size of this process.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -113,7 +130,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let input: PathBuf = dir.path().join("story.jsonl");
+    let given = std::env::var_os("AUDITLENS_BENCH_INPUT").map(PathBuf::from);
+    let input: PathBuf = given
+        .clone()
+        .unwrap_or_else(|| dir.path().join("story.jsonl"));
     // Generate the input in a child process: the generator's day-sized buffers would
     // otherwise stay resident in this process and blur the memory figures below.
     if let Some(path) = std::env::var_os("AUDITLENS_BENCH_GENERATE_TO") {
@@ -121,14 +141,17 @@ fn main() {
         return;
     }
     let t = Instant::now();
-    let status = std::process::Command::new(std::env::current_exe().expect("bench executable"))
-        .env("AUDITLENS_BENCH_GENERATE_TO", &input)
-        .status()
-        .expect("run the generator");
-    assert!(status.success(), "the generator failed");
+    if given.is_none() || !input.exists() {
+        let status = std::process::Command::new(std::env::current_exe().expect("bench executable"))
+            .env("AUDITLENS_BENCH_GENERATE_TO", &input)
+            .status()
+            .expect("run the generator");
+        assert!(status.success(), "the generator failed");
+    }
     let bytes = std::fs::metadata(&input).expect("generated input").len();
     println!(
-        "generated {n} events ({:.0} MiB of JSON lines) in {:.1} s",
+        "input: {} ({:.0} MiB of JSON lines), ready in {:.1} s",
+        input.display(),
         bytes as f64 / 1_048_576.0,
         t.elapsed().as_secs_f64()
     );
@@ -167,6 +190,7 @@ fn main() {
         index_dir: Some(dir.path().join("cache")),
         ..BuildOptions::default()
     };
+    let cpu = cpu_secs();
     let t = Instant::now();
     let opened = open_or_build(
         std::slice::from_ref(&input),
@@ -176,8 +200,9 @@ fn main() {
     )
     .expect("build");
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu;
     println!(
-        "index build (parse + index + commit): {:.2} s, {:.0} events/s, {:.0} MiB/s, peak RSS {:.0} MiB (of which heap {:.0} MiB; the rest is mapped index files)",
+        "index build (parse + index + commit): {:.2} s, {:.0} events/s, {:.0} MiB/s, CPU {cpu:.2} s, peak RSS {:.0} MiB (of which heap {:.0} MiB; the rest is mapped index files)",
         secs,
         opened.summary.events as f64 / secs,
         bytes as f64 / 1_048_576.0 / secs,
@@ -185,6 +210,9 @@ fn main() {
         anon.mib()
     );
     drop(opened);
+    if std::env::var_os("AUDITLENS_BENCH_BUILD_ONLY").is_some() {
+        return;
+    }
 
     let t = Instant::now();
     let opened = open_or_build(
@@ -252,6 +280,16 @@ fn main() {
         &s,
         "details.drift_score:[0.2 TO 1]",
         &q("details.drift_score:[0.2 TO 1]"),
+    );
+    // The evidence query of an alert: up to 200 ordinals spread over the whole index.
+    let n_docs = s.num_docs();
+    let evidence: Vec<String> = (0..200u64)
+        .map(|i| format!("ord:{}", i * (n_docs / 200).max(1)))
+        .collect();
+    time_query(
+        &s,
+        "alert evidence (200 ord: terms)",
+        &q(&evidence.join(" OR ")),
     );
     println!("peak RSS overall: {:.0} MiB", peak_rss_mib());
 }

@@ -6,6 +6,7 @@
 mod cache;
 mod histogram;
 mod live;
+mod ordset;
 mod scan;
 pub mod schema;
 mod search;

@@ -108,3 +108,52 @@ fn malformed_queries_are_errors_not_panics() {
     assert!(s.parse("nosuchfield:x").is_err());
     assert!(s.parse("(").is_err());
 }
+
+#[test]
+fn exact_numbers_and_ordinal_sets_are_answered_from_the_columns() {
+    // `ts`, `seq`, `line` and `ord` are columns only; exact terms, sets and negations on
+    // them must still work, in an index of several segments (the ordinal scan is per
+    // segment).
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "e.jsonl", generic_lines(40).as_bytes());
+    let (index, fields) = create_in_ram();
+    let policy = CommitPolicy {
+        every_docs: 7,
+        every: std::time::Duration::MAX,
+    };
+    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, policy).unwrap();
+    ingest(&[f], IngestOptions::default(), &mut indexer, |_| {});
+    indexer.finish().unwrap();
+    let s = SearchService::new(index).unwrap();
+    let count = |q: &str| s.count(&req(q, 0, 0)).unwrap();
+    let ords = |q: &str| {
+        let mut o: Vec<u64> = s
+            .search(&req(q, 100, 0))
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.ord)
+            .collect();
+        o.sort_unstable();
+        o
+    };
+    assert_eq!(count("*"), 40);
+    assert_eq!(count("line:5"), 1);
+    assert_eq!(count("line: IN [1 2 3]"), 3);
+    assert_eq!(count("NOT line:5"), 39);
+    assert_eq!(count("line:[1 TO 10}"), 9);
+    // Line 5 holds event 4 (00:04); its exact time finds it.
+    assert_eq!(ords("line:5"), [4]);
+    assert_eq!(ords("ts:\"2024-01-01T00:04:00Z\""), [4]);
+    assert_eq!(count("ts:\"2024-01-01T00:04:00.001Z\""), 0);
+    // The evidence queries of the alerts.
+    assert_eq!(ords("ord:3 OR ord:17 OR ord:39"), [3, 17, 39]);
+    assert_eq!(ords("ord: IN [0 39 1000]"), [0, 39]);
+    assert_eq!(count("NOT (ord:3 OR ord:4)"), 38);
+    assert_eq!(ords("(ord:3 OR ord:4) AND line:4"), [3]);
+    assert_eq!(ords("ord:3 AND ord:4"), Vec::<u64>::new());
+    assert_eq!(count("ord:[10 TO 19]"), 10);
+    assert_eq!(ords("ord:7 OR severity:error"), [0, 7, 10, 20, 30]);
+    assert!(s.get(39).unwrap().is_some());
+    assert!(s.parse("ord:x").is_err());
+}

@@ -6,8 +6,8 @@ use std::ops::Bound;
 
 use tantivy::collector::TopDocs;
 use tantivy::collector::sort_key::SortByStaticFastValue;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value as _};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
+use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use super::schema::{self, Fields};
@@ -58,9 +58,9 @@ impl MatchScan {
                     Bound::Excluded(Term::from_field_i64(self.fields.ts_key, ts)),
                     Bound::Unbounded,
                 );
-                let same_ts = TermQuery::new(
-                    Term::from_field_i64(self.fields.ts_key, ts),
-                    IndexRecordOption::Basic,
+                let same_ts = RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(self.fields.ts_key, ts)),
+                    Bound::Included(Term::from_field_i64(self.fields.ts_key, ts)),
                 );
                 let later_ord = RangeQuery::new(
                     Bound::Excluded(Term::from_field_u64(self.fields.ord, ord)),

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery,
 };
 use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputBound, UserInputLeaf};
-use tantivy::schema::{IndexRecordOption, Value as _};
+use tantivy::schema::Value as _;
 use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
@@ -155,9 +155,7 @@ impl SearchService {
             message: "syntax error".to_owned(),
             span: None,
         })?;
-        self.parser
-            .build_query_from_user_input_ast(complete_negations(ast))
-            .map_err(|e| explain(&e, query))
+        super::ordset::build(&self.parser, complete_negations(ast)).map_err(|e| explain(&e, query))
     }
 
     pub(super) fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
@@ -231,11 +229,14 @@ impl SearchService {
     /// The event with ordinal `ord`.
     pub fn get(&self, ord: u64) -> Result<Option<Hit>, IndexError> {
         let searcher = self.reader.searcher();
-        let q = TermQuery::new(
-            Term::from_field_u64(self.fields.ord, ord),
-            IndexRecordOption::Basic,
-        );
-        let docs = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        let one = Term::from_field_u64(self.fields.ord, ord);
+        let q = RangeQuery::new(Bound::Included(one.clone()), Bound::Included(one));
+        let docs = guarded(|| {
+            searcher.search(
+                &q,
+                &TopDocs::with_limit(1).order_by_u64_field(schema::ORD, Order::Asc),
+            )
+        })?;
         match docs.first() {
             Some((_, addr)) => Ok(Some(self.hit(&searcher, *addr)?)),
             None => Ok(None),
@@ -299,7 +300,39 @@ fn complete_negations(ast: UserInputAst) -> UserInputAst {
         UserInputAst::Boost(inner, boost) => {
             UserInputAst::Boost(Box::new(complete_negations(*inner)), boost)
         }
-        UserInputAst::Leaf(leaf) => UserInputAst::Leaf(Box::new(same_number_kind(*leaf))),
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(lit) if is_column_only(lit.field_name.as_deref()) => {
+                UserInputAst::Leaf(Box::new(one_value_range(lit.field_name, lit.phrase)))
+            }
+            UserInputLeaf::Set { field, elements } if is_column_only(field.as_deref()) => {
+                UserInputAst::Clause(
+                    elements
+                        .into_iter()
+                        .map(|v| {
+                            (
+                                Some(GrammarOccur::Should),
+                                UserInputAst::Leaf(Box::new(one_value_range(field.clone(), v))),
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            other => UserInputAst::Leaf(Box::new(same_number_kind(other))),
+        },
+    }
+}
+
+fn is_column_only(field: Option<&str>) -> bool {
+    field.is_some_and(|f| schema::COLUMN_ONLY.contains(&f))
+}
+
+/// `field:v` on a column-only field (`ts`, `seq`, `line`) as the range `[v TO v]`, which
+/// the column answers.
+fn one_value_range(field: Option<String>, value: String) -> UserInputLeaf {
+    UserInputLeaf::Range {
+        field,
+        lower: UserInputBound::Inclusive(value.clone()),
+        upper: UserInputBound::Inclusive(value),
     }
 }
 
@@ -373,7 +406,7 @@ fn explain(e: &QueryParserError, query: &str) -> QueryError {
         QueryParserError::ExpectedInt(_)
         | QueryParserError::ExpectedFloat(_)
         | QueryParserError::ExpectedBool(_) => QueryError {
-            message: format!("{e} (seq and line take whole numbers)"),
+            message: format!("{e} (seq, line and ord take whole numbers)"),
             span: None,
         },
         QueryParserError::DateFormatError(_) => QueryError {
