@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use decode::{Decoded, decode_record};
+pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub use source::{

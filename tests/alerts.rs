@@ -54,6 +54,7 @@ fn ev(i: u64, secs: i64, action: &str) -> AuditEvent {
         stream: Some("s".into()),
         seq: Some(i),
         hash: None,
+        part: 0,
     };
     let mut e = AuditEvent::new(origin, action);
     e.ts = Some(t0() + TimeDelta::seconds(secs));

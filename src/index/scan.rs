@@ -7,7 +7,6 @@ use std::ops::Bound;
 use tantivy::collector::TopDocs;
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
-use tantivy::schema::Value as _;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use super::schema::{self, Fields};
@@ -102,14 +101,9 @@ impl MatchScan {
         Ok(())
     }
 
-    fn fetch(&self, addr: DocAddress, ord: u64) -> Result<AuditEvent, IndexError> {
+    fn fetch(&self, addr: DocAddress) -> Result<AuditEvent, IndexError> {
         let doc: TantivyDocument = self.searcher.doc(addr)?;
-        let bytes = doc
-            .get_first(self.fields.event)
-            .and_then(|v| v.as_bytes())
-            .unwrap_or_default();
-        serde_json::from_slice(bytes)
-            .map_err(|e| IndexError::Corrupt(format!("stored event {ord}: {e}")))
+        Ok(super::search::stored_hit(&self.fields, &doc)?.event)
     }
 }
 
@@ -120,7 +114,7 @@ impl Iterator for MatchScan {
         loop {
             if let Some(((_, ord), addr)) = self.page.next() {
                 let ord = ord.unwrap_or_default();
-                return Some(self.fetch(addr, ord).map(|ev| (ord, ev)));
+                return Some(self.fetch(addr).map(|ev| (ord, ev)));
             }
             if self.done {
                 return None;

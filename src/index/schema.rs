@@ -8,7 +8,7 @@ use tantivy::schema::{
 
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// The event time (a date field; absent when the event has none).
 pub const TS: &str = "ts";
@@ -26,10 +26,17 @@ pub const MESSAGE: &str = "message";
 pub const RAW: &str = "raw";
 /// `details.*`: a JSON object field.
 pub const DETAILS: &str = "details";
-/// The normalised event, stored as JSON for display.
-pub const EVENT: &str = "event";
+/// Which event of its record (stored; absent for the first).
+pub const PART: &str = "part";
+/// The record hash of a native envelope (stored only).
+pub const HASH: &str = "hash";
 
-/// Keyword fields: (query name, what it holds). Exact match, fast, stored in `event`.
+/// Keyword fields stored with the document: with `raw`, `line`, `part` and `hash` they are
+/// what the event is decoded again from for display (`ingest::redecode`), which costs far
+/// less than storing the normalised event beside its record.
+pub const STORED_KEYWORDS: &[&str] = &["path", "format", "integrity"];
+
+/// Keyword fields: (query name, what it holds). Exact match.
 pub const KEYWORDS: &[(&str, &str)] = &[
     ("action", "dotted verb, e.g. model.deploy"),
     (
@@ -95,8 +102,10 @@ pub struct Fields {
     pub raw: Field,
     /// Details object.
     pub details: Field,
-    /// Stored event JSON.
-    pub event: Field,
+    /// Event number within its record.
+    pub part: Field,
+    /// Native record hash.
+    pub hash: Field,
     /// Keyword fields, in [`KEYWORDS`] order.
     pub keywords: Vec<Field>,
 }
@@ -141,21 +150,25 @@ pub fn build() -> (Schema, Fields) {
         ts_key: b.add_i64_field(TS_KEY, FAST),
         ord: b.add_u64_field(ORD, FAST | STORED),
         seq: b.add_u64_field(SEQ, FAST),
-        line: b.add_u64_field(LINE, FAST),
+        line: b.add_u64_field(LINE, FAST | STORED),
         message: b.add_text_field(MESSAGE, text.clone()),
         raw: b.add_text_field(RAW, text | STORED),
         details: b.add_json_field(DETAILS, json),
-        event: b.add_bytes_field(EVENT, STORED),
+        part: b.add_u64_field(PART, STORED),
+        hash: b.add_text_field(HASH, STORED),
         keywords: KEYWORDS
             .iter()
             .map(|(name, _)| {
                 // Columnar (fast) storage only where aggregations and grouping need it:
                 // each fast keyword costs indexing time and space.
+                let mut options = STRING;
                 if FAST_KEYWORDS.contains(name) {
-                    b.add_text_field(name, STRING | FAST)
-                } else {
-                    b.add_text_field(name, STRING)
+                    options = options | FAST;
                 }
+                if STORED_KEYWORDS.contains(name) {
+                    options = options | STORED;
+                }
+                b.add_text_field(name, options)
             })
             .collect(),
     };

@@ -17,7 +17,7 @@ use tantivy::{
 
 use super::IndexError;
 use super::schema::{self, Fields};
-use crate::model::AuditEvent;
+use crate::model::{AuditEvent, Format};
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -245,22 +245,36 @@ impl SearchService {
 
     fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit, IndexError> {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let ord = doc
-            .get_first(self.fields.ord)
-            .and_then(|v| v.as_u64())
-            .unwrap_or_default();
-        let raw = doc
-            .get_first(self.fields.raw)
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let bytes = doc
-            .get_first(self.fields.event)
-            .and_then(|v| v.as_bytes().map(<[u8]>::to_vec))
-            .unwrap_or_default();
-        let event = serde_json::from_slice(&bytes)
-            .map_err(|e| IndexError::Corrupt(format!("stored event {ord}: {e}")))?;
-        Ok(Hit { ord, event, raw })
+        stored_hit(&self.fields, &doc)
     }
+}
+
+/// The hit a stored document holds: its ordinal, its original record, and the event decoded
+/// again from that record as loading decoded it.
+pub(super) fn stored_hit(fields: &Fields, doc: &TantivyDocument) -> Result<Hit, IndexError> {
+    let u64_of = |f| doc.get_first(f).and_then(|v| v.as_u64());
+    let str_of = |f| doc.get_first(f).and_then(|v| v.as_str());
+    let ord = u64_of(fields.ord).unwrap_or_default();
+    let raw = str_of(fields.raw).unwrap_or_default();
+    let corrupt = |what: String| IndexError::Corrupt(format!("stored event {ord}: {what}"));
+    let format = str_of(fields.keyword("format"))
+        .and_then(|f| Format::ALL.iter().copied().find(|k| k.as_str() == f))
+        .ok_or_else(|| corrupt("no input format".to_owned()))?;
+    let mut event = crate::ingest::redecode(
+        format,
+        str_of(fields.keyword("path")).unwrap_or_default(),
+        u64_of(fields.line).unwrap_or_default(),
+        u32::try_from(u64_of(fields.part).unwrap_or_default()).unwrap_or(u32::MAX),
+        str_of(fields.hash),
+        raw,
+    )
+    .map_err(corrupt)?;
+    event.integrity = str_of(fields.keyword("integrity")).map(str::to_owned);
+    Ok(Hit {
+        ord,
+        event,
+        raw: raw.to_owned(),
+    })
 }
 
 /// Runs a search, turning a panic inside the search library into an error: no query may

@@ -97,6 +97,12 @@ impl Indexer {
             doc.add_u64(fields.seq, seq);
         }
         doc.add_u64(fields.line, ev.origin.line);
+        if ev.origin.part > 0 {
+            doc.add_u64(fields.part, u64::from(ev.origin.part));
+        }
+        if let Some(h) = &ev.origin.hash {
+            doc.add_text(fields.hash, h);
+        }
         if let Some(m) = &ev.message {
             doc.add_text(fields.message, m);
         }
@@ -161,8 +167,6 @@ impl Indexer {
         for o in &ev.outputs {
             kw("outputs.id", &o.id);
         }
-        let stored = serde_json::to_vec(ev).unwrap_or_default();
-        doc.add_bytes(fields.event, &stored);
         doc
     }
 

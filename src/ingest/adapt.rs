@@ -20,6 +20,7 @@ pub fn origin(path: &str, line: u64, format: Format) -> Origin {
         stream: None,
         seq: None,
         hash: None,
+        part: 0,
     }
 }
 

@@ -57,7 +57,11 @@ pub fn decode_record<'a>(
             })?;
             Ok(events
                 .into_iter()
-                .map(|event| Decoded { event, raw: text })
+                .enumerate()
+                .map(|(part, mut event)| {
+                    event.origin.part = u32::try_from(part).unwrap_or(u32::MAX);
+                    Decoded { event, raw: text }
+                })
                 .collect())
         }
         other => Err(IngestError::record(
@@ -70,6 +74,30 @@ pub fn decode_record<'a>(
             ),
         )),
     }
+}
+
+/// The event an index holds for a record: decoded again from the original record text, as
+/// loading decoded it (decoding depends on nothing but the record, its place and, for a native
+/// record, the envelope's hash). `raw` is what [`Decoded::raw`] was.
+pub fn redecode(
+    format: Format,
+    path: &str,
+    line: u64,
+    part: u32,
+    hash: Option<&str>,
+    raw: &str,
+) -> Result<AuditEvent, String> {
+    if format == Format::Native {
+        return native::decode_rec(raw, hash, path, line);
+    }
+    let events = decode_record(path, line, raw.as_bytes()).map_err(|e| e.to_string())?;
+    events
+        .into_iter()
+        .map(|d| d.event)
+        .find(|e| e.origin.part == part && e.origin.format == format)
+        .ok_or_else(|| {
+            format!("{path}:{line}: the record no longer gives a {format} event #{part}")
+        })
 }
 
 /// A JSON syntax error, placed at its own line in the file (a pretty-printed record spans

@@ -168,6 +168,7 @@ mod tests {
             stream: None,
             seq: None,
             hash: None,
+            part: 0,
         }
     }
 

@@ -37,6 +37,19 @@ pub fn decode<'a>(line: &'a str, path: &str, line_no: u64) -> Result<NativeRecor
     let env: Envelope<'a> =
         serde_json::from_str(line).map_err(|e| format!("malformed native envelope: {e}"))?;
     let rec_raw = env.rec.get();
+    Ok(NativeRecord {
+        event: decode_rec(rec_raw, Some(env.hash), path, line_no)?,
+        rec_raw,
+    })
+}
+
+/// Maps the `rec` of an envelope whose record hash is `hash`.
+pub fn decode_rec(
+    rec_raw: &str,
+    hash: Option<&str>,
+    path: &str,
+    line_no: u64,
+) -> Result<AuditEvent, String> {
     let rec = parse_strict(rec_raw.as_bytes()).map_err(|e| format!("malformed record: {e}"))?;
     let Value::Object(mut obj) = rec else {
         return Err("malformed native envelope: `rec` is not an object".to_owned());
@@ -53,12 +66,10 @@ pub fn decode<'a>(line: &'a str, path: &str, line_no: u64) -> Result<NativeRecor
         format: Format::Native,
         stream,
         seq,
-        hash: Some(env.hash.to_owned()),
+        hash: hash.map(str::to_owned),
+        part: 0,
     };
-    Ok(NativeRecord {
-        event: map_object(obj, origin),
-        rec_raw,
-    })
+    Ok(map_object(obj, origin))
 }
 
 #[cfg(test)]

@@ -87,6 +87,15 @@ pub struct Origin {
     /// The stored record hash of a native envelope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
+    /// Which event of its record this is, from 0 (a few formats make several events of one
+    /// record, e.g. a run of an `MLflow` export with its metrics).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub part: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One audit event, normalised onto the event model. Unknown fields stay in `details`

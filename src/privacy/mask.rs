@@ -736,6 +736,7 @@ mod tests {
                 stream: None,
                 seq: None,
                 hash: None,
+                part: 0,
             },
             "api.call",
         );
