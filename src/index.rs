@@ -10,6 +10,7 @@ mod ordset;
 mod scan;
 pub mod schema;
 mod search;
+mod tokenizer;
 mod writer;
 
 pub use cache::{BuildOptions, OpenedIndex, cache_root, content_digest, open_or_build};

@@ -157,3 +157,22 @@ fn exact_numbers_and_ordinal_sets_are_answered_from_the_columns() {
     assert!(s.get(39).unwrap().is_some());
     assert!(s.parse("ord:x").is_err());
 }
+
+#[test]
+fn bare_words_match_record_values_not_field_names() {
+    let (s, _d) = service(40);
+    let count = |q: &str| s.count(&req(q, 0, 0)).unwrap();
+    // Every record has the fields `user`, `level` and `details`: no word of theirs matches.
+    assert_eq!(count("user"), 0);
+    assert_eq!(count("level OR details"), 0);
+    assert_eq!(count("raw:user"), 0);
+    // Values do, in the record and (for the message) in the message field.
+    assert_eq!(count("user1"), 13);
+    assert_eq!(count("raw:user1"), 13);
+    assert_eq!(count("\"call number 7\""), 1);
+    assert_eq!(count("raw:\"api call\""), 40);
+    // A phrase matches inside one value, never across two neighbouring values
+    // (`"level":"info","msg":"call number 1"`).
+    assert_eq!(count("raw:\"info call\""), 0);
+    assert_eq!(count("raw:\"user1 api\""), 0);
+}

@@ -675,15 +675,16 @@ struct Redecode {
 impl EventSink for Redecode {
     fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
         let o = &event.origin;
-        let again = auditlens::ingest::redecode(
-            o.format,
-            &o.path,
+        let again =
+            auditlens::ingest::redecode(o.format, &o.path, o.line, o.part, o.hash.as_deref(), raw);
+        assert_eq!(
+            again.as_ref(),
+            Ok(&event),
+            "{}:{} #{}",
+            o.path,
             o.line,
-            o.part,
-            o.hash.as_deref(),
-            raw,
+            o.part
         );
-        assert_eq!(again.as_ref(), Ok(&event), "{}:{} #{}", o.path, o.line, o.part);
         self.checked += 1;
         true
     }

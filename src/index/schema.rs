@@ -8,7 +8,7 @@ use tantivy::schema::{
 
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// The event time (a date field; absent when the event has none).
 pub const TS: &str = "ts";
@@ -22,7 +22,7 @@ pub const SEQ: &str = "seq";
 pub const LINE: &str = "line";
 /// Free text of the summary.
 pub const MESSAGE: &str = "message";
-/// The original record: stored and full-text indexed.
+/// The original record: stored, and its values full-text indexed (not its field names).
 pub const RAW: &str = "raw";
 /// `details.*`: a JSON object field.
 pub const DETAILS: &str = "details";
@@ -152,7 +152,16 @@ pub fn build() -> (Schema, Fields) {
         seq: b.add_u64_field(SEQ, FAST),
         line: b.add_u64_field(LINE, FAST | STORED),
         message: b.add_text_field(MESSAGE, text.clone()),
-        raw: b.add_text_field(RAW, text | STORED),
+        raw: b.add_text_field(
+            RAW,
+            TextOptions::default()
+                .set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer(super::tokenizer::RECORD_VALUES)
+                        .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                )
+                .set_stored(),
+        ),
         details: b.add_json_field(DETAILS, json),
         part: b.add_u64_field(PART, STORED),
         hash: b.add_text_field(HASH, STORED),
@@ -173,6 +182,14 @@ pub fn build() -> (Schema, Fields) {
             .collect(),
     };
     (b.build(), fields)
+}
+
+/// Registers auditlens's own tokenizers with `index` (needed to index and to parse queries).
+pub fn register_tokenizers(index: &tantivy::Index) {
+    index.tokenizers().register(
+        super::tokenizer::RECORD_VALUES,
+        super::tokenizer::RecordValues,
+    );
 }
 
 /// Every field name a query may use, for help texts and error messages.

@@ -104,6 +104,7 @@ impl SearchService {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        schema::register_tokenizers(&index);
         let fields = super::fields_of(&index)?;
         let mut parser = QueryParser::for_index(&index, vec![fields.message, fields.raw]);
         parser.set_conjunction_by_default();

@@ -54,6 +54,7 @@ impl Indexer {
         threads: usize,
         policy: CommitPolicy,
     ) -> Result<Self, IndexError> {
+        super::schema::register_tokenizers(index);
         let threads = threads.max(1);
         let budget = budget.max(threads * 15_000_000);
         let writer = index.writer_with_num_threads(threads, budget)?;
