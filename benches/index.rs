@@ -186,10 +186,24 @@ fn main() {
     }
     reset_peak_rss();
     let anon = AnonPeak::start();
+    let knob = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let defaults = BuildOptions::default();
     let mut opts = BuildOptions {
         index_dir: Some(dir.path().join("cache")),
-        ..BuildOptions::default()
+        writer_budget: knob("AUDITLENS_BENCH_WRITER_MB")
+            .map_or(defaults.writer_budget, |mb| mb * 1_000_000),
+        threads: knob("AUDITLENS_BENCH_THREADS").unwrap_or(defaults.threads),
+        ..defaults
     };
+    println!(
+        "writer: {} MB, {} indexing threads",
+        opts.writer_budget / 1_000_000,
+        opts.threads
+    );
     let cpu = cpu_secs();
     let t = Instant::now();
     let opened = open_or_build(
@@ -232,7 +246,13 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    println!("queries over {} events (median of 21):", s.num_docs());
+    println!(
+        "queries over {} events in {} segments (median of 21):",
+        s.num_docs(),
+        s.index()
+            .searchable_segment_ids()
+            .map_or(0, |ids| ids.len())
+    );
     let q = |query: &str| SearchRequest {
         query: query.into(),
         limit: 100,

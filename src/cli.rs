@@ -66,7 +66,7 @@ pub struct LoadArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub trust: Option<PathBuf>,
     /// Index writer memory budget in MB (at least 15 per thread).
-    #[arg(long, global = true, value_name = "MB", default_value_t = 100)]
+    #[arg(long, global = true, value_name = "MB", default_value_t = crate::index::DEFAULT_WRITER_MB)]
     pub writer_mb: usize,
     /// Show secrets and personal data as they are (masked by default); recorded in the
     /// access trail.

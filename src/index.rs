@@ -13,7 +13,9 @@ mod search;
 mod tokenizer;
 mod writer;
 
-pub use cache::{BuildOptions, OpenedIndex, cache_root, content_digest, open_or_build};
+pub use cache::{
+    BuildOptions, DEFAULT_WRITER_MB, OpenedIndex, cache_root, content_digest, open_or_build,
+};
 pub use histogram::{Histogram, LEVELS, nice_bucket_ms};
 pub use live::{LiveEvent, build_live};
 pub use scan::{MatchScan, match_batch};

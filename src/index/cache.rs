@@ -20,6 +20,11 @@ use crate::ingest::{
 };
 use crate::model::AuditEvent;
 
+/// Default index writer memory budget, in MB. A budget that holds a million events keeps
+/// a build from flushing and merging segments midway (1M events: 10.2 s at 100 MB, 8.6 s at
+/// 300 MB); memory grows with the bundle only up to it.
+pub const DEFAULT_WRITER_MB: usize = 300;
+
 /// How to open or build.
 pub struct BuildOptions {
     /// Cache root (`--index-dir`); default [`cache_root`].
@@ -46,7 +51,7 @@ impl Default for BuildOptions {
             index_dir: None,
             reindex: false,
             ingest: IngestOptions::default(),
-            writer_budget: 100_000_000,
+            writer_budget: DEFAULT_WRITER_MB * 1_000_000,
             threads: std::thread::available_parallelism()
                 .map_or(1, std::num::NonZero::get)
                 .min(4),

@@ -99,7 +99,13 @@ pub struct SearchService {
 
 impl SearchService {
     /// Opens a reader over `index` (reloaded by hand, on `reload`).
-    pub fn new(index: Index) -> Result<Self, IndexError> {
+    pub fn new(mut index: Index) -> Result<Self, IndexError> {
+        // Search the segments of a large index in parallel: a top-100 of a million matches
+        // visits every one of them. (Small indexes have one segment; no threads for them.)
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        if cores > 1 && index.searchable_segment_ids()?.len() > 1 {
+            index.set_multithread_executor(cores.min(4))?;
+        }
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
