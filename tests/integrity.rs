@@ -823,18 +823,42 @@ fn index_carries_integrity_statuses() {
     write_lines(&p, &l);
     let trust_path = h.join("trust.json");
     trust().write(&trust_path).unwrap();
-    let count_of = |q: &str| -> String {
-        let out = auditlens(h)
-            .env("AUDITLENS_TRUST", &trust_path)
-            .args(["search", "--count"])
-            .arg(&b)
-            .arg(q)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
-    assert_eq!(count_of("integrity:modified"), "1");
-    assert_eq!(count_of("integrity:verified"), "59");
+    assert_eq!(search_count(h, &trust_path, &b, "integrity:modified"), "1");
+    assert_eq!(search_count(h, &trust_path, &b, "integrity:verified"), "59");
+}
+
+/// `auditlens search --count` over `input` with the trust store `trust` (given by the
+/// environment, as an auditor's shell would).
+fn search_count(home: &Path, trust: &Path, input: &Path, query: &str) -> String {
+    let out = auditlens(home)
+        .env("AUDITLENS_TRUST", trust)
+        .args(["search", "--count"])
+        .arg(input)
+        .arg(query)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn an_archived_bundle_is_recognised_by_content_not_by_name() {
+    // A sealed tar.gz under a name that says nothing: the index still carries the statuses
+    // that `verify` (which reads by content) reports.
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let renamed = h.join("export-2026-03.bundle");
+    std::fs::copy(
+        repo.join("sample-data/tampered/modified-record.tar.gz"),
+        &renamed,
+    )
+    .unwrap();
+    let trust = repo.join("sample-data/trust.json");
+    assert_eq!(search_count(h, &trust, &renamed, "integrity:modified"), "1");
+    assert_eq!(
+        search_count(h, &trust, &renamed, "integrity:verified"),
+        "2999"
+    );
 }
 
 mod property {

@@ -154,8 +154,6 @@ fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberV
     }
 }
 
-/// Sniffs a file: gzip (by magic) and tar (by the `ustar` magic) are unwrapped, anything
-/// else is one member.
 /// Opens a file as a stream (gunzipped when it is gzip) and reads its first 512 bytes.
 fn open_stream(path: &Path, counter: &ByteCounter) -> io::Result<(Vec<u8>, Box<dyn Read>)> {
     {
@@ -201,7 +199,7 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
             return;
         }
     };
-    let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
+    let is_tar = is_tar_head(&head);
     let reader = io::Cursor::new(head).chain(rest);
     if is_tar {
         // Member order is the archive writer's choice: find the bundle manifest first (a
@@ -213,6 +211,18 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
     } else {
         v.member(display, &mut BufReader::with_capacity(256 * 1024, reader));
     }
+}
+
+/// Whether the first bytes of a (gunzipped) stream are a tar header.
+fn is_tar_head(head: &[u8]) -> bool {
+    head.get(257..262) == Some(b"ustar".as_slice())
+}
+
+/// Whether the file at `path` is a tar archive, gzipped or not, judged by its content (its
+/// name does not matter); `false` when it cannot be read.
+pub fn is_tar_archive(path: &Path) -> bool {
+    path.is_file()
+        && open_stream(path, &ByteCounter::default()).is_ok_and(|(head, _)| is_tar_head(&head))
 }
 
 /// Reads up to `n` bytes (fewer at the end of the stream).

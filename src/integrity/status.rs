@@ -50,15 +50,13 @@ impl VerifiedStatuses {
     }
 }
 
-/// Whether `p` is a sealed bundle: a folder with an auditlens manifest, or a tar / tar.gz.
+/// Whether `p` is a sealed bundle: a folder with an auditlens manifest, or a tar / tar.gz
+/// archive (by content, whatever its name).
 pub fn is_native_bundle(p: &Path) -> bool {
     if p.is_dir() {
         return std::fs::read(p.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b));
     }
-    let name = p.to_string_lossy().to_ascii_lowercase();
-    [".tar", ".tar.gz", ".tgz"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    crate::ingest::is_tar_archive(p)
 }
 
 impl StatusLookup for VerifiedStatuses {
