@@ -88,8 +88,8 @@ pub enum Command {
     Open(OpenArgs),
     /// Search events: newest first, one line each (or JSON lines, or CSV).
     ///
-    /// QUERY uses the query language: bare words search the message and the original
-    /// record; `field:value` matches a keyword field exactly (action, category, severity,
+    /// QUERY uses the query language: bare words search the message and the values of the
+    /// original record (not its field names); `field:value` matches a keyword field exactly (action, category, severity,
     /// outcome, actor.id, actor.type, actor.ip, resource.type, resource.id, model.id,
     /// model.version, `run_id`, `correlation_id`, environment, source, stream, ...);
     /// `details.<path>:value` searches inside details; AND, OR, NOT, "phrases",
@@ -131,9 +131,9 @@ pub enum Command {
     AccessLog(AccessLogArgs),
 }
 
-/// `auditlens export`.
+/// Which events a command works on: inputs, query and time window (`search`, `export`).
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub struct Selection {
     /// Bundles or files, followed by the QUERY (the last argument; `*` for everything).
     #[arg(value_name = "PATH... QUERY", required = true, num_args = 1..)]
     pub args: Vec<String>,
@@ -146,6 +146,14 @@ pub struct ExportArgs {
     /// Only events before this time (RFC 3339, exclusive).
     #[arg(long, value_name = "TS")]
     pub to: Option<String>,
+}
+
+/// `auditlens export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Inputs, query and time window.
+    #[command(flatten)]
+    pub select: Selection,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
@@ -185,18 +193,9 @@ pub struct AccessLogArgs {
 /// `auditlens search`.
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// Bundles or files to search, followed by the QUERY (the last argument).
-    #[arg(value_name = "PATH... QUERY", required = true, num_args = 1..)]
-    pub args: Vec<String>,
-    /// The query, given as an option (then every positional argument is a path).
-    #[arg(short, long)]
-    pub query: Option<String>,
-    /// Only events at or after this time (RFC 3339).
-    #[arg(long, value_name = "TS")]
-    pub from: Option<String>,
-    /// Only events before this time (RFC 3339, exclusive).
-    #[arg(long, value_name = "TS")]
-    pub to: Option<String>,
+    /// Inputs, query and time window.
+    #[command(flatten)]
+    pub select: Selection,
     /// How many events to print.
     #[arg(long, default_value_t = 100)]
     pub limit: usize,

@@ -47,8 +47,9 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let (paths, query) = super::search::paths_and_query("export", &a.args, a.query.as_ref())?;
-    let (from, to) = super::search::time_window(a.from.as_deref(), a.to.as_deref())?;
+    let (paths, query) =
+        super::search::paths_and_query("export", &a.select.args, a.select.query.as_ref())?;
+    let (from, to) = super::search::time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
     if a.out.exists() && !a.force {
         bail!("{} exists (use --force to replace it)", a.out.display());
     }
@@ -66,7 +67,7 @@ pub(super) fn run(
             bundle: Some(opened.digest.clone()),
             inputs: paths.iter().map(|p| p.display().to_string()).collect(),
             query: Some(query.clone()),
-            filters: json!({"from": a.from, "to": a.to, "format": format}),
+            filters: json!({"from": a.select.from, "to": a.select.to, "format": format}),
             export: Some(absolute(&a.out).display().to_string()),
             ..TrailEntry::default()
         },

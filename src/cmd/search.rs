@@ -51,8 +51,8 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let (paths, query) = paths_and_query("search", &a.args, a.query.as_ref())?;
-    let (from, to) = time_window(a.from.as_deref(), a.to.as_deref())?;
+    let (paths, query) = paths_and_query("search", &a.select.args, a.select.query.as_ref())?;
+    let (from, to) = time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
     let masker = super::access_log::masker(load)?;
     let opened = open_index(&paths, load, err)?;
     super::access_log::record(
@@ -62,7 +62,7 @@ pub(super) fn run(
             bundle: Some(opened.digest.clone()),
             inputs: paths.iter().map(|p| p.display().to_string()).collect(),
             query: Some(query.clone()),
-            filters: json!({"from": a.from, "to": a.to, "limit": a.limit, "offset": a.offset,
+            filters: json!({"from": a.select.from, "to": a.select.to, "limit": a.limit, "offset": a.offset,
                 "oldest_first": a.oldest_first, "count": a.count, "json": a.json, "csv": a.csv}),
             ..crate::privacy::TrailEntry::default()
         },
