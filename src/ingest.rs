@@ -34,8 +34,8 @@ pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub use source::{
-    ByteCounter, MemberVisitor, input_files, is_bundle_manifest, is_tar_archive, safe_member_path,
-    visit_inputs,
+    ByteCounter, MemberVisitor, input_files, is_bundle_manifest, is_tar_archive, is_tar_structure,
+    safe_member_path, visit_inputs,
 };
 pub use strict_json::parse_strict;
 

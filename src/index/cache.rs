@@ -250,7 +250,19 @@ pub fn open_or_build(
             return Err(e);
         }
     };
-    move_into_place(&tmp, &dir, &key)?;
+    place_built(&tmp, dir, &key, summary, digest, started)
+}
+
+/// Moves a complete build from `tmp` into its cache folder `dir` and opens it there.
+pub(super) fn place_built(
+    tmp: &Path,
+    dir: PathBuf,
+    key: &str,
+    summary: IngestSummary,
+    digest: String,
+    started: Instant,
+) -> Result<OpenedIndex, IndexError> {
+    move_into_place(tmp, &dir, key)?;
     let index = Index::open_in_dir(dir.join("index"))?;
     Ok(OpenedIndex {
         index,

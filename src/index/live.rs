@@ -175,17 +175,10 @@ where
             return Err(e);
         }
     };
-    super::cache::move_into_place(&tmp, &dir, &key_for(&digest))?;
-    let _ = remember(&memo, &digest);
-    let index = Index::open_in_dir(dir.join("index"))?;
-    report(LiveEvent::Done(Box::new(OpenedIndex {
-        index,
-        summary,
-        dir,
-        digest,
-        reused: false,
-        build_time: started.elapsed(),
-    })));
+    let key = key_for(&digest);
+    let opened = super::cache::place_built(&tmp, dir, &key, summary, digest, started)?;
+    let _ = remember(&memo, &opened.digest);
+    report(LiveEvent::Done(Box::new(opened)));
     Ok(())
 }
 

@@ -213,6 +213,19 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
     }
 }
 
+/// Whether a tar entry of this type is structure (a folder, or a header extension such as
+/// a long name) rather than a member with content.
+pub fn is_tar_structure(kind: tar::EntryType) -> bool {
+    kind.is_dir()
+        || matches!(
+            kind,
+            tar::EntryType::XGlobalHeader
+                | tar::EntryType::XHeader
+                | tar::EntryType::GNULongName
+                | tar::EntryType::GNULongLink
+        )
+}
+
 /// Whether the first bytes of a (gunzipped) stream are a tar header.
 fn is_tar_head(head: &[u8]) -> bool {
     head.get(257..262) == Some(b"ustar".as_slice())
@@ -328,15 +341,7 @@ fn visit_tar(
             .unwrap_or_default();
         let shown = format!("{display}!{}", raw_path.display());
         let kind = entry.header().entry_type();
-        if kind.is_dir()
-            || matches!(
-                kind,
-                tar::EntryType::XGlobalHeader
-                    | tar::EntryType::XHeader
-                    | tar::EntryType::GNULongName
-                    | tar::EntryType::GNULongLink
-            )
-        {
+        if is_tar_structure(kind) {
             continue;
         }
         if !kind.is_file() {

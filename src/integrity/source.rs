@@ -227,15 +227,7 @@ impl BundleSource {
 
 fn classify<R: Read>(entry: &tar::Entry<'_, R>) -> Option<Member> {
     let kind = entry.header().entry_type();
-    if kind.is_dir()
-        || matches!(
-            kind,
-            tar::EntryType::XGlobalHeader
-                | tar::EntryType::XHeader
-                | tar::EntryType::GNULongName
-                | tar::EntryType::GNULongLink
-        )
-    {
+    if crate::ingest::is_tar_structure(kind) {
         return None;
     }
     let raw = entry.path().map(std::borrow::Cow::into_owned).ok()?;
