@@ -207,9 +207,30 @@ fn fingerprint(paths: &[PathBuf], extra: &[u8]) -> Result<String, IndexError> {
             h.update([0]);
             h.update(len.to_le_bytes());
             h.update(mtime.to_le_bytes());
+            h.update(change_stamp(&meta));
         }
     }
     Ok(super::cache::hex(&h.finalize()))
+}
+
+/// What only the system sets: the file's identity (device, inode) and its status-change
+/// time. Anyone can edit a file and put back its size and modification time (`touch -d`);
+/// the change time then moves on regardless, so an edited bundle is never taken for the one
+/// its cached index (and the integrity statuses in it) was built from.
+#[cfg(unix)]
+fn change_stamp(meta: &fs::Metadata) -> [u8; 32] {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = [0u8; 32];
+    out[..8].copy_from_slice(&meta.dev().to_le_bytes());
+    out[8..16].copy_from_slice(&meta.ino().to_le_bytes());
+    out[16..24].copy_from_slice(&meta.ctime().to_le_bytes());
+    out[24..].copy_from_slice(&meta.ctime_nsec().to_le_bytes());
+    out
+}
+
+#[cfg(not(unix))]
+fn change_stamp(_: &fs::Metadata) -> [u8; 32] {
+    [0; 32]
 }
 
 /// Removes build folders left by explorers that quit in the middle of a build (their
@@ -305,4 +326,32 @@ fn write_meta(
         serde_json::to_vec_pretty(&meta).unwrap_or_default(),
     )
     .map_err(io_err("writing meta.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_edit_that_restores_size_and_mtime_changes_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s.jsonl");
+        fs::write(&f, "{\"msg\":\"genuine\"}\n").unwrap();
+        let mtime = fs::metadata(&f).unwrap().modified().unwrap();
+        let before = fingerprint(std::slice::from_ref(&f), b"").unwrap();
+        assert_eq!(before, fingerprint(std::slice::from_ref(&f), b"").unwrap());
+        // The change time is kept in clock ticks of a few milliseconds.
+        std::thread::sleep(Duration::from_millis(30));
+        fs::write(&f, "{\"msg\":\"forged!\"}\n").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let meta = fs::metadata(&f).unwrap();
+        assert_eq!((meta.len(), meta.modified().unwrap()), (18, mtime));
+        assert_ne!(before, fingerprint(std::slice::from_ref(&f), b"").unwrap());
+    }
 }
