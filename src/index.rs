@@ -6,7 +6,7 @@
 mod cache;
 mod histogram;
 mod live;
-mod ordset;
+mod query;
 mod scan;
 pub mod schema;
 mod search;

@@ -176,3 +176,20 @@ fn bare_words_match_record_values_not_field_names() {
     assert_eq!(count("raw:\"info call\""), 0);
     assert_eq!(count("raw:\"user1 api\""), 0);
 }
+
+#[test]
+fn field_existence_works_with_or_without_a_column() {
+    // 40 events with a user, plus two without (`tie`, `no time at all`).
+    let (s, _d) = service(40);
+    let count = |q: &str| s.count(&req(q, 0, 0)).unwrap();
+    // Keyword fields without a column, and the text fields: from the inverted index.
+    assert_eq!(count("actor.id:*"), 40);
+    assert_eq!(count("NOT actor.id:*"), 2);
+    assert_eq!(count("actor.id:* AND severity:error"), 4);
+    assert_eq!(count("message:*"), 42);
+    assert_eq!(count("run_id:*"), 0);
+    // Fields with a column (severity, details, ts): from the column.
+    assert_eq!(count("severity:*"), 42);
+    assert_eq!(count("details.n:*"), 40);
+    assert_eq!(count("ts:*"), 41);
+}

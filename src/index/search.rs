@@ -162,7 +162,8 @@ impl SearchService {
             message: "syntax error".to_owned(),
             span: None,
         })?;
-        super::ordset::build(&self.parser, complete_negations(ast)).map_err(|e| explain(&e, query))
+        super::query::build(&self.parser, &self.index.schema(), complete_negations(ast))
+            .map_err(|e| explain(&e, query))
     }
 
     pub(super) fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {

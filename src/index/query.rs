@@ -1,15 +1,20 @@
-//! `ord:N` lookups. The ordinal is a column only (an inverted index of a million distinct
-//! numbers would cost a tenth of a build), and tantivy's set and term queries need an inverted
-//! index; so the evidence queries the alerts generate (`ord:12 OR ord:40 OR ...`, up to a few
-//! hundred terms) are answered by one scan of the ordinal column per segment.
+//! Queries tantivy's parser cannot build over this schema, and the builder that puts them
+//! in place of the leaves it would refuse:
+//! - `ord:N` lookups. The ordinal is a column only (an inverted index of a million distinct
+//!   numbers would cost a tenth of a build), and tantivy's set and term queries need an
+//!   inverted index; so the evidence queries the alerts generate (`ord:12 OR ord:40 OR ...`,
+//!   up to a few hundred terms) are answered by one scan of the ordinal column per segment.
+//! - `field:*` on a field without a column (most keyword fields, `message`, `raw`): tantivy's
+//!   existence query reads columns, so these ask the inverted index for any term instead.
 
 use std::sync::Arc;
 
 use tantivy::query::{
     BitSetDocSet, BooleanQuery, BoostQuery, ConstScorer, EnableScoring, Explanation, Occur, Query,
-    QueryParser, QueryParserError, Scorer, Weight,
+    QueryParser, QueryParserError, RegexQuery, Scorer, Weight,
 };
 use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
+use tantivy::schema::{Field, Schema};
 use tantivy::{BitSet, DocId, Score, SegmentReader};
 
 use super::schema;
@@ -73,13 +78,15 @@ impl Weight for OrdSetQuery {
     }
 }
 
-/// Builds `ast` into a query, answering `ord:` literals and sets with [`OrdSetQuery`] (the
-/// `ord:` alternatives of one clause become one set) and everything else with `parser`.
+/// Builds `ast` into a query: `ord:` literals and sets with [`OrdSetQuery`] (the `ord:`
+/// alternatives of one clause become one set), existence on a field without a column with
+/// [`any_term`], everything else with `parser`.
 pub(super) fn build(
     parser: &QueryParser,
+    schema: &Schema,
     ast: UserInputAst,
 ) -> Result<Box<dyn Query>, QueryParserError> {
-    if !mentions_ord(&ast) {
+    if !needs_own(&ast, schema) {
         return parser.build_query_from_user_input_ast(ast);
     }
     match ast {
@@ -95,7 +102,7 @@ pub(super) fn build(
                     (Some(ords), Occur::Must) => {
                         clauses.push((Occur::Must, Box::new(OrdSetQuery::new(ords))));
                     }
-                    (None, occur) => clauses.push((occur, build(parser, child)?)),
+                    (None, occur) => clauses.push((occur, build(parser, schema, child)?)),
                 }
             }
             if !any_of.is_empty() {
@@ -107,15 +114,40 @@ pub(super) fn build(
             Ok(Box::new(BooleanQuery::new(clauses)))
         }
         UserInputAst::Boost(inner, boost) => Ok(Box::new(BoostQuery::new(
-            build(parser, *inner)?,
+            build(parser, schema, *inner)?,
             boost.0 as Score,
         ))),
-        leaf @ UserInputAst::Leaf(_) => match ord_values(&leaf)? {
-            Some(ords) => Ok(Box::new(OrdSetQuery::new(ords))),
+        leaf @ UserInputAst::Leaf(_) => {
+            if let Some(ords) = ord_values(&leaf)? {
+                return Ok(Box::new(OrdSetQuery::new(ords)));
+            }
+            if let Some(field) = exists_without_column(&leaf, schema) {
+                return any_term(field);
+            }
             // A range on `ord`: the parser answers it from the column.
-            None => parser.build_query_from_user_input_ast(leaf),
-        },
+            parser.build_query_from_user_input_ast(leaf)
+        }
     }
+}
+
+/// Documents with at least one term in `field` (empty values are never indexed).
+fn any_term(field: Field) -> Result<Box<dyn Query>, QueryParserError> {
+    RegexQuery::from_pattern(".+", field)
+        .map(|q| Box::new(q) as Box<dyn Query>)
+        .map_err(|e| QueryParserError::UnsupportedQuery(e.to_string()))
+}
+
+/// The field of a `field:*` leaf when it is indexed but has no column.
+fn exists_without_column(ast: &UserInputAst, schema: &Schema) -> Option<Field> {
+    let UserInputAst::Leaf(leaf) = ast else {
+        return None;
+    };
+    let UserInputLeaf::Exists { field } = leaf.as_ref() else {
+        return None;
+    };
+    let (field, path) = schema.find_field(field)?;
+    let entry = schema.get_field_entry(field);
+    (path.is_empty() && entry.is_indexed() && !entry.is_fast()).then_some(field)
 }
 
 /// The ordinals named by an `ord:N` literal or an `ord: IN [...]` set; `None` for any
@@ -151,15 +183,18 @@ fn occur_of(o: Option<GrammarOccur>) -> Occur {
     }
 }
 
-/// True when `ast` holds an `ord:` literal or set anywhere.
-fn mentions_ord(ast: &UserInputAst) -> bool {
+/// True when `ast` holds a leaf the parser cannot build (see the module documentation).
+fn needs_own(ast: &UserInputAst, schema: &Schema) -> bool {
     match ast {
-        UserInputAst::Clause(children) => children.iter().any(|(_, c)| mentions_ord(c)),
-        UserInputAst::Boost(inner, _) => mentions_ord(inner),
-        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
-            UserInputLeaf::Literal(lit) => lit.field_name.as_deref() == Some(schema::ORD),
-            UserInputLeaf::Set { field, .. } => field.as_deref() == Some(schema::ORD),
-            _ => false,
-        },
+        UserInputAst::Clause(children) => children.iter().any(|(_, c)| needs_own(c, schema)),
+        UserInputAst::Boost(inner, _) => needs_own(inner, schema),
+        UserInputAst::Leaf(leaf) => {
+            exists_without_column(ast, schema).is_some()
+                || match leaf.as_ref() {
+                    UserInputLeaf::Literal(lit) => lit.field_name.as_deref() == Some(schema::ORD),
+                    UserInputLeaf::Set { field, .. } => field.as_deref() == Some(schema::ORD),
+                    _ => false,
+                }
+        }
     }
 }
