@@ -8,7 +8,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::IndexError;
 use super::schema;
-use super::search::{SearchRequest, SearchService};
+use super::search::{SearchRequest, SearchService, run};
 use crate::model::Severity;
 
 /// Number of severity levels (stack height).
@@ -250,8 +250,8 @@ impl SearchService {
         let (lo, hi) = if let Some(v) = view {
             v
         } else {
-            let Some((lo, hi)) = searcher.search(&query, &Bounds)? else {
-                let untimed = searcher.search(&query, &tantivy::collector::Count)? as u64;
+            let Some((lo, hi)) = run(&searcher, &query, &Bounds)? else {
+                let untimed = run(&searcher, &query, &tantivy::collector::Count)? as u64;
                 return Ok(Histogram {
                     untimed,
                     ..Histogram::default()
@@ -263,14 +263,15 @@ impl SearchService {
         let bucket_ms = nice_bucket_ms(span, buckets);
         let start_ms = lo.div_euclid(bucket_ms) * bucket_ms;
         let n = ((hi - start_ms + bucket_ms - 1) / bucket_ms).max(1) as usize;
-        Ok(searcher.search(
+        run(
+            &searcher,
             &query,
             &Buckets {
                 start_ms,
                 bucket_ms,
                 n: n.min(10_000),
             },
-        )?)
+        )
     }
 }
 

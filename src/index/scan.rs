@@ -10,7 +10,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
 use super::schema::{self, Fields};
-use super::search::guarded;
+use super::search::run;
 use super::writer::{CommitPolicy, Indexer};
 use super::{IndexError, SearchService};
 use crate::model::AuditEvent;
@@ -90,7 +90,7 @@ impl MatchScan {
             ),
         ));
         let searcher = &self.searcher;
-        let hits = guarded(|| searcher.search(&query, &top))?;
+        let hits = run(searcher, &query, &top)?;
         if hits.len() < PAGE {
             self.done = true;
         }
@@ -136,7 +136,7 @@ impl SearchService {
         );
         let top = TopDocs::with_limit(1).order_by_fast_field::<i64>(schema::TS_KEY, Order::Asc);
         let searcher = self.reader.searcher();
-        let hits = guarded(|| searcher.search(&timed, &top))?;
+        let hits = run(&searcher, &timed, &top)?;
         Ok(hits
             .first()
             .and_then(|(ms, _)| *ms)
@@ -164,7 +164,7 @@ pub fn match_batch(
     for q in queries {
         let query = service.parse(q)?;
         let top = TopDocs::with_limit(limit).order_by_u64_field(schema::ORD, Order::Asc);
-        let hits = guarded(|| searcher.search(&query, &top))?;
+        let hits = run(&searcher, &query, &top)?;
         out.push(
             hits.into_iter()
                 .filter_map(|(ord, _)| ord.map(|o| o as usize))

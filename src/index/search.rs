@@ -214,7 +214,7 @@ impl SearchService {
             ),
             (SortByStaticFastValue::<u64>::for_field(schema::ORD), order),
         ));
-        let (total, docs) = guarded(|| searcher.search(&query, &(Count, top)))?;
+        let (total, docs) = run(&searcher, &query, &(Count, top))?;
         let mut hits = Vec::with_capacity(docs.len());
         if req.limit > 0 {
             for (_, addr) in docs {
@@ -231,7 +231,7 @@ impl SearchService {
     pub fn count(&self, req: &SearchRequest) -> Result<u64, IndexError> {
         let query = self.full_query(req)?;
         let searcher = self.reader.searcher();
-        Ok(guarded(|| searcher.search(&query, &Count))? as u64)
+        Ok(run(&searcher, &query, &Count)? as u64)
     }
 
     /// The event with ordinal `ord`.
@@ -239,12 +239,8 @@ impl SearchService {
         let searcher = self.reader.searcher();
         let one = Term::from_field_u64(self.fields.ord, ord);
         let q = RangeQuery::new(Bound::Included(one.clone()), Bound::Included(one));
-        let docs = guarded(|| {
-            searcher.search(
-                &q,
-                &TopDocs::with_limit(1).order_by_u64_field(schema::ORD, Order::Asc),
-            )
-        })?;
+        let top = TopDocs::with_limit(1).order_by_u64_field(schema::ORD, Order::Asc);
+        let docs = run(&searcher, &q, &top)?;
         match docs.first() {
             Some((_, addr)) => Ok(Some(self.hit(&searcher, *addr)?)),
             None => Ok(None),
@@ -286,9 +282,14 @@ pub(super) fn stored_hit(fields: &Fields, doc: &TantivyDocument) -> Result<Hit, 
 }
 
 /// Runs a search, turning a panic inside the search library into an error: no query may
-/// bring auditlens down.
-pub(super) fn guarded<T>(f: impl FnOnce() -> tantivy::Result<T>) -> Result<T, IndexError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+/// bring auditlens down. Every search of the index goes through here.
+pub(super) fn run<C: tantivy::collector::Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    collector: &C,
+) -> Result<C::Fruit, IndexError> {
+    let search = || searcher.search(query, collector);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(search)) {
         Ok(r) => Ok(r?),
         Err(_) => Err(IndexError::Query(QueryError {
             message: "the search library failed on this query; please rephrase it".to_owned(),
