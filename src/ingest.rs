@@ -90,6 +90,15 @@ pub struct IngestSummary {
     pub bytes: u64,
 }
 
+/// Adds one to the count of `key`.
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = counts.get_mut(key) {
+        *n += 1;
+    } else {
+        counts.insert(key.to_owned(), 1);
+    }
+}
+
 impl IngestSummary {
     /// Records an error (kept in detail up to [`MAX_KEPT_ERRORS`]).
     pub fn add_error(&mut self, e: &IngestError) {
@@ -106,33 +115,17 @@ impl IngestSummary {
         }
     }
 
-    /// Counts one loaded event.
+    /// Counts one loaded event (once per event of a load: no allocation once a key is known).
     pub fn add_event(&mut self, ev: &AuditEvent) {
         self.events += 1;
-        *self
-            .formats
-            .entry(ev.origin.format.as_str().to_owned())
-            .or_default() += 1;
-        *self
-            .categories
-            .entry(ev.category.as_str().to_owned())
-            .or_default() += 1;
-        *self
-            .severities
-            .entry(ev.severity.as_str().to_owned())
-            .or_default() += 1;
-        *self
-            .outcomes
-            .entry(ev.outcome.as_str().to_owned())
-            .or_default() += 1;
+        bump(&mut self.formats, ev.origin.format.as_str());
+        bump(&mut self.categories, ev.category.as_str());
+        bump(&mut self.severities, ev.severity.as_str());
+        bump(&mut self.outcomes, ev.outcome.as_str());
         if let Some(s) = &ev.origin.stream {
-            *self.streams.entry(s.clone()).or_default() += 1;
+            bump(&mut self.streams, s);
         }
-        if let Some(n) = self.files.get_mut(&ev.origin.path) {
-            *n += 1;
-        } else {
-            self.files.insert(ev.origin.path.clone(), 1);
-        }
+        bump(&mut self.files, &ev.origin.path);
         match ev.ts_quality {
             TsQuality::Zoneless => self.zoneless_times += 1,
             TsQuality::Missing | TsQuality::Invalid => self.missing_times += 1,

@@ -174,6 +174,24 @@ impl Indexer {
     /// Adds one event; commits when the policy says so.
     pub fn add(&mut self, ev: &AuditEvent, raw: &str) -> Result<(), IndexError> {
         let doc = Self::document(&self.fields, self.next_ord, ev, raw);
+        self.push(doc)
+    }
+
+    /// Adds one event it may take apart: its details move into the document instead of
+    /// being copied (the path of every loaded event).
+    pub fn add_owned(&mut self, mut ev: AuditEvent, raw: &str) -> Result<(), IndexError> {
+        let details = std::mem::take(&mut ev.details);
+        let mut doc = Self::document(&self.fields, self.next_ord, &ev, raw);
+        if let serde_json::Value::Object(map) = details {
+            doc.add_object(
+                self.fields.details,
+                map.into_iter().map(|(k, v)| (k, v.into())).collect(),
+            );
+        }
+        self.push(doc)
+    }
+
+    fn push(&mut self, doc: TantivyDocument) -> Result<(), IndexError> {
         self.writer.add_document(doc)?;
         self.next_ord += 1;
         self.since_commit += 1;
@@ -228,7 +246,7 @@ impl Indexer {
 
 impl EventSink for Indexer {
     fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
-        match self.add(&event, raw) {
+        match self.add_owned(event, raw) {
             Ok(()) => true,
             Err(e) => {
                 self.error = Some(e);

@@ -35,12 +35,12 @@ const MARKERS: [&str; 11] = [
 pub fn detect(obj: &Map<String, Value>) -> bool {
     let mut n = 0;
     let mut core = false;
+    // Runs on every record no earlier adapter claimed: compare without allocating.
     for k in obj.keys() {
-        let l = k.to_ascii_lowercase();
-        if MARKERS.contains(&l.as_str()) {
+        if let Some(m) = MARKERS.iter().find(|m| k.eq_ignore_ascii_case(m)) {
             n += 1;
             core |= matches!(
-                l.as_str(),
+                *m,
                 "eventversion" | "eventsource" | "eventname" | "useridentity"
             );
         }

@@ -5,7 +5,7 @@
 use std::io::{self, BufRead};
 
 use super::error::{ErrorKind, IngestError};
-use super::scan::{scan_document, value_end};
+use super::scan::{ENVELOPE_KEYS, scan_document, value_end};
 
 /// Limits that keep hostile input from exhausting memory.
 #[derive(Debug, Clone, Copy)]
@@ -219,7 +219,9 @@ pub fn read_records(
 fn split_line(path: &str, line_no: u64, trimmed: &[u8], sink: &mut dyn RecordSink) -> u64 {
     let maybe_many = trimmed[0] == b'['
         || (!trimmed.starts_with(b"{\"hash\"")
-            && (contains(trimmed, b"\"Records\"") || contains(trimmed, b"\"items\"")));
+            && ENVELOPE_KEYS
+                .iter()
+                .any(|k| has_quoted(trimmed, k.as_bytes())));
     if !maybe_many {
         sink.record(path, line_no, trimmed);
         return 1;
@@ -254,8 +256,10 @@ fn scan_problem(path: &str, p: super::scan::ScanProblem) -> IngestError {
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+/// Whether `hay` holds `"word"` (a cheap pre-check before scanning a line as a document).
+fn has_quoted(hay: &[u8], word: &[u8]) -> bool {
+    memchr::memmem::find_iter(hay, word)
+        .any(|i| i > 0 && hay[i - 1] == b'"' && hay.get(i + word.len()) == Some(&b'"'))
 }
 
 fn read_document(

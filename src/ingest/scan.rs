@@ -26,7 +26,7 @@ pub struct ScanProblem {
 }
 
 /// Keys whose array value is treated as a list of records (`CloudTrail`, Kubernetes lists...).
-const ENVELOPE_KEYS: [&str; 2] = ["Records", "items"];
+pub(super) const ENVELOPE_KEYS: [&str; 2] = ["Records", "items"];
 
 /// Counts lines incrementally for monotonically increasing offsets.
 struct LineCounter<'a> {
