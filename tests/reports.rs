@@ -11,9 +11,10 @@ fn trust() -> TrustStore {
     TrustStore::read(&repo_root().join("sample-data/trust.json")).unwrap()
 }
 
-#[test]
-fn integrity_pane_rows_locate_the_tampering_and_jump_to_it() {
-    let tgz = repo_root().join("sample-data/tampered/modified-record.tar.gz");
+/// The integrity pane of `tgz` (the modified-record sample) has a MODIFIED row whose jump
+/// query finds exactly that record in an index of the archive.
+fn modified_row_jumps_to_its_record(tgz: &std::path::Path) {
+    let tgz = tgz.to_path_buf();
     let report = integrity_report(std::slice::from_ref(&tgz), Some(&trust()));
     assert_eq!(report.heading, "integrity: tampered");
     let modified = report
@@ -49,6 +50,33 @@ fn integrity_pane_rows_locate_the_tampering_and_jump_to_it() {
     assert_eq!(page.total, 1, "{jump}");
     assert_eq!(page.hits[0].event.origin.seq, Some(952));
     assert_eq!(page.hits[0].event.integrity.as_deref(), Some("modified"));
+}
+
+#[test]
+fn integrity_pane_rows_locate_the_tampering_and_jump_to_it() {
+    modified_row_jumps_to_its_record(
+        &repo_root().join("sample-data/tampered/modified-record.tar.gz"),
+    );
+    // The same bundle archived under a top folder (`bundle/manifest.json`, ...): ingest
+    // names its members `archive!bundle/streams/...`, and the jump must too.
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("nested.tar.gz");
+    let src = std::fs::File::open(repo_root().join("sample-data/tampered/modified-record.tar.gz"))
+        .unwrap();
+    let mut input = tar::Archive::new(flate2::read::GzDecoder::new(src));
+    let out = flate2::write::GzEncoder::new(
+        std::fs::File::create(&nested).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut output = tar::Builder::new(out);
+    for entry in input.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = std::path::Path::new("bundle").join(entry.path().unwrap());
+        let mut header = entry.header().clone();
+        output.append_data(&mut header, path, &mut entry).unwrap();
+    }
+    output.into_inner().unwrap().finish().unwrap();
+    modified_row_jumps_to_its_record(&nested);
     // Without a trust store nothing is verified, and the pane says what to do.
     let pristine = repo_root().join("sample-data/pristine");
     let untrusted = integrity_report(std::slice::from_ref(&pristine), None);

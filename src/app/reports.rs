@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::index::{Index, SearchService};
 use std::fmt::Write as _;
 
-use crate::integrity::{Finding, TrustStore, VerifyOptions, is_error_code, verify_bundle};
+use crate::integrity::{Finding, Report, TrustStore, VerifyOptions, is_error_code, verify_bundle};
 use crate::model::{Severity, escape_control};
 
 use super::state::{PaneReport, ReportRow};
@@ -37,15 +37,6 @@ fn row(text: impl AsRef<str>, level: Severity, jump: Option<String>) -> ReportRo
         text: escape_control(text.as_ref()).into_owned(),
         level,
         jump,
-    }
-}
-
-/// How ingest names a member of input `input` (folder or archive).
-fn display_path(input: &Path, rel: &str) -> String {
-    if input.is_dir() {
-        input.join(rel).display().to_string()
-    } else {
-        format!("{}!{rel}", input.display())
     }
 }
 
@@ -121,7 +112,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
                 None,
             ));
         }
-        rows.extend(report.findings.iter().map(|f| finding_row(input, f)));
+        rows.extend(report.findings.iter().map(|f| finding_row(&report, f)));
     }
     let heading = if verdicts.is_empty() {
         "integrity: no sealed bundle among the inputs".to_owned()
@@ -132,7 +123,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
 }
 
 /// One finding of a verify report, located, with the query that shows its records.
-fn finding_row(input: &Path, f: &Finding) -> ReportRow {
+fn finding_row(report: &Report, f: &Finding) -> ReportRow {
     let level = if is_error_code(f.code) {
         Severity::Error
     } else if matches!(
@@ -173,8 +164,17 @@ fn finding_row(input: &Path, f: &Finding) -> ReportRow {
             write!(loc, " seq {a}..{b}")
         };
     }
-    let jump = f.path.as_ref().and_then(|rel| {
-        let p = quoted(&display_path(input, rel));
+    // The stream file as ingest names it (verify knows: inside an archive with a top
+    // folder that is `archive!top/streams/...`).
+    let shown = f.path.as_ref().and_then(|rel| {
+        report
+            .streams
+            .iter()
+            .find(|s| s.path == *rel)
+            .map(|s| s.display.as_str())
+    });
+    let jump = shown.and_then(|shown| {
+        let p = quoted(shown);
         match (lines, seqs) {
             (Some((a, b)), _) => Some(format!("path:{p} AND line:[{a} TO {b}]")),
             // A gap has no lines of its own: show its neighbours.
