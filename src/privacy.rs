@@ -5,7 +5,7 @@
 //! chrono, regex, fs4. The index keeps originals; masking applies on the way out.
 //!
 //! Front ends call [`masker_for`] once (with `--unmask` and `--role`), then
-//! [`Masker::mask_event`] / [`Masker::mask_raw`] / [`Masker::mask_text`] on everything
+//! [`Masker::mask_event`] / [`Masker::mask_record`] / [`Masker::mask_text`] on everything
 //! they show, and [`trail::record`] once per look at a bundle.
 
 pub mod mask;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use super::keys::{TrustStore, default_trust_path};
+use super::keys::TrustStore;
 use super::report::RecordStatus;
 use super::verify::{VerifyOptions, verify_bundle};
 use crate::ingest::{StatusLookup, is_bundle_manifest};
@@ -68,15 +68,6 @@ impl StatusLookup for VerifiedStatuses {
     }
 }
 
-/// The trust store used when indexing: `$AUDITLENS_TRUST`, else the default location.
-pub fn index_trust() -> Option<TrustStore> {
-    let p = std::env::var_os(TRUST_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(default_trust_path)?;
-    TrustStore::read(&p).ok()
-}
-
 /// The status lookup for an index build over `inputs` checked against `trust`, or `None`
 /// when no input is a sealed bundle.
 pub fn status_lookup_with(
@@ -87,13 +78,4 @@ pub fn status_lookup_with(
         return None;
     }
     Some(Arc::new(VerifiedStatuses::new(inputs, trust)))
-}
-
-/// The status lookup for an index build over `inputs`, or `None` when no input is a
-/// sealed bundle.
-pub fn status_lookup(inputs: &[PathBuf]) -> Option<Arc<dyn StatusLookup>> {
-    if !inputs.iter().any(|p| is_native_bundle(p)) {
-        return None;
-    }
-    Some(Arc::new(VerifiedStatuses::new(inputs, index_trust())))
 }

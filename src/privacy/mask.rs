@@ -472,24 +472,11 @@ impl Masker {
         e
     }
 
-    /// Masks an original record: parsed as JSON when it is JSON (paths are matched by
-    /// suffix, so `details.ssn` also masks `rec.details.ssn`), else as text.
-    pub fn mask_raw(&self, raw: &str) -> String {
-        if !self.enabled {
-            return raw.to_owned();
-        }
-        match serde_json::from_str::<Value>(raw) {
-            Ok(mut v) => {
-                self.mask_value("", &mut v);
-                v.to_string()
-            }
-            Err(_) => self.mask_text(raw).into_owned(),
-        }
-    }
-
-    /// Masks the original record of `ev`: as [`Masker::mask_raw`], and also every string in
-    /// it equal to the original value of an event field this policy or role masks whole
-    /// (formats name their fields differently: `actor.id` may be `user` or `userIdentity.arn`).
+    /// Masks the original record of `ev`: parsed as JSON when it is JSON (paths are matched
+    /// by suffix, so `details.ssn` also masks `rec.details.ssn`), else as text; and also
+    /// every string in it equal to the original value of an event field this policy or role
+    /// masks whole (formats name their fields differently: `actor.id` may be `user` or
+    /// `userIdentity.arn`).
     pub fn mask_record<'a>(&self, ev: &'a AuditEvent, raw: &str) -> String {
         if !self.enabled {
             return raw.to_owned();
@@ -526,17 +513,6 @@ impl Masker {
                 t = t.replace(val, MASK);
             }
             self.mask_text(&t).into_owned()
-        }
-    }
-
-    /// The record as a JSON value, masked (non-JSON records become a masked string).
-    pub fn mask_raw_value(&self, raw: &str) -> Value {
-        match serde_json::from_str::<Value>(raw) {
-            Ok(mut v) => {
-                self.mask_value("", &mut v);
-                v
-            }
-            Err(_) => Value::String(self.mask_text(raw).into_owned()),
         }
     }
 }
