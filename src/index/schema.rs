@@ -113,12 +113,38 @@ pub struct Fields {
 impl Fields {
     /// The handle of a keyword field by its query name.
     pub fn keyword(&self, name: &str) -> Field {
-        let i = KEYWORDS
-            .iter()
-            .position(|(n, _)| *n == name)
-            .expect("invariant: keyword names are constants");
-        self.keywords[i]
+        self.keywords[keyword_index(name)]
     }
+}
+
+/// The position of a keyword field in [`KEYWORDS`]; usable in constants, so that the
+/// indexer resolves names once, at compile time, not about twenty times per event.
+///
+/// # Panics
+/// When `name` is not a keyword field (names are constants of this crate).
+pub const fn keyword_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        if same_bytes(KEYWORDS[i].0.as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("invariant: keyword names are constants");
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Builds the schema and its field handles.

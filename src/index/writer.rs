@@ -116,57 +116,63 @@ impl Indexer {
                     .collect(),
             );
         }
-        let mut kw = |name: &str, value: &str| {
+        // Keyword positions are resolved at compile time (`at!`): this runs once per event.
+        macro_rules! at {
+            ($name:literal) => {
+                const { super::schema::keyword_index($name) }
+            };
+        }
+        let mut kw = |at: usize, value: &str| {
             if !value.is_empty() {
-                doc.add_text(fields.keyword(name), value);
+                doc.add_text(fields.keywords[at], value);
             }
         };
-        kw("action", &ev.action);
-        kw("category", ev.category.as_str());
-        kw("severity", ev.severity.as_str());
-        kw("outcome", ev.outcome.as_str());
-        kw("format", ev.origin.format.as_str());
-        kw("path", &ev.origin.path);
-        kw("ts_quality", ev.ts_quality.as_str());
+        kw(at!("action"), &ev.action);
+        kw(at!("category"), ev.category.as_str());
+        kw(at!("severity"), ev.severity.as_str());
+        kw(at!("outcome"), ev.outcome.as_str());
+        kw(at!("format"), ev.origin.format.as_str());
+        kw(at!("path"), &ev.origin.path);
+        kw(at!("ts_quality"), ev.ts_quality.as_str());
         let opt = [
-            ("actor.id", &ev.actor.id),
-            ("actor.type", &ev.actor.kind),
-            ("actor.ip", &ev.actor.ip),
-            ("actor.session", &ev.actor.session),
-            ("resource.type", &ev.resource.kind),
-            ("resource.id", &ev.resource.id),
-            ("resource.name", &ev.resource.name),
-            ("resource.version", &ev.resource.version),
-            ("run_id", &ev.run_id),
-            ("parent_run_id", &ev.parent_run_id),
-            ("correlation_id", &ev.correlation_id),
-            ("environment", &ev.environment),
-            ("source", &ev.source),
-            ("stream", &ev.origin.stream),
-            ("integrity", &ev.integrity),
+            (at!("actor.id"), &ev.actor.id),
+            (at!("actor.type"), &ev.actor.kind),
+            (at!("actor.ip"), &ev.actor.ip),
+            (at!("actor.session"), &ev.actor.session),
+            (at!("resource.type"), &ev.resource.kind),
+            (at!("resource.id"), &ev.resource.id),
+            (at!("resource.name"), &ev.resource.name),
+            (at!("resource.version"), &ev.resource.version),
+            (at!("run_id"), &ev.run_id),
+            (at!("parent_run_id"), &ev.parent_run_id),
+            (at!("correlation_id"), &ev.correlation_id),
+            (at!("environment"), &ev.environment),
+            (at!("source"), &ev.source),
+            (at!("stream"), &ev.origin.stream),
+            (at!("integrity"), &ev.integrity),
         ];
-        for (name, value) in opt {
+        for (at, value) in opt {
             if let Some(v) = value {
-                kw(name, v);
+                kw(at, v);
             }
         }
         for r in &ev.actor.roles {
-            kw("actor.roles", r);
+            kw(at!("actor.roles"), r);
         }
         for t in &ev.resource.tags {
-            kw("resource.tags", t);
+            kw(at!("resource.tags"), t);
         }
         if let Some(m) = &ev.model {
-            kw("model.id", &m.id);
+            kw(at!("model.id"), &m.id);
             if let Some(v) = &m.version {
-                kw("model.version", v);
+                kw(at!("model.version"), v);
             }
         }
         for i in &ev.inputs {
-            kw("inputs.id", &i.id);
+            kw(at!("inputs.id"), &i.id);
         }
         for o in &ev.outputs {
-            kw("outputs.id", &o.id);
+            kw(at!("outputs.id"), &o.id);
         }
         doc
     }
