@@ -26,7 +26,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{Cli, Command, LoadArgs};
 use crate::index::{BuildOptions, OpenedIndex, open_or_build};
-use crate::ingest::{IngestOptions, IngestProgress, ReadLimits, input_files};
+use crate::ingest::{IngestOptions, IngestProgress, ReadLimits};
 use crate::model::escape_control;
 
 /// How a command ended, as a process exit code: 0 success, 1 problems found
@@ -182,17 +182,19 @@ fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// Checks that every input exists and is readable (exit 2 otherwise).
+/// Checks that every input named on the command line exists, is a folder or a regular file
+/// (links there are followed; FIFOs, devices and sockets are refused, never opened) and, for
+/// a file, can be opened: exit 2 otherwise. What cannot be read inside a folder is not an
+/// error here: the load reports it, naming its path, and loads the rest.
 pub fn check_inputs(paths: &[PathBuf]) -> Result<()> {
     if paths.is_empty() {
         bail!("no input given");
     }
     for p in paths {
-        std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
-    }
-    let files = input_files(paths).context("listing the inputs")?;
-    for (f, _) in &files {
-        std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
+        let kind = crate::ingest::input_kind(p).map_err(|e| anyhow::anyhow!("cannot read {e}"))?;
+        if kind != crate::ingest::InputKind::Folder {
+            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+        }
     }
     Ok(())
 }

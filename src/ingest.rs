@@ -34,8 +34,9 @@ pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub use source::{
-    ByteCounter, MemberVisitor, input_files, is_bundle_manifest, is_tar_archive, is_tar_structure,
-    safe_member_path, visit_inputs,
+    ByteCounter, InputEntry, InputKind, MemberVisitor, copy_display, input_files, input_kind,
+    input_listing, is_bundle_manifest, is_tar_archive, is_tar_structure, safe_member_path,
+    visit_inputs,
 };
 pub use strict_json::parse_strict;
 
@@ -170,10 +171,12 @@ pub trait EventObserver: Send {
 }
 
 /// Gives the integrity status of the record at a display path and line (filled in by the
-/// integrity verifier before a load; `None` when the record was not checked).
+/// integrity verifier before a load; `None` when the file is not part of a sealed bundle).
 pub trait StatusLookup: Send + Sync {
-    /// Lower-case status (`verified`, `modified`, ...) of the record at `path:line`.
-    fn status(&self, path: &str, line: u64) -> Option<String>;
+    /// Lower-case status (`verified`, `modified`, ...) of the record at `path:line` whose
+    /// exact bytes are `bytes`: a status belongs to the bytes the verifier read, so bytes
+    /// that differ from them are never `verified`.
+    fn status(&self, path: &str, line: u64, bytes: &[u8]) -> Option<String>;
 }
 
 /// Options for a load.
@@ -225,10 +228,12 @@ impl<F: FnMut(IngestProgress)> RecordSink for Pipeline<'_, F> {
         }
         match decode_record(path, line, bytes) {
             Ok(events) => {
+                let status = self
+                    .status
+                    .as_ref()
+                    .and_then(|lookup| lookup.status(path, line, bytes));
                 for mut d in events {
-                    if let Some(lookup) = &self.status {
-                        d.event.integrity = lookup.status(path, line);
-                    }
+                    d.event.integrity.clone_from(&status);
                     self.summary.add_event(&d.event);
                     if !self.sink.event(d.event, d.raw) {
                         self.stopped = true;

@@ -141,6 +141,140 @@ fn missing_or_unreadable_inputs_exit_2_with_a_clear_message() {
         .code(2);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_device_named_on_the_command_line_is_refused_not_read() {
+    // Reading /dev/zero never ends and opening a FIFO blocks until a writer comes: both
+    // used to hang. They are refused before anything opens them.
+    let home = tempfile::tempdir().unwrap();
+    let fifo = home.path().join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (input, what) in [
+        (fifo.as_path(), "a FIFO"),
+        (std::path::Path::new("/dev/zero"), "a character device"),
+    ] {
+        for cmd in ["stats", "search", "alerts"] {
+            let mut c = auditlens(home.path());
+            c.arg(cmd).arg(input);
+            if cmd == "search" {
+                c.arg("*");
+            }
+            c.timeout(std::time::Duration::from_secs(20))
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains(what))
+                .stderr(predicate::str::contains("refused"));
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_folder_named_on_the_command_line_is_followed() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("real");
+    write(&dir, "a.jsonl", generic_lines(5).as_bytes());
+    let link = home.path().join("link");
+    std::os::unix::fs::symlink(&dir, &link).unwrap();
+    let v = stats_json(home.path(), &[&link], &[]);
+    assert_eq!(v["events"], 5, "{v:#}");
+    // Inside a folder, links stay refused.
+    std::os::unix::fs::symlink(dir.join("a.jsonl"), dir.join("b.jsonl")).unwrap();
+    let v = stats_json(home.path(), &[&link], &[]);
+    assert_eq!(v["events"], 5);
+    assert!(
+        error_at(&v, "b.jsonl", None)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not followed")
+    );
+}
+
+/// Whether this process runs as root (file modes do not stop root).
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            == Some("0")
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_or_folder_inside_a_bundle_is_one_problem_and_the_rest_loads() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // As root, modes do not stop reads: run the binary as an ordinary user (nobody) then.
+    let as_root = running_as_root();
+    if as_root
+        && !std::process::Command::new("setpriv")
+            .arg("--help")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipping: running as root and setpriv is not available to drop privileges");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::set_permissions(h, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let b = h.join("b");
+    write(&b, "ok.jsonl", generic_lines(7).as_bytes());
+    write(&b, "sub/more.jsonl", generic_lines(3).as_bytes());
+    write(&b, "locked/hidden.jsonl", generic_lines(4).as_bytes());
+    write(&b, "secret.jsonl", generic_lines(2).as_bytes());
+    for d in [&b, &b.join("sub")] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for f in [b.join("ok.jsonl"), b.join("sub/more.jsonl")] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::set_permissions(b.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(
+        b.join("secret.jsonl"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("auditlens");
+    let mut cmd = if as_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let run = h.join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = cmd
+        .env("HOME", &run)
+        .env("XDG_CACHE_HOME", run.join("cache"))
+        .env("XDG_CONFIG_HOME", run.join("config"))
+        .env("XDG_DATA_HOME", run.join("data"))
+        .args(["stats", "--json"])
+        .arg(&b)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stats failed: {stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["events"], 10, "the readable files load: {v:#}");
+    let locked = error_at(&v, "/locked", None)["reason"].as_str().unwrap();
+    assert!(locked.contains("cannot list this folder"), "{locked}");
+    let secret = error_at(&v, "/secret.jsonl", None)["reason"]
+        .as_str()
+        .unwrap();
+    assert!(secret.contains("cannot open"), "{secret}");
+    std::fs::set_permissions(b.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 #[test]
 fn search_orders_filters_counts_and_prints_json_and_csv() {
     let home = tempfile::tempdir().unwrap();

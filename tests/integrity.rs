@@ -1028,3 +1028,330 @@ fn absurd_record_counts_in_a_signed_manifest_do_not_exhaust_memory() {
     std::fs::write(&mpath, serde_json::to_string(&m).unwrap()).unwrap();
     assert!(has(&verify(&b), "MANIFEST_MALFORMED", None));
 }
+
+/// A tar whose members are `(raw name, bytes)` in this order, names written as given (no
+/// normalisation by the archive writer), gzipped when `gz`.
+fn raw_tar(members: &[(String, Vec<u8>)], gz: bool) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_ustar();
+        let field = &mut h.as_ustar_mut().unwrap().name;
+        field[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        b.append(&h, data.as_slice()).unwrap();
+    }
+    let bytes = b.into_inner().unwrap();
+    if gz {
+        crate::common::gzip(&bytes)
+    } else {
+        bytes
+    }
+}
+
+/// The files of a bundle folder as tar members (bundle-relative names, sorted).
+fn members_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for sub in ["", "streams/", "files/"] {
+        let Ok(rd) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for e in rd {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                let name = format!("{sub}{}", e.file_name().to_string_lossy());
+                out.push((name, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_forged_copy_of_a_tar_member_is_never_verified() {
+    // The review's attack: the archive holds streams/s.jsonl twice, a forged copy first and
+    // the genuine copy last. Neither copy may be VERIFIED, in verify or in the index.
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let b = bundle(h, "b", &[("s", 40), ("t", 30)], Some(&key()));
+    let trust_path = h.join("trust.json");
+    trust().write(&trust_path).unwrap();
+    let genuine = members_of(&b);
+    let stream = std::fs::read(b.join("streams/s.jsonl")).unwrap();
+    let forged = String::from_utf8(stream.clone())
+        .unwrap()
+        .replacen("event 5", "event 6", 1)
+        .into_bytes();
+    // The same path spelled three ways: all one path after normalisation.
+    for (i, spelling) in ["streams/s.jsonl", "./streams/s.jsonl", "streams//s.jsonl"]
+        .iter()
+        .enumerate()
+    {
+        for gz in [false, true] {
+            let mut members = Vec::new();
+            for (name, data) in &genuine {
+                if name == "streams/s.jsonl" {
+                    members.push(((*spelling).to_owned(), forged.clone()));
+                }
+                members.push((name.clone(), data.clone()));
+            }
+            let p = h.join(format!("forged-{i}-{gz}.tar"));
+            std::fs::write(&p, raw_tar(&members, gz)).unwrap();
+            let r = verify(&p);
+            assert_eq!(r.verdict, "tampered", "{spelling} gz={gz}");
+            assert!(has(&r, "FILE_DUPLICATE", None), "{:?}", r.findings);
+            for s in r.streams.iter().filter(|s| s.path == "streams/s.jsonl") {
+                assert!(
+                    s.statuses
+                        .iter()
+                        .all(|&b| b != RecordStatus::Verified as u8),
+                    "copy {} of the duplicated stream has verified records",
+                    s.copy
+                );
+            }
+            assert_eq!(count(&r, "VERIFIED"), 30, "only stream t is verified");
+            // The index: the other stream stays verified, no copy of s is.
+            assert_eq!(search_count(h, &trust_path, &p, "integrity:verified"), "30");
+            assert_eq!(search_count(h, &trust_path, &p, "stream:s"), "80");
+            assert_eq!(
+                search_count(h, &trust_path, &p, "stream:s AND integrity:verified"),
+                "0"
+            );
+            let out = auditlens(h)
+                .env("AUDITLENS_TRUST", &trust_path)
+                .args(["verify"])
+                .arg(&p)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1));
+            assert!(String::from_utf8_lossy(&out.stdout).contains("FILE_DUPLICATE"));
+        }
+    }
+}
+
+#[test]
+fn a_second_manifest_in_an_archive_leaves_nothing_verified() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let b = bundle(h, "b", &[("s", 20)], Some(&key()));
+    let mut members = members_of(&b);
+    let manifest = std::fs::read(b.join("manifest.json")).unwrap();
+    members.push(("./manifest.json".to_owned(), manifest));
+    let p = h.join("two-manifests.tar");
+    std::fs::write(&p, raw_tar(&members, false)).unwrap();
+    let r = verify(&p);
+    assert_eq!(r.verdict, "tampered");
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "FILE_DUPLICATE" && f.path.as_deref() == Some("manifest.json"))
+    );
+    assert_eq!(count(&r, "VERIFIED"), 0);
+}
+
+#[test]
+fn a_status_belongs_to_the_bytes_the_verifier_read() {
+    // The lookup the index uses gives a line's status only to the bytes the verifier hashed
+    // at that line: the same path and line with other bytes is unverified.
+    use auditlens::ingest::StatusLookup as _;
+    let d = tempfile::tempdir().unwrap();
+    let b = bundle(d.path(), "b", &[("s", 5)], Some(&key()));
+    let lookup =
+        auditlens::integrity::VerifiedStatuses::new(std::slice::from_ref(&b), Some(trust()));
+    let path = b.join("streams/s.jsonl").display().to_string();
+    let lines = lines_of(&b.join("streams/s.jsonl"));
+    assert_eq!(
+        lookup.status(&path, 2, lines[1].as_bytes()).as_deref(),
+        Some("verified")
+    );
+    let other = lines[1].replacen("event 1", "event 9", 1);
+    assert_eq!(
+        lookup.status(&path, 2, other.as_bytes()).as_deref(),
+        Some("unverified")
+    );
+    // Another line's genuine bytes at this line: not this line's bytes either.
+    assert_eq!(
+        lookup.status(&path, 2, lines[2].as_bytes()).as_deref(),
+        Some("unverified")
+    );
+    assert_eq!(
+        lookup.status("elsewhere.jsonl", 2, lines[1].as_bytes()),
+        None
+    );
+}
+
+mod archive_property {
+    //! For any sealed bundle and any archive made from it with members duplicated, renamed,
+    //! reordered or altered, no event whose record bytes differ from an authenticated
+    //! record is VERIFIED.
+    use std::collections::HashSet;
+
+    use auditlens::ingest::{EventSink, IngestOptions, ingest};
+    use auditlens::model::AuditEvent;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Add a copy of member `m` (altered at line `l` when `alter`), before or after it.
+        Duplicate {
+            m: usize,
+            l: usize,
+            alter: bool,
+            before: bool,
+        },
+        /// Respell member `m`'s name (`./x`, `a//b`) or move it elsewhere.
+        Rename { m: usize, how: u8 },
+        /// Swap two members.
+        Swap(usize, usize),
+        /// Change one byte of line `l` of member `m`.
+        Alter { m: usize, l: usize, at: usize },
+        /// Swap two lines of member `m`.
+        SwapLines { m: usize, a: usize, b: usize },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let i = 0usize..1000;
+        prop_oneof![
+            (i.clone(), i.clone(), any::<bool>(), any::<bool>()).prop_map(
+                |(m, l, alter, before)| Op::Duplicate {
+                    m,
+                    l,
+                    alter,
+                    before
+                }
+            ),
+            (i.clone(), 0u8..4).prop_map(|(m, how)| Op::Rename { m, how }),
+            (i.clone(), i.clone()).prop_map(|(a, b)| Op::Swap(a, b)),
+            (i.clone(), i.clone(), i.clone()).prop_map(|(m, l, at)| Op::Alter { m, l, at }),
+            (i.clone(), i.clone(), i).prop_map(|(m, a, b)| Op::SwapLines { m, a, b }),
+        ]
+    }
+
+    fn alter_line(data: &[u8], l: usize, at: usize) -> Vec<u8> {
+        let text = String::from_utf8_lossy(data).into_owned();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if lines.is_empty() {
+            return data.to_vec();
+        }
+        let n = lines.len();
+        let line = &mut lines[l % n];
+        // Change a digit or letter of the record (never the JSON structure).
+        let bytes: Vec<usize> = line
+            .char_indices()
+            .filter(|(_, c)| c.is_ascii_alphanumeric())
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(&i) = bytes.get(at % bytes.len().max(1)) {
+            let c = line.as_bytes()[i];
+            let new = if c == b'0' { '1' } else { '0' };
+            line.replace_range(i..=i, &new.to_string());
+        }
+        let mut out = lines.join("\n");
+        out.push('\n');
+        out.into_bytes()
+    }
+
+    fn apply(members: &mut Vec<(String, Vec<u8>)>, op: &Op) {
+        let n = members.len();
+        match *op {
+            Op::Duplicate {
+                m,
+                l,
+                alter,
+                before,
+            } => {
+                let (name, data) = members[m % n].clone();
+                let data = if alter { alter_line(&data, l, l) } else { data };
+                let at = if before { m % n } else { m % n + 1 };
+                members.insert(at, (name, data));
+            }
+            Op::Rename { m, how } => {
+                let name = &mut members[m % n].0;
+                *name = match how {
+                    0 => format!("./{name}"),
+                    1 => name.replacen('/', "//", 1),
+                    2 => format!("other/{name}"),
+                    _ => format!("{name}.bak"),
+                };
+            }
+            Op::Swap(a, b) => members.swap(a % n, b % n),
+            Op::Alter { m, l, at } => {
+                let data = alter_line(&members[m % n].1, l, at);
+                members[m % n].1 = data;
+            }
+            Op::SwapLines { m, a, b } => {
+                let text = String::from_utf8_lossy(&members[m % n].1).into_owned();
+                let mut lines: Vec<&str> = text.lines().collect();
+                if !lines.is_empty() {
+                    let k = lines.len();
+                    lines.swap(a % k, b % k);
+                    let mut out = lines.join("\n");
+                    out.push('\n');
+                    members[m % n].1 = out.into_bytes();
+                }
+            }
+        }
+    }
+
+    #[derive(Default)]
+    struct Collect(Vec<(String, Option<String>)>);
+
+    impl EventSink for Collect {
+        fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
+            self.0.push((raw.to_owned(), event.integrity));
+            true
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        #[test]
+        fn archives_never_verify_bytes_the_verifier_did_not_authenticate(
+            sizes in proptest::collection::vec(1u64..40, 1..3),
+            ops in proptest::collection::vec(op(), 0..4),
+            gz in any::<bool>(),
+        ) {
+            let d = tempfile::tempdir().unwrap();
+            let names = ["a", "b", "c"];
+            let streams: Vec<(&str, u64)> =
+                sizes.iter().enumerate().map(|(i, n)| (names[i], *n)).collect();
+            let b = bundle(d.path(), "b", &streams, Some(&key()));
+            let mut authentic: HashSet<String> = HashSet::new();
+            for (s, _) in &streams {
+                for l in lines_of(&b.join(format!("streams/{s}.jsonl"))) {
+                    authentic.insert(rec_of(&l).to_owned());
+                }
+            }
+            let original = members_of(&b);
+            let mut members = original.clone();
+            for o in &ops {
+                apply(&mut members, o);
+            }
+            let p = d.path().join("x.tar");
+            std::fs::write(&p, raw_tar(&members, gz)).unwrap();
+            let status = auditlens::integrity::status_lookup_with(
+                std::slice::from_ref(&p),
+                Some(trust()),
+            );
+            let mut sink = Collect::default();
+            let opts = IngestOptions { status, ..IngestOptions::default() };
+            ingest(std::slice::from_ref(&p), opts, &mut sink, |_| {});
+            let mut verified = 0;
+            for (raw, st) in &sink.0 {
+                if st.as_deref() == Some("verified") {
+                    verified += 1;
+                    prop_assert!(authentic.contains(raw), "a forged record is verified: {raw}");
+                }
+            }
+            if members == original {
+                prop_assert_eq!(verified, sink.0.len(), "an untouched archive is all verified");
+            }
+        }
+    }
+}

@@ -203,9 +203,14 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                     }
                 })
                 .collect();
+            let copy = if s.copy > 1 {
+                format!(", copy {}", s.copy)
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "  {} ({}): {} line(s), verified seq {}",
+                "  {} ({}{copy}): {} line(s), verified seq {}",
                 escape_control(&s.id),
                 escape_control(&s.path),
                 s.lines,

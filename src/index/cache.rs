@@ -16,7 +16,7 @@ use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
 use super::{IndexError, fields_of};
 use crate::ingest::{
-    EventObserver, EventSink, IngestOptions, IngestProgress, IngestSummary, ingest, input_files,
+    EventObserver, EventSink, IngestOptions, IngestProgress, IngestSummary, ingest, input_listing,
 };
 use crate::model::AuditEvent;
 
@@ -116,14 +116,25 @@ pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
     for p in paths {
         h.update(p.to_string_lossy().as_bytes());
         h.update([0]);
-        let files = input_files(std::slice::from_ref(p)).map_err(io_err("listing inputs"))?;
-        for (file, len) in files {
+        let entries = input_listing(std::slice::from_ref(p)).map_err(io_err("listing inputs"))?;
+        for entry in entries {
+            let file = entry.path;
             let rel = file.strip_prefix(p).unwrap_or(&file);
             h.update(rel.to_string_lossy().as_bytes());
             h.update([0]);
+            // What is not loaded (a link, a special file, a folder that cannot be listed) is
+            // reported by the load: its name keys the cache too, so the report stays true.
+            let Some(len) = entry.len else {
+                h.update(b"\0not loaded\0");
+                continue;
+            };
             h.update(len.to_le_bytes());
-            let mut f =
-                fs::File::open(&file).map_err(io_err(format!("reading {}", file.display())))?;
+            // A file that cannot be read is not loaded (the load reports it): its name and
+            // size still key the cache, and it keys it differently once it can be read.
+            let Ok(mut f) = fs::File::open(&file) else {
+                h.update(b"\0unreadable\0");
+                continue;
+            };
             loop {
                 let n = f
                     .read(&mut buf)

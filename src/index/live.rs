@@ -193,9 +193,16 @@ fn fingerprint(paths: &[PathBuf], extra: &[u8]) -> Result<String, IndexError> {
         let abs = fs::canonicalize(p).map_err(io_err(format!("resolving {}", p.display())))?;
         h.update(abs.to_string_lossy().as_bytes());
         h.update([0]);
-        let files = crate::ingest::input_files(std::slice::from_ref(p))
+        let entries = crate::ingest::input_listing(std::slice::from_ref(p))
             .map_err(io_err("listing inputs"))?;
-        for (file, len) in files {
+        for entry in entries {
+            let file = entry.path;
+            // What is not loaded is reported by the load: its name keys the cache too.
+            let Some(len) = entry.len else {
+                h.update(file.to_string_lossy().as_bytes());
+                h.update(b"\0not loaded\0");
+                continue;
+            };
             let meta =
                 fs::metadata(&file).map_err(io_err(format!("reading {}", file.display())))?;
             let mtime = meta

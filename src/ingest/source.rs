@@ -51,46 +51,132 @@ fn is_bundle_metadata(rel: &str) -> bool {
     rel == "manifest.json" || rel == "manifest.sig" || rel.starts_with("files/")
 }
 
-/// The regular files of an input, with their total size (for progress). Inputs that do
-/// not exist are an error: the caller stops with exit code 2.
-pub fn input_files(paths: &[PathBuf]) -> io::Result<Vec<(PathBuf, u64)>> {
+/// What a path named on the command line is. Links named there are the user's choice and
+/// are followed; inside folders they never are.
+pub fn input_kind(p: &Path) -> io::Result<InputKind> {
+    let meta =
+        fs::metadata(p).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        Ok(InputKind::Folder)
+    } else if ft.is_file() {
+        Ok(InputKind::File(meta.len()))
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{}: not a regular file or folder ({}): refused",
+                p.display(),
+                special_kind(ft)
+            ),
+        ))
+    }
+}
+
+/// A top-level input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A folder (or a link to one).
+    Folder,
+    /// A regular file (or a link to one), with its size.
+    File(u64),
+}
+
+/// Names a file type that is neither a regular file nor a folder.
+fn special_kind(ft: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+/// One entry found under the inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputEntry {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its size when it is a regular file, `None` for what is not loaded (a link or special
+    /// file inside a folder, a folder that cannot be listed): the load reports those.
+    pub len: Option<u64>,
+}
+
+/// Everything under the inputs, in the order it is loaded: regular files with their sizes
+/// (for progress and cache keys), and the entries that are not loaded but reported. Inputs
+/// that do not exist, or that are neither a regular file nor a folder, are an error (the
+/// caller stops with exit code 2).
+pub fn input_listing(paths: &[PathBuf]) -> io::Result<Vec<InputEntry>> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = fs::symlink_metadata(p)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-        if meta.is_dir() {
-            walk(p, &mut out)?;
-        } else {
-            // A symlink named on the command line is the user's choice: follow it.
-            let meta = fs::metadata(p)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
-            out.push((p.clone(), meta.len()));
+        match input_kind(p)? {
+            InputKind::Folder => walk(p, &mut out),
+            InputKind::File(len) => out.push(InputEntry {
+                path: p.clone(),
+                len: Some(len),
+            }),
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64)>) -> io::Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+/// The regular files of the inputs with their sizes ([`input_listing`] without the rest).
+pub fn input_files(paths: &[PathBuf]) -> io::Result<Vec<(PathBuf, u64)>> {
+    Ok(input_listing(paths)?
+        .into_iter()
+        .filter_map(|e| Some((e.path, e.len?)))
+        .collect())
+}
+
+fn walk(dir: &Path, out: &mut Vec<InputEntry>) {
+    let Ok(rd) = fs::read_dir(dir) else {
+        out.push(InputEntry {
+            path: dir.to_path_buf(),
+            len: None,
+        });
+        return;
+    };
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for e in entries {
-        let ft = e.file_type()?;
-        if ft.is_dir() {
-            walk(&e.path(), out)?;
-        } else if ft.is_file() {
-            out.push((e.path(), e.metadata()?.len()));
+        let ft = e.file_type().ok();
+        if ft.is_some_and(|t| t.is_dir()) {
+            walk(&e.path(), out);
+            continue;
         }
+        let len = ft
+            .filter(fs::FileType::is_file)
+            .and_then(|_| e.metadata().ok())
+            .map(|m| m.len());
+        out.push(InputEntry {
+            path: e.path(),
+            len,
+        });
     }
-    Ok(())
 }
 
 /// Visits every member of every input, in a stable order.
 pub fn visit_inputs(paths: &[PathBuf], counter: &ByteCounter, v: &mut dyn MemberVisitor) {
     for p in paths {
         let display = p.display().to_string();
-        match fs::symlink_metadata(p) {
-            Ok(m) if m.is_dir() => visit_dir(p, p, counter, v),
-            Ok(_) => visit_file(p, &display, counter, v),
+        match input_kind(p) {
+            Ok(InputKind::Folder) => visit_dir(p, p, counter, v),
+            Ok(InputKind::File(_)) => visit_file(p, &display, counter, v),
             Err(e) => v.problem(IngestError::file(
                 &display,
                 None,
@@ -111,7 +197,7 @@ fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberV
                     &dir.display().to_string(),
                     None,
                     ErrorKind::Io,
-                    e.to_string(),
+                    format!("cannot list this folder: {e}; nothing in it is loaded"),
                 ));
                 return;
             }
@@ -132,11 +218,7 @@ fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberV
                 }
             }
             Ok(ft) => {
-                let what = if ft.is_symlink() {
-                    "symbolic link"
-                } else {
-                    "not a regular file"
-                };
+                let what = special_kind(ft);
                 v.problem(IngestError::file(
                     &display,
                     None,
@@ -210,6 +292,17 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
         visit_tar(display, reader, root, v);
     } else {
         v.member(display, &mut BufReader::with_capacity(256 * 1024, reader));
+    }
+}
+
+/// How ingest and the verifier name copy `copy` of the archive member shown as `shown`: the
+/// first copy keeps its name, later ones get ` (copy N)`, so that every copy of a path an
+/// archive holds more than once (`FILE_DUPLICATE`) has an identity of its own.
+pub fn copy_display(shown: String, copy: u32) -> String {
+    if copy <= 1 {
+        shown
+    } else {
+        format!("{shown} (copy {copy})")
     }
 }
 
@@ -300,6 +393,31 @@ fn tar_bundle_root(reader: impl Read) -> Option<String> {
     None
 }
 
+/// The name of this member of the archive `display`: `archive!rel`, with ` (copy N)` when the
+/// archive has held `rel` before (each copy is loaded under its own name, and reported).
+fn member_copy_name(
+    display: &str,
+    rel: &str,
+    copies: &mut std::collections::HashMap<String, u32>,
+    v: &mut dyn MemberVisitor,
+) -> String {
+    let n = copies.entry(rel.to_owned()).or_insert(0);
+    *n += 1;
+    let shown = copy_display(format!("{display}!{rel}"), *n);
+    if *n > 1 {
+        v.problem(IngestError::file(
+            &shown,
+            None,
+            ErrorKind::Unsafe,
+            format!(
+                "the archive holds `{rel}` more than once: this copy is loaded under its own \
+                 name, and no record of any copy is verified"
+            ),
+        ));
+    }
+    shown
+}
+
 fn visit_tar(
     display: &str,
     reader: impl Read,
@@ -322,6 +440,9 @@ fn visit_tar(
     // Members are read in archive order. When a bundle manifest is met (at the root or
     // under one top-level folder), its signature and `files/` artefacts are not records.
     let mut bundle_root: Option<String> = known_root;
+    // How often each normalised path has been met: every copy is loaded, under a name of
+    // its own, and reported.
+    let mut copies: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
@@ -362,7 +483,7 @@ fn visit_tar(
             ));
             continue;
         };
-        let shown = format!("{display}!{rel}");
+        let shown = member_copy_name(display, &rel, &mut copies, v);
         let (top, name) = match rel.split_once('/') {
             Some((top, rest)) if !rest.contains('/') => (format!("{top}/"), rest),
             _ => (String::new(), rel.as_str()),

@@ -96,6 +96,7 @@ pub fn is_error_code(code: &str) -> bool {
             | "FILE_MISSING"
             | "FILE_UNLISTED"
             | "FILE_UNSAFE"
+            | "FILE_DUPLICATE"
             | "SIGNED_ANCHOR_NOT_FOUND"
             | "TRUNCATED"
             | "LAST_LINE_UNTERMINATED"
@@ -189,7 +190,10 @@ pub struct FileResult {
 pub struct StreamResult {
     /// Bundle-relative file.
     pub path: String,
-    /// How ingest names the file (input path joined with it, or `archive!member`).
+    /// Which copy of `path` in the archive (1 unless it holds the path more than once).
+    pub copy: u32,
+    /// How ingest names the file (input path joined with it, or `archive!member`, with
+    /// ` (copy N)` for a later copy).
     pub display: String,
     /// Stream id.
     pub id: String,
@@ -199,6 +203,9 @@ pub struct StreamResult {
     pub lines: u64,
     /// Status of each line (index = line - 1), as `RecordStatus as u8`.
     pub statuses: Vec<u8>,
+    /// SHA-256 of each line's bytes as the verifier read them (without the LF; zero for a
+    /// line over the limit): a status belongs to these bytes only.
+    pub line_hashes: Vec<Digest32>,
 }
 
 /// The report of one bundle.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use super::IntegrityError;
-use crate::ingest::safe_member_path;
+use crate::ingest::{copy_display, safe_member_path};
 
 /// Largest manifest.json / manifest.sig read.
 const MAX_META_BYTES: u64 = 64 << 20;
@@ -16,10 +16,36 @@ const MAX_META_BYTES: u64 = 64 << 20;
 /// A member of the bundle other than manifest.json and manifest.sig.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    /// Bundle-relative path (for an unsafe member: its path as stored).
+    /// Bundle-relative path, normalised (for an unsafe member: its path as stored; for a
+    /// member outside the bundle's top folder: its whole archive path).
     pub rel: String,
     /// Why it is unsafe (link, special file, absolute path, `..`), or `None` when regular.
     pub unsafe_reason: Option<String>,
+    /// Which occurrence of `rel` this is, in archive order: 1 for the first. An archive can
+    /// hold several members whose normalised paths are equal (`FILE_DUPLICATE`).
+    pub copy: u32,
+    /// A tar member that lies outside the folder holding the manifest: never a bundle file.
+    pub outside_root: bool,
+}
+
+impl Member {
+    fn regular(rel: String) -> Self {
+        Self {
+            rel,
+            unsafe_reason: None,
+            copy: 1,
+            outside_root: false,
+        }
+    }
+
+    fn refused(rel: String, reason: &str) -> Self {
+        Self {
+            rel,
+            unsafe_reason: Some(reason.to_owned()),
+            copy: 1,
+            outside_root: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +65,10 @@ pub struct BundleSource {
     pub manifest: Option<Vec<u8>>,
     /// manifest.sig bytes, when present.
     pub sig: Option<Vec<u8>>,
-    /// Every other member, sorted by path.
+    /// How many members are named manifest.json and manifest.sig at the bundle root (more
+    /// than one is `FILE_DUPLICATE`: then nothing is authenticated).
+    pub meta_copies: (u32, u32),
+    /// Every other member, sorted by path then copy.
     pub members: Vec<Member>,
 }
 
@@ -87,12 +116,14 @@ impl BundleSource {
             .transpose()
         };
         members.sort_by(|a, b| a.rel.cmp(&b.rel));
+        let meta_copies = (u32::from(manifest.is_some()), u32::from(sig.is_some()));
         Ok(Self {
             path: path.to_path_buf(),
             kind: Kind::Folder,
             root: String::new(),
             manifest: read(manifest)?,
             sig: read(sig)?,
+            meta_copies,
             members,
         })
     }
@@ -119,6 +150,7 @@ impl BundleSource {
             root: String::new(),
             manifest: None,
             sig: None,
+            meta_copies: (0, 0),
             members: Vec::new(),
         };
         let mut raw_members = Vec::new();
@@ -147,14 +179,22 @@ impl BundleSource {
             p.trim_end_matches("manifest.json")
                 .clone_into(&mut src.root);
         }
+        // The first manifest.json / manifest.sig at the root is read; further copies make
+        // the bundle FILE_DUPLICATE (which one is genuine cannot be told).
+        let manifest_rel = format!("{}manifest.json", src.root);
+        let sig_rel = format!("{}manifest.sig", src.root);
         for (p, bytes) in metas {
-            if p == format!("{}manifest.json", src.root) {
-                src.manifest = Some(bytes);
-            } else if p == format!("{}manifest.sig", src.root) {
-                src.sig = Some(bytes);
+            if p == manifest_rel {
+                src.meta_copies.0 += 1;
+                src.manifest.get_or_insert(bytes);
+            } else if p == sig_rel {
+                src.meta_copies.1 += 1;
+                src.sig.get_or_insert(bytes);
             }
         }
         let root = src.root.clone();
+        let mut seen: std::collections::HashMap<(String, bool), u32> =
+            std::collections::HashMap::new();
         src.members = raw_members
             .into_iter()
             .filter_map(|mut m| {
@@ -162,29 +202,46 @@ impl BundleSource {
                     match m.rel.strip_prefix(root.as_str()) {
                         Some("manifest.json" | "manifest.sig") => return None,
                         Some(rest) => m.rel = rest.to_owned(),
-                        None => {}
+                        None => m.outside_root = true,
                     }
+                    let n = seen.entry((m.rel.clone(), m.outside_root)).or_insert(0);
+                    *n += 1;
+                    m.copy = *n;
                 }
                 Some(m)
             })
             .collect();
-        src.members.sort_by(|a, b| a.rel.cmp(&b.rel));
+        src.members
+            .sort_by(|a, b| a.rel.cmp(&b.rel).then(a.copy.cmp(&b.copy)));
         Ok(src)
     }
 
-    /// How ingest names the member at `rel`.
-    pub fn display(&self, rel: &str) -> String {
-        match self.kind {
-            Kind::Folder => self.path.join(rel).display().to_string(),
-            Kind::Tar { .. } => format!("{}!{}{rel}", self.path.display(), self.root),
+    /// How many regular members share each bundle path, for the paths held more than once.
+    pub fn duplicates(&self) -> std::collections::BTreeMap<&str, u32> {
+        let mut out = std::collections::BTreeMap::new();
+        for m in &self.members {
+            if m.unsafe_reason.is_none() && !m.outside_root && m.copy > 1 {
+                out.insert(m.rel.as_str(), m.copy);
+            }
         }
+        out
     }
 
-    /// Streams every regular member for which `want(rel)` holds, in archive (or path) order.
+    /// How ingest names copy `copy` of the member at `rel`.
+    pub fn display(&self, rel: &str, copy: u32) -> String {
+        let shown = match self.kind {
+            Kind::Folder => self.path.join(rel).display().to_string(),
+            Kind::Tar { .. } => format!("{}!{}{rel}", self.path.display(), self.root),
+        };
+        copy_display(shown, copy)
+    }
+
+    /// Streams every regular member for which `want(rel)` holds, in archive (or path) order,
+    /// with its copy number (1 unless the archive holds the path more than once).
     pub fn read_members(
         &self,
         want: &dyn Fn(&str) -> bool,
-        f: &mut dyn FnMut(&str, &mut dyn BufRead) -> io::Result<()>,
+        f: &mut dyn FnMut(&str, u32, &mut dyn BufRead) -> io::Result<()>,
     ) -> Result<(), IntegrityError> {
         match self.kind {
             Kind::Folder => {
@@ -195,7 +252,7 @@ impl BundleSource {
                     let p = self.path.join(&m.rel);
                     let file = File::open(&p).map_err(|e| IntegrityError::io(&p, e))?;
                     let mut r = BufReader::with_capacity(256 * 1024, file);
-                    f(&m.rel, &mut r).map_err(|e| IntegrityError::io(&p, e))?;
+                    f(&m.rel, 1, &mut r).map_err(|e| IntegrityError::io(&p, e))?;
                 }
             }
             Kind::Tar { .. } => {
@@ -203,6 +260,8 @@ impl BundleSource {
                 let entries = archive
                     .entries()
                     .map_err(|e| IntegrityError::io(&self.path, e))?;
+                let mut seen: std::collections::HashMap<String, u32> =
+                    std::collections::HashMap::new();
                 for entry in entries {
                     let entry = entry.map_err(|e| IntegrityError::io(&self.path, e))?;
                     let Some(m) = classify(&entry) else { continue };
@@ -212,12 +271,20 @@ impl BundleSource {
                     let Some(rel) = m.rel.strip_prefix(self.root.as_str()) else {
                         continue;
                     };
-                    if rel == "manifest.json" || rel == "manifest.sig" || !want(rel) {
+                    if rel == "manifest.json" || rel == "manifest.sig" {
+                        continue;
+                    }
+                    let copy = {
+                        let n = seen.entry(rel.to_owned()).or_insert(0);
+                        *n += 1;
+                        *n
+                    };
+                    if !want(rel) {
                         continue;
                     }
                     let mut r = BufReader::with_capacity(256 * 1024, entry);
                     let shown = format!("{}!{}", self.path.display(), m.rel);
-                    f(rel, &mut r).map_err(|e| IntegrityError::io(shown, e))?;
+                    f(rel, copy, &mut r).map_err(|e| IntegrityError::io(shown, e))?;
                 }
             }
         }
@@ -233,20 +300,11 @@ fn classify<R: Read>(entry: &tar::Entry<'_, R>) -> Option<Member> {
     let raw = entry.path().map(std::borrow::Cow::into_owned).ok()?;
     let shown = raw.to_string_lossy().into_owned();
     if !kind.is_file() {
-        return Some(Member {
-            rel: shown,
-            unsafe_reason: Some("link or special member".to_owned()),
-        });
+        return Some(Member::refused(shown, "link or special member"));
     }
     Some(match safe_member_path(&raw) {
-        Some(rel) => Member {
-            rel,
-            unsafe_reason: None,
-        },
-        None => Member {
-            rel: shown,
-            unsafe_reason: Some("absolute path or `..` in the member path".to_owned()),
-        },
+        Some(rel) => Member::regular(rel),
+        None => Member::refused(shown, "absolute path or `..` in the member path"),
     })
 }
 
@@ -265,20 +323,14 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> Result<(), IntegrityE
         if ft.is_dir() {
             walk(root, &path, out)?;
         } else if ft.is_file() {
-            out.push(Member {
-                rel,
-                unsafe_reason: None,
-            });
+            out.push(Member::regular(rel));
         } else {
             let what = if ft.is_symlink() {
                 "symbolic link"
             } else {
                 "not a regular file"
             };
-            out.push(Member {
-                rel,
-                unsafe_reason: Some(what.to_owned()),
-            });
+            out.push(Member::refused(rel, what));
         }
     }
     Ok(())

@@ -1,10 +1,16 @@
 //! Integrity statuses for the index: a [`StatusLookup`] filled by verifying every native
 //! bundle among the inputs (lazily, on the first lookup, so a reused index costs nothing).
+//!
+//! A status belongs to bytes (spec section 7): the verifier keeps the SHA-256 of every line
+//! it read, and a record being indexed gets that line's status only when its own bytes hash
+//! the same. Anything else in a sealed stream (bytes that changed since, a record the loader
+//! read differently, a copy the verifier never saw) is `unverified`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use super::digest::{Digest32, sha256};
 use super::keys::TrustStore;
 use super::report::RecordStatus;
 use super::verify::{VerifyOptions, verify_bundle};
@@ -13,11 +19,17 @@ use crate::ingest::{StatusLookup, is_bundle_manifest};
 /// Environment variable naming the trust store used when indexing (else the default one).
 pub const TRUST_ENV: &str = "AUDITLENS_TRUST";
 
-/// Record statuses by display path and line.
+/// One stream file as the verifier read it: each line's status and the hash of its bytes.
+struct CheckedLines {
+    statuses: Vec<u8>,
+    hashes: Vec<Digest32>,
+}
+
+/// Record statuses by display path and line, bound to each line's bytes.
 pub struct VerifiedStatuses {
     inputs: Vec<PathBuf>,
     trust: Option<TrustStore>,
-    map: OnceLock<HashMap<String, Vec<u8>>>,
+    map: OnceLock<HashMap<String, Vec<CheckedLines>>>,
 }
 
 impl VerifiedStatuses {
@@ -30,7 +42,7 @@ impl VerifiedStatuses {
         }
     }
 
-    fn compute(&self) -> HashMap<String, Vec<u8>> {
+    fn compute(&self) -> HashMap<String, Vec<CheckedLines>> {
         let mut map = HashMap::new();
         let opts = VerifyOptions {
             trust: self.trust.as_ref(),
@@ -42,7 +54,11 @@ impl VerifiedStatuses {
             }
             if let Ok(report) = verify_bundle(p, &opts) {
                 for s in report.streams {
-                    map.insert(s.display, s.statuses);
+                    let lines = CheckedLines {
+                        statuses: s.statuses,
+                        hashes: s.line_hashes,
+                    };
+                    map.entry(s.display).or_insert_with(Vec::new).push(lines);
                 }
             }
         }
@@ -60,11 +76,18 @@ pub fn is_native_bundle(p: &Path) -> bool {
 }
 
 impl StatusLookup for VerifiedStatuses {
-    fn status(&self, path: &str, line: u64) -> Option<String> {
+    fn status(&self, path: &str, line: u64, bytes: &[u8]) -> Option<String> {
         let map = self.map.get_or_init(|| self.compute());
-        let statuses = map.get(path)?;
-        let b = *statuses.get(usize::try_from(line.checked_sub(1)?).ok()?)?;
-        RecordStatus::from_u8(b).map(|s| s.lower().to_owned())
+        let copies = map.get(path)?;
+        let i = usize::try_from(line.checked_sub(1)?).ok()?;
+        let hash = sha256(bytes);
+        let status = copies
+            .iter()
+            .find(|c| c.hashes.get(i) == Some(&hash))
+            .and_then(|c| c.statuses.get(i))
+            .and_then(|&b| RecordStatus::from_u8(b))
+            .unwrap_or(RecordStatus::Unverified);
+        Some(status.lower().to_owned())
     }
 }
 

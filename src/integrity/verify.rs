@@ -257,6 +257,9 @@ fn check_signature(
     )
 }
 
+/// A stream file being checked: its check, each line's SHA-256, and whether it was read.
+type Check<'m> = (StreamCheck<'m>, Vec<Digest32>, bool);
+
 /// Verifies one bundle (folder, `.tar` or `.tar.gz`). Errors only when it cannot be read at
 /// all; every integrity problem is a finding in the report.
 #[allow(clippy::too_many_lines)]
@@ -309,6 +312,35 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
         ));
     }
     report.signature = sig_report;
+    // Two members with one normalised path: which copy is genuine cannot be told, so no
+    // record of any copy is authenticated (spec section 7, FILE_DUPLICATE). Two manifests
+    // or signatures: nothing in the bundle is.
+    let duplicates = src.duplicates();
+    let (manifests, sigs) = src.meta_copies;
+    for (name, copies) in [("manifest.json", manifests), ("manifest.sig", sigs)] {
+        if copies > 1 {
+            file_findings.push(Finding::new(
+                "FILE_DUPLICATE",
+                Some(name),
+                format!("the archive holds {copies} members named {name}: no record is verified"),
+            ));
+            report.files.push(FileResult {
+                path: name.to_owned(),
+                code: "FILE_DUPLICATE",
+            });
+        }
+    }
+    let anchors_trusted = signed && manifests <= 1 && sigs <= 1;
+    for (rel, copies) in &duplicates {
+        file_findings.push(Finding::new(
+            "FILE_DUPLICATE",
+            Some(rel),
+            format!(
+                "the archive holds {copies} members with this path (after normalisation): \
+                 no record of any copy is verified"
+            ),
+        ));
+    }
     // Inventory.
     let listed: BTreeMap<&str, &super::manifest::FileEntry> = manifest
         .files
@@ -316,12 +348,16 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
         .map(|f| (f.path.as_str(), f))
         .collect();
     for m in &src.members {
-        if m.unsafe_reason.is_none() && !listed.contains_key(m.rel.as_str()) {
-            file_findings.push(Finding::new(
-                "FILE_UNLISTED",
-                Some(&m.rel),
-                "present in the bundle but not in the manifest",
-            ));
+        if m.unsafe_reason.is_some() || m.copy > 1 {
+            continue;
+        }
+        if m.outside_root || !listed.contains_key(m.rel.as_str()) {
+            let detail = if m.outside_root {
+                "outside the folder that holds the manifest: not part of the bundle"
+            } else {
+                "present in the bundle but not in the manifest"
+            };
+            file_findings.push(Finding::new("FILE_UNLISTED", Some(&m.rel), detail));
             report.files.push(FileResult {
                 path: m.rel.clone(),
                 code: "FILE_UNLISTED",
@@ -331,7 +367,7 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
     let present: HashSet<&str> = src
         .members
         .iter()
-        .filter(|m| m.unsafe_reason.is_none())
+        .filter(|m| m.unsafe_reason.is_none() && !m.outside_root)
         .map(|m| m.rel.as_str())
         .collect();
     for p in listed.keys() {
@@ -358,27 +394,31 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
             });
         }
     }
-    // Read every listed file once: hash it, and check its records.
-    let mut checks: HashMap<String, (StreamCheck<'_>, bool)> = HashMap::new();
+    // Read every listed file once: hash it, and check its records. Each line's SHA-256 is
+    // kept, so that a status is only ever given to those exact bytes.
+    let mut checks: HashMap<(String, u32), Check<'_>> = HashMap::new();
     let mut stream_findings = Vec::new();
     let max_line = opts.max_line_bytes;
     let strict = opts.strict;
     let mut file_results: HashMap<String, &'static str> = HashMap::new();
     let mut lines_read = 0u64;
     let progress = opts.progress;
+    let trusted = |rel: &str| anchors_trusted && !duplicates.contains_key(rel);
     {
         let want = |rel: &str| listed.contains_key(rel);
-        let mut on_member = |rel: &str, r: &mut dyn BufRead| -> io::Result<()> {
+        let mut on_member = |rel: &str, copy: u32, r: &mut dyn BufRead| -> io::Result<()> {
             let Some(entry) = listed.get(rel) else {
                 return Ok(());
             };
             let mut check = entry
                 .stream
                 .as_ref()
-                .map(|s| StreamCheck::new(s, rel, signed, strict));
+                .map(|s| StreamCheck::new(s, rel, trusted(rel), strict));
+            let mut line_hashes = Vec::new();
             let (bytes, digest) = scan_lines(r, max_line, &mut |line, terminated| {
                 if let Some(c) = check.as_mut() {
                     c.line(line, terminated);
+                    line_hashes.push(line.map_or_else(Digest32::default, sha256));
                     lines_read += 1;
                     if lines_read.is_multiple_of(1 << 16)
                         && let Some(p) = progress
@@ -388,9 +428,17 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
                 }
             })?;
             let ok = bytes == entry.bytes && digest == entry.sha256;
-            file_results.insert(rel.to_owned(), if ok { "FILE_OK" } else { "FILE_MODIFIED" });
+            if copy == 1 {
+                file_results.insert(rel.to_owned(), if ok { "FILE_OK" } else { "FILE_MODIFIED" });
+            } else if !ok {
+                file_findings.push(Finding::new(
+                    "FILE_MODIFIED",
+                    Some(rel),
+                    format!("copy {copy}: size or SHA-256 differs from the manifest"),
+                ));
+            }
             if let Some(c) = check {
-                checks.insert(rel.to_owned(), (c, true));
+                checks.insert((rel.to_owned(), copy), (c, line_hashes, true));
             }
             Ok(())
         };
@@ -399,34 +447,45 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
     for (p, e) in &listed {
         if let Some(code) = file_results.get(*p) {
             if *code == "FILE_MODIFIED" {
-                file_findings.push(Finding::new(
-                    "FILE_MODIFIED",
-                    Some(p),
-                    "size or SHA-256 differs from the manifest",
-                ));
+                let detail = if duplicates.contains_key(p) {
+                    "copy 1: size or SHA-256 differs from the manifest"
+                } else {
+                    "size or SHA-256 differs from the manifest"
+                };
+                file_findings.push(Finding::new("FILE_MODIFIED", Some(p), detail));
             }
             report.files.push(FileResult {
                 path: (*p).to_owned(),
-                code,
+                code: if duplicates.contains_key(p) {
+                    "FILE_DUPLICATE"
+                } else {
+                    code
+                },
             });
         }
+        let key = ((*p).to_owned(), 1);
         if let Some(s) = &e.stream
-            && !checks.contains_key(*p)
+            && !checks.contains_key(&key)
         {
             checks.insert(
-                (*p).to_owned(),
-                (StreamCheck::new(s, p, signed, strict), false),
+                key,
+                (
+                    StreamCheck::new(s, p, trusted(p), strict),
+                    Vec::new(),
+                    false,
+                ),
             );
         }
     }
     report.files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut record_findings = Vec::new();
-    let mut names: Vec<String> = checks.keys().cloned().collect();
+    let mut names: Vec<(String, u32)> = checks.keys().cloned().collect();
     names.sort();
-    for name in names {
-        let Some((check, _)) = checks.remove(&name) else {
+    for key in names {
+        let Some((check, line_hashes, _)) = checks.remove(&key) else {
             continue;
         };
+        let (name, copy) = key;
         let id = listed
             .get(name.as_str())
             .and_then(|e| e.stream.as_ref())
@@ -438,7 +497,20 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
                 *report.counts.entry(st.code()).or_default() += 1;
             }
         }
-        for f in outcome.findings {
+        let copies = duplicates.get(name.as_str()).copied();
+        for mut f in outcome.findings {
+            if let Some(n) = copies {
+                f.detail = if f.code == "UNVERIFIED" {
+                    format!(
+                        "copy {copy} of {n}: not authenticated, the archive holds this file {n} times"
+                    )
+                } else {
+                    format!("copy {copy} of {n}: {}", f.detail)
+                };
+            } else if !anchors_trusted && signed && f.code == "UNVERIFIED" {
+                "not authenticated: the archive holds more than one manifest"
+                    .clone_into(&mut f.detail);
+            }
             if RecordStatus::ALL.iter().any(|s| s.code() == f.code) {
                 record_findings.push(f);
             } else {
@@ -446,12 +518,14 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
             }
         }
         report.streams.push(StreamResult {
-            display: src.display(&name),
+            display: src.display(&name, copy),
             path: name,
+            copy,
             id,
             verified: outcome.verified,
             lines: outcome.statuses.len() as u64,
             statuses: outcome.statuses,
+            line_hashes,
         });
     }
     report.findings.extend(file_findings);
