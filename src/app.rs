@@ -6,6 +6,7 @@
 
 mod action;
 mod effect;
+mod msg;
 pub mod reports;
 mod run;
 mod state;
@@ -14,7 +15,8 @@ mod worker;
 
 pub use action::Action;
 pub use effect::{Effect, Job, LocateTarget};
-pub use run::{Msg, RunOptions, WorkerMsg, run, run_loop};
+pub use msg::{Msg, WorkerMsg};
+pub use run::{RunOptions, run, run_loop};
 pub use state::{
     AppState, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow, Status, TimelineState,
     Tz, Window,

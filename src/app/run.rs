@@ -11,12 +11,14 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
+use base64::Engine as _;
 use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
 use super::action::Action;
 use super::effect::Effect;
+use super::msg::{Msg, WorkerMsg};
 use super::state::{AppState, Tz};
 use super::update::update;
 use super::worker::{EffectRunner, ThreadRunner};
@@ -26,22 +28,6 @@ use crate::ui::{Keymap, Theme, UiViews};
 
 /// Loop tick: input poll and debounce resolution.
 const TICK: Duration = Duration::from_millis(50);
-
-/// What background threads send to the UI thread.
-pub enum WorkerMsg {
-    /// From the indexer.
-    Live(LiveEvent),
-    /// A ready action (search results...).
-    Action(Action),
-}
-
-/// Everything the UI thread receives.
-pub enum Msg {
-    /// Terminal input.
-    Input(Event),
-    /// Background results.
-    Worker(WorkerMsg),
-}
 
 /// Settings of an interactive session.
 pub struct RunOptions {
@@ -269,27 +255,12 @@ fn apply(
 /// OSC 52: asks the terminal (also over SSH) to put `text` on the clipboard.
 fn osc52(text: &str) {
     let mut out = std::io::stdout();
-    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let _ = write!(
+        out,
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+    );
     let _ = out.flush();
-}
-
-/// Standard base64 with padding.
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                s.push(char::from(T[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
 }
 
 /// Starts the indexer thread: the live build, then the report panes once it is complete.

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use super::action::Action;
 use super::effect::{Effect, Job, LocateTarget};
-use super::run::{Msg, WorkerMsg};
+use super::msg::{Msg, WorkerMsg};
 use super::update::problem_query;
 use crate::index::{Hit, SearchRequest, SearchService, SortOrder};
 
