@@ -475,3 +475,93 @@ fn no_email_key_or_token_from_realdata_reaches_search_output() {
         "realdata produced too little output to mean anything"
     );
 }
+
+/// Runs `export BUNDLE * --format FMT` into a new file under `home` and returns its text.
+fn export(home: &Path, bundle: &str, fmt: &str) -> String {
+    let out = home.join(format!("export-{}.{fmt}", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let o = out.to_str().unwrap();
+    ok(home, &["export", bundle, "*", "--format", fmt, "--out", o]);
+    std::fs::read_to_string(&out).unwrap()
+}
+
+/// Characters a terminal acts on or that hide text: DEL, C1 (U+009B is a CSI), bidi
+/// overrides and isolates, the line separator.
+const HOSTILE_CHARS: &str = "\u{9b}31m\u{85}\u{7f}\u{202e}\u{2066}\u{2069}\u{2028}";
+
+fn assert_safe_json(what: &str, text: &str, pretty: bool) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| {
+            matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+        })
+        .collect();
+    assert!(raw.is_empty(), "{what}: raw {raw:?} in:\n{text}");
+    assert!(
+        text.contains("\\u009b"),
+        "{what}: no escaped CSI in:\n{text}"
+    );
+    let docs: Vec<Value> = if pretty {
+        vec![serde_json::from_str(text).unwrap_or_else(|e| panic!("{what}: {e}\n{text}"))]
+    } else {
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: {e}\n{l}")))
+            .collect()
+    };
+    // Parsed back, the values hold the characters again.
+    assert!(
+        docs.iter().any(|d| d.to_string().contains('\u{9b}')),
+        "{what}: the values lost their characters"
+    );
+}
+
+#[test]
+fn json_outputs_escape_c1_controls_bidi_controls_and_del() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let h = HOSTILE_CHARS;
+    let mut lines = String::new();
+    for i in 0..6 {
+        let l = serde_json::json!({
+            "time": format!("2024-01-01T00:0{i}:00Z"), "user": format!("eve{h}"),
+            "action": "auth.login", "outcome": "failure", "level": "warning",
+            "msg": format!("denied{h}"), "details": {format!("k{h}"): format!("v{h}")},
+        });
+        lines.push_str(&l.to_string());
+        lines.push('\n');
+    }
+    let l = serde_json::json!({
+        "time": "2024-01-01T01:00:00Z", "user": "bob", "action": "model.deploy",
+        "model": {"id": format!("m{h}"), "version": "1"},
+    });
+    lines.push_str(&l.to_string());
+    lines.push('\n');
+    let b = write(home, &format!("hostile{h}.jsonl"), lines.as_bytes());
+    let b = b.to_str().unwrap();
+
+    let search = ok(home, &["search", b, "*", "--json", "--oldest-first"]);
+    assert_safe_json("search --json", &search, false);
+    let first: Value = serde_json::from_str(search.lines().next().unwrap()).unwrap();
+    assert_eq!(first["record"]["msg"], format!("denied{h}"));
+    for fmt in ["jsonl", "ocsf"] {
+        assert_safe_json(fmt, &export(home, b, fmt), false);
+    }
+    assert_safe_json("stats --json", &ok(home, &["stats", b, "--json"]), true);
+    assert_safe_json(
+        "lineage --json",
+        &ok(home, &["lineage", b, "--list", "--json"]),
+        true,
+    );
+    let (code, alerts, err) = run(home, &["alerts", b, "--json"]);
+    assert_eq!(code, 1, "{err}");
+    assert_safe_json("alerts --json", &alerts, true);
+    let (_, verify, _) = run(home, &["verify", &format!("{b}.missing"), "--json"]);
+    assert_safe_json("verify --json", &verify, false);
+    // The query is recorded in the trail as typed, and shown escaped.
+    let _ = run(home, &["search", b, &format!("\"denied{h}\"")]);
+    assert_safe_json(
+        "access-log --json",
+        &ok(home, &["access-log", "--json"]),
+        false,
+    );
+}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Outcome;
 use crate::cli::{AccessLogArgs, LoadArgs};
-use crate::model::escape_control;
+use crate::model::{escape_control, safe_json};
 use crate::privacy::trail::{self, TrailEntry};
 use crate::privacy::{Masker, masker_for};
 
@@ -61,7 +61,7 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
                 if let Value::Object(m) = &mut v {
                     m.insert("line".into(), json!(line));
                 }
-                writeln!(out, "{v}")
+                safe_json::write_line(out, &v)
             } else {
                 let d = &rec["details"];
                 let text = format!(
@@ -93,7 +93,7 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
         io_result?;
         if a.verify {
             if a.json {
-                writeln!(out, "{}", serde_json::to_string(&check)?)?;
+                safe_json::write_line(out, &check)?;
             } else if check.problems.is_empty() {
                 writeln!(out, "{}: {} entries, chain OK", check.path, check.entries)?;
             } else {
