@@ -476,6 +476,58 @@ fn no_email_key_or_token_from_realdata_reaches_search_output() {
     );
 }
 
+/// Secrets that hide from plain detectors: in JSON keys, under secret-named keys of any type
+/// and depth, and behind percent-encoding. None of these strings may appear in any output.
+const HIDDEN_SECRETS: &[&str] = &[
+    "john.doe",
+    "IOSFODNN7EXA",
+    "tok-live-1111",
+    "cs-2222",
+    "pk-3333",
+    "44445555",
+    "dg-6666",
+    "envpw-7777",
+    "top-8888",
+    "jane.roe",
+    "kate.moss",
+    "lee.park",
+];
+
+/// Masked forms that must appear, and ordinary values that must survive, in the record.
+const HIDDEN_MASKED: &[&str] = &[
+    "j***@example.com",
+    "AKIA************MPLE",
+    "j***%40example.com",
+    "k***%2540example.org",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "10.0.0.1",
+    "1.2.3",
+    "2024-05-01T12:00:00Z",
+];
+
+fn hidden_secrets_bundle(dir: &Path) -> PathBuf {
+    let line = serde_json::json!({
+        "time": "2024-01-01T00:00:00Z", "user": "svc-web", "action": "api.call", "level": "info",
+        "msg": "callback https://app.example/cb?u=jane.roe%40example.com&x=1 then kate.moss%2540example.org and LEE.PARK%40EXAMPLE.NET",
+        "user_password": "top-8888",
+        "details": {
+            "john.doe@example.com": 1,
+            "AKIAIOSFODNN7EXAMPLE": {"n": 2},
+            "api_token": "tok-live-1111",
+            "creds": {"clientSecret": {"v": "cs-2222"}, "private_key": ["pk-3333"]},
+            "Password": 44_445_555,
+            "headers": {"Authorization": "Digest dg-6666"},
+            "env": [{"name": "DB_PASSWORD", "value": "envpw-7777"}],
+            "run": "550e8400-e29b-41d4-a716-446655440000",
+            "sha": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "ip": "10.0.0.1", "version": "1.2.3", "at": "2024-05-01T12:00:00Z",
+            "token_count": 3,
+        }
+    });
+    write(dir, "hidden.jsonl", format!("{line}\n").as_bytes())
+}
+
 /// Runs `export BUNDLE * --format FMT` into a new file under `home` and returns its text.
 fn export(home: &Path, bundle: &str, fmt: &str) -> String {
     let out = home.join(format!("export-{}.{fmt}", std::process::id()));
@@ -483,6 +535,115 @@ fn export(home: &Path, bundle: &str, fmt: &str) -> String {
     let o = out.to_str().unwrap();
     ok(home, &["export", bundle, "*", "--format", fmt, "--out", o]);
     std::fs::read_to_string(&out).unwrap()
+}
+
+fn assert_no_hidden_secret(what: &str, text: &str) {
+    for s in HIDDEN_SECRETS {
+        assert!(!text.contains(s), "{what}: {s} leaked:\n{text}");
+    }
+}
+
+#[test]
+fn secrets_in_keys_under_secret_named_keys_and_percent_encoded_are_masked_in_search_and_exports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = hidden_secrets_bundle(home);
+    let b = b.to_str().unwrap();
+    let json = ok(home, &["search", b, "*", "--json"]);
+    assert_no_hidden_secret("search --json", &json);
+    for m in HIDDEN_MASKED {
+        assert!(json.contains(m), "search --json: no {m}:\n{json}");
+    }
+    let hit: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(hit["record"]["details"]["token_count"], 3);
+    assert_eq!(hit["details"]["creds"]["clientSecret"], "***");
+    for fmt in ["jsonl", "ocsf"] {
+        let body = export(home, b, fmt);
+        assert_no_hidden_secret(fmt, &body);
+        assert!(body.contains("j***@example.com"), "{fmt}: {body}");
+        assert!(
+            body.contains("550e8400-e29b-41d4-a716-446655440000"),
+            "{fmt}"
+        );
+    }
+    // Text output too.
+    assert_no_hidden_secret("search", &ok(home, &["search", b, "*"]));
+    // --unmask still shows them.
+    let raw = ok(home, &["search", b, "*", "--json", "--unmask"]);
+    assert!(raw.contains("john.doe@example.com") && raw.contains("tok-live-1111"));
+}
+
+#[test]
+fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
+    use auditlens::app::{Action, AppState, Effect, execute_with, update};
+    use auditlens::index::{CommitPolicy, Indexer, SearchService, create_in_ram};
+    use auditlens::ingest::{IngestOptions, ingest};
+    use auditlens::ui::{Keymap, Theme, UiViews};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let path = hidden_secrets_bundle(tmp.path());
+    let (index, fields) = create_in_ram();
+    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+    ingest(&[path], IngestOptions::default(), &mut indexer, |_| {});
+    indexer.finish().unwrap();
+    let svc = SearchService::new(index).unwrap();
+    // The explorer's masker, as `auditlens open` sets it up.
+    let masker = auditlens::privacy::masker_for(false, None).unwrap();
+    let mut copied = Vec::new();
+    let mut settle = |s: &mut AppState, actions: Vec<Action>| {
+        let mut queue: std::collections::VecDeque<Action> = actions.into();
+        while let Some(a) = queue.pop_front() {
+            for e in update(s, a) {
+                match e {
+                    Effect::Run(job) => queue.push_back(execute_with(&svc, job, Some(&masker))),
+                    Effect::Copy(text) => copied.push(text),
+                    _ => {}
+                }
+            }
+        }
+    };
+    let mut s = AppState::new("hidden.jsonl", (220, 120));
+    settle(
+        &mut s,
+        vec![
+            Action::IndexOpened { complete: true },
+            Action::IndexDone {
+                events: svc.num_docs(),
+                errors: 0,
+                skipped: 0,
+                reused: true,
+                problems: vec![],
+            },
+        ],
+    );
+    settle(&mut s, vec![Action::OpenDetail]);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(220, 120)).unwrap();
+    term.draw(|f| {
+        auditlens::ui::render(
+            f,
+            &s,
+            &mut UiViews::default(),
+            &Theme::builtin("dark", false).unwrap(),
+            &Keymap::builtin(),
+        );
+    })
+    .unwrap();
+    let buf = term.backend().buffer();
+    let mut screen = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    assert!(screen.contains("Original record"), "{screen}");
+    assert!(screen.contains("j***@example.com"), "{screen}");
+    assert!(screen.contains("token_count"), "{screen}");
+    assert_no_hidden_secret("detail pane", &screen);
+    settle(&mut s, vec![Action::Copy]);
+    assert_eq!(copied.len(), 1);
+    assert!(copied[0].contains("AKIA************MPLE"), "{}", copied[0]);
+    assert_no_hidden_secret("copy", &copied[0]);
 }
 
 /// Characters a terminal acts on or that hide text: DEL, C1 (U+009B is a CSI), bidi
