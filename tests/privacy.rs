@@ -411,6 +411,26 @@ fn unwritable_trail_is_an_error_and_no_trail_is_noted() {
 }
 
 #[test]
+fn access_log_lists_a_trail_whose_bundle_text_is_not_ascii_without_panicking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    // A damaged (hand-written) entry: its bundle cut at 12 bytes would split a character.
+    let rec = r#"{"seq":0,"stream":"access/x","ts":"2024-01-01T00:00:00Z","action":"access.search","actor":{"id":"x"},"message":"m","details":{"bundle":"aéééééééééé"}}"#;
+    let dir = home.join("trail");
+    write(
+        &dir,
+        "x.jsonl",
+        format!("{{\"hash\":\"{}\",\"rec\":{rec}}}\n", "0".repeat(64)).as_bytes(),
+    );
+    let (code, out, err) = run(home, &["access-log", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("aéééééééééé".chars().take(12).collect::<String>().as_str()),
+        "{out}"
+    );
+}
+
+#[test]
 fn concurrent_appends_keep_one_chain() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path();

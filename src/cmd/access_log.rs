@@ -70,7 +70,9 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
                     rec["seq"],
                     rec["actor"]["id"].as_str().unwrap_or("-"),
                     rec["action"].as_str().unwrap_or("-"),
-                    d["bundle"].as_str().map_or("-", |b| &b[..b.len().min(12)]),
+                    d["bundle"]
+                        .as_str()
+                        .map_or_else(|| "-".to_owned(), |b| b.chars().take(12).collect()),
                     rec["message"].as_str().unwrap_or(""),
                     if d["no_trail_runs"].is_array() {
                         format!(
