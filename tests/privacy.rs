@@ -32,9 +32,21 @@ fn bundle(dir: &Path) -> PathBuf {
     write(dir, "secrets.jsonl", (lines.join("\n") + "\n").as_bytes())
 }
 
+/// The trail's user: the real uid's name (`USER`, set to `tester` below, does not count).
+fn me() -> String {
+    auditlens::privacy::trail::os_user()
+}
+
+/// The trail file of [`me`] under `home`.
+fn trail_file(home: &Path) -> PathBuf {
+    let name = auditlens::privacy::trail::safe_name(&me());
+    home.join(format!("data/auditlens/access/{name}.jsonl"))
+}
+
 fn run(home: &Path, args: &[&str]) -> (i32, String, String) {
     let out = auditlens(home)
         .env("USER", "tester")
+        .env("LOGNAME", "tester")
         .args(args)
         .output()
         .unwrap();
@@ -305,8 +317,11 @@ fn every_look_is_in_the_trail_and_the_trail_verifies() {
     );
     for (i, r) in t.iter().enumerate() {
         assert_eq!(r["seq"], i as u64);
-        assert_eq!(r["actor"]["id"], "tester");
-        assert_eq!(r["stream"], "access/tester");
+        assert_eq!(r["actor"]["id"], me().as_str());
+        assert_eq!(
+            r["stream"],
+            format!("access/{}", auditlens::privacy::trail::safe_name(&me()))
+        );
         assert_eq!(r["details"]["bundle"].as_str().unwrap().len(), 64);
     }
     assert_eq!(t[0]["details"]["query"], "model.deploy");
@@ -323,7 +338,7 @@ fn every_look_is_in_the_trail_and_the_trail_verifies() {
     let v = ok(home, &["access-log", "--verify"]);
     assert!(v.contains("4 entries, chain OK"), "{v}");
     // The trail uses the sealed record format: the integrity module's hashing agrees.
-    let file = home.join("data/auditlens/access/tester.jsonl");
+    let file = trail_file(home);
     for line in std::fs::read_to_string(&file).unwrap().lines() {
         let rec = &line[line.find(",\"rec\":").unwrap() + 7..line.len() - 1];
         let hash = &line[9..73];
@@ -343,7 +358,8 @@ fn verify_fails_on_an_edited_or_truncated_trail() {
     for q in ["a", "b", "c"] {
         ok(home, &["search", b, q]);
     }
-    let file = home.join("data/auditlens/access/tester.jsonl");
+    let file = trail_file(home);
+    let stem = file.file_stem().unwrap().to_str().unwrap();
     let original = std::fs::read_to_string(&file).unwrap();
     // Edited: the second entry's query.
     std::fs::write(
@@ -353,19 +369,19 @@ fn verify_fails_on_an_edited_or_truncated_trail() {
     .unwrap();
     let (code, out, _) = run(home, &["access-log", "--verify"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("tester.jsonl:2: MODIFIED"), "{out}");
+    assert!(out.contains(&format!("{stem}.jsonl:2: MODIFIED")), "{out}");
     // Truncated: the last line removed.
     let mut lines: Vec<&str> = original.lines().collect();
     lines.pop();
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
     let (code, out, _) = run(home, &["access-log", "--verify"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("tester.jsonl:3: TRUNCATED"), "{out}");
+    assert!(out.contains(&format!("{stem}.jsonl:3: TRUNCATED")), "{out}");
     // Cut mid-line.
     std::fs::write(&file, &original[..original.len() - 10]).unwrap();
     let (code, out, _) = run(home, &["access-log", "--verify"]);
     assert_eq!(code, 1);
-    assert!(out.contains("tester.jsonl:3:"), "{out}");
+    assert!(out.contains(&format!("{stem}.jsonl:3:")), "{out}");
     // A damaged trail is not extended.
     let (code, _, err) = run(home, &["search", b, "*"]);
     assert_eq!(code, 2, "{err}");
@@ -377,37 +393,118 @@ fn verify_fails_on_an_edited_or_truncated_trail() {
     .unwrap();
     let (code, out, _) = run(home, &["access-log", "--verify"]);
     assert_eq!(code, 1);
-    assert!(out.contains("tester.jsonl:2: seq 2 where 1"), "{out}");
+    assert!(
+        out.contains(&format!("{stem}.jsonl:2: seq 2 where 1")),
+        "{out}"
+    );
 }
 
 #[test]
-fn unwritable_trail_is_an_error_and_no_trail_is_noted() {
+fn unwritable_trail_is_an_error_even_with_no_trail() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path();
     let b = bundle(home);
     let b = b.to_str().unwrap();
     // XDG_DATA_HOME is a file: the trail cannot be written.
     let blocker = write(home, "blocker", b"not a folder");
+    for extra in [&[][..], &["--no-trail"][..]] {
+        let out = auditlens(home)
+            .env("XDG_DATA_HOME", &blocker)
+            .args(["search", b, "*"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("access trail"));
+        assert!(out.stdout.is_empty(), "nothing shown unrecorded");
+    }
+}
+
+#[test]
+fn no_trail_run_is_a_chained_entry_so_deleting_it_breaks_the_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    ok(home, &["stats", b]);
+    ok(home, &["search", b, "hunter2", "--no-trail", "--unmask"]);
+    ok(home, &["stats", b]);
+    // No side file: the run is in the chain itself.
+    let dir = home.join("data/auditlens/access");
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!files.iter().any(|f| f.ends_with(".skipped")), "{files:?}");
+    let t = trail(home);
+    assert_eq!(t.len(), 3);
+    let u = &t[1];
+    assert_eq!(u["action"], "access.search");
+    assert_eq!(u["actor"]["id"], me().as_str());
+    assert!(u["ts"].as_str().is_some_and(|ts| ts.starts_with("20")));
+    assert_eq!(u["details"]["untracked"], true);
+    assert_eq!(u["details"]["unmask"], true);
+    // Who, when and which command; not what it asked or read.
+    let line = serde_json::to_string(u).unwrap();
+    assert!(
+        !line.contains("hunter2") && !line.contains("secrets.jsonl"),
+        "{line}"
+    );
+    for k in ["query", "inputs", "bundle", "filters", "export"] {
+        assert!(u["details"].get(k).is_none(), "{k} recorded: {line}");
+    }
+    let text = ok(home, &["access-log"]);
+    assert!(
+        text.contains("access.search") && text.contains("--no-trail"),
+        "{text}"
+    );
+    assert!(ok(home, &["access-log", "--verify"]).contains("3 entries, chain OK"));
+    // Deleting the untracked run's line is seen like any other deletion.
+    let file = trail_file(home);
+    let original = std::fs::read_to_string(&file).unwrap();
+    let kept: Vec<&str> = original
+        .lines()
+        .filter(|l| !l.contains("\"untracked\":true"))
+        .collect();
+    assert_eq!(kept.len(), 2);
+    std::fs::write(&file, kept.join("\n") + "\n").unwrap();
+    let (code, out, _) = run(home, &["access-log", "--verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("seq 2 where 1"), "{out}");
+}
+
+#[test]
+fn the_trail_user_is_the_real_uid_not_the_user_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let b = bundle(home);
+    let b = b.to_str().unwrap();
+    let fake = if me() == "alice" { "mallory" } else { "alice" };
     let out = auditlens(home)
-        .env("USER", "tester")
-        .env("XDG_DATA_HOME", &blocker)
-        .args(["search", b, "*"])
+        .env("USER", fake)
+        .env("LOGNAME", fake)
+        .args(["stats", b])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("access trail"));
-    assert!(out.stdout.is_empty(), "nothing shown unrecorded");
-    // --no-trail runs, and the next entry says so.
-    ok(home, &["search", b, "*", "--no-trail"]);
-    assert!(!home.join("data/auditlens/access/tester.jsonl").exists());
-    ok(home, &["stats", b]);
+    assert_eq!(out.status.code(), Some(0));
+    // The name the system gives the real uid, as `id -un` prints it.
+    if let Ok(id) = std::process::Command::new("id").arg("-un").output()
+        && id.status.success()
+    {
+        assert_eq!(me(), String::from_utf8_lossy(&id.stdout).trim());
+    }
+    let dir = home.join("data/auditlens/access");
+    assert!(!dir.join(format!("{fake}.jsonl")).exists());
+    assert!(trail_file(home).exists());
     let t = trail(home);
-    assert_eq!(t.len(), 1);
-    let skipped = t[0]["details"]["no_trail_runs"].as_array().unwrap();
-    assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0]["command"], "search");
-    ok(home, &["stats", b]);
-    assert!(trail(home)[1]["details"].get("no_trail_runs").is_none());
+    assert_eq!(t[0]["actor"]["id"], me().as_str());
+    // Names come from /etc/passwd lines; unknown uids are `uid-N`.
+    let passwd = "# comment\nroot:x:0:0:root:/root:/bin/sh\nbad line\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+    assert_eq!(
+        auditlens::privacy::trail::user_for_uid(1000, passwd).as_deref(),
+        Some("alice")
+    );
+    assert_eq!(auditlens::privacy::trail::user_for_uid(7, passwd), None);
 }
 
 #[test]
@@ -442,7 +539,6 @@ fn concurrent_appends_keep_one_chain() {
                 .env("XDG_CACHE_HOME", home.join("cache"))
                 .env("XDG_CONFIG_HOME", home.join("config"))
                 .env("XDG_DATA_HOME", home.join("data"))
-                .env("USER", "tester")
                 .args(["verify", "--allow-unsigned", "--json"])
                 .arg(&pristine)
                 .stdout(std::process::Stdio::null())

@@ -18,17 +18,17 @@ pub fn masker(load: &LoadArgs) -> Result<Masker> {
 }
 
 /// Records one look at the logs in the access trail (filling in `--unmask` and `--role`).
-/// With `--no-trail` nothing is appended, but the run is noted for the next entry. A trail
-/// that cannot be written is an error: nothing is shown unrecorded.
+/// With `--no-trail` the entry records only who ran which command and when, not the query,
+/// inputs or bundle. A trail that cannot be written is an error: nothing is shown
+/// unrecorded.
 pub fn record(load: &LoadArgs, mut entry: TrailEntry) -> Result<()> {
     entry.unmask = load.unmask;
     entry.role.clone_from(&load.role);
     if load.no_trail {
-        trail::note_skipped(&entry);
-        return Ok(());
+        entry = trail::untracked(&entry);
     }
     trail::record(&entry).map(|_| ()).context(
-        "writing the access trail (--no-trail runs without one, and says so in the next entry)",
+        "writing the access trail (--no-trail still records that the command ran, without its query and inputs)",
     )
 }
 
@@ -74,7 +74,9 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
                         .as_str()
                         .map_or_else(|| "-".to_owned(), |b| b.chars().take(12).collect()),
                     rec["message"].as_str().unwrap_or(""),
-                    if d["no_trail_runs"].is_array() {
+                    if d["untracked"] == true {
+                        "  (untracked)".to_owned()
+                    } else if d["no_trail_runs"].is_array() {
                         format!(
                             "  (after {} run(s) with --no-trail)",
                             d["no_trail_runs"].as_array().map_or(0, Vec::len)
