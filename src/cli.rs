@@ -76,7 +76,8 @@ pub struct LoadArgs {
     /// recorded in the access trail.
     #[arg(long, global = true, value_name = "NAME")]
     pub role: Option<String>,
-    /// Do not append to the access trail (noted in the next entry that is written).
+    /// Record only that the command ran (who, when, which command) in the access trail, not
+    /// its query, inputs or bundle.
     #[arg(long, global = true)]
     pub no_trail: bool,
 }

@@ -2,7 +2,8 @@
 //! views, and the access trail (who looked at which bundle, when, how).
 //!
 //! Allowed imports: `model`, `integrity` (JCS, record hashes), std, serde, `serde_json`,
-//! chrono, regex, fs4. The index keeps originals; masking applies on the way out.
+//! chrono, regex, fs4, rustix (the real uid). The index keeps originals; masking applies on
+//! the way out.
 //!
 //! Front ends call [`masker_for`] once (with `--unmask` and `--role`), then
 //! [`Masker::mask_event`] / [`Masker::mask_record`] / [`Masker::mask_text`] on everything

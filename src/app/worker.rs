@@ -274,8 +274,7 @@ pub fn export(svc: &SearchService, req: &SearchRequest, path: &Path) -> anyhow::
         }
         mask_hits(&mut page.hits);
         for h in &page.hits {
-            serde_json::to_writer(&mut out, &h.event)?;
-            out.write_all(b"\n")?;
+            crate::model::safe_json::write_line(&mut out, &h.event)?;
             n += 1;
         }
         r.offset += page.hits.len();

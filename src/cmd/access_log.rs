@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Outcome;
 use crate::cli::{AccessLogArgs, LoadArgs};
-use crate::model::escape_control;
+use crate::model::{escape_control, safe_json};
 use crate::privacy::trail::{self, TrailEntry};
 use crate::privacy::{Masker, masker_for};
 
@@ -18,17 +18,17 @@ pub fn masker(load: &LoadArgs) -> Result<Masker> {
 }
 
 /// Records one look at the logs in the access trail (filling in `--unmask` and `--role`).
-/// With `--no-trail` nothing is appended, but the run is noted for the next entry. A trail
-/// that cannot be written is an error: nothing is shown unrecorded.
+/// With `--no-trail` the entry records only who ran which command and when, not the query,
+/// inputs or bundle. A trail that cannot be written is an error: nothing is shown
+/// unrecorded.
 pub fn record(load: &LoadArgs, mut entry: TrailEntry) -> Result<()> {
     entry.unmask = load.unmask;
     entry.role.clone_from(&load.role);
     if load.no_trail {
-        trail::note_skipped(&entry);
-        return Ok(());
+        entry = trail::untracked(&entry);
     }
     trail::record(&entry).map(|_| ()).context(
-        "writing the access trail (--no-trail runs without one, and says so in the next entry)",
+        "writing the access trail (--no-trail still records that the command ran, without its query and inputs)",
     )
 }
 
@@ -61,7 +61,7 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
                 if let Value::Object(m) = &mut v {
                     m.insert("line".into(), json!(line));
                 }
-                writeln!(out, "{v}")
+                safe_json::write_line(out, &v)
             } else {
                 let d = &rec["details"];
                 let text = format!(
@@ -70,9 +70,13 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
                     rec["seq"],
                     rec["actor"]["id"].as_str().unwrap_or("-"),
                     rec["action"].as_str().unwrap_or("-"),
-                    d["bundle"].as_str().map_or("-", |b| &b[..b.len().min(12)]),
+                    d["bundle"]
+                        .as_str()
+                        .map_or_else(|| "-".to_owned(), |b| b.chars().take(12).collect()),
                     rec["message"].as_str().unwrap_or(""),
-                    if d["no_trail_runs"].is_array() {
+                    if d["untracked"] == true {
+                        "  (untracked)".to_owned()
+                    } else if d["no_trail_runs"].is_array() {
                         format!(
                             "  (after {} run(s) with --no-trail)",
                             d["no_trail_runs"].as_array().map_or(0, Vec::len)
@@ -93,7 +97,7 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
         io_result?;
         if a.verify {
             if a.json {
-                writeln!(out, "{}", serde_json::to_string(&check)?)?;
+                safe_json::write_line(out, &check)?;
             } else if check.problems.is_empty() {
                 writeln!(out, "{}: {} entries, chain OK", check.path, check.entries)?;
             } else {

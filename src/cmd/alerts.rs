@@ -12,7 +12,7 @@ use super::{Outcome, open_index, report_skipped};
 use crate::alerts::{Alert, Evaluator, Input, RuleKind, RuleSet};
 use crate::cli::{AlertsArgs, LoadArgs};
 use crate::index::{MatchScan, SearchService};
-use crate::model::{AuditEvent, Severity, escape_control};
+use crate::model::{AuditEvent, Severity, escape_control, safe_json};
 
 /// Evidence lines printed per alert in text output.
 const TEXT_EVIDENCE: usize = 20;
@@ -239,7 +239,7 @@ pub(super) fn run(
         struct Report<'a> {
             alerts: &'a [Alert],
         }
-        serde_json::to_writer_pretty(
+        safe_json::to_writer_pretty(
             &mut *out,
             &Report {
                 alerts: &eval.alerts,

@@ -16,7 +16,7 @@ use super::search::{CSV_COLUMNS, csv_cell, csv_cells, formula_guard, ts_text};
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ExportArgs, ExportFormat, LoadArgs};
 use crate::index::{IndexError, SearchRequest, SearchService, SortOrder};
-use crate::model::{AuditEvent, Category, Outcome as EvOutcome, Severity};
+use crate::model::{AuditEvent, Category, Outcome as EvOutcome, Severity, safe_json};
 use crate::privacy::{Masker, TrailEntry};
 
 /// Events fetched per page.
@@ -187,7 +187,7 @@ fn write_all(
         for h in &page.hits {
             let ev = masker.mask_event(&h.event);
             match format {
-                ExportFormat::Jsonl => writeln!(w, "{}", event_record(&ev))?,
+                ExportFormat::Jsonl => safe_json::write_line(w, &event_record(&ev))?,
                 ExportFormat::Csv => {
                     let row: Vec<String> = csv_cells(&ev)
                         .iter()
@@ -195,7 +195,7 @@ fn write_all(
                         .collect();
                     writeln!(w, "{}", row.join(","))?;
                 }
-                ExportFormat::Ocsf => writeln!(w, "{}", ocsf(&ev))?,
+                ExportFormat::Ocsf => safe_json::write_line(w, &ocsf(&ev))?,
             }
             written += 1;
         }

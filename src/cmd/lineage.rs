@@ -12,7 +12,7 @@ use crate::cli::{ImpactArgs, LineageArgs, LoadArgs};
 use crate::index::OpenedIndex;
 use crate::ingest::{EventObserver, EventSink, ingest};
 use crate::lineage::{GRAPH_FILE, Graph, GraphBuilder, dot, impact_text, model_text};
-use crate::model::{AuditEvent, escape_control};
+use crate::model::{AuditEvent, escape_control, safe_json};
 
 /// Builds the lineage graph during an index build; `finish` writes it to
 /// `<cache dir>/lineage.json`, which [`load_graph`] reads back.
@@ -124,7 +124,7 @@ pub(super) fn run_lineage(
             writeln!(
                 out,
                 "{}",
-                serde_json::to_string_pretty(&json!({ "models": models }))?
+                safe_json::to_string_pretty(&json!({ "models": models }))?
             )?;
         } else if models.is_empty() {
             writeln!(out, "no model is named by any event")?;
@@ -171,7 +171,7 @@ pub(super) fn run_lineage(
     };
     if a.json {
         // Serialised from the struct so keys keep their documented order.
-        writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?;
+        writeln!(out, "{}", safe_json::to_string_pretty(&tree)?)?;
     } else if a.dot {
         write!(out, "{}", dot(&tree))?;
     } else {
@@ -219,7 +219,7 @@ pub(super) fn run_impact(
         );
     };
     if a.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&impact)?)?;
+        writeln!(out, "{}", safe_json::to_string_pretty(&impact)?)?;
     } else {
         write!(out, "{}", impact_text(&impact))?;
     }

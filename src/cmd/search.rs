@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{LoadArgs, SearchArgs};
 use crate::index::{Hit, IndexError, SearchRequest, SearchService, SortOrder};
-use crate::model::{AuditEvent, escape_control, parse_time_str};
+use crate::model::{AuditEvent, escape_control, parse_time_str, safe_json};
 
 /// Parses a `--from` / `--to` bound (RFC 3339; zone-less is taken as UTC).
 pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
@@ -107,7 +107,7 @@ pub(super) fn run(
         writeln!(out, "{total}")?;
     } else if a.json {
         for h in &hits {
-            writeln!(out, "{}", hit_json(h))?;
+            safe_json::write_line(out, &hit_json(h))?;
         }
     } else if a.csv {
         write_csv(out, &hits)?;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Outcome, open_index};
 use crate::cli::{LoadArgs, StatsArgs};
-use crate::model::escape_control;
+use crate::model::{escape_control, safe_json};
 
 pub(super) fn run(
     a: &StatsArgs,
@@ -52,7 +52,7 @@ pub(super) fn run(
             "errors": s.errors,
             "index": {"dir": opened.dir.display().to_string(), "digest": opened.digest, "reused": opened.reused},
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        writeln!(out, "{}", safe_json::to_string_pretty(&v)?)?;
         return Ok(Outcome::Ok);
     }
     let mut w = |line: String| writeln!(out, "{}", escape_control(&line));

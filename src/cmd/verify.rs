@@ -12,7 +12,7 @@ use crate::integrity::{
     Report, TrustStore, VerifyOptions, check_export_chain, default_trust_path, is_error_code,
     verify_bundle,
 };
-use crate::model::escape_control;
+use crate::model::{escape_control, safe_json};
 
 /// The limits of spec section 9, in one line.
 pub const LIMITS: &str = "limits: without a trusted signature this shows only that the bundle is \
@@ -94,7 +94,7 @@ pub fn run(
     check_export_chain(&mut reports);
     for r in &reports {
         if a.json {
-            writeln!(out, "{}", r.to_json())?;
+            safe_json::write_line(out, r)?;
         } else {
             write_text(r, out)?;
         }

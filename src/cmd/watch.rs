@@ -18,7 +18,7 @@ use crate::alerts::{Evaluator, Input, RuleKind};
 use crate::cli::{LoadArgs, WatchArgs};
 use crate::index::match_batch;
 use crate::ingest::decode_record;
-use crate::model::{AuditEvent, escape_control};
+use crate::model::{AuditEvent, escape_control, safe_json};
 
 /// Most bytes read from one file per poll (the rest waits for the next poll).
 const READ_CHUNK: u64 = 8 << 20;
@@ -277,8 +277,7 @@ impl Live {
                     let alert = eval.alert(slot);
                     self.fired += 1;
                     if json {
-                        serde_json::to_writer(&mut *out, alert)?;
-                        writeln!(out)?;
+                        safe_json::write_line(out, alert)?;
                     } else {
                         write_alert_text(out, alert)?;
                         writeln!(out)?;

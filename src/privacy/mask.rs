@@ -1,13 +1,18 @@
 //! Masking: pure functions that hide secrets and personal data in events and records.
 //!
-//! Detectors (all in linear time, `regex` crate): e-mail addresses, AWS access key ids and
+//! Detectors (all in linear time, `regex` crate): e-mail addresses (also with the `@` and
+//! dots percent-encoded, double-encoded or written as entities), AWS access key ids and
 //! secret keys, bearer tokens, JWTs, passwords in URLs, `password=`-style pairs, payment
-//! card numbers (Luhn-checked), phone numbers. On top of those, JSON keys that name a secret
-//! (`password`, `token`, ...) and the fields a policy or role names are masked whole, and a
-//! role may hide fields altogether. Ordinary ids, hashes, UUIDs, versions, timestamps and IP
-//! addresses are left alone unless a policy names the field.
+//! card numbers (Luhn-checked), phone numbers. Text holding `%XX` escapes is also decoded
+//! (up to three times, for double encoding) and checked again, so no detector is beaten by
+//! percent-encoding. Detectors run on JSON keys as well as values. On top of those, the
+//! value under a key that names a secret (see [`key_names_secret`]: `api_token`,
+//! `clientSecret`, `X-Api-Key`...), whatever its type, and the fields a policy or role names
+//! are masked whole, and a role may hide fields altogether. Ordinary ids, hashes, UUIDs,
+//! versions, timestamps and IP addresses are left alone unless a policy names the field.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 
 use regex::{Captures, Regex};
@@ -156,8 +161,10 @@ impl std::fmt::Debug for Masker {
 
 fn detector_regex(name: &str) -> Option<&'static str> {
     Some(match name {
+        // The `@` as itself, full-width, percent-encoded (`%40`, double `%2540`...), as an
+        // HTML entity or a literal escape; dots plain or percent-encoded.
         "email" => {
-            r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})\b"
+            r"(?i)\b([a-z0-9._%+-])[a-z0-9._%+-]*(@|\x{ff20}|%(?:25)*40|&#0*64;|&#x0*40;|&commat;|\\u0040|\\x40)([a-z0-9-]+(?:(?:\.|%(?:25)*2e)[a-z0-9-]+)*(?:\.|%(?:25)*2e)[a-z]{2,})\b"
         }
         "aws_access_key_id" => {
             r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{12,24})\b"
@@ -168,8 +175,10 @@ fn detector_regex(name: &str) -> Option<&'static str> {
         }
         "jwt" => r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
         "url_password" => r"\b([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)@",
+        // The name may carry a prefix (`db_password=`, `apiToken:`, `X-Auth-Token:`); the `=`
+        // or `:` may be percent-encoded.
         "secret_pair" => {
-            r#"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|client[_-]?secret|private[_-]?key|aws_secret_access_key)(["']?\s*[=:]\s*["']?)([^\s"'&,;]+)"#
+            r#"(?i)\b([a-z0-9_.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|secret[_-]?access[_-]?key))(["']?\s*(?:[=:]|%(?:25)*3[ad])\s*["']?)([^\s"'&,;]+)"#
         }
         "card" => r"\b(?:\d[ -]?){12,18}\d\b",
         "phone" => {
@@ -217,6 +226,75 @@ fn looks_like_secret_key(s: &str) -> bool {
     let digit = s.bytes().any(|b| b.is_ascii_digit());
     let hex = s.bytes().all(|b| b.is_ascii_hexdigit());
     upper && lower && digit && !hex
+}
+
+/// A key name reduced for comparison: its letters and digits, lower-cased, so `API-Token`,
+/// `api_token`, `api.token`, `apiToken` and `apitoken` are all `apitoken`.
+fn squash(key: &str) -> String {
+    key.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True when `key` names a secret: reduced by [`squash`], it ends with one of
+/// `secret_keys` (already squashed). So `password`, `db_password`, `userPassword`,
+/// `X-Api-Key`, `client.secret` and `sessionToken` do, but `token_count`, `max_tokens`,
+/// `passwordLastUsed` and `secretName` do not.
+pub fn key_names_secret(key: &str, secret_keys: &[String]) -> bool {
+    let k = squash(key);
+    !k.is_empty()
+        && secret_keys
+            .iter()
+            .any(|s| !s.is_empty() && k.ends_with(s.as_str()))
+}
+
+/// Decodes `%XX` escapes (any case); `None` when there are none. Invalid UTF-8 in the result
+/// becomes U+FFFD.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            changed = true;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    changed.then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Inserts under `key`, or `key (2)`, `key (3)`... when masking made two keys equal: no
+/// value is dropped. `next` remembers the next number per key, so many equal keys cost
+/// linear time.
+fn insert_unique(
+    map: &mut Map<String, Value>,
+    next: &mut HashMap<String, u64>,
+    key: String,
+    val: Value,
+) {
+    if !map.contains_key(&key) {
+        map.insert(key, val);
+        return;
+    }
+    let n = next.entry(key.clone()).or_insert(2);
+    loop {
+        let k = format!("{key} ({n})");
+        *n += 1;
+        if !map.contains_key(&k) {
+            map.insert(k, val);
+            return;
+        }
+    }
 }
 
 fn path_matches(path: &str, field: &str) -> bool {
@@ -298,11 +376,7 @@ impl Masker {
             enabled: true,
             detectors,
             extra,
-            secret_keys: policy
-                .secret_keys
-                .iter()
-                .map(|k| k.to_ascii_lowercase())
-                .collect(),
+            secret_keys: policy.secret_keys.iter().map(|k| squash(k)).collect(),
             mask_fields,
             hide_fields,
         })
@@ -320,9 +394,34 @@ impl Masker {
         self.enabled
     }
 
-    /// Masks every detected secret in free text.
+    /// Masks every detected secret in free text. Text with `%XX` escapes is also decoded
+    /// (at most three times: `%2540` is `%40` is `@`) and checked again; when the decoded
+    /// text holds a secret, the masked decoded text is returned.
     pub fn mask_text<'a>(&self, s: &'a str) -> Cow<'a, str> {
         if !self.enabled || s.len() < 5 {
+            return Cow::Borrowed(s);
+        }
+        let plain = self.mask_plain(s);
+        if !plain.contains('%') {
+            return plain;
+        }
+        let mut decoded: Option<String> = None;
+        for _ in 0..3 {
+            match percent_decode(decoded.as_deref().unwrap_or(&plain)) {
+                Some(d) => decoded = Some(d),
+                None => break,
+            }
+        }
+        if let Some(d) = decoded
+            && let Cow::Owned(masked) = self.mask_plain(&d)
+        {
+            return Cow::Owned(masked);
+        }
+        plain
+    }
+
+    fn mask_plain<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        if s.len() < 5 {
             return Cow::Borrowed(s);
         }
         let mut cur: Cow<'a, str> = Cow::Borrowed(s);
@@ -341,8 +440,16 @@ impl Masker {
     }
 
     fn is_secret_key(&self, key: &str) -> bool {
-        let k = key.to_ascii_lowercase();
-        self.secret_keys.contains(&k)
+        key_names_secret(key, &self.secret_keys)
+    }
+
+    /// True for a name/value pair object whose name names a secret
+    /// (`{"name": "DB_PASSWORD", "value": ".."}`, as in environment lists and headers).
+    fn names_secret_pair(&self, map: &Map<String, Value>) -> bool {
+        map.iter().any(|(k, v)| {
+            matches!(squash(k).as_str(), "name" | "key")
+                && v.as_str().is_some_and(|n| self.is_secret_key(n))
+        })
     }
 
     fn masks_field(&self, path: &str) -> bool {
@@ -386,26 +493,33 @@ impl Masker {
         }
     }
 
+    /// Masks an object: hidden fields go, values under secret-named keys (any type but
+    /// null) and the `value` of a secret name/value pair become [`MASK`], other values are
+    /// masked in depth, and the keys themselves are masked like text (a key may be an
+    /// e-mail address or an access key id). Policy paths match the original keys.
     fn mask_object(&self, path: &str, map: &mut Map<String, Value>) {
-        let mut hidden = Vec::new();
-        for (k, val) in map.iter_mut() {
+        let secret_pair = self.names_secret_pair(map);
+        let mut next = HashMap::new();
+        for (k, mut val) in std::mem::take(map) {
             let child = if path.is_empty() {
                 k.clone()
             } else {
                 format!("{path}.{k}")
             };
             if self.hides_field(&child) {
-                hidden.push(k.clone());
                 continue;
             }
-            if self.is_secret_key(k) && !val.is_null() && !val.is_object() && !val.is_array() {
-                *val = Value::String(MASK.to_owned());
-                continue;
+            if !val.is_null() && (self.is_secret_key(&k) || (secret_pair && squash(&k) == "value"))
+            {
+                val = Value::String(MASK.to_owned());
+            } else {
+                self.mask_value(&child, &mut val);
             }
-            self.mask_value(&child, val);
-        }
-        for k in hidden {
-            map.remove(&k);
+            let key = match self.mask_text(&k) {
+                Cow::Borrowed(_) => k,
+                Cow::Owned(m) => m,
+            };
+            insert_unique(map, &mut next, key, val);
         }
     }
 
@@ -526,6 +640,20 @@ fn replace_values(v: &mut Value, values: &[&str]) {
     }
 }
 
+/// `:` as itself or percent-encoded (`%3A`, `%253A`, ...).
+fn is_colon(t: &str) -> bool {
+    if t == ":" {
+        return true;
+    }
+    let Some(mut rest) = t.strip_prefix('%') else {
+        return false;
+    };
+    while let Some(r) = rest.strip_prefix("25") {
+        rest = r;
+    }
+    rest.eq_ignore_ascii_case("3a")
+}
+
 fn mask_card(digits: &str) -> String {
     let keep = &digits[digits.len() - 4..];
     format!("{}{keep}", star(digits.len() - 4))
@@ -537,7 +665,7 @@ fn apply<'a>(d: &Detector, s: &'a str) -> Cow<'a, str> {
     }
     let out = match d.name {
         "email" => {
-            d.re.replace_all(s, |c: &Captures| format!("{}***@{}", &c[1], &c[2]))
+            d.re.replace_all(s, |c: &Captures| format!("{}***{}{}", &c[1], &c[2], &c[3]))
         }
         "aws_access_key_id" => d.re.replace_all(s, |c: &Captures| {
             let k = &c[1];
@@ -569,9 +697,12 @@ fn apply<'a>(d: &Detector, s: &'a str) -> Cow<'a, str> {
         "secret_pair" => d.re.replace_all(s, |c: &Captures| {
             let start = c.get(0).map_or(0, |m| m.start());
             // `secret:name` with no space is an identifier (an ARN's `:secret:MyDb`), not a pair.
-            let bare_colon = c[2].trim_matches(|ch| ch == '"' || ch == '\'') == ":"
+            let bare_colon = is_colon(c[2].trim_matches(|ch| ch == '"' || ch == '\''))
                 && !c[2].contains(['"', '\'']);
-            if c[3].starts_with(MASK) || bare_colon || s[..start].ends_with(':') {
+            let before = &s[..start];
+            let after_colon =
+                before.ends_with(':') || before.rfind('%').is_some_and(|i| is_colon(&before[i..]));
+            if c[3].starts_with(MASK) || bare_colon || after_colon {
                 c[0].to_owned()
             } else {
                 format!("{}{}{MASK}", &c[1], &c[2])
@@ -747,6 +878,130 @@ mod tests {
         assert_eq!(h.actor.id.as_deref(), Some("mary@example.org"));
         assert!(h.details.get("prediction_input").is_none());
         assert_eq!(Masker::disabled().mask_event(&ev), ev);
+    }
+
+    #[test]
+    fn secrets_in_json_keys_are_masked() {
+        let mut v = serde_json::json!({
+            "john.doe@example.com": 1,
+            "AKIAIOSFODNN7EXAMPLE": {"n": 2},
+            "550e8400-e29b-41d4-a716-446655440000": "uuid keys stay",
+            "2024-05-01T12:00:00Z": "so do times",
+        });
+        m().mask_value("", &mut v);
+        let text = v.to_string();
+        assert!(
+            !text.contains("john.doe") && !text.contains("IOSFODNN7EXA"),
+            "{text}"
+        );
+        assert_eq!(v["j***@example.com"], 1);
+        assert_eq!(v["AKIA************MPLE"]["n"], 2);
+        assert_eq!(v["550e8400-e29b-41d4-a716-446655440000"], "uuid keys stay");
+        assert_eq!(v["2024-05-01T12:00:00Z"], "so do times");
+        // Two keys masked to the same text both stay.
+        let mut v = serde_json::json!({"ann@example.com": 1, "amy@example.com": 2});
+        m().mask_value("", &mut v);
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.len(), 2, "{v}");
+        assert!(obj.contains_key("a***@example.com") && obj.contains_key("a***@example.com (2)"));
+        // Many keys masked alike keep every value (and cost linear time).
+        let mut many = serde_json::Map::new();
+        for i in 0..5000 {
+            many.insert(format!("a{i}@example.com"), Value::from(i));
+        }
+        many.insert("a***@example.com (3)".into(), Value::from(-1));
+        let mut v = Value::Object(many);
+        m().mask_value("", &mut v);
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.len(), 5001);
+        assert!(obj.keys().all(|k| !k.contains("a1")), "{v}");
+    }
+
+    #[test]
+    fn values_under_secret_named_keys_are_masked_whatever_their_type() {
+        let mut v = serde_json::json!({
+            "api_token": "t1", "clientSecret": {"v": "t2"}, "PRIVATE-KEY": ["t3"],
+            "Password": 12345, "authorization": "Basic t4", "x.auth.token": true,
+            "db_password": "t5", "deep": [{"inner": {"sessionToken": "t6"}}],
+            "env": [{"name": "DB_PASSWORD", "value": "t7"}, {"name": "HOME", "value": "/root"}],
+            "token_count": 3, "max_tokens": 512, "passwordLastUsed": "2024-01-01T00:00:00Z",
+            "secretName": "prod/db", "nothing": null, "password": null,
+        });
+        m().mask_value("", &mut v);
+        let text = v.to_string();
+        for t in ["t1", "t2", "t3", "12345", "t4", "t5", "t6", "t7"] {
+            assert!(!text.contains(&format!("\"{t}")), "{t} leaked: {text}");
+        }
+        assert_eq!(v["clientSecret"], MASK);
+        assert_eq!(v["PRIVATE-KEY"], MASK);
+        assert_eq!(v["Password"], MASK);
+        assert_eq!(v["x.auth.token"], MASK);
+        assert_eq!(v["deep"][0]["inner"]["sessionToken"], MASK);
+        assert_eq!(v["env"][0]["value"], MASK);
+        assert_eq!(v["env"][1]["value"], "/root");
+        assert_eq!(v["token_count"], 3);
+        assert_eq!(v["max_tokens"], 512);
+        assert_eq!(v["passwordLastUsed"], "2024-01-01T00:00:00Z");
+        assert_eq!(v["secretName"], "prod/db");
+        assert!(v["password"].is_null());
+        let keys: Vec<String> = vec!["token".into()];
+        assert!(key_names_secret("X-Auth-Token", &keys));
+        assert!(key_names_secret("apitoken", &keys));
+        assert!(!key_names_secret("tokenizer", &keys));
+    }
+
+    #[test]
+    fn percent_encoded_and_escaped_emails_are_masked() {
+        for (input, want) in [
+            (
+                "https://x.example/?u=jane.roe%40example.com&a=1",
+                "https://x.example/?u=j***%40example.com&a=1",
+            ),
+            ("u=JANE.ROE%40EXAMPLE.COM", "u=J***%40EXAMPLE.COM"),
+            ("u=jane.roe%2540example.com", "u=j***%2540example.com"),
+            (
+                "u=jane.roe%252540example%252Ecom",
+                "u=j***%252540example%252Ecom",
+            ),
+            ("u=jane%40example%2ecom", "u=j***%40example%2ecom"),
+            (
+                "jane&#64;example.com and jane&#x40;example.com",
+                "j***&#64;example.com and j***&#x40;example.com",
+            ),
+            ("jane&commat;example.com", "j***&commat;example.com"),
+            (r"jane\u0040example.com", r"j***\u0040example.com"),
+            ("jane\u{ff20}example.com", "j***\u{ff20}example.com"),
+        ] {
+            assert_eq!(m().mask_text(input), want, "{input}");
+        }
+        // Other detectors are not beaten by percent-encoding either: the decoded text is shown.
+        let t = m().mask_text("next=https%3A%2F%2Fbob%3As3cret%40db.example.com%2Fx");
+        assert!(!t.contains("s3cret"), "{t}");
+        assert_eq!(
+            m().mask_text("next=postgres%3A%2F%2Fbob%3As3cret%2540db%3A5432"),
+            "next=postgres://bob:***@db:5432"
+        );
+        assert_eq!(
+            m().mask_text("k=%41%4B%49%41IOSFODNN7EXAMPLE"),
+            "k=AKIA************MPLE"
+        );
+        assert_eq!(m().mask_text("h=Bearer%20abcdefghijkl"), "h=Bearer ***");
+        // Encoded text without secrets is left as it is.
+        for s in [
+            "q=a%20b%2Fc",
+            "v=1.2.3%2Brc1",
+            "path=%2Fdata%2F550e8400-e29b-41d4-a716-446655440000",
+        ] {
+            assert_eq!(m().mask_text(s), s);
+        }
+        // A prefix before a secret name, and an encoded `=`.
+        assert_eq!(
+            m().mask_text("db_password=x1 apiToken: x2"),
+            "db_password=*** apiToken: ***"
+        );
+        assert_eq!(m().mask_text("?api_token%3Dx3"), "?api_token%3D***");
+        let arn = "arn%3Aaws%3Asecretsmanager%3Aus-east-2%3A123456789012%3Asecret%3Aprod-db";
+        assert_eq!(m().mask_text(arn), arn);
     }
 
     #[test]

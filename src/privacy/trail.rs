@@ -2,10 +2,15 @@
 //! OS user in `$XDG_DATA_HOME/auditlens/access/<user>.jsonl`, each line in the sealed record
 //! form of `spec/bundle-format.md` section 2 (`{"hash":..,"rec":..}`, `seq`, `prev`, JCS).
 //!
+//! The user is the process's real uid, named from `/etc/passwd` (else `uid-N`), never the
+//! environment: `USER=alice auditlens ...` still writes the caller's own trail.
+//!
 //! Appends hold an exclusive advisory lock (flock) on the stream file, so two auditlens
 //! processes never interleave lines or fork the chain. `<user>.head` remembers the last seq
-//! and hash, so a trail cut short is noticed. A pending note of `--no-trail` runs
-//! (`<user>.skipped`) goes into the next entry.
+//! and hash, so a trail cut short is noticed. A `--no-trail` run is a chained entry too, with
+//! `details.untracked` and only who, when and which command (no query, inputs or bundle), so
+//! removing it breaks the chain like removing any other entry. (Earlier versions kept those
+//! runs in an unchained `<user>.skipped` note; a leftover one still goes into the next entry.)
 
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
@@ -38,6 +43,8 @@ pub struct TrailEntry {
     pub unmask: bool,
     /// The role view used (`--role`).
     pub role: Option<String>,
+    /// A `--no-trail` run: only the command, `unmask` and `role` are recorded.
+    pub untracked: bool,
 }
 
 /// Errors writing or reading the trail.
@@ -89,23 +96,42 @@ pub fn trail_dir() -> Result<PathBuf, TrailError> {
         .ok_or(TrailError::NoHome)
 }
 
-/// The OS user: `$USER`, `$LOGNAME`, else `uid-N`.
-pub fn os_user() -> String {
-    for v in ["USER", "LOGNAME"] {
-        if let Ok(u) = std::env::var(v)
-            && !u.is_empty()
-        {
-            return u;
-        }
-    }
+/// The real uid of this process (`getuid`), on Unix.
+pub fn real_uid() -> Option<u32> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::MetadataExt;
-        if let Ok(m) = std::fs::metadata("/proc/self") {
-            return format!("uid-{}", m.uid());
-        }
+        Some(rustix::process::getuid().as_raw())
     }
-    "unknown".to_owned()
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The name `passwd` (the text of `/etc/passwd`) gives `uid`: the first well-formed line
+/// `name:password:uid:...` with that uid.
+pub fn user_for_uid(uid: u32, passwd: &str) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        if line.starts_with('#') {
+            return None;
+        }
+        let mut f = line.split(':');
+        let name = f.next().filter(|n| !n.is_empty())?;
+        let _password = f.next()?;
+        (f.next()?.parse::<u32>().ok()? == uid).then(|| name.to_owned())
+    })
+}
+
+/// The OS user: the name of the process's real uid in `/etc/passwd`, else `uid-N`. Never
+/// `$USER` or `$LOGNAME`, which anyone can set.
+pub fn os_user() -> String {
+    let Some(uid) = real_uid() else {
+        return "unknown".to_owned();
+    };
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|p| user_for_uid(uid, &p))
+        .unwrap_or_else(|| format!("uid-{uid}"))
 }
 
 /// The host name (`/proc/sys/kernel/hostname`, `/etc/hostname`, `$HOSTNAME`).
@@ -160,20 +186,15 @@ pub fn record(entry: &TrailEntry) -> Result<u64, TrailError> {
     append(&dir, entry)
 }
 
-/// Notes that a command ran with `--no-trail`; the note goes into the next entry. Failures
-/// are ignored: the user chose to run without a trail.
-pub fn note_skipped(entry: &TrailEntry) {
-    let Ok(dir) = trail_dir() else { return };
-    let _ = std::fs::create_dir_all(&dir);
-    let p = stream_path(&dir).with_extension("skipped");
-    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&p) {
-        let line = json!({
-            "ts": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            "command": entry.command,
-            "bundle": entry.bundle,
-        });
-        let _ = f.lock_exclusive();
-        let _ = writeln!(f, "{line}");
+/// The entry of a `--no-trail` run of `entry`: who ran which command, when, and whether
+/// unmasked or in a role view; not what it read or asked.
+pub fn untracked(entry: &TrailEntry) -> TrailEntry {
+    TrailEntry {
+        command: entry.command.clone(),
+        unmask: entry.unmask,
+        role: entry.role.clone(),
+        untracked: true,
+        ..TrailEntry::default()
     }
 }
 
@@ -262,17 +283,27 @@ pub fn append(dir: &Path, entry: &TrailEntry) -> Result<u64, TrailError> {
         })
         .unwrap_or_default();
     let user = os_user();
-    let mut details = json!({
-        "host": host_name(),
-        "bundle": entry.bundle,
-        "inputs": entry.inputs,
-        "query": entry.query,
-        "filters": entry.filters,
-        "export": entry.export,
-        "unmask": entry.unmask,
-        "role": entry.role,
-        "pid": std::process::id(),
-    });
+    let mut details = if entry.untracked {
+        json!({
+            "host": host_name(),
+            "untracked": true,
+            "unmask": entry.unmask,
+            "role": entry.role,
+            "pid": std::process::id(),
+        })
+    } else {
+        json!({
+            "host": host_name(),
+            "bundle": entry.bundle,
+            "inputs": entry.inputs,
+            "query": entry.query,
+            "filters": entry.filters,
+            "export": entry.export,
+            "unmask": entry.unmask,
+            "role": entry.role,
+            "pid": std::process::id(),
+        })
+    };
     let had_skipped = !skipped.is_empty();
     if had_skipped {
         details["no_trail_runs"] = Value::Array(skipped);
@@ -312,6 +343,9 @@ pub fn append(dir: &Path, entry: &TrailEntry) -> Result<u64, TrailError> {
 
 fn summary_line(e: &TrailEntry) -> String {
     let mut s = e.command.clone();
+    if e.untracked {
+        s.push_str(" --no-trail (what it read and asked is not recorded)");
+    }
     if let Some(q) = &e.query {
         let _ = write!(s, " query={q:?}");
     }
