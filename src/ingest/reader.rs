@@ -530,6 +530,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
         /// Any soup of JSON punctuation and letters ends, with output bounded by its size.
         #[test]
         fn any_punctuation_soup_ends_with_bounded_output(
@@ -548,8 +549,19 @@ mod tests {
             // `read` fails at once when the findings outgrow the input.
             let c = read(&input, ReadLimits::default());
             let lines = 1 + input.iter().filter(|&&b| b == b'\n').count() as u64;
-            prop_assert!(c.records.iter().all(|r| (1..=lines).contains(&r.0)));
-            prop_assert!(c.problems.iter().all(|p| p.line.is_none_or(|l| (1..=lines).contains(&l))));
+            let soup = String::from_utf8_lossy(&input);
+            prop_assert!(
+                c.records.iter().all(|r| (1..=lines).contains(&r.0)),
+                "{soup:?}: {:?}",
+                c.records
+            );
+            prop_assert!(
+                c.problems
+                    .iter()
+                    .all(|p| p.line.is_none_or(|l| (1..=lines).contains(&l))),
+                "{soup:?}: {:?}",
+                c.problems
+            );
         }
     }
 

@@ -204,10 +204,10 @@ pub fn scan_document(buf: &[u8], first_line: u64, found: &mut dyn FnMut(Found)) 
                 out.record(pos, end);
                 pos = end;
             }
-            b'[' => pos = out.array(pos, buf.len()),
+            b'[' => pos = out.array(pos, buf.len()).unwrap_or(buf.len()),
             b'{' => {
                 let Some(end) = value_end(buf, pos) else {
-                    out.recover_by_indentation(pos);
+                    out.unterminated_object(pos);
                     return;
                 };
                 match out.envelope_array(pos, end) {
@@ -262,6 +262,12 @@ struct Scan<'a, 'f> {
 
 impl Scan<'_, '_> {
     fn report(&mut self, pos: usize, reason: &'static str, lost: bool) {
+        // A problem at the end of the document is on its last non-blank line.
+        let pos = if pos >= self.buf.len() {
+            self.buf.trim_ascii_end().len().saturating_sub(1)
+        } else {
+            pos
+        };
         let line = self.lines.line_at(pos);
         (self.found)(Found::Problem(ScanProblem { line, reason, lost }));
     }
@@ -284,9 +290,9 @@ impl Scan<'_, '_> {
     }
 
     /// Iterates the elements of the array starting at `pos`, reading no further than
-    /// `limit`; returns the offset after it. Every turn of the loop moves past at least one
-    /// byte and reports at most one thing.
-    fn array(&mut self, pos: usize, limit: usize) -> usize {
+    /// `limit`; returns the offset after its `]`, or `None` when it ends first. Every turn
+    /// of the loop moves past at least one byte and reports at most one thing.
+    fn array(&mut self, pos: usize, limit: usize) -> Option<usize> {
         let buf = &self.buf[..limit];
         let mut i = pos + 1;
         let mut after_element = false;
@@ -298,10 +304,10 @@ impl Scan<'_, '_> {
                     i,
                     "unterminated JSON array (its document ends before the `]`)",
                 );
-                return i;
+                return None;
             };
             match b {
-                b']' => return i + 1,
+                b']' => return Some(i + 1),
                 b',' if after_element => {
                     if buf.get(skip_ws(buf, i + 1)) == Some(&b']') {
                         self.flaw(i, "trailing comma before `]`");
@@ -324,7 +330,7 @@ impl Scan<'_, '_> {
                     }
                     let Some(end) = value_end(buf, i) else {
                         self.problem(i, "unterminated JSON value (the document ends inside it)");
-                        return buf.len();
+                        return None;
                     };
                     // `end > i`: the byte at `i` is neither whitespace nor `,`, `]`, `}`.
                     self.record(i, end);
@@ -335,13 +341,35 @@ impl Scan<'_, '_> {
         }
     }
 
+    /// A top-level object at `pos` that never closes: its records are recovered by
+    /// indentation, or else (a compact envelope cut short) read from its envelope's array up
+    /// to where it breaks.
+    fn unterminated_object(&mut self, pos: usize) {
+        const REASON: &str =
+            "unterminated JSON object (a brace is missing or the file ends inside it)";
+        if self.recover_by_indentation(pos) > 0 {
+            self.flaw(pos, "unterminated JSON object (a brace is missing or the file ends inside it): records recovered by indentation");
+            return;
+        }
+        let len = self.buf.len();
+        if let Some(array_start) = self.envelope_array(pos, len) {
+            // An array that ends too has its own report.
+            if self.array(array_start, len).is_some() {
+                self.flaw(pos, REASON);
+            }
+        } else {
+            self.problem(pos, REASON);
+        }
+    }
+
     /// Recovery for a pretty-printed document whose brackets do not balance (a brace missing
     /// inside one record swallows the rest): records are the lines holding a lone `{` at the
     /// indentation of the first one after the line of `from`, each closed by the last `}`
     /// line at the same indentation before the next one. Each candidate is then parsed on its
     /// own, so the broken record is reported at its line and its neighbours still load.
-    /// One pass over the lines, holding only the current candidate.
-    fn recover_by_indentation(&mut self, from: usize) {
+    /// One pass over the lines, holding only the current candidate. Returns the number of
+    /// records recovered.
+    fn recover_by_indentation(&mut self, from: usize) -> u64 {
         let buf = self.buf;
         let indent = |line: &[u8]| {
             line.iter()
@@ -381,14 +409,7 @@ impl Scan<'_, '_> {
             self.record(start, close.unwrap_or(buf.len()));
             recovered += 1;
         }
-        if recovered == 0 {
-            self.problem(
-                from,
-                "unterminated JSON object (a brace is missing or the file ends inside it)",
-            );
-        } else {
-            self.flaw(from, "unterminated JSON object (a brace is missing or the file ends inside it): records recovered by indentation");
-        }
+        recovered
     }
 
     /// When the object at `start..end` holds an envelope key with an array of objects,
@@ -408,13 +429,13 @@ impl Scan<'_, '_> {
             }
             i = skip_ws(buf, i + 1);
             let value_start = i;
-            let value_stop = value_end(buf, i)?;
             if ENVELOPE_KEYS.iter().any(|k| k.as_bytes() == key)
                 && buf.get(value_start) == Some(&b'[')
                 && matches!(buf.get(skip_ws(buf, value_start + 1)), Some(b'{' | b']'))
             {
                 return Some(value_start);
             }
+            let value_stop = value_end(buf, i)?;
             // `value_stop > i` unless the value is empty (`"k":,`): the `,` below moves on.
             i = skip_ws(buf, value_stop);
             match buf.get(i) {
@@ -510,6 +531,21 @@ mod tests {
     }
 
     #[test]
+    fn a_compact_envelope_cut_short_keeps_the_records_before_the_cut() {
+        let doc = r#"{"Records":[{"a":1},{"b":2},{"c":"#;
+        let (spans, problems) = scan(doc.as_bytes(), 1);
+        assert_eq!(
+            texts(doc, &spans),
+            vec![(r#"{"a":1}"#, 1), (r#"{"b":2}"#, 1)]
+        );
+        assert_eq!(
+            problems.iter().filter(|p| p.lost).count(),
+            1,
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn arrays_of_scalars_are_one_record() {
         let (spans, problems) = scan(b"[1, 2, 3]", 1);
         assert!(problems.is_empty());
@@ -548,8 +584,8 @@ mod tests {
         for (doc, records) in [
             (r#"[{"a"]}]"#, vec![r#"{"a"]}"#]),
             ("[{]}", vec!["{]}"]),
-            (r#"{"Records":[{]}}"#, vec![]),
-            (r#"{"Records":[{""""}}}"#, vec![]),
+            (r#"{"Records":[{]}}"#, vec!["{]}"]),
+            (r#"{"Records":[{""""}}}"#, vec![r#"{""""}"#]),
             ("[}]", vec!["[}]"]),
             ("[{]}}]", vec!["{]}"]),
             (r#"[{"a":1},}}},{"b":2}]"#, vec![r#"{"a":1}"#, r#"{"b":2}"#]),
