@@ -2,7 +2,7 @@
 //! time; a pretty-printed document (or a JSON array) is read whole, up to a limit, and split
 //! by the tolerant scanner. Every problem is reported with the member path and line.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 use super::error::{ErrorKind, IngestError};
 use super::scan::{ENVELOPE_KEYS, Found, ScanProblem, scan_document, value_end};
@@ -294,7 +294,14 @@ fn read_document(
         match r.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
-                if doc.len() + n > limits.max_document_bytes {
+                // (Held whole at most the limit and one chunk.)
+                doc.extend_from_slice(&chunk[..n]);
+                if doc.len() > limits.max_document_bytes {
+                    if let Some(rest) = lines_after_a_broken_first_line(&doc) {
+                        // JSON lines after all: go on line by line from the bytes held.
+                        let mut more = (&doc[rest..]).chain(r);
+                        return as_lines(path, &doc[..rest], first_line, &mut more, limits, sink);
+                    }
                     sink.problem(IngestError::file(
                         path,
                         Some(first_line),
@@ -306,7 +313,6 @@ fn read_document(
                     ));
                     return 0;
                 }
-                doc.extend_from_slice(&chunk[..n]);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
@@ -317,17 +323,30 @@ fn read_document(
         }
     }
     if let Some(rest) = lines_after_a_broken_first_line(&doc) {
-        let first = trim_ascii_ws(&doc[..rest]);
-        sink.record(path, first_line, first);
-        return read_lines(
+        return as_lines(
             path,
+            &doc[..rest],
+            first_line,
             &mut &doc[rest..],
             limits,
             sink,
-            Start::AfterLine(first_line),
         );
     }
     scan_records(path, &doc, first_line, sink)
+}
+
+/// Reads a JSON-lines file whose broken first line is `first`: that line is handed on as a
+/// record (it fails, at its line), then the lines of `more`.
+fn as_lines(
+    path: &str,
+    first: &[u8],
+    first_line: u64,
+    more: &mut dyn BufRead,
+    limits: ReadLimits,
+    sink: &mut dyn RecordSink,
+) -> u64 {
+    sink.record(path, first_line, trim_ascii_ws(first));
+    read_lines(path, more, limits, sink, Start::AfterLine(first_line))
 }
 
 /// A JSON-lines file whose first record is broken (cut short, a bracket missing or of the
@@ -478,6 +497,20 @@ mod tests {
         // A document that ends is still a document, even with a whole record on line 2.
         let c = read(b"{\"Records\":[\n{\"a\":1}\n]}\n", ReadLimits::default());
         assert_eq!(c.records, vec![(2, "{\"a\":1}".into())]);
+    }
+
+    #[test]
+    fn a_broken_first_line_of_json_lines_over_the_document_limit_costs_only_that_line() {
+        let limits = ReadLimits {
+            max_document_bytes: 200,
+            ..ReadLimits::default()
+        };
+        let text = format!("{{\"a\": [\n{}", format!("{GOOD}\n").repeat(50));
+        let c = read(text.as_bytes(), limits);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.records.len(), 51);
+        assert!(c.records[1..].iter().all(|r| r.1 == GOOD));
+        assert_eq!(c.records[50].0, 51);
     }
 
     /// Issue 12: three scalar lines before the records made the whole file skipped as
