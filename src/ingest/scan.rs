@@ -254,6 +254,21 @@ fn next_line_start(buf: &[u8], pos: usize) -> usize {
     memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i + 1)
 }
 
+/// The lines of `buf` from the line starting at `start`, as `(start, end)` without their
+/// `\n`.
+fn lines_from(buf: &[u8], start: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut a = start;
+    std::iter::from_fn(move || {
+        if a >= buf.len() {
+            return None;
+        }
+        let b = memchr::memchr(b'\n', &buf[a..]).map_or(buf.len(), |i| a + i);
+        let line = (a, b);
+        a = b + 1;
+        Some(line)
+    })
+}
+
 struct Scan<'a, 'f> {
     buf: &'a [u8],
     lines: LineCounter<'a>,
@@ -347,8 +362,12 @@ impl Scan<'_, '_> {
     fn unterminated_object(&mut self, pos: usize) {
         const REASON: &str =
             "unterminated JSON object (a brace is missing or the file ends inside it)";
-        if self.recover_by_indentation(pos) > 0 {
+        let after = next_line_start(self.buf, pos);
+        if let Some(first) =
+            lines_from(self.buf, after).find(|&(a, b)| trim(&self.buf[a..b]) == b"{")
+        {
             self.flaw(pos, "unterminated JSON object (a brace is missing or the file ends inside it): records recovered by indentation");
+            self.recover_by_indentation(first.0);
             return;
         }
         let len = self.buf.len();
@@ -364,12 +383,11 @@ impl Scan<'_, '_> {
 
     /// Recovery for a pretty-printed document whose brackets do not balance (a brace missing
     /// inside one record swallows the rest): records are the lines holding a lone `{` at the
-    /// indentation of the first one after the line of `from`, each closed by the last `}`
-    /// line at the same indentation before the next one. Each candidate is then parsed on its
-    /// own, so the broken record is reported at its line and its neighbours still load.
-    /// One pass over the lines, holding only the current candidate. Returns the number of
-    /// records recovered.
-    fn recover_by_indentation(&mut self, from: usize) -> u64 {
+    /// indentation of the first one, the line starting at `first`, each closed by the last
+    /// `}` line at the same indentation before the next one. Each candidate is then parsed on
+    /// its own, so the broken record is reported at its line and its neighbours still load.
+    /// One pass over the lines, holding only the current candidate.
+    fn recover_by_indentation(&mut self, first: usize) {
         let buf = self.buf;
         let indent = |line: &[u8]| {
             line.iter()
@@ -380,10 +398,7 @@ impl Scan<'_, '_> {
         // The open candidate: its start, and the end of its last closing line.
         let mut open: Option<(usize, Option<usize>)> = None;
         let mut prev_line_end = 0;
-        let mut recovered = 0u64;
-        let mut a = next_line_start(buf, from);
-        while a < buf.len() {
-            let b = memchr::memchr(b'\n', &buf[a..]).map_or(buf.len(), |i| a + i);
+        for (a, b) in lines_from(buf, first) {
             let line = &buf[a..b];
             let t = trim(line);
             if t == b"{" || t == b"}" || t == b"}," {
@@ -392,7 +407,6 @@ impl Scan<'_, '_> {
                     level = Some(ind);
                     if let Some((start, close)) = open.take() {
                         self.record(start, close.unwrap_or(prev_line_end));
-                        recovered += 1;
                     }
                     open = Some((a + ind, None));
                 } else if t != b"{"
@@ -403,13 +417,10 @@ impl Scan<'_, '_> {
                 }
             }
             prev_line_end = b;
-            a = b + 1;
         }
         if let Some((start, close)) = open {
             self.record(start, close.unwrap_or(buf.len()));
-            recovered += 1;
         }
-        recovered
     }
 
     /// When the object at `start..end` holds an envelope key with an array of objects,
@@ -520,6 +531,22 @@ mod tests {
             &doc[spans[1].start..spans[1].end],
             "{\n      \"c\": 3\n    }"
         );
+    }
+
+    /// Findings come in document order: the flaw of the outer object before the records
+    /// recovered inside it.
+    #[test]
+    fn recovery_reports_the_outer_flaw_first() {
+        let doc =
+            "{\n  \"Records\": [\n    {\n      \"a\": {\n    },\n    {\n      \"c\": 3\n    }\n";
+        let mut order = Vec::new();
+        scan_document(doc.as_bytes(), 1, &mut |f| {
+            order.push(match f {
+                Found::Record(s) => format!("record {}", s.line),
+                Found::Problem(p) => format!("problem {}", p.line),
+            });
+        });
+        assert_eq!(order, ["problem 1", "record 3", "record 6"]);
     }
 
     #[test]
