@@ -6,6 +6,7 @@
 mod alerts;
 mod cli;
 mod common;
+mod hostile;
 mod index;
 mod integrity;
 mod lineage;

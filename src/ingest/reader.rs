@@ -2,10 +2,10 @@
 //! time; a pretty-printed document (or a JSON array) is read whole, up to a limit, and split
 //! by the tolerant scanner. Every problem is reported with the member path and line.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 use super::error::{ErrorKind, IngestError};
-use super::scan::{ENVELOPE_KEYS, scan_document, value_end};
+use super::scan::{ENVELOPE_KEYS, Found, ScanProblem, scan_document, value_end};
 
 /// Limits that keep hostile input from exhausting memory.
 #[derive(Debug, Clone, Copy)]
@@ -123,11 +123,30 @@ pub fn read_records(
     limits: ReadLimits,
     sink: &mut dyn RecordSink,
 ) -> u64 {
+    read_lines(path, r, limits, sink, Start::File)
+}
+
+/// Where [`read_lines`] starts.
+#[derive(Clone, Copy)]
+enum Start {
+    /// At the start of a file: a byte-order mark, binary content or a document may follow.
+    File,
+    /// After the broken first line (read as a record already) of a JSON-lines file.
+    AfterLine(u64),
+}
+
+fn read_lines(
+    path: &str,
+    r: &mut dyn BufRead,
+    limits: ReadLimits,
+    sink: &mut dyn RecordSink,
+    start: Start,
+) -> u64 {
     let mut buf = Vec::with_capacity(4096);
-    let mut line_no = 0u64;
-    let mut records = 0u64;
-    let mut first = true;
-    let mut saw_content = false;
+    let (mut line_no, mut records, mut first, mut saw_content) = match start {
+        Start::File => (0u64, 0u64, true, false),
+        Start::AfterLine(line) => (line, 1, false, true),
+    };
     let mut held: Vec<u64> = Vec::new();
     loop {
         let read = match read_line_bounded(r, &mut buf, limits.max_line_bytes) {
@@ -185,9 +204,10 @@ pub fn read_records(
             }
         }
         // A file whose first lines are not JSON at all (a README in a folder) is one
-        // problem, not one per line: lines that cannot start a JSON value are held back until
-        // a record appears; three of them before any record mean the file is not JSON text.
-        if records == 0 && !matches!(trimmed[0], b'{' | b'[') {
+        // problem, not one per line: lines that are not JSON values are held back until a
+        // record appears; three of them before any record mean the file is not JSON text.
+        // A scalar (`1`, `"str"`, `null`) is JSON: it is handed on, and fails as a record.
+        if records == 0 && !matches!(trimmed[0], b'{' | b'[') && !is_json_scalar(trimmed) {
             held.push(line_no);
             if held.len() >= NOT_JSON_LINES {
                 sink.problem(IngestError::file(
@@ -215,6 +235,12 @@ pub fn read_records(
     records
 }
 
+/// Whether a line (not starting with `{` or `[`) is a whole JSON value: a scalar.
+fn is_json_scalar(trimmed: &[u8]) -> bool {
+    matches!(trimmed[0], b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
+}
+
 /// A line may hold one record, an array of records, or an envelope (`{"Records":[...]}`).
 fn split_line(path: &str, line_no: u64, trimmed: &[u8], sink: &mut dyn RecordSink) -> u64 {
     let maybe_many = trimmed[0] == b'['
@@ -226,14 +252,7 @@ fn split_line(path: &str, line_no: u64, trimmed: &[u8], sink: &mut dyn RecordSin
         sink.record(path, line_no, trimmed);
         return 1;
     }
-    let (spans, problems) = scan_document(trimmed, line_no);
-    for p in problems {
-        sink.problem(scan_problem(path, p));
-    }
-    for s in &spans {
-        sink.record(path, s.line, &trimmed[s.start..s.end]);
-    }
-    spans.len() as u64
+    scan_records(path, trimmed, line_no, sink)
 }
 
 /// Reports the held-back leading lines that do not start a JSON value, one error each.
@@ -248,7 +267,7 @@ fn report_held(path: &str, held: &mut Vec<u64>, sink: &mut dyn RecordSink) {
     }
 }
 
-fn scan_problem(path: &str, p: super::scan::ScanProblem) -> IngestError {
+fn scan_problem(path: &str, p: &ScanProblem) -> IngestError {
     if p.lost {
         IngestError::record(path, p.line, ErrorKind::Malformed, p.reason)
     } else {
@@ -275,7 +294,14 @@ fn read_document(
         match r.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
-                if doc.len() + n > limits.max_document_bytes {
+                // (Held whole at most the limit and one chunk.)
+                doc.extend_from_slice(&chunk[..n]);
+                if doc.len() > limits.max_document_bytes {
+                    if let Some(rest) = lines_after_a_broken_first_line(&doc) {
+                        // JSON lines after all: go on line by line from the bytes held.
+                        let mut more = (&doc[rest..]).chain(r);
+                        return as_lines(path, &doc[..rest], first_line, &mut more, limits, sink);
+                    }
                     sink.problem(IngestError::file(
                         path,
                         Some(first_line),
@@ -287,7 +313,6 @@ fn read_document(
                     ));
                     return 0;
                 }
-                doc.extend_from_slice(&chunk[..n]);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
@@ -297,39 +322,280 @@ fn read_document(
             }
         }
     }
-    let (spans, problems) = scan_document(&doc, first_line);
-    for p in problems {
-        sink.problem(scan_problem(path, p));
+    if let Some(rest) = lines_after_a_broken_first_line(&doc) {
+        return as_lines(
+            path,
+            &doc[..rest],
+            first_line,
+            &mut &doc[rest..],
+            limits,
+            sink,
+        );
     }
-    for s in &spans {
-        sink.record(path, s.line, &doc[s.start..s.end]);
+    scan_records(path, &doc, first_line, sink)
+}
+
+/// Reads a JSON-lines file whose broken first line is `first`: that line is handed on as a
+/// record (it fails, at its line), then the lines of `more`.
+fn as_lines(
+    path: &str,
+    first: &[u8],
+    first_line: u64,
+    more: &mut dyn BufRead,
+    limits: ReadLimits,
+    sink: &mut dyn RecordSink,
+) -> u64 {
+    sink.record(path, first_line, trim_ascii_ws(first));
+    read_lines(path, more, limits, sink, Start::AfterLine(first_line))
+}
+
+/// A JSON-lines file whose first record is broken (cut short, a bracket missing or of the
+/// wrong kind) reads at first like the start of a document that never ends. When that
+/// document indeed never ends and its second line is a whole object, it is JSON lines:
+/// returns the offset of its second line.
+fn lines_after_a_broken_first_line(doc: &[u8]) -> Option<usize> {
+    if value_end(doc, 0).is_some() {
+        return None;
     }
-    spans.len() as u64
+    let rest = memchr::memchr(b'\n', doc)? + 1;
+    let second = doc[rest..]
+        .split(|&b| b == b'\n')
+        .map(trim_ascii_ws)
+        .find(|l| !l.is_empty())?;
+    (second[0] == b'{' && value_end(second, 0) == Some(second.len())).then_some(rest)
+}
+
+/// Scans a document (or a line holding several records) and hands its records and problems
+/// to the sink as they are found. Returns the number of records.
+fn scan_records(path: &str, doc: &[u8], first_line: u64, sink: &mut dyn RecordSink) -> u64 {
+    let mut records = 0u64;
+    scan_document(doc, first_line, &mut |found| match found {
+        Found::Record(s) => {
+            sink.record(path, s.line, &doc[s.start..s.end]);
+            records += 1;
+        }
+        Found::Problem(p) => sink.problem(scan_problem(path, &p)),
+    });
+    records
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
     #[derive(Default)]
     struct Collect {
         records: Vec<(u64, String)>,
         problems: Vec<IngestError>,
+        /// Bytes of all records handed out.
+        record_bytes: usize,
+        /// Most records plus problems expected: a reader that loops or repeats fails here
+        /// at once instead of growing without bound.
+        cap: usize,
+    }
+    impl Collect {
+        fn check(&self) {
+            assert!(
+                self.records.len() + self.problems.len() <= self.cap,
+                "over {} findings: {:?} {:?}",
+                self.cap,
+                &self.records[..self.records.len().min(5)],
+                &self.problems[..self.problems.len().min(5)]
+            );
+        }
     }
     impl RecordSink for Collect {
         fn record(&mut self, _path: &str, line: u64, bytes: &[u8]) {
             self.records
                 .push((line, String::from_utf8_lossy(bytes).into_owned()));
+            self.record_bytes += bytes.len();
+            self.check();
         }
         fn problem(&mut self, error: IngestError) {
             self.problems.push(error);
+            self.check();
         }
     }
 
+    /// Reads `input`, expecting at most two findings per input byte (plus a few).
     fn read(input: &[u8], limits: ReadLimits) -> Collect {
-        let mut c = Collect::default();
+        let mut c = Collect {
+            cap: 2 * input.len() + 4,
+            ..Collect::default()
+        };
         read_records("f.json", &mut io::Cursor::new(input), limits, &mut c);
+        assert!(
+            c.record_bytes <= input.len(),
+            "records repeat bytes of {:?}: {:?}",
+            String::from_utf8_lossy(input),
+            c.records
+        );
         c
+    }
+
+    const GOOD: &str = r#"{"time":"2024-01-01T00:00:00Z","user":"u","action":"a"}"#;
+
+    /// Issue 12: these tiny documents made the reader allocate until the machine ran out.
+    #[test]
+    fn tiny_broken_documents_end_with_a_reported_problem_and_the_rest_loads() {
+        for hostile in [
+            r#"[{"a"]}]"#,
+            "[{]}",
+            r#"{"Records":[{]}}"#,
+            r#"{"Records":[{""""}}}"#,
+        ] {
+            let c = read(hostile.as_bytes(), ReadLimits::default());
+            assert!(
+                c.records.len() + c.problems.len() <= 3,
+                "{hostile}: {:?} {:?}",
+                c.records,
+                c.problems
+            );
+            assert!(!c.records.is_empty() || !c.problems.is_empty(), "{hostile}");
+            for at in 0..3 {
+                let mut lines = [GOOD; 3];
+                lines[at] = hostile;
+                let text = lines.join("\n");
+                let c = read(text.as_bytes(), ReadLimits::default());
+                let good: Vec<u64> = c
+                    .records
+                    .iter()
+                    .filter(|r| r.1 == GOOD)
+                    .map(|r| r.0)
+                    .collect();
+                let want: Vec<u64> = (1..=3).filter(|&l| l != at as u64 + 1).collect();
+                assert_eq!(good, want, "{text}: {:?}", c.problems);
+                assert!(
+                    c.problems.iter().all(|p| p.line == Some(at as u64 + 1)),
+                    "{text}: {:?}",
+                    c.problems
+                );
+            }
+        }
+    }
+
+    /// A JSON-lines file whose first line is cut short read as one endless document: every
+    /// record after it was lost.
+    #[test]
+    fn a_broken_first_line_of_json_lines_costs_only_that_line() {
+        for first in [
+            r#"{"time": "2024-01-01T00:00:00Z", "user"#,
+            "[{",
+            "{\"a\": [",
+        ] {
+            let text = format!("{first}\n{GOOD}\n\n{GOOD}\n");
+            let c = read(text.as_bytes(), ReadLimits::default());
+            assert_eq!(
+                c.records,
+                vec![(1, first.to_owned()), (2, GOOD.into()), (4, GOOD.into())],
+                "{first}"
+            );
+            assert!(c.problems.is_empty(), "{:?}", c.problems);
+        }
+        // A document that ends is still a document, even with a whole record on line 2.
+        let c = read(b"{\"Records\":[\n{\"a\":1}\n]}\n", ReadLimits::default());
+        assert_eq!(c.records, vec![(2, "{\"a\":1}".into())]);
+    }
+
+    #[test]
+    fn a_broken_first_line_of_json_lines_over_the_document_limit_costs_only_that_line() {
+        let limits = ReadLimits {
+            max_document_bytes: 200,
+            ..ReadLimits::default()
+        };
+        let text = format!("{{\"a\": [\n{}", format!("{GOOD}\n").repeat(50));
+        let c = read(text.as_bytes(), limits);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.records.len(), 51);
+        assert!(c.records[1..].iter().all(|r| r.1 == GOOD));
+        assert_eq!(c.records[50].0, 51);
+    }
+
+    /// Issue 12: three scalar lines before the records made the whole file skipped as
+    /// "not JSON text" (they are JSON): each is a line error and the records load.
+    #[test]
+    fn scalar_lines_before_records_are_line_errors_and_the_records_load() {
+        let text = format!("1\n\"str\"\nnull\n{GOOD}\n{GOOD}\n");
+        let c = read(text.as_bytes(), ReadLimits::default());
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        let lines: Vec<u64> = c.records.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![1, 2, 3, 4, 5]);
+        // Prose that merely starts like a scalar is still prose.
+        let c = read(
+            b"null and void\ntrue story\n-- notes\n",
+            ReadLimits::default(),
+        );
+        assert!(c.records.is_empty());
+        assert_eq!(c.problems.len(), 1);
+        assert_eq!(c.problems[0].kind, ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn deep_nesting_and_many_broken_elements_stay_linear() {
+        let deep = format!("{GOOD}\n{}\n{GOOD}\n", "[".repeat(100_000));
+        let c = read(deep.as_bytes(), ReadLimits::default());
+        assert_eq!(c.records.iter().filter(|r| r.1 == GOOD).count(), 2);
+        let deep_doc = format!("{{\"Records\":[{}", "{\"a\":[".repeat(50_000));
+        let c = read(deep_doc.as_bytes(), ReadLimits::default());
+        assert!(c.records.len() + c.problems.len() <= 2);
+        let mut many = String::from("{\"Records\":[\n");
+        for _ in 0..10_000 {
+            many.push_str(GOOD);
+            many.push_str(",\n{\"a\"]},\n{]},\n");
+        }
+        many.push_str(GOOD);
+        many.push_str("\n]}\n");
+        let c = read(many.as_bytes(), ReadLimits::default());
+        assert_eq!(c.records.iter().filter(|r| r.1 == GOOD).count(), 10_001);
+        assert_eq!(c.records.len(), 30_001);
+    }
+
+    /// Found by the punctuation proptest: a record cut short by the end of a one-line
+    /// document held the newline the reader adds after the first line.
+    #[test]
+    fn a_record_cut_short_by_the_end_holds_only_its_own_bytes() {
+        assert_eq!(
+            read(b"[}{", ReadLimits::default()).records,
+            vec![(1, "[}{".into())]
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        /// Any soup of JSON punctuation and letters ends, with output bounded by its size.
+        #[test]
+        fn any_punctuation_soup_ends_with_bounded_output(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"[]{}\",:ab1 \n\\".to_vec()),
+                0..80,
+            ),
+            envelope in any::<bool>(),
+        ) {
+            let mut input = bytes;
+            if envelope {
+                let mut doc = b"{\"Records\":[".to_vec();
+                doc.extend_from_slice(&input);
+                input = doc;
+            }
+            // `read` fails at once when the findings outgrow the input.
+            let c = read(&input, ReadLimits::default());
+            let lines = 1 + input.iter().filter(|&&b| b == b'\n').count() as u64;
+            let soup = String::from_utf8_lossy(&input);
+            prop_assert!(
+                c.records.iter().all(|r| (1..=lines).contains(&r.0)),
+                "{soup:?}: {:?}",
+                c.records
+            );
+            prop_assert!(
+                c.problems
+                    .iter()
+                    .all(|p| p.line.is_none_or(|l| (1..=lines).contains(&l))),
+                "{soup:?}: {:?}",
+                c.problems
+            );
+        }
     }
 
     #[test]
