@@ -37,15 +37,31 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/realdata`, when present.
-pub fn realdata() -> Option<PathBuf> {
-    let p = repo_root().join("../shared/realdata");
-    if p.is_dir() {
+/// The folder that stands for `../shared` (specs, real exports, tools). CI has it beside the
+/// repository; a user's fresh clone does not. `AUDITLENS_TEST_SHARED` points the tests elsewhere:
+/// `.ci/run` sets it to a missing folder to prove that every test needing it skips visibly.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("AUDITLENS_TEST_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join("../shared"),
+    }
+}
+
+/// `<shared>/realdata/<sub>` when present; otherwise `None` after saying, on stderr, that the
+/// test is skipped and why.
+pub fn shared_path(sub: &str) -> Option<PathBuf> {
+    let p = shared_dir().join(sub);
+    if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipping: ../shared/realdata is absent");
+        eprintln!("skipping: {} is absent", p.display());
         None
     }
+}
+
+/// `../shared/realdata`, when present.
+pub fn realdata() -> Option<PathBuf> {
+    shared_path("realdata")
 }
 
 /// JSON lines of simple generic events: `n` events one minute apart from 2024-01-01.

@@ -1112,15 +1112,7 @@ fn sample_story_commands_give_text_json_and_dot_for_every_model() {
 // ---- real exports (../shared/realdata; skipped when absent) ----
 
 fn realdata(sub: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/realdata")
-        .join(sub);
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    crate::common::shared_path(&format!("realdata/{sub}"))
 }
 
 fn run_json(path: &Path, cache: &Path, args: &[&str]) -> Value {

@@ -8,15 +8,7 @@ use std::path::{Path, PathBuf};
 use auditlens::ingest::{EventSink, IngestOptions, IngestSummary, ingest};
 use auditlens::model::{ArtifactRef, AuditEvent, Format, Outcome};
 
-fn realdata() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/realdata");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: ../shared/realdata is absent");
-        None
-    }
-}
+use crate::common::realdata;
 
 #[derive(Default)]
 struct Collect(Vec<AuditEvent>);
@@ -54,6 +46,62 @@ type FormatCounts = &'static [(&'static str, u64)];
 
 /// (file, events, errors, events per format), checked by hand against the files.
 const EXPECTED: &[(&str, u64, u64, FormatCounts)] = &[
+    // Azure and GCP exports: every record loads; until their adapters exist (issue 15) all but
+    // the GKE entries come through the generic mapping.
+    (
+        "azure/elastic-activitylogs-test-activitylogs-raw.jsonl",
+        3,
+        0,
+        &[("generic", 3)],
+    ),
+    (
+        "azure/elastic-azure_ai_foundry-test-ai-foundry-audit.jsonl",
+        1,
+        0,
+        &[("generic", 1)],
+    ),
+    (
+        "azure/elastic-azure_ai_foundry-test-ai-foundry-request-response.jsonl",
+        2,
+        0,
+        &[("generic", 2)],
+    ),
+    (
+        "azure/elastic-azure_openai-test-open-ai-audit.jsonl",
+        1,
+        0,
+        &[("generic", 1)],
+    ),
+    (
+        "azure/elastic-azure_openai-test-open-ai-request-response.jsonl",
+        3,
+        0,
+        &[("generic", 3)],
+    ),
+    (
+        "gcp-audit/elastic-test-audit.jsonl",
+        14,
+        0,
+        &[("generic", 7), ("kubernetes", 7)],
+    ),
+    (
+        "gcp-audit/elastic-test-iamcredentials-googleapis-com.jsonl",
+        1,
+        0,
+        &[("generic", 1)],
+    ),
+    (
+        "gcp-vertexai/elastic-auditlogs-test-vertexai-agent-on-gcp.jsonl",
+        1,
+        0,
+        &[("generic", 1)],
+    ),
+    (
+        "gcp-vertexai/elastic-auditlogs-test-vertexai.jsonl",
+        4,
+        0,
+        &[("generic", 4)],
+    ),
     (
         "cloudtrail-aws-processing-library/SerializerAllFieldsNull.json",
         2,
@@ -699,12 +747,15 @@ fn every_event_decodes_again_from_its_stored_record() {
         manifest.join("sample-data/pristine"),
         manifest.join("sample-data/tampered"),
     ];
-    if let Some(root) = realdata() {
-        files_under(&root, &mut files);
+    let real = realdata();
+    if let Some(root) = &real {
+        files_under(root, &mut files);
     }
     let mut sink = Redecode { checked: 0 };
     let summary = ingest(&files, IngestOptions::default(), &mut sink, |_| {});
     assert_eq!(sink.checked, summary.events);
-    assert!(summary.formats.len() >= 6, "{:?}", summary.formats);
     assert!(summary.events > 10_000, "{}", summary.events);
+    // Without the real exports only the sample's own format is there to check.
+    let formats = if real.is_some() { 6 } else { 1 };
+    assert!(summary.formats.len() >= formats, "{:?}", summary.formats);
 }
