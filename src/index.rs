@@ -1,5 +1,6 @@
 //! The search index: the ONLY module that imports tantivy. `schema` names the fields,
-//! `writer` adds events, `search` answers queries, `cache` keeps built indexes on disk.
+//! `writer` adds events, `search` answers queries, `cache` keeps built indexes on disk,
+//! `stale` removes the build folders of killed processes.
 //!
 //! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
 
@@ -10,6 +11,7 @@ mod query;
 mod scan;
 pub mod schema;
 mod search;
+mod stale;
 mod tokenizer;
 mod writer;
 

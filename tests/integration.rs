@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::format_collect)]
 
 mod alerts;
+mod cache;
 mod cli;
 mod common;
 mod hostile;

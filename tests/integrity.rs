@@ -841,6 +841,45 @@ fn search_count(home: &Path, trust: &Path, input: &Path, query: &str) -> String 
 }
 
 #[test]
+fn swapping_two_distant_lines_reorders_only_those_two_records() {
+    // Issue 12: swapping lines 300 and 900 flagged four records REORDERED, the two moved
+    // ones and lines 301 and 899, which are in place.
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let b = bundle(h, "b", &[("s", 1200)], Some(&key()));
+    let p = b.join("streams/s.jsonl");
+    let mut l = lines_of(&p);
+    l.swap(299, 899);
+    write_lines(&p, &l);
+    let trust_path = h.join("trust.json");
+    trust().write(&trust_path).unwrap();
+    let out = auditlens(h)
+        .args(["verify", "--json", "--trust"])
+        .arg(&trust_path)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reordered: Vec<(u64, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "REORDERED")
+        .map(|f| (f["line"].as_u64().unwrap(), f["seq"].as_u64().unwrap()))
+        .collect();
+    // Line 300 holds seq 899 (seqs start at 0), line 900 holds seq 299.
+    assert_eq!(reordered, vec![(300, 899), (900, 299)], "{v}");
+    assert_eq!(v["counts"]["REORDERED"], 2);
+    // The rest is verified, as the spec says of authenticated records in seq order.
+    assert_eq!(v["counts"]["VERIFIED"], 1198);
+    for (code, n) in v["counts"].as_object().unwrap() {
+        if code != "REORDERED" && code != "VERIFIED" {
+            assert_eq!(n, 0, "{code}: {}", v["counts"]);
+        }
+    }
+}
+#[test]
 fn an_archived_bundle_is_recognised_by_content_not_by_name() {
     // A sealed tar.gz under a name that says nothing: the index still carries the statuses
     // that `verify` (which reads by content) reports.

@@ -224,6 +224,7 @@ pub fn open_or_build(
     let key = cache_key(&digest, &opts.key_extra);
     let root = opts.index_dir.clone().unwrap_or_else(cache_root);
     let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &key[..32]));
+    super::stale::sweep_stale_builds(&root);
     if dir.exists() && !opts.reindex {
         match try_open(&dir, &key) {
             Ok((index, summary)) => {

@@ -140,7 +140,7 @@ where
         "creating the cache folder {}",
         root.display()
     )))?;
-    sweep_interrupted(&root);
+    super::stale::sweep_stale_builds(&root);
     let tmp = root.join(format!(
         ".live-{}-{}-{}",
         &fp[..16],
@@ -238,30 +238,6 @@ fn change_stamp(meta: &fs::Metadata) -> [u8; 32] {
 #[cfg(not(unix))]
 fn change_stamp(_: &fs::Metadata) -> [u8; 32] {
     [0; 32]
-}
-
-/// Removes build folders left by explorers that quit in the middle of a build (their
-/// process is gone). Only where `/proc` tells which processes live.
-fn sweep_interrupted(root: &std::path::Path) {
-    if !std::path::Path::new("/proc/self").exists() {
-        return;
-    }
-    let Ok(entries) = fs::read_dir(root) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(".live-") else {
-            continue;
-        };
-        let pid = rest.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid
-            && pid != std::process::id()
-            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-        {
-            let _ = fs::remove_dir_all(e.path());
-        }
-    }
 }
 
 /// Records that the inputs with this fingerprint have this content digest.
