@@ -6,11 +6,13 @@
 //!
 //! Allowed imports: `model`, std, serde, `serde_json`, chrono. Never tantivy or ratatui.
 
+mod alert;
 mod eval;
 mod field;
 mod rule;
 
-pub use eval::{Alert, Evaluator, Evidence, Input, MAX_EVIDENCE};
+pub use alert::{Alert, Evidence, MAX_EVIDENCE};
+pub use eval::{Evaluator, Input};
 pub use field::{field_value, is_known_field};
 pub use rule::{
     CompareOp, DEFAULT_RULES, Rule, RuleError, RuleKind, RuleSet, Threshold, parse_duration,

@@ -9,12 +9,16 @@
 //! [`Masker::mask_event`] / [`Masker::mask_record`] / [`Masker::mask_text`] on everything
 //! they show, and [`trail::record`] once per look at a bundle.
 
+mod detect;
 pub mod mask;
+mod policy;
 pub mod trail;
 
 use std::path::PathBuf;
 
-pub use mask::{MASK, Masker, Policy, Role, load_policy, load_roles, luhn};
+pub use detect::luhn;
+pub use mask::{MASK, Masker};
+pub use policy::{Policy, Role, load_policy, load_roles};
 pub use trail::{TrailEntry, TrailError};
 
 /// `$XDG_CONFIG_HOME/auditlens`, else `~/.config/auditlens`.
