@@ -128,7 +128,7 @@ fn settle(state: &mut AppState, svc: &SearchService, action: Action) {
     while let Some(a) = queue.pop_front() {
         for e in update(state, a) {
             match e {
-                Effect::Run(job) => queue.push_back(execute(svc, job)),
+                Effect::Run(job) => queue.push_back(execute(svc, job, None)),
                 Effect::ReloadReader => svc.reload().unwrap(),
                 _ => {}
             }
@@ -294,13 +294,13 @@ fn main() {
                         .drain(..)
                         .partition(|j| matches!(j, Job::Page { .. } | Job::Locate { .. }));
                     background = later;
-                    queue.extend(now.into_iter().map(|j| execute(&svc, j)));
+                    queue.extend(now.into_iter().map(|j| execute(&svc, j, None)));
                 }
             }
             render(&mut term, state, &mut views, &theme, &keymap);
             first.push(t.elapsed());
             for job in background {
-                settle(state, &svc, execute(&svc, job));
+                settle(state, &svc, execute(&svc, job, None));
             }
             render(&mut term, state, &mut views, &theme, &keymap);
             full.push(t.elapsed());

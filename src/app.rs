@@ -22,4 +22,4 @@ pub use state::{
     Tz, Window,
 };
 pub use update::{MARGIN, WINDOW, problem_query, update};
-pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute, execute_with, set_masker};
+pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute};

@@ -24,10 +24,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Cli, Command, LoadArgs};
+use crate::cli::{Cli, Command};
 use crate::index::{BuildOptions, OpenedIndex, open_or_build};
-use crate::ingest::{IngestOptions, IngestProgress, ReadLimits};
+use crate::ingest::IngestProgress;
 use crate::model::escape_control;
+use crate::settings::Settings;
 
 /// How a command ended, as a process exit code: 0 success, 1 problems found
 /// (tampering, alerts), 2 errors (`main` maps `Err` to 2).
@@ -51,13 +52,16 @@ impl Outcome {
 
 /// Runs a parsed command line, writing results to `out` and notes to `err`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+    // The flags, the environment and the configuration files, read once (not for the
+    // commands that read no logs).
+    let settings = || Settings::from_args(&cli.load);
     match cli.command {
-        Some(Command::Search(a)) => search::run(&a, &cli.load, out, err),
-        Some(Command::Stats(a)) => stats::run(&a, &cli.load, out, err),
-        Some(Command::Lineage(a)) => lineage::run_lineage(&a, &cli.load, out, err),
-        Some(Command::Impact(a)) => lineage::run_impact(&a, &cli.load, out, err),
-        Some(Command::Alerts(a)) => alerts::run(&a, &cli.load, out, err),
-        Some(Command::Watch(a)) => watch::run(&a, &cli.load, out, err),
+        Some(Command::Search(a)) => search::run(&a, &settings()?, out, err),
+        Some(Command::Stats(a)) => stats::run(&a, &settings()?, out, err),
+        Some(Command::Lineage(a)) => lineage::run_lineage(&a, &settings()?, out, err),
+        Some(Command::Impact(a)) => lineage::run_impact(&a, &settings()?, out, err),
+        Some(Command::Alerts(a)) => alerts::run(&a, &settings()?, out, err),
+        Some(Command::Watch(a)) => watch::run(&a, &settings()?, out, err),
         Some(Command::Sample(a)) => {
             let report = crate::sample::write_sample(&a.out, a.events, a.seed, a.unsigned)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;
@@ -125,51 +129,27 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             Ok(Outcome::Ok)
         }
         Some(Command::Verify(a)) => {
-            access_log::record_verify(&a.bundles, &cli.load)?;
-            verify::run(&a, cli.load.trust.as_ref(), out, err)
+            let settings = settings()?;
+            access_log::record_verify(&a.bundles, &settings)?;
+            verify::run(&a, &settings.trust, out, err)
         }
-        Some(Command::Export(a)) => export::run(&a, &cli.load, out, err),
+        Some(Command::Export(a)) => export::run(&a, &settings()?, out, err),
         Some(Command::AccessLog(a)) => access_log::run(&a, out),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
-        Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
-        Some(Command::Open(a)) => open::run(a.paths, &cli.load, &cli.ui),
-        None => open::run(cli.paths, &cli.load, &cli.ui),
+        Some(Command::Seal(a)) => seal::run(&a, &settings()?, out, err),
+        Some(Command::Open(a)) => open::run(a.paths, &settings()?, &cli.ui),
+        None => open::run(cli.paths, &settings()?, &cli.ui),
     }
 }
 
-/// Build options for `paths`: the load arguments, the integrity statuses of sealed inputs
+/// Build options for `paths`: the settings, the integrity statuses of sealed inputs
 /// checked against the trust store, and that trust store in the cache key (a different
 /// store gives different statuses, so a different index).
-pub fn prepare_build(paths: &[PathBuf], load: &LoadArgs) -> Result<crate::index::BuildOptions> {
-    let mut opts = build_options(load);
-    let (trust, trust_bytes) = index_trust(load)?;
-    opts.ingest.status = crate::integrity::status_lookup_with(paths, trust);
-    opts.key_extra = trust_bytes;
-    Ok(opts)
-}
-
-/// The trust store behind the integrity statuses of an index: `--trust FILE` (must be
-/// readable), else `$AUDITLENS_TRUST`, else the default location (absent: nothing trusted).
-/// Also returns its bytes, which key the cache.
-pub fn index_trust(load: &LoadArgs) -> Result<(Option<crate::integrity::TrustStore>, Vec<u8>)> {
-    let read = |p: &std::path::Path| -> Result<(Option<crate::integrity::TrustStore>, Vec<u8>)> {
-        let bytes =
-            std::fs::read(p).with_context(|| format!("reading the trust store {}", p.display()))?;
-        let store = crate::integrity::TrustStore::read(p)
-            .with_context(|| format!("reading the trust store {}", p.display()))?;
-        Ok((Some(store), bytes))
-    };
-    if let Some(p) = &load.trust {
-        return read(p);
-    }
-    let implicit = std::env::var_os(crate::integrity::TRUST_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(crate::integrity::default_trust_path);
-    match implicit {
-        Some(p) if p.exists() => read(&p),
-        _ => Ok((None, Vec::new())),
-    }
+pub fn prepare_build(paths: &[PathBuf], settings: &Settings) -> BuildOptions {
+    let mut opts = build_options(settings);
+    opts.ingest.status = crate::integrity::status_lookup_with(paths, settings.trust.store.clone());
+    opts.key_extra.clone_from(&settings.trust.bytes);
+    opts
 }
 
 /// A fresh scratch folder inside `parent` (removed by the caller).
@@ -199,28 +179,27 @@ pub fn check_inputs(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// Build options from the shared load arguments.
-pub fn build_options(load: &LoadArgs) -> BuildOptions {
+/// Build options from the settings.
+pub fn build_options(settings: &Settings) -> BuildOptions {
     BuildOptions {
-        index_dir: load.index_dir.clone(),
-        reindex: load.reindex,
-        ingest: IngestOptions {
-            limits: ReadLimits {
-                max_line_bytes: load.max_line_bytes,
-                max_document_bytes: load.max_document_bytes,
-            },
-            status: None,
-        },
-        writer_budget: load.writer_mb.saturating_mul(1_000_000),
+        index_dir: Some(settings.cache_root.clone()),
+        reindex: settings.reindex,
+        ingest: settings.ingest_options(),
+        writer_budget: settings.writer_budget,
+        threads: settings.threads,
         observers: vec![Box::new(lineage::LineageObserver::default())],
         ..BuildOptions::default()
     }
 }
 
 /// Opens (or builds) the index of `paths`, showing progress on stderr when it is a terminal.
-pub fn open_index(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<OpenedIndex> {
+pub fn open_index(
+    paths: &[PathBuf],
+    settings: &Settings,
+    err: &mut dyn Write,
+) -> Result<OpenedIndex> {
     check_inputs(paths)?;
-    let mut opts = prepare_build(paths, load)?;
+    let mut opts = prepare_build(paths, settings);
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;

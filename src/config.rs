@@ -1,17 +1,16 @@
-//! Configuration: the keymap and themes embedded from `assets/`, merged with optional user
-//! files in `$XDG_CONFIG_HOME/auditlens/` (`keymap.json` overrides single bindings;
-//! `config.json` may set `theme`, `mouse` and `tz`). Command-line flags win.
+//! Configuration files: the user's `config.json` (`theme`, `mouse`, `tz`) and `keymap.json`
+//! in `$XDG_CONFIG_HOME/auditlens/`, read into typed values. Merging with the embedded
+//! defaults and the command-line flags happens in `settings`.
 //!
-//! Allowed imports: `ui` (keymap and theme types), `app` (Tz), serde.
+//! Allowed imports: `model` (Tz), std, serde, `serde_json`. Never `ui` or `app`.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::app::Tz;
-use crate::ui::{DEFAULT_KEYMAP, Keymap, Theme};
+use crate::model::Tz;
 
-/// A configuration problem, naming the file.
+/// A configuration problem, naming the file or the value.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A file could not be read.
@@ -22,41 +21,53 @@ pub enum ConfigError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A file's content is wrong.
+    /// A file is not the JSON expected.
+    #[error("{path}: {source}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// What the parser found.
+        source: serde_json::Error,
+    },
+    /// A time zone name that is neither `utc` nor `local`.
+    #[error("unknown time zone `{0}` (utc or local)")]
+    UnknownTz(String),
+    /// The keymap (built in or the user's) is wrong.
     #[error("{0}")]
-    Invalid(String),
+    Keymap(String),
+    /// The theme is unknown or wrong.
+    #[error("{0}")]
+    Theme(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UserConfig {
+struct ConfigFile {
     theme: Option<String>,
     mouse: Option<bool>,
     tz: Option<String>,
 }
 
-/// Settings of the explorer after merging defaults, user files and flags.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Key bindings.
-    pub keymap: Keymap,
-    /// Colours.
-    pub theme: Theme,
-    /// Mouse capture.
-    pub mouse: bool,
-    /// Display zone.
-    pub tz: Tz,
+/// A user file read whole: its path (for messages) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFile {
+    /// Where it was read.
+    pub path: PathBuf,
+    /// Its content.
+    pub text: String,
 }
 
-/// Flags that override the configuration files.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    /// `--theme`.
+/// What the user's configuration folder says; `None` where it says nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserConfig {
+    /// Theme name (`dark`, `light`).
     pub theme: Option<String>,
-    /// `--mouse`.
-    pub mouse: bool,
-    /// `--tz`.
-    pub tz: Option<String>,
+    /// Mouse capture.
+    pub mouse: Option<bool>,
+    /// Display zone.
+    pub tz: Option<Tz>,
+    /// `keymap.json`, when present.
+    pub keymap: Option<UserFile>,
 }
 
 /// `$XDG_CONFIG_HOME/auditlens`, else `~/.config/auditlens`.
@@ -84,50 +95,29 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
 
 /// Parses a zone name.
 pub fn parse_tz(s: &str) -> Result<Tz, ConfigError> {
-    match s.to_ascii_lowercase().as_str() {
-        "utc" | "z" => Ok(Tz::Utc),
-        "local" => Ok(Tz::Local),
-        other => Err(ConfigError::Invalid(format!(
-            "unknown time zone `{other}` (utc or local)"
-        ))),
-    }
+    Tz::parse(s).ok_or_else(|| ConfigError::UnknownTz(s.to_ascii_lowercase()))
 }
 
-impl Config {
-    /// Loads from `dir` (the user config folder, when any), honouring `NO_COLOR`.
-    pub fn load(dir: Option<&Path>, flags: &Overrides) -> Result<Self, ConfigError> {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let mut user = UserConfig::default();
-        let mut keymap_text = None;
-        if let Some(dir) = dir {
-            let cfg = dir.join("config.json");
-            if let Some(text) = read_optional(&cfg)? {
-                user = serde_json::from_str(&text)
-                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", cfg.display())))?;
-            }
-            let km = dir.join("keymap.json");
-            keymap_text = read_optional(&km)?.map(|t| (km.display().to_string(), t));
-        }
-        let keymap = Keymap::parse(
-            DEFAULT_KEYMAP,
-            keymap_text.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-        )
-        .map_err(ConfigError::Invalid)?;
-        let theme_name = flags
-            .theme
-            .clone()
-            .or(user.theme)
-            .unwrap_or_else(|| "dark".to_owned());
-        let theme = Theme::builtin(&theme_name, no_color).map_err(ConfigError::Invalid)?;
-        let tz = match flags.tz.as_deref().or(user.tz.as_deref()) {
-            Some(t) => parse_tz(t)?,
-            None => Tz::Utc,
+impl UserConfig {
+    /// Reads the configuration folder `dir` (none: nothing configured). Absent files are
+    /// not an error; unreadable or malformed ones are.
+    pub fn load(dir: Option<&Path>) -> Result<Self, ConfigError> {
+        let Some(dir) = dir else {
+            return Ok(Self::default());
         };
+        let cfg = dir.join("config.json");
+        let file: ConfigFile = match read_optional(&cfg)? {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|source| ConfigError::Syntax { path: cfg, source })?,
+            None => ConfigFile::default(),
+        };
+        let km = dir.join("keymap.json");
+        let keymap = read_optional(&km)?.map(|text| UserFile { path: km, text });
         Ok(Self {
+            theme: file.theme,
+            mouse: file.mouse,
+            tz: file.tz.as_deref().map(parse_tz).transpose()?,
             keymap,
-            theme,
-            mouse: flags.mouse || user.mouse.unwrap_or(false),
-            tz,
         })
     }
 }
@@ -137,37 +127,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn user_files_merge_and_flags_win() {
+    fn user_files_are_read_into_typed_values() {
         let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            UserConfig::load(Some(dir.path())).unwrap(),
+            UserConfig::default()
+        );
         std::fs::write(
             dir.path().join("config.json"),
             r#"{"theme": "light", "mouse": true, "tz": "local"}"#,
         )
         .unwrap();
-        std::fs::write(
-            dir.path().join("keymap.json"),
-            r#"{"normal": {"w": "quit"}}"#,
-        )
-        .unwrap();
-        let c = Config::load(Some(dir.path()), &Overrides::default()).unwrap();
-        assert_eq!(c.theme.name, "light");
-        assert!(c.mouse);
-        assert_eq!(c.tz, Tz::Local);
-        assert_eq!(c.keymap.lookup(crate::app::Mode::Normal, "w"), Some("quit"));
-        let flags = Overrides {
-            theme: Some("dark".into()),
-            mouse: false,
-            tz: Some("utc".into()),
-        };
-        let c = Config::load(Some(dir.path()), &flags).unwrap();
-        assert_eq!(c.theme.name, "dark");
-        assert_eq!(c.tz, Tz::Utc);
-        std::fs::write(
-            dir.path().join("keymap.json"),
-            r#"{"normal": {"w": "fly"}}"#,
-        )
-        .unwrap();
-        let e = Config::load(Some(dir.path()), &Overrides::default()).unwrap_err();
-        assert!(e.to_string().contains("keymap.json"), "{e}");
+        std::fs::write(dir.path().join("keymap.json"), "{}").unwrap();
+        let c = UserConfig::load(Some(dir.path())).unwrap();
+        assert_eq!(c.theme.as_deref(), Some("light"));
+        assert_eq!(c.mouse, Some(true));
+        assert_eq!(c.tz, Some(Tz::Local));
+        assert_eq!(c.keymap.map(|k| k.text), Some("{}".to_owned()));
+    }
+
+    #[test]
+    fn a_bad_file_is_a_typed_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.json"), r#"{"tz": "mars"}"#).unwrap();
+        let e = UserConfig::load(Some(dir.path())).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::UnknownTz(z) if z == "mars"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("config.json"), r#"{"colour": 1}"#).unwrap();
+        let e = UserConfig::load(Some(dir.path())).unwrap_err();
+        assert!(matches!(&e, ConfigError::Syntax { .. }), "{e}");
+        assert!(e.to_string().contains("config.json"), "{e}");
     }
 }

@@ -16,4 +16,5 @@ pub mod lineage;
 pub mod model;
 pub mod privacy;
 pub mod sample;
+pub mod settings;
 pub mod ui;

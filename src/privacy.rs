@@ -5,7 +5,7 @@
 //! chrono, regex, fs4, rustix (the real uid). The index keeps originals; masking applies on
 //! the way out.
 //!
-//! Front ends call [`masker_for`] once (with `--unmask` and `--role`), then
+//! Front ends call [`masker_for`] once (with the configuration folder, `--unmask` and `--role`), then
 //! [`Masker::mask_event`] / [`Masker::mask_record`] / [`Masker::mask_text`] on everything
 //! they show, and [`trail::record`] once per look at a bundle.
 
@@ -14,34 +14,25 @@ pub mod mask;
 mod policy;
 pub mod trail;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 pub use detect::luhn;
 pub use mask::{MASK, Masker};
 pub use policy::{Policy, Role, load_policy, load_roles};
 pub use trail::{TrailEntry, TrailError};
 
-/// `$XDG_CONFIG_HOME/auditlens`, else `~/.config/auditlens`.
-pub fn config_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".config"))
-        })
-        .map(|d| d.join("auditlens"))
-}
-
 /// The masker for a view: nothing masked with `unmask`, else the policy (embedded defaults
-/// plus the user's `masking.json`) with the named role's fields on top.
-pub fn masker_for(unmask: bool, role: Option<&str>) -> Result<Masker, String> {
-    let dir = config_dir();
+/// plus the user's `masking.json` in `config_dir`) with the named role's fields on top.
+pub fn masker_for(
+    config_dir: Option<&Path>,
+    unmask: bool,
+    role: Option<&str>,
+) -> Result<Masker, String> {
+    let dir = config_dir;
     let role = match role {
         None => None,
         Some(name) => {
-            let roles = load_roles(dir.as_deref())?;
+            let roles = load_roles(dir)?;
             Some(roles.get(name).cloned().ok_or_else(|| {
                 format!(
                     "unknown role {name:?} (known: {})",
@@ -58,6 +49,6 @@ pub fn masker_for(unmask: bool, role: Option<&str>) -> Result<Masker, String> {
         }
         return Ok(m);
     }
-    let policy = load_policy(dir.as_deref())?;
+    let policy = load_policy(dir)?;
     Masker::new(&policy, role.as_ref())
 }

@@ -852,7 +852,8 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
         role: None,
         no_trail: true,
     };
-    let opened = auditlens::cmd::open_index(&[root], &load, &mut Vec::new()).unwrap();
+    let settings = auditlens::settings::Settings::from_args(&load).unwrap();
+    let opened = auditlens::cmd::open_index(&[root], &settings, &mut Vec::new()).unwrap();
     let service = auditlens::index::SearchService::new(opened.index).unwrap();
     let eval =
         auditlens::cmd::alerts::evaluate_index(&service, &RuleSet::defaults().unwrap()).unwrap();

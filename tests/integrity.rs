@@ -1394,3 +1394,28 @@ mod archive_property {
         }
     }
 }
+
+#[test]
+fn verify_honours_auditlens_trust_like_the_index() {
+    // Regression: `verify` read only `--trust` and the default location, while the index
+    // statuses honoured $AUDITLENS_TRUST, so the two disagreed on the same bundle.
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let b = bundle(h, "b", &[("s", 12)], Some(&key()));
+    let trust_path = h.join("trust.json");
+    trust().write(&trust_path).unwrap();
+    auditlens(h)
+        .arg("verify")
+        .arg(&b)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::starts_with("UNVERIFIED: "));
+    auditlens(h)
+        .env("AUDITLENS_TRUST", &trust_path)
+        .arg("verify")
+        .arg(&b)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::starts_with("VERIFIED: "));
+    assert_eq!(search_count(h, &trust_path, &b, "integrity:verified"), "12");
+}

@@ -691,7 +691,7 @@ fn secrets_in_keys_under_secret_named_keys_and_percent_encoded_are_masked_in_sea
 
 #[test]
 fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
-    use auditlens::app::{Action, AppState, Effect, execute_with, update};
+    use auditlens::app::{Action, AppState, Effect, execute, update};
     use auditlens::index::{CommitPolicy, Indexer, SearchService, create_in_ram};
     use auditlens::ingest::{IngestOptions, ingest};
     use auditlens::ui::{Keymap, Theme, UiViews};
@@ -704,14 +704,14 @@ fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
     indexer.finish().unwrap();
     let svc = SearchService::new(index).unwrap();
     // The explorer's masker, as `auditlens open` sets it up.
-    let masker = auditlens::privacy::masker_for(false, None).unwrap();
+    let masker = auditlens::privacy::masker_for(None, false, None).unwrap();
     let mut copied = Vec::new();
     let mut settle = |s: &mut AppState, actions: Vec<Action>| {
         let mut queue: std::collections::VecDeque<Action> = actions.into();
         while let Some(a) = queue.pop_front() {
             for e in update(s, a) {
                 match e {
-                    Effect::Run(job) => queue.push_back(execute_with(&svc, job, Some(&masker))),
+                    Effect::Run(job) => queue.push_back(execute(&svc, job, Some(&masker))),
                     Effect::Copy(text) => copied.push(text),
                     _ => {}
                 }

@@ -102,7 +102,7 @@ fn settle(state: &mut AppState, svc: &SearchService, actions: Vec<Action>) -> Ve
     while let Some(a) = queue.pop_front() {
         for e in update(state, a) {
             if let Effect::Run(job) = &e {
-                queue.push_back(execute(svc, job.clone()));
+                queue.push_back(execute(svc, job.clone(), None));
             }
             all.push(e);
         }
@@ -232,7 +232,7 @@ fn stale_results_are_ignored_and_the_newest_search_wins() {
     let Effect::Run(job) = &second[0] else {
         panic!("{second:?}")
     };
-    update(&mut s, execute(&svc, job.clone()));
+    update(&mut s, execute(&svc, job.clone(), None));
     assert!(s.total > 0 && s.total < total_all);
     assert!(
         s.window
@@ -903,6 +903,7 @@ fn deep_pages_read_from_the_other_end_equal_the_sorted_list() {
                 generation: 1,
                 request,
             },
+            None,
         ) else {
             panic!()
         };
@@ -1081,7 +1082,7 @@ fn lineage_trees_collapse_and_expand_per_model() {
 
 #[test]
 fn the_explorer_only_ever_receives_masked_events_and_records() {
-    use auditlens::app::execute_with;
+    use auditlens::app::execute;
     use auditlens::index::SearchRequest;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("secrets.jsonl");
@@ -1108,10 +1109,10 @@ fn the_explorer_only_ever_receives_masked_events_and_records() {
             ..SearchRequest::default()
         },
     };
-    let masker = auditlens::privacy::masker_for(false, None).unwrap();
+    let masker = auditlens::privacy::masker_for(None, false, None).unwrap();
     let Action::PageDone {
         result: Ok(page), ..
-    } = execute_with(&svc, job(), Some(&masker))
+    } = execute(&svc, job(), Some(&masker))
     else {
         panic!("a page")
     };
@@ -1130,7 +1131,7 @@ fn the_explorer_only_ever_receives_masked_events_and_records() {
     // Without a policy (--unmask) the originals come through.
     let Action::PageDone {
         result: Ok(page), ..
-    } = execute_with(&svc, job(), None)
+    } = execute(&svc, job(), None)
     else {
         panic!("a page")
     };

@@ -45,6 +45,8 @@ pub struct RunOptions {
     pub theme: Theme,
     /// Trust store for the integrity pane.
     pub trust: Option<crate::integrity::TrustStore>,
+    /// What everything shown, copied and exported is masked with.
+    pub masker: Arc<crate::privacy::Masker>,
 }
 
 /// Restores the terminal when dropped (error returns, normal exit).
@@ -318,6 +320,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
         mouse,
         keymap,
         theme,
+        masker,
     } = opts;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [
@@ -351,7 +354,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
     let cancel = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), Arc::clone(&cancel));
     let indexer = spawn_indexer(paths, build, trust, Arc::clone(&cancel), tx.clone())?;
-    let (mut runner, search) = ThreadRunner::start(tx.clone());
+    let (mut runner, search) = ThreadRunner::start(tx.clone(), masker);
     drop(tx);
     let handle = runner.handle();
     let mut on_index = |index: crate::index::Index| {

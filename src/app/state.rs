@@ -93,15 +93,7 @@ impl Pane {
     }
 }
 
-/// Display time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Tz {
-    /// UTC (default).
-    #[default]
-    Utc,
-    /// The machine's local zone.
-    Local,
-}
+pub use crate::model::Tz;
 
 /// Where the index build is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 
 use anyhow::Context as _;
@@ -12,6 +13,7 @@ use super::effect::{Effect, Job, LocateTarget};
 use super::msg::{Msg, WorkerMsg};
 use super::update::problem_query;
 use crate::index::{Hit, SearchRequest, SearchService, SortOrder};
+use crate::privacy::Masker;
 
 /// Something that carries out effects (except `Quit`, handled by the loop).
 pub trait EffectRunner {
@@ -20,21 +22,9 @@ pub trait EffectRunner {
     fn run(&mut self, effect: Effect) -> Vec<Action>;
 }
 
-/// The masking policy of this session (set once at start; tests run without one).
-static MASKER: std::sync::OnceLock<crate::privacy::Masker> = std::sync::OnceLock::new();
-
-/// Sets the masking policy for everything the explorer shows, copies and exports.
-pub fn set_masker(masker: crate::privacy::Masker) {
-    let _ = MASKER.set(masker);
-}
-
 /// Masks hits on their way into the explorer: the table, the detail view, copies and
-/// exports only ever see masked events and records.
-fn mask_hits(hits: &mut [Hit]) {
-    mask_with(MASKER.get(), hits);
-}
-
-fn mask_with(masker: Option<&crate::privacy::Masker>, hits: &mut [Hit]) {
+/// exports only ever see masked events and records (no masker: unmasked, as in tests).
+fn mask_with(masker: Option<&Masker>, hits: &mut [Hit]) {
     if let Some(m) = masker {
         for h in hits {
             h.raw = m.mask_record(&h.event, &h.raw);
@@ -43,17 +33,8 @@ fn mask_with(masker: Option<&crate::privacy::Masker>, hits: &mut [Hit]) {
     }
 }
 
-/// Runs one job against a service, masking what it returns with the session's policy.
-pub fn execute(svc: &SearchService, job: Job) -> Action {
-    execute_with(svc, job, MASKER.get())
-}
-
 /// Runs one job, masking the hits it returns with `masker` (none: unmasked).
-pub fn execute_with(
-    svc: &SearchService,
-    job: Job,
-    masker: Option<&crate::privacy::Masker>,
-) -> Action {
+pub fn execute(svc: &SearchService, job: Job, masker: Option<&Masker>) -> Action {
     match job {
         Job::Page {
             generation,
@@ -258,8 +239,14 @@ fn locate(
     }
 }
 
-/// Writes every match of `req` as JSON lines (the normalised event) to `path`.
-pub fn export(svc: &SearchService, req: &SearchRequest, path: &Path) -> anyhow::Result<u64> {
+/// Writes every match of `req` as JSON lines (the normalised event, masked with `masker`)
+/// to `path`.
+pub fn export(
+    svc: &SearchService,
+    req: &SearchRequest,
+    path: &Path,
+    masker: Option<&Masker>,
+) -> anyhow::Result<u64> {
     let file =
         std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
@@ -272,7 +259,7 @@ pub fn export(svc: &SearchService, req: &SearchRequest, path: &Path) -> anyhow::
         if page.hits.is_empty() {
             break;
         }
-        mask_hits(&mut page.hits);
+        mask_with(masker, &mut page.hits);
         for h in &page.hits {
             crate::model::safe_json::write_line(&mut out, &h.event)?;
             n += 1;
@@ -304,12 +291,12 @@ pub struct ThreadRunner {
 }
 
 impl ThreadRunner {
-    /// Starts the worker thread; results go to `out`.
-    pub fn start(out: Sender<Msg>) -> (Self, std::thread::JoinHandle<()>) {
+    /// Starts the worker thread; results go to `out`, masked with `masker`.
+    pub fn start(out: Sender<Msg>, masker: Arc<Masker>) -> (Self, std::thread::JoinHandle<()>) {
         let (tx, rx) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("auditlens-search".to_owned())
-            .spawn(move || search_worker(&rx, &out))
+            .spawn(move || search_worker(&rx, &out, &masker))
             .expect("invariant: spawning a thread succeeds");
         (Self { tx }, handle)
     }
@@ -358,7 +345,7 @@ fn slot(job: &Job) -> usize {
     }
 }
 
-fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>) {
+fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Masker>) {
     let mut svc: Option<SearchService> = None;
     while let Ok(first) = rx.recv() {
         let mut jobs: [Option<Job>; 4] = [None, None, None, None];
@@ -388,7 +375,7 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>) {
             ))));
         }
         for job in jobs.into_iter().flatten() {
-            let action = execute(s, job);
+            let action = execute(s, job, Some(masker));
             if out.send(Msg::Worker(WorkerMsg::Action(action))).is_err() {
                 return;
             }
@@ -396,12 +383,13 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>) {
         for (path, req) in exports {
             let index = s.index().clone();
             let out = out.clone();
+            let masker = Arc::clone(masker);
             let _ = std::thread::Builder::new()
                 .name("auditlens-export".to_owned())
                 .spawn(move || {
                     let r = SearchService::new(index)
                         .map_err(anyhow::Error::from)
-                        .and_then(|svc| export(&svc, &req, &path))
+                        .and_then(|svc| export(&svc, &req, &path, Some(&masker)))
                         .map(|n| (path, n))
                         .map_err(|e| format!("{e:#}"));
                     let _ = out.send(Msg::Worker(WorkerMsg::Action(Action::Exported(r))));
@@ -416,14 +404,17 @@ pub struct SyncRunner {
     pub svc: SearchService,
     /// Copies requested (OSC 52 payloads).
     pub copied: Vec<String>,
+    /// What results are masked with (none: unmasked).
+    pub masker: Option<Arc<Masker>>,
 }
 
 impl SyncRunner {
-    /// A runner over `svc`.
+    /// A runner over `svc`, unmasked.
     pub fn new(svc: SearchService) -> Self {
         Self {
             svc,
             copied: Vec::new(),
+            masker: None,
         }
     }
 }
@@ -431,13 +422,13 @@ impl SyncRunner {
 impl EffectRunner for SyncRunner {
     fn run(&mut self, effect: Effect) -> Vec<Action> {
         match effect {
-            Effect::Run(job) => vec![execute(&self.svc, job)],
+            Effect::Run(job) => vec![execute(&self.svc, job, self.masker.as_deref())],
             Effect::ReloadReader => {
                 let _ = self.svc.reload();
                 vec![]
             }
             Effect::Export { path, request } => vec![Action::Exported(
-                export(&self.svc, &request, &path)
+                export(&self.svc, &request, &path, self.masker.as_deref())
                     .map(|n| (path, n))
                     .map_err(|e| format!("{e:#}")),
             )],

@@ -2,29 +2,26 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::Outcome;
-use crate::cli::{AccessLogArgs, LoadArgs};
+use crate::cli::AccessLogArgs;
 use crate::model::{escape_control, safe_json};
+use crate::privacy::Masker;
 use crate::privacy::trail::{self, TrailEntry};
-use crate::privacy::{Masker, masker_for};
-
-/// The masker for this command line (`--unmask`, `--role`).
-pub fn masker(load: &LoadArgs) -> Result<Masker> {
-    masker_for(load.unmask, load.role.as_deref()).map_err(anyhow::Error::msg)
-}
+use crate::settings::Settings;
 
 /// Records one look at the logs in the access trail (filling in `--unmask` and `--role`).
 /// With `--no-trail` the entry records only who ran which command and when, not the query,
 /// inputs or bundle. A trail that cannot be written is an error: nothing is shown
 /// unrecorded.
-pub fn record(load: &LoadArgs, mut entry: TrailEntry) -> Result<()> {
-    entry.unmask = load.unmask;
-    entry.role.clone_from(&load.role);
-    if load.no_trail {
+pub fn record(settings: &Settings, mut entry: TrailEntry) -> Result<()> {
+    entry.unmask = settings.unmask;
+    entry.role.clone_from(&settings.role);
+    if settings.untracked {
         entry = trail::untracked(&entry);
     }
     trail::record(&entry).map(|_| ()).context(
@@ -33,10 +30,10 @@ pub fn record(load: &LoadArgs, mut entry: TrailEntry) -> Result<()> {
 }
 
 /// The trail entry of `auditlens verify`.
-pub(super) fn record_verify(bundles: &[PathBuf], load: &LoadArgs) -> Result<()> {
+pub(super) fn record_verify(bundles: &[PathBuf], settings: &Settings) -> Result<()> {
     let digest = crate::index::content_digest(bundles).ok();
     record(
-        load,
+        settings,
         TrailEntry {
             command: "verify".into(),
             bundle: digest,
@@ -133,13 +130,13 @@ pub(super) fn run(a: &AccessLogArgs, out: &mut dyn Write) -> Result<Outcome> {
 /// quotes log content: lineage, impact, alerts).
 pub struct MaskingWriter<'a> {
     inner: &'a mut dyn std::io::Write,
-    masker: Masker,
+    masker: Arc<Masker>,
     pending: Vec<u8>,
 }
 
 impl<'a> MaskingWriter<'a> {
     /// Wraps `inner`.
-    pub fn new(inner: &'a mut dyn std::io::Write, masker: Masker) -> Self {
+    pub fn new(inner: &'a mut dyn std::io::Write, masker: Arc<Masker>) -> Self {
         Self {
             inner,
             masker,
@@ -181,7 +178,7 @@ impl Drop for MaskingWriter<'_> {
 
 /// Records a trail entry for a command that opened an index over `paths`.
 pub fn record_open(
-    load: &LoadArgs,
+    settings: &Settings,
     command: &str,
     paths: &[PathBuf],
     digest: Option<String>,
@@ -189,7 +186,7 @@ pub fn record_open(
     filters: Value,
 ) -> Result<()> {
     record(
-        load,
+        settings,
         TrailEntry {
             command: command.into(),
             bundle: digest,

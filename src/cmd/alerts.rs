@@ -10,9 +10,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{Outcome, open_index, report_skipped};
 use crate::alerts::{Alert, Evaluator, Input, RuleKind, RuleSet};
-use crate::cli::{AlertsArgs, LoadArgs};
+use crate::cli::AlertsArgs;
 use crate::index::{MatchScan, SearchService};
 use crate::model::{AuditEvent, Severity, escape_control, safe_json};
+use crate::settings::Settings;
 
 /// Evidence lines printed per alert in text output.
 const TEXT_EVIDENCE: usize = 20;
@@ -211,15 +212,15 @@ pub fn summary_line(alerts: &[Alert], rules: usize) -> String {
 
 pub(super) fn run(
     a: &AlertsArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
     let rules = load_rules(a.rules.as_deref())?;
-    let masker = super::access_log::masker(load)?;
-    let opened = open_index(&a.paths, load, err)?;
+    let masker = settings.masker.clone();
+    let opened = open_index(&a.paths, settings, err)?;
     super::access_log::record_open(
-        load,
+        settings,
         "alerts",
         &a.paths,
         Some(opened.digest.clone()),

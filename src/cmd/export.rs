@@ -14,10 +14,11 @@ use sha2::{Digest, Sha256};
 
 use super::search::{CSV_COLUMNS, csv_cell, csv_cells, formula_guard, ts_text};
 use super::{Outcome, open_index, report_skipped};
-use crate::cli::{ExportArgs, ExportFormat, LoadArgs};
+use crate::cli::{ExportArgs, ExportFormat};
 use crate::index::{IndexError, SearchRequest, SearchService, SortOrder};
 use crate::model::{AuditEvent, Category, Outcome as EvOutcome, Severity, safe_json};
 use crate::privacy::{Masker, TrailEntry};
+use crate::settings::Settings;
 
 /// Events fetched per page.
 const PAGE: usize = 2000;
@@ -43,7 +44,7 @@ impl<W: Write> Write for HashingWriter<W> {
 
 pub(super) fn run(
     a: &ExportArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
@@ -53,15 +54,15 @@ pub(super) fn run(
     if a.out.exists() && !a.force {
         bail!("{} exists (use --force to replace it)", a.out.display());
     }
-    let masker = super::access_log::masker(load)?;
-    let opened = open_index(&paths, load, err)?;
+    let masker = settings.masker.clone();
+    let opened = open_index(&paths, settings, err)?;
     let format = match a.format {
         ExportFormat::Jsonl => "jsonl",
         ExportFormat::Csv => "csv",
         ExportFormat::Ocsf => "ocsf",
     };
     super::access_log::record(
-        load,
+        settings,
         TrailEntry {
             command: "export".into(),
             bundle: Some(opened.digest.clone()),

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
-use super::{Outcome, build_options, open_index, report_skipped};
-use crate::cli::{ImpactArgs, LineageArgs, LoadArgs};
+use super::{Outcome, open_index, report_skipped};
+use crate::cli::{ImpactArgs, LineageArgs};
 use crate::index::OpenedIndex;
 use crate::ingest::{EventObserver, EventSink, ingest};
 use crate::lineage::{GRAPH_FILE, Graph, GraphBuilder, dot, impact_text, model_text};
 use crate::model::{AuditEvent, escape_control, safe_json};
+use crate::settings::Settings;
 
 /// Builds the lineage graph during an index build; `finish` writes it to
 /// `<cache dir>/lineage.json`, which [`load_graph`] reads back.
@@ -46,7 +47,7 @@ impl EventSink for Fold<'_> {
 pub fn load_graph(
     opened: &OpenedIndex,
     paths: &[PathBuf],
-    load: &LoadArgs,
+    settings: &Settings,
     err: &mut dyn Write,
 ) -> Result<Graph> {
     let file = opened.dir.join(GRAPH_FILE);
@@ -66,7 +67,7 @@ pub fn load_graph(
     let mut builder = GraphBuilder::new();
     ingest(
         paths,
-        build_options(load).ingest,
+        settings.ingest_options(),
         &mut Fold(&mut builder),
         |_| {},
     );
@@ -81,10 +82,10 @@ pub fn load_graph(
     Ok(graph)
 }
 
-fn open_graph(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result<Graph> {
-    let opened = open_index(paths, load, err)?;
+fn open_graph(paths: &[PathBuf], settings: &Settings, err: &mut dyn Write) -> Result<Graph> {
+    let opened = open_index(paths, settings, err)?;
     super::access_log::record_open(
-        load,
+        settings,
         "lineage",
         paths,
         Some(opened.digest.clone()),
@@ -92,7 +93,7 @@ fn open_graph(paths: &[PathBuf], load: &LoadArgs, err: &mut dyn Write) -> Result
         serde_json::Value::Null,
     )?;
     report_skipped(&opened, err)?;
-    load_graph(&opened, paths, load, err)
+    load_graph(&opened, paths, settings, err)
 }
 
 fn known_models(g: &Graph) -> String {
@@ -110,14 +111,14 @@ fn known_models(g: &Graph) -> String {
 
 pub(super) fn run_lineage(
     a: &LineageArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let masker = super::access_log::masker(load)?;
+    let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, load, err)?;
+    let g = open_graph(&a.paths, settings, err)?;
     if a.list {
         let models = g.models();
         if a.json {
@@ -182,14 +183,14 @@ pub(super) fn run_lineage(
 
 pub(super) fn run_impact(
     a: &ImpactArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let masker = super::access_log::masker(load)?;
+    let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, load, err)?;
+    let g = open_graph(&a.paths, settings, err)?;
     // The whole argument as an id first (ids may hold '@'), then ID@VERSION.
     let impact = g.impact(&a.dataset, None).or_else(|| {
         let (id, v) = a.dataset.rsplit_once('@')?;

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{Outcome, check_inputs, index_trust, prepare_build};
+use super::{Outcome, check_inputs, prepare_build};
 use crate::app::RunOptions;
-use crate::cli::{LoadArgs, UiArgs};
-use crate::config::{Config, Overrides, config_dir};
+use crate::cli::UiArgs;
+use crate::settings::{Settings, UiSettings};
 
 /// Where the shipped sample lives, relative to a base folder.
 const SAMPLE: &str = "sample-data/pristine";
@@ -31,7 +31,7 @@ pub fn find_sample() -> Option<PathBuf> {
 }
 
 /// Runs the explorer on `paths`.
-pub fn run(paths: Vec<PathBuf>, load: &LoadArgs, ui: &UiArgs) -> Result<Outcome> {
+pub fn run(paths: Vec<PathBuf>, settings: &Settings, ui: &UiArgs) -> Result<Outcome> {
     let paths = if paths.is_empty() {
         match find_sample() {
             Some(p) => vec![p],
@@ -44,22 +44,13 @@ pub fn run(paths: Vec<PathBuf>, load: &LoadArgs, ui: &UiArgs) -> Result<Outcome>
         paths
     };
     check_inputs(&paths)?;
-    let config = Config::load(
-        config_dir().as_deref(),
-        &Overrides {
-            theme: ui.theme.clone(),
-            mouse: ui.mouse,
-            tz: ui.tz.clone(),
-        },
-    )
-    .context("loading the configuration")?;
-    let mut build = prepare_build(&paths, load)?;
-    let (trust, _) = index_trust(load)?;
+    let ui_settings = UiSettings::load(settings.config_dir.as_deref(), ui)
+        .context("loading the configuration")?;
+    let mut build = prepare_build(&paths, settings);
     // Masked unless --unmask; the session is recorded in the access trail before anything
     // is shown (the content digest is not computed up front: opening must stay instant).
-    crate::app::set_masker(super::access_log::masker(load)?);
     super::access_log::record_open(
-        load,
+        settings,
         "tui",
         &paths,
         None,
@@ -71,11 +62,12 @@ pub fn run(paths: Vec<PathBuf>, load: &LoadArgs, ui: &UiArgs) -> Result<Outcome>
     crate::app::run(RunOptions {
         paths,
         build,
-        tz: config.tz,
-        mouse: config.mouse,
-        keymap: config.keymap,
-        theme: config.theme,
-        trust,
+        tz: ui_settings.tz,
+        mouse: ui_settings.mouse,
+        keymap: ui_settings.keymap,
+        theme: ui_settings.theme,
+        trust: settings.trust.store.clone(),
+        masker: settings.masker.clone(),
     })?;
     Ok(Outcome::Ok)
 }

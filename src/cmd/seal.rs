@@ -7,10 +7,11 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde_json::{Map, Value, json};
 
 use super::Outcome;
-use crate::cli::{LoadArgs, SealArgs};
+use crate::cli::SealArgs;
 use crate::ingest::{EventSink, ingest};
 use crate::integrity::{BundleWriter, IntegrityError, Manifest, SigningKey, jcs};
 use crate::model::{AuditEvent, escape_control};
+use crate::settings::Settings;
 
 /// The event-model record of an event, keeping the original record under
 /// `details.original` and where it came from under `details.origin`.
@@ -137,7 +138,7 @@ impl EventSink for SealSink<'_> {
 /// Runs `seal`.
 pub fn run(
     a: &SealArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
@@ -192,7 +193,7 @@ pub fn run(
         error: None,
         records: 0,
     };
-    let opts = super::build_options(load).ingest;
+    let opts = settings.ingest_options();
     let summary = ingest(&a.inputs, opts, &mut sink, |_| {});
     if let Some(e) = sink.error.take() {
         return Err(e).context("sealing");

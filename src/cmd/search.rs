@@ -8,9 +8,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::{Outcome, open_index, report_skipped};
-use crate::cli::{LoadArgs, SearchArgs};
+use crate::cli::SearchArgs;
 use crate::index::{Hit, IndexError, SearchRequest, SearchService, SortOrder};
 use crate::model::{AuditEvent, escape_control, parse_time_str, safe_json};
+use crate::settings::Settings;
 
 /// Parses a `--from` / `--to` bound (RFC 3339; zone-less is taken as UTC).
 pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
@@ -47,16 +48,16 @@ pub(super) fn time_window(from: Option<&str>, to: Option<&str>) -> Result<(Bound
 
 pub(super) fn run(
     a: &SearchArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
     let (paths, query) = paths_and_query("search", &a.select.args, a.select.query.as_ref())?;
     let (from, to) = time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
-    let masker = super::access_log::masker(load)?;
-    let opened = open_index(&paths, load, err)?;
+    let masker = settings.masker.clone();
+    let opened = open_index(&paths, settings, err)?;
     super::access_log::record(
-        load,
+        settings,
         crate::privacy::TrailEntry {
             command: "search".into(),
             bundle: Some(opened.digest.clone()),

@@ -8,19 +8,20 @@ use chrono::SecondsFormat;
 use serde_json::json;
 
 use super::{Outcome, open_index};
-use crate::cli::{LoadArgs, StatsArgs};
+use crate::cli::StatsArgs;
 use crate::model::{escape_control, safe_json};
+use crate::settings::Settings;
 
 pub(super) fn run(
     a: &StatsArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let masker = super::access_log::masker(load)?;
-    let opened = open_index(&a.paths, load, err)?;
+    let masker = settings.masker.clone();
+    let opened = open_index(&a.paths, settings, err)?;
     super::access_log::record(
-        load,
+        settings,
         crate::privacy::TrailEntry {
             command: "stats".into(),
             bundle: Some(opened.digest.clone()),

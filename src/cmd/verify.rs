@@ -2,17 +2,16 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use super::Outcome;
 use crate::cli::VerifyArgs;
 use crate::integrity::{
-    Report, TrustStore, VerifyOptions, check_export_chain, default_trust_path, is_error_code,
-    verify_bundle,
+    Report, VerifyOptions, check_export_chain, default_trust_path, is_error_code, verify_bundle,
 };
 use crate::model::{escape_control, safe_json};
+use crate::settings::Trust;
 
 /// The limits of spec section 9, in one line.
 pub const LIMITS: &str = "limits: without a trusted signature this shows only that the bundle is \
@@ -21,30 +20,15 @@ whoever holds the signing key can rewrite and re-sign; rollback to an older expo
 of the newest exports shows only against a later export; ts is the producer's claim, order rests \
 on seq.";
 
-/// Loads the trust store: `--trust FILE` (must exist), else the default location (absent:
-/// nothing is trusted).
-pub fn load_trust(explicit: Option<&PathBuf>) -> Result<Option<TrustStore>> {
-    if let Some(p) = explicit {
-        return TrustStore::read(p)
-            .map(Some)
-            .with_context(|| format!("reading the trust store {}", p.display()));
-    }
-    match default_trust_path() {
-        Some(p) if p.exists() => TrustStore::read(&p)
-            .map(Some)
-            .with_context(|| format!("reading the trust store {}", p.display())),
-        _ => Ok(None),
-    }
-}
-
-/// Runs `verify`.
+/// Runs `verify` against the trust store of the settings (`--trust`, `$AUDITLENS_TRUST`,
+/// else the default location).
 pub fn run(
     a: &VerifyArgs,
-    trust_path: Option<&PathBuf>,
+    trust: &Trust,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let trust = load_trust(trust_path)?;
+    let trust = trust.store.as_ref();
     if trust.is_none() {
         writeln!(
             err,
@@ -65,7 +49,7 @@ pub fn run(
         );
     };
     let opts = VerifyOptions {
-        trust: trust.as_ref(),
+        trust,
         strict: a.strict,
         progress: if tty { Some(&show) } else { None },
         ..VerifyOptions::default()

@@ -15,10 +15,11 @@ use anyhow::{Context, Result};
 use super::Outcome;
 use super::alerts::{load_rules, write_alert_text};
 use crate::alerts::{Evaluator, Input, RuleKind};
-use crate::cli::{LoadArgs, WatchArgs};
+use crate::cli::WatchArgs;
 use crate::index::match_batch;
 use crate::ingest::decode_record;
 use crate::model::{AuditEvent, escape_control, safe_json};
+use crate::settings::Settings;
 
 /// Most bytes read from one file per poll (the rest waits for the next poll).
 const READ_CHUNK: u64 = 8 << 20;
@@ -293,7 +294,7 @@ impl Live {
 
 pub(super) fn run(
     a: &WatchArgs,
-    load: &LoadArgs,
+    settings: &Settings,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
@@ -357,7 +358,7 @@ pub(super) fn run(
         let mut more = false;
         for f in &mut files {
             more |= f
-                .poll(true, load.max_line_bytes, &mut batch, err)
+                .poll(true, settings.limits.max_line_bytes, &mut batch, err)
                 .with_context(|| format!("reading {}", f.path.display()))?;
         }
         events += batch.len() as u64;

@@ -201,7 +201,12 @@ impl TrustStore {
     /// Reads a trust store (duplicate JSON keys are refused).
     pub fn read(path: &Path) -> Result<Self, IntegrityError> {
         let bytes = std::fs::read(path).map_err(|e| IntegrityError::io(path, e))?;
-        let v = crate::ingest::parse_strict(&bytes)
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses the bytes of a trust store read from `path` (named in errors).
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, IntegrityError> {
+        let v = crate::ingest::parse_strict(bytes)
             .map_err(|e| IntegrityError::invalid(path, Some(e.line() as u64), e.to_string()))?;
         serde_json::from_value(v).map_err(|e| IntegrityError::invalid(path, None, e.to_string()))
     }

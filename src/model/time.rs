@@ -6,6 +6,27 @@ use serde_json::Value;
 
 use super::TsQuality;
 
+/// The zone times are displayed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tz {
+    /// UTC (default).
+    #[default]
+    Utc,
+    /// The machine's local zone.
+    Local,
+}
+
+impl Tz {
+    /// Reads a zone name (`utc`, `z`, `local`; any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "utc" | "z" => Some(Self::Utc),
+            "local" => Some(Self::Local),
+            _ => None,
+        }
+    }
+}
+
 /// The result of reading a timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeParse {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Local, Utc};
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use crate::app::Tz;
+use crate::model::Tz;
 use crate::model::{escape_control, escape_control_keep_newlines};
 
 /// A time with its zone: `2026-03-09 02:10:33Z` or `2026-03-09 03:10:33+0100`.
