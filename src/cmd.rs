@@ -233,6 +233,19 @@ pub fn open_index(
     Ok(opened)
 }
 
+/// Builds the index of `paths` anew, in place of a cached one found damaged.
+pub fn rebuild_index(
+    paths: &[PathBuf],
+    load: &LoadArgs,
+    err: &mut dyn Write,
+) -> Result<OpenedIndex> {
+    let load = LoadArgs {
+        reindex: true,
+        ..load.clone()
+    };
+    open_index(paths, &load, err)
+}
+
 /// Prints a short account of what could not be loaded, so nothing is skipped silently.
 pub fn report_skipped(opened: &OpenedIndex, err: &mut dyn Write) -> Result<()> {
     let s = &opened.summary;

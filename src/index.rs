@@ -1,10 +1,12 @@
 //! The search index: the ONLY module that imports tantivy. `schema` names the fields,
 //! `writer` adds events, `search` answers queries, `cache` keeps built indexes on disk,
-//! `stale` removes the build folders of killed processes.
+//! `stale` removes the build folders of killed processes, `damage` tells a damaged index
+//! from a refused query.
 //!
 //! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
 
 mod cache;
+mod damage;
 mod histogram;
 mod live;
 mod query;

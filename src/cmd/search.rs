@@ -69,7 +69,6 @@ pub(super) fn run(
         },
     )?;
     report_skipped(&opened, err)?;
-    let service = SearchService::new(opened.index).context("opening the index reader")?;
     let req = SearchRequest {
         query: query.clone(),
         from,
@@ -82,11 +81,21 @@ pub(super) fn run(
             SortOrder::NewestFirst
         },
     };
-    let result = if a.count {
-        service.count(&req).map(|total| (total, Vec::new()))
-    } else {
-        service.search(&req).map(|p| (p.total, p.hits))
+    let answer = |index| -> Result<(u64, Vec<Hit>), IndexError> {
+        let service = SearchService::new(index)?;
+        if a.count {
+            service.count(&req).map(|total| (total, Vec::new()))
+        } else {
+            service.search(&req).map(|p| (p.total, p.hits))
+        }
     };
+    let mut result = answer(opened.index);
+    // Damage that shows only while searching (tantivy reads lazily): rebuild, answer again.
+    if let Err(IndexError::Corrupt(why)) = &result {
+        let note = format!("the cached index is damaged ({why}): rebuilding it");
+        writeln!(err, "note: {}", escape_control(&note))?;
+        result = answer(super::rebuild_index(&paths, load, err)?.index);
+    }
     let (total, hits) = match result {
         Ok((total, hits)) => (
             total,

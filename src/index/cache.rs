@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tantivy::Index;
 
+use super::IndexError;
 use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
-use super::{IndexError, fields_of};
 use crate::ingest::{
     EventObserver, EventSink, IngestOptions, IngestProgress, IngestSummary, ingest, input_listing,
 };
@@ -199,13 +199,7 @@ pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary
     let summary: IngestSummary =
         serde_json::from_slice(&fs::read(dir.join("summary.json")).map_err(|e| e.to_string())?)
             .map_err(|e| format!("summary.json: {e}"))?;
-    let index = Index::open_in_dir(dir.join("index")).map_err(|e| e.to_string())?;
-    fields_of(&index).map_err(|e| e.to_string())?;
-    let docs = index
-        .reader()
-        .map_err(|e| e.to_string())?
-        .searcher()
-        .num_docs();
+    let (index, docs) = super::damage::open_whole(&dir.join("index"))?;
     if docs != summary.events || docs != meta.events {
         return Err(format!("holds {docs} events, expected {}", summary.events));
     }

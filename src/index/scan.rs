@@ -7,7 +7,7 @@ use std::ops::Bound;
 use tantivy::collector::TopDocs;
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Order, Searcher, Term};
 
 use super::schema::{self, Fields};
 use super::search::run;
@@ -102,7 +102,7 @@ impl MatchScan {
     }
 
     fn fetch(&self, addr: DocAddress) -> Result<AuditEvent, IndexError> {
-        let doc: TantivyDocument = self.searcher.doc(addr)?;
+        let doc = super::search::stored_doc(&self.searcher, addr)?;
         Ok(super::search::stored_hit(&self.fields, &doc)?.event)
     }
 }

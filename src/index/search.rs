@@ -248,9 +248,23 @@ impl SearchService {
     }
 
     fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit, IndexError> {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        stored_hit(&self.fields, &doc)
+        stored_hit(&self.fields, &stored_doc(searcher, addr)?)
     }
+}
+
+/// The stored document at `addr`. Reading it may fail (or panic in a decoder) on a damaged
+/// document store: then the failure says whether the index is damaged.
+pub(super) fn stored_doc(
+    searcher: &Searcher,
+    addr: DocAddress,
+) -> Result<TantivyDocument, IndexError> {
+    let read = || searcher.doc::<TantivyDocument>(addr);
+    let failure = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(Ok(doc)) => return Ok(doc),
+        Ok(Err(e)) => IndexError::Tantivy(e),
+        Err(_) => IndexError::Corrupt("a stored document could not be read".to_owned()),
+    };
+    Err(super::damage::classify_failure(searcher.index(), failure))
 }
 
 /// The hit a stored document holds: its ordinal, its original record, and the event decoded
@@ -289,13 +303,16 @@ pub(super) fn run<C: tantivy::collector::Collector>(
     collector: &C,
 ) -> Result<C::Fruit, IndexError> {
     let search = || searcher.search(query, collector);
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(search)) {
-        Ok(r) => Ok(r?),
-        Err(_) => Err(IndexError::Query(QueryError {
+    let failure = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(search)) {
+        Ok(Ok(fruit)) => return Ok(fruit),
+        Ok(Err(e)) => IndexError::Tantivy(e),
+        Err(_) => IndexError::Query(QueryError {
             message: "the search library failed on this query; please rephrase it".to_owned(),
             span: None,
-        })),
-    }
+        }),
+    };
+    // Damaged files make searches fail too: that is no fault of the query.
+    Err(super::damage::classify_failure(searcher.index(), failure))
 }
 
 /// A clause made only of negations (`NOT a`, or the `NOT b` of `a AND NOT b`) matches
