@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
 pub use reader::{ReadLimits, RecordSink, read_records};
+pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
     ByteCounter, InputEntry, InputKind, MemberVisitor, copy_display, input_files, input_kind,
     input_listing, is_bundle_manifest, is_tar_archive, is_tar_structure, safe_member_path,

@@ -21,6 +21,7 @@ mod verify;
 mod writer;
 
 pub use digest::{Digest32, genesis_prev, record_hash, sha256};
+pub(crate) use envelope::parse_line;
 pub use error::IntegrityError;
 pub use keys::{SigningKey, TrustEntry, TrustStore, VerifyingKey, default_trust_path, key_id};
 pub use manifest::{Checkpoint, FileEntry, Manifest, PrevExport, Producer, StreamInfo};

@@ -9,6 +9,8 @@ pub mod app;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod index;
 pub mod ingest;
 pub mod integrity;
