@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use crate::index::{Index, SearchService};
 use std::fmt::Write as _;
 
-use crate::integrity::{Finding, Report, TrustStore, VerifyOptions, is_error_code, verify_bundle};
+use crate::integrity::{
+    Finding, Report, TrustStore, Verdict, VerifyOptions, is_error_code, verify_bundle,
+};
 use crate::lineage::TreeLineKind;
 use crate::model::{Severity, escape_control};
 
@@ -70,15 +72,15 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
                     Severity::Error,
                     None,
                 ));
-                verdicts.push("error");
+                verdicts.push(Verdict::Error);
                 continue;
             }
         };
         verdicts.push(report.verdict);
         let level = match report.verdict {
-            "verified" => Severity::Info,
-            "unverified" => Severity::Warning,
-            _ => Severity::Critical,
+            Verdict::Verified => Severity::Info,
+            Verdict::Unverified => Severity::Warning,
+            Verdict::Tampered | Verdict::Error => Severity::Critical,
         };
         let counts: Vec<String> = report
             .counts
@@ -89,7 +91,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
         rows.push(row(
             format!(
                 "{} {}  signature {}{}  records: {}",
-                report.verdict.to_uppercase(),
+                report.verdict.as_str().to_uppercase(),
                 input.display(),
                 report.signature.status,
                 report
@@ -107,7 +109,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
             level,
             None,
         ));
-        if report.verdict != "verified" && trust.is_none() {
+        if report.verdict != Verdict::Verified && trust.is_none() {
             rows.push(row(
                 "  no trust store: give --trust FILE (or $AUDITLENS_TRUST) to authenticate signatures",
                 Severity::Warning,
@@ -119,7 +121,15 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
     let heading = if verdicts.is_empty() {
         "integrity: no sealed bundle among the inputs".to_owned()
     } else {
-        format!("integrity: {}", verdicts.join(", "))
+        format!(
+            "integrity: {}",
+            verdicts
+                .iter()
+                .copied()
+                .map(Verdict::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     PaneReport { heading, rows }
 }
