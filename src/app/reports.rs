@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::index::{Index, SearchService};
 use std::fmt::Write as _;
 
-use crate::integrity::{
-    Finding, Report, TrustStore, Verdict, VerifyOptions, is_error_code, verify_bundle,
-};
+use crate::integrity::{Finding, Report, TrustStore, Verdict, VerifyOptions, verify_bundle};
 use crate::lineage::TreeLineKind;
 use crate::model::{Severity, escape_control};
 
@@ -136,21 +134,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
 
 /// One finding of a verify report, located, with the query that shows its records.
 fn finding_row(report: &Report, f: &Finding) -> ReportRow {
-    let level = if is_error_code(f.code) {
-        Severity::Error
-    } else if matches!(
-        f.code,
-        "TIME_REGRESSION"
-            | "SIGNED_CHAIN_ANOMALY"
-            | "UNVERIFIED"
-            | "SIGNATURE_ABSENT"
-            | "KEY_UNKNOWN"
-            | "KEY_NOT_VALID"
-    ) {
-        Severity::Warning
-    } else {
-        Severity::Notice
-    };
+    let level = f.severity();
     let range = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) if a != b => Some((a, b)),
         (Some(a), _) => Some((a, a)),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::digest::Digest32;
 use super::manifest::Manifest;
 pub use crate::model::RecordStatus;
+use crate::model::Severity;
 
 /// What verify concludes of a bundle (spec section 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -99,6 +100,26 @@ impl Finding {
             seq: None,
             seq_end: None,
             detail: detail.into(),
+        }
+    }
+
+    /// How serious it is: a code that makes the bundle `tampered` is an error; doubts about
+    /// time order, the chain or the signing key are warnings; anything else is a notice.
+    pub fn severity(&self) -> Severity {
+        if is_error_code(self.code) {
+            Severity::Error
+        } else if matches!(
+            self.code,
+            "TIME_REGRESSION"
+                | "SIGNED_CHAIN_ANOMALY"
+                | "UNVERIFIED"
+                | "SIGNATURE_ABSENT"
+                | "KEY_UNKNOWN"
+                | "KEY_NOT_VALID"
+        ) {
+            Severity::Warning
+        } else {
+            Severity::Notice
         }
     }
 
