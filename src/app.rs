@@ -18,8 +18,8 @@ pub use effect::{Effect, Job, LocateTarget};
 pub use msg::{Msg, WorkerMsg};
 pub use run::{RunOptions, run, run_loop};
 pub use state::{
-    AppState, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow, Status, TimelineState,
-    Tz, Window,
+    AppState, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow, RowTarget, Status,
+    TimelineState, Tz, Window,
 };
 pub use update::{MARGIN, WINDOW, problem_query, update};
 pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute};

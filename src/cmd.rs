@@ -236,14 +236,14 @@ pub fn open_index(
 /// Builds the index of `paths` anew, in place of a cached one found damaged.
 pub fn rebuild_index(
     paths: &[PathBuf],
-    load: &LoadArgs,
+    settings: &Settings,
     err: &mut dyn Write,
 ) -> Result<OpenedIndex> {
-    let load = LoadArgs {
+    let settings = Settings {
         reindex: true,
-        ..load.clone()
+        ..settings.clone()
     };
-    open_index(paths, &load, err)
+    open_index(paths, &settings, err)
 }
 
 /// Prints a short account of what could not be loaded, so nothing is skipped silently.

@@ -26,7 +26,8 @@ pub use error::IntegrityError;
 pub use keys::{SigningKey, TrustEntry, TrustStore, VerifyingKey, default_trust_path, key_id};
 pub use manifest::{Checkpoint, FileEntry, Manifest, PrevExport, Producer, StreamInfo};
 pub use report::{
-    FileResult, Finding, RecordStatus, Report, SignatureReport, StreamResult, is_error_code,
+    FileResult, Finding, RecordStatus, Report, SignatureReport, StreamResult, Verdict,
+    is_error_code,
 };
 pub use source::{BundleSource, Member};
 pub use status::{TRUST_ENV, VerifiedStatuses, is_native_bundle, status_lookup_with};

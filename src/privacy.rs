@@ -10,6 +10,7 @@
 //! they show, and [`trail::record`] once per look at a bundle.
 
 mod detect;
+mod error;
 pub mod mask;
 mod policy;
 pub mod trail;
@@ -17,6 +18,7 @@ pub mod trail;
 use std::path::Path;
 
 pub use detect::luhn;
+pub use error::PrivacyError;
 pub use mask::{MASK, Masker};
 pub use policy::{Policy, Role, load_policy, load_roles};
 pub use trail::{TrailEntry, TrailError};
@@ -27,18 +29,21 @@ pub fn masker_for(
     config_dir: Option<&Path>,
     unmask: bool,
     role: Option<&str>,
-) -> Result<Masker, String> {
+) -> Result<Masker, PrivacyError> {
     let dir = config_dir;
     let role = match role {
         None => None,
         Some(name) => {
             let roles = load_roles(dir)?;
-            Some(roles.get(name).cloned().ok_or_else(|| {
-                format!(
-                    "unknown role {name:?} (known: {})",
-                    roles.keys().cloned().collect::<Vec<_>>().join(", ")
-                )
-            })?)
+            Some(
+                roles
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| PrivacyError::UnknownRole {
+                        name: name.to_owned(),
+                        known: roles.keys().cloned().collect::<Vec<_>>().join(", "),
+                    })?,
+            )
         }
     };
     if unmask {

@@ -33,8 +33,8 @@ pub enum SettingsError {
         source: IntegrityError,
     },
     /// The masking policy or the role is wrong.
-    #[error("{0}")]
-    Masking(String),
+    #[error(transparent)]
+    Masking(#[from] crate::privacy::PrivacyError),
 }
 
 /// Where the trust store came from.

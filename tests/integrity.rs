@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use auditlens::integrity::tamper::write_tampered;
 use auditlens::integrity::{
-    BundleWriter, RecordStatus, Report, SigningKey, TrustEntry, TrustStore, VerifyOptions,
+    BundleWriter, RecordStatus, Report, SigningKey, TrustEntry, TrustStore, Verdict, VerifyOptions,
     check_export_chain, jcs, merkle, record_hash, sign_manifest, verify_bundle,
 };
 use chrono::{DateTime, Utc};
@@ -156,7 +156,7 @@ fn pristine_signed_bundle_is_all_verified() {
         Some(&key()),
     );
     let r = verify(&b);
-    assert_eq!(r.verdict, "verified", "{:?}", r.findings);
+    assert_eq!(r.verdict, Verdict::Verified, "{:?}", r.findings);
     assert_eq!(r.signature.status, "SIGNATURE_OK");
     assert_eq!(r.signature.signer.as_deref(), Some("test signer"));
     assert_eq!(count(&r, "VERIFIED"), 2530);
@@ -172,14 +172,14 @@ fn unsigned_or_untrusted_is_never_verified() {
     let b = bundle(d.path(), "b", &[("s", 50)], None);
     let r = verify(&b);
     assert_eq!(r.signature.status, "SIGNATURE_ABSENT");
-    assert_eq!(r.verdict, "unverified");
+    assert_eq!(r.verdict, Verdict::Unverified);
     assert_eq!(count(&r, "UNVERIFIED"), 50);
     assert_eq!(count(&r, "VERIFIED"), 0);
     // Signed, but no trust store at all / a store without the key.
     let b2 = bundle(d.path(), "b2", &[("s", 50)], Some(&key()));
     let r = verify_with(&b2, None);
     assert_eq!(r.signature.status, "KEY_UNKNOWN");
-    assert_eq!(r.verdict, "unverified");
+    assert_eq!(r.verdict, Verdict::Unverified);
     let r = verify_with(&b2, Some(&TrustStore::default()));
     assert_eq!(r.signature.status, "KEY_UNKNOWN");
     assert_eq!(count(&r, "VERIFIED"), 0);
@@ -189,7 +189,7 @@ fn unsigned_or_untrusted_is_never_verified() {
     l.remove(20);
     write_lines(&p, &l);
     let r = verify(&b);
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
     assert!(has(&r, "DELETED", Some(20)));
 }
 
@@ -206,7 +206,7 @@ fn resigned_by_an_unknown_key() {
     let r = verify(&b);
     assert_eq!(r.signature.status, "KEY_UNKNOWN");
     assert_eq!(r.signature.key_id, Some(other.key_id()));
-    assert_eq!(r.verdict, "unverified");
+    assert_eq!(r.verdict, Verdict::Unverified);
     assert_eq!(count(&r, "VERIFIED"), 0);
 }
 
@@ -218,7 +218,7 @@ fn key_outside_its_validity_window() {
     late.keys[0].not_before = t("2024-06-01T00:00:00Z");
     let r = verify_with(&b, Some(&late));
     assert_eq!(r.signature.status, "KEY_NOT_VALID");
-    assert_eq!(r.verdict, "unverified");
+    assert_eq!(r.verdict, Verdict::Unverified);
     let mut expired = trust();
     expired.keys[0].not_after = Some(t("2024-03-01T00:00:00Z"));
     assert_eq!(
@@ -253,7 +253,7 @@ fn manifest_rebuilt_with_the_old_signature() {
     std::fs::write(b.join("manifest.sig"), sig).unwrap();
     let r = verify(&b);
     assert_eq!(r.signature.status, "SIGNATURE_INVALID");
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
     assert_eq!(count(&r, "VERIFIED"), 0);
 }
 
@@ -268,7 +268,7 @@ fn malformed_signature_and_manifest() {
     .unwrap();
     let r = verify(&b);
     assert_eq!(r.signature.status, "SIGNATURE_MALFORMED");
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
 
     let m = std::fs::read_to_string(b.join("manifest.json")).unwrap();
     std::fs::write(
@@ -278,7 +278,7 @@ fn malformed_signature_and_manifest() {
     .unwrap();
     let r = verify(&b);
     assert!(has(&r, "MANIFEST_MALFORMED", None), "{:?}", r.findings);
-    assert_eq!(r.verdict, "error");
+    assert_eq!(r.verdict, Verdict::Error);
 
     std::fs::write(
         b.join("manifest.json"),
@@ -287,12 +287,12 @@ fn malformed_signature_and_manifest() {
     .unwrap();
     let r = verify(&b);
     assert!(has(&r, "UNSUPPORTED_FORMAT", None));
-    assert_eq!(r.verdict, "error");
+    assert_eq!(r.verdict, Verdict::Error);
 
     std::fs::remove_file(b.join("manifest.json")).unwrap();
     let r = verify(&b);
     assert!(has(&r, "MANIFEST_MISSING", None));
-    assert_eq!(r.verdict, "error");
+    assert_eq!(r.verdict, Verdict::Error);
 }
 
 #[test]
@@ -426,7 +426,13 @@ fn inserted_before_first_seq_and_export_chain() {
     let mut rs = vec![verify(&b1), verify(&b2), verify(&b3)];
     check_export_chain(&mut rs);
     for r in &rs {
-        assert_eq!(r.verdict, "verified", "{}: {:?}", r.bundle, r.findings);
+        assert_eq!(
+            r.verdict,
+            Verdict::Verified,
+            "{}: {:?}",
+            r.bundle,
+            r.findings
+        );
     }
     assert_eq!(
         rs[1].manifest.as_ref().unwrap().files[0]
@@ -440,7 +446,7 @@ fn inserted_before_first_seq_and_export_chain() {
     let mut rs = vec![verify(&b1), verify(&b3)];
     check_export_chain(&mut rs);
     assert!(has(&rs[1], "EXPORT_MISSING", None));
-    assert_eq!(rs[1].verdict, "tampered");
+    assert_eq!(rs[1].verdict, Verdict::Tampered);
     // An export that restarts the stream instead of continuing it.
     let b2x = mk("e2x", None, 1);
     let mut rs = vec![verify(&b1), verify(&b2x)];
@@ -515,7 +521,7 @@ fn malformed_lines_duplicate_keys_cut_crlf_bom() {
     );
     assert!(has(&r, "LAST_LINE_UNTERMINATED", None));
     assert!(has(&r, "SIGNED_ANCHOR_NOT_FOUND", Some(39)));
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
     assert_eq!(r.lines(), 40);
 }
 
@@ -537,7 +543,7 @@ fn file_inventory_codes() {
     #[cfg(unix)]
     assert_eq!(code("files/link"), Some("FILE_UNSAFE"));
     assert!(has(&r, "TRUNCATED", Some(0)));
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
     assert_eq!(count(&r, "VERIFIED"), 10);
 }
 
@@ -560,7 +566,7 @@ fn tarballs_verify_as_they_stand() {
         let p = d.path().join(name);
         std::fs::write(&p, tar_of(&b, "bundle", gz)).unwrap();
         let r = verify(&p);
-        assert_eq!(r.verdict, "verified", "{name}: {:?}", r.findings);
+        assert_eq!(r.verdict, Verdict::Verified, "{name}: {:?}", r.findings);
         assert_eq!(
             r.streams[0].display,
             format!("{}!bundle/streams/s.jsonl", p.display())
@@ -613,7 +619,7 @@ fn path_traversal_tar_is_file_unsafe_and_writes_nothing() {
     assert_eq!(unsafe_paths.len(), 3, "{:?}", r.findings);
     assert!(unsafe_paths.iter().any(|p| p.contains("..")));
     assert!(unsafe_paths.iter().any(|p| p.contains("link")));
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
     assert_eq!(count(&r, "VERIFIED"), 5);
     assert!(!d.path().join("escape.txt").exists());
     assert!(!Path::new("/tmp/auditlens-abs.txt").exists());
@@ -630,7 +636,7 @@ fn time_regression_and_signed_chain_anomaly_are_warnings() {
     w.finish(Some(&key())).unwrap();
     let r = verify(&out);
     assert!(has(&r, "TIME_REGRESSION", Some(2)));
-    assert_eq!(r.verdict, "verified");
+    assert_eq!(r.verdict, Verdict::Verified);
     // The producer itself signed a record whose prev is wrong.
     let p = out.join("streams/s.jsonl");
     let mut l = lines_of(&p);
@@ -645,7 +651,7 @@ fn time_regression_and_signed_chain_anomaly_are_warnings() {
     reseal(&out, &key());
     let r = verify(&out);
     assert!(has(&r, "SIGNED_CHAIN_ANOMALY", None), "{:?}", r.findings);
-    assert_eq!(r.verdict, "verified");
+    assert_eq!(r.verdict, Verdict::Verified);
     assert_eq!(count(&r, "VERIFIED"), 4);
 }
 
@@ -1014,10 +1020,10 @@ mod property {
             }).sum();
             prop_assert_eq!(r.lines(), total);
             if l == before {
-                prop_assert_eq!(r.verdict, "verified");
+                prop_assert_eq!(r.verdict, Verdict::Verified);
                 prop_assert_eq!(count(&r, "VERIFIED"), total);
             } else {
-                prop_assert_ne!(r.verdict, "verified");
+                prop_assert_ne!(r.verdict, Verdict::Verified);
             }
             for s in &r.streams {
                 let file = lines_of(&b.join(&s.path));
@@ -1059,7 +1065,7 @@ fn absurd_record_counts_in_a_signed_manifest_do_not_exhaust_memory() {
     .unwrap();
     let r = verify(&b);
     assert!(has(&r, "TRUNCATED", Some(0)), "{:?}", r.findings);
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
     assert_eq!(count(&r, "VERIFIED"), 0);
     // Out of the JSON-safe range: the manifest itself is malformed.
     let s = m["files"][1]["stream"].as_object_mut().unwrap();
@@ -1140,7 +1146,7 @@ fn a_forged_copy_of_a_tar_member_is_never_verified() {
             let p = h.join(format!("forged-{i}-{gz}.tar"));
             std::fs::write(&p, raw_tar(&members, gz)).unwrap();
             let r = verify(&p);
-            assert_eq!(r.verdict, "tampered", "{spelling} gz={gz}");
+            assert_eq!(r.verdict, Verdict::Tampered, "{spelling} gz={gz}");
             assert!(has(&r, "FILE_DUPLICATE", None), "{:?}", r.findings);
             for s in r.streams.iter().filter(|s| s.path == "streams/s.jsonl") {
                 assert!(
@@ -1182,7 +1188,7 @@ fn a_second_manifest_in_an_archive_leaves_nothing_verified() {
     let p = h.join("two-manifests.tar");
     std::fs::write(&p, raw_tar(&members, false)).unwrap();
     let r = verify(&p);
-    assert_eq!(r.verdict, "tampered");
+    assert_eq!(r.verdict, Verdict::Tampered);
     assert!(
         r.findings
             .iter()

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use auditlens::integrity::{TrustStore, VerifyOptions, verify_bundle};
+use auditlens::integrity::{TrustStore, Verdict, VerifyOptions, verify_bundle};
 
 use crate::common::{auditlens, repo_root};
 
@@ -64,7 +64,7 @@ fn the_pristine_sample_verifies_and_every_tampered_copy_is_caught() {
         ..VerifyOptions::default()
     };
     let pristine = verify_bundle(&root.join("pristine"), &opts).unwrap();
-    assert_eq!(pristine.verdict, "verified");
+    assert_eq!(pristine.verdict, Verdict::Verified);
     // The expectations come from the same tampering helper, run on a scratch copy.
     let scratch = tempfile::tempdir().unwrap();
     let variants =
@@ -76,11 +76,11 @@ fn the_pristine_sample_verifies_and_every_tampered_copy_is_caught() {
         let report = verify_bundle(&shipped, &opts).unwrap();
         t.check(&report)
             .unwrap_or_else(|e| panic!("{}: {e}", shipped.display()));
-        assert_eq!(report.verdict, "tampered");
+        assert_eq!(report.verdict, Verdict::Tampered);
     }
     // Without the trust store the pristine bundle is only self-consistent.
     let untrusted = verify_bundle(&root.join("pristine"), &VerifyOptions::default()).unwrap();
-    assert_eq!(untrusted.verdict, "unverified");
+    assert_eq!(untrusted.verdict, Verdict::Unverified);
 }
 
 #[test]

@@ -10,11 +10,12 @@ use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use auditlens::app::{
-    Action, AppState, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, SyncRunner, WorkerMsg,
-    execute, run_loop, update,
+    Action, AppState, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, RowTarget, SyncRunner,
+    WorkerMsg, execute, run_loop, update,
 };
 use auditlens::index::{CommitPolicy, Indexer, Page, QueryError, SearchService, create_in_ram};
 use auditlens::ingest::{IngestOptions, ingest};
+use auditlens::lineage::TreeLineKind;
 use auditlens::model::Severity;
 use auditlens::ui::{Keymap, Theme, UiViews};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -150,6 +151,20 @@ fn screen_text(buf: &Buffer) -> String {
         s.push('\n');
     }
     s
+}
+
+/// A lineage pane row: its text and what it stands for in `model`'s tree.
+fn lineage_row(text: &str, model: &str, version: Option<&str>, line: TreeLineKind) -> ReportRow {
+    ReportRow {
+        text: text.into(),
+        level: Severity::Info,
+        jump: None,
+        target: RowTarget::Lineage {
+            model: model.into(),
+            version: version.map(str::to_owned),
+            line,
+        },
+    }
 }
 
 fn page_jobs(fx: &[Effect]) -> Vec<(u64, usize, String)> {
@@ -535,6 +550,7 @@ fn report_panes_show_what_they_are_given() {
             text: "platform.jsonl:7 MODIFIED seq 7".into(),
             level: Severity::Error,
             jump: Some("actor.id:alice".into()),
+            target: RowTarget::None,
         }],
     });
     let text = screen_text(draw(&s, 80, 24).backend().buffer());
@@ -970,11 +986,6 @@ fn show_lineage_focuses_the_selected_events_model_version() {
     let fx = fixture();
     let svc = service(&fx.path);
     let mut s = ready_state(&svc, (120, 40));
-    let row = |t: &str| ReportRow {
-        text: t.into(),
-        level: Severity::Info,
-        jump: None,
-    };
     // The selected event names a model (the fixture's events do not: give it one).
     let i = usize::try_from(s.selected - s.window.offset).unwrap();
     s.window.hits[i].event.model = Some(auditlens::model::ModelRef {
@@ -989,11 +1000,31 @@ fn show_lineage_focuses_the_selected_events_model_version() {
     let lineage = PaneReport {
         heading: "lineage: 2 model(s)".into(),
         rows: vec![
-            row("model other: 1 version(s)"),
-            row("  version 1"),
-            row(&format!("model {}: 2 version(s)", model.id)),
-            row("  version zzz"),
-            row(&format!("  version {version}")),
+            lineage_row(
+                "model other: 1 version(s)",
+                "other",
+                None,
+                TreeLineKind::Model,
+            ),
+            lineage_row("  version 1", "other", Some("1"), TreeLineKind::Version),
+            lineage_row(
+                &format!("model {}: 2 version(s)", model.id),
+                &model.id,
+                None,
+                TreeLineKind::Model,
+            ),
+            lineage_row(
+                "  version zzz",
+                &model.id,
+                Some("zzz"),
+                TreeLineKind::Version,
+            ),
+            lineage_row(
+                &format!("  version {version}"),
+                &model.id,
+                Some(&version),
+                TreeLineKind::Version,
+            ),
         ],
     };
     settle(
@@ -1021,19 +1052,30 @@ fn lineage_trees_collapse_and_expand_per_model() {
     let fx = fixture();
     let svc = service(&fx.path);
     let mut s = ready_state(&svc, (120, 40));
-    let row = |t: &str| ReportRow {
-        text: t.into(),
-        level: Severity::Info,
-        jump: None,
-    };
+    let d = TreeLineKind::Node(auditlens::lineage::NodeKey::new("dataset", "d", Some("1")));
     let lineage = PaneReport {
         heading: "lineage: 2 model(s)".into(),
         rows: vec![
-            row("model alpha: 1 version(s)"),
-            row("  version 1"),
-            row("    <- dataset d@1  [feature.create]"),
-            row("model beta: 1 version(s)"),
-            row("  version 7"),
+            lineage_row(
+                "model alpha: 1 version(s)",
+                "alpha",
+                None,
+                TreeLineKind::Model,
+            ),
+            lineage_row("  version 1", "alpha", Some("1"), TreeLineKind::Version),
+            lineage_row(
+                "    <- dataset d@1  [feature.create]",
+                "alpha",
+                Some("1"),
+                d,
+            ),
+            lineage_row(
+                "model beta: 1 version(s)",
+                "beta",
+                None,
+                TreeLineKind::Model,
+            ),
+            lineage_row("  version 7", "beta", Some("7"), TreeLineKind::Version),
         ],
     };
     settle(
@@ -1136,4 +1178,73 @@ fn the_explorer_only_ever_receives_masked_events_and_records() {
         panic!("a page")
     };
     assert!(page.hits[0].raw.contains("mallory@example.org"));
+}
+
+#[test]
+fn lineage_rows_that_read_like_a_heading_are_not_taken_for_one() {
+    // Rows are found by what they stand for, not by their text: a detail of alpha's tree
+    // whose text starts like a model heading (log content can say anything) is alpha's.
+    use auditlens::app::reports::Reports;
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let lineage = PaneReport {
+        heading: "lineage: 2 model(s)".into(),
+        rows: vec![
+            lineage_row(
+                "model alpha: 1 version(s)",
+                "alpha",
+                None,
+                TreeLineKind::Model,
+            ),
+            lineage_row("  version 1", "alpha", Some("1"), TreeLineKind::Version),
+            lineage_row(
+                "model beta: 9 version(s)",
+                "alpha",
+                Some("1"),
+                TreeLineKind::Detail,
+            ),
+            lineage_row("  version 7", "alpha", Some("1"), TreeLineKind::Detail),
+            lineage_row(
+                "model beta: 1 version(s)",
+                "beta",
+                None,
+                TreeLineKind::Model,
+            ),
+            lineage_row("  version 2", "beta", Some("2"), TreeLineKind::Version),
+        ],
+    };
+    settle(
+        &mut s,
+        &svc,
+        vec![Action::ReportsReady(Box::new(Reports {
+            lineage: Some(lineage),
+            ..Reports::default()
+        }))],
+    );
+    while s.focus != Pane::Lineage {
+        settle(&mut s, &svc, vec![Action::NextPane]);
+    }
+    s.report_cursor = 3;
+    settle(&mut s, &svc, vec![Action::ToggleCollapse]);
+    let shown: Vec<&str> = s
+        .lineage
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect();
+    assert_eq!(shown.len(), 3, "alpha collapses, not beta: {shown:?}");
+    assert!(shown[0].starts_with("model alpha:") && shown[0].contains("collapsed"));
+    assert_eq!(s.report_cursor, 0);
+    // L on an event of beta version 2 lands on beta's version row, not on alpha's detail.
+    settle(&mut s, &svc, vec![Action::ToggleCollapse, Action::NextPane]);
+    let i = usize::try_from(s.selected - s.window.offset).unwrap();
+    s.window.hits[i].event.model = Some(auditlens::model::ModelRef {
+        id: "beta".into(),
+        version: Some("7".into()),
+    });
+    settle(&mut s, &svc, vec![Action::ShowLineage]);
+    assert_eq!(s.report_cursor, 4, "beta has no version 7: its heading");
 }

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use crate::index::{Index, SearchService};
 use std::fmt::Write as _;
 
-use crate::integrity::{Finding, Report, TrustStore, VerifyOptions, is_error_code, verify_bundle};
+use crate::integrity::{Finding, Report, TrustStore, Verdict, VerifyOptions, verify_bundle};
+use crate::lineage::TreeLineKind;
 use crate::model::{Severity, escape_control};
 
-use super::state::{PaneReport, ReportRow};
+use super::state::{PaneReport, ReportRow, RowTarget};
 
 /// The three report panes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,6 +38,7 @@ fn row(text: impl AsRef<str>, level: Severity, jump: Option<String>) -> ReportRo
         text: escape_control(text.as_ref()).into_owned(),
         level,
         jump,
+        target: RowTarget::None,
     }
 }
 
@@ -68,15 +70,15 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
                     Severity::Error,
                     None,
                 ));
-                verdicts.push("error");
+                verdicts.push(Verdict::Error);
                 continue;
             }
         };
         verdicts.push(report.verdict);
         let level = match report.verdict {
-            "verified" => Severity::Info,
-            "unverified" => Severity::Warning,
-            _ => Severity::Critical,
+            Verdict::Verified => Severity::Info,
+            Verdict::Unverified => Severity::Warning,
+            Verdict::Tampered | Verdict::Error => Severity::Critical,
         };
         let counts: Vec<String> = report
             .counts
@@ -87,7 +89,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
         rows.push(row(
             format!(
                 "{} {}  signature {}{}  records: {}",
-                report.verdict.to_uppercase(),
+                report.verdict.as_str().to_uppercase(),
                 input.display(),
                 report.signature.status,
                 report
@@ -105,7 +107,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
             level,
             None,
         ));
-        if report.verdict != "verified" && trust.is_none() {
+        if report.verdict != Verdict::Verified && trust.is_none() {
             rows.push(row(
                 "  no trust store: give --trust FILE (or $AUDITLENS_TRUST) to authenticate signatures",
                 Severity::Warning,
@@ -117,28 +119,22 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
     let heading = if verdicts.is_empty() {
         "integrity: no sealed bundle among the inputs".to_owned()
     } else {
-        format!("integrity: {}", verdicts.join(", "))
+        format!(
+            "integrity: {}",
+            verdicts
+                .iter()
+                .copied()
+                .map(Verdict::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     PaneReport { heading, rows }
 }
 
 /// One finding of a verify report, located, with the query that shows its records.
 fn finding_row(report: &Report, f: &Finding) -> ReportRow {
-    let level = if is_error_code(f.code) {
-        Severity::Error
-    } else if matches!(
-        f.code,
-        "TIME_REGRESSION"
-            | "SIGNED_CHAIN_ANOMALY"
-            | "UNVERIFIED"
-            | "SIGNATURE_ABSENT"
-            | "KEY_UNKNOWN"
-            | "KEY_NOT_VALID"
-    ) {
-        Severity::Warning
-    } else {
-        Severity::Notice
-    };
+    let level = f.severity();
     let range = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) if a != b => Some((a, b)),
         (Some(a), _) => Some((a, a)),
@@ -279,25 +275,6 @@ fn alerts_with_marks(
     (PaneReport { heading, rows }, marks, evidence)
 }
 
-/// The node named by a tree line such as `<- dataset customers-clean@2  [feature.create]`
-/// or `-> deployment fraud-detector-production (production)  [model.deploy]`.
-fn node_of_line(trimmed: &str) -> Option<crate::lineage::NodeKey> {
-    let rest = trimmed
-        .strip_prefix("<- ")
-        .or_else(|| trimmed.strip_prefix("-> "))?;
-    let (kind, rest) = rest.split_once(' ')?;
-    let key = rest.split("  [").next()?;
-    let key = match key.rfind(" (") {
-        Some(i) if key.ends_with(')') => &key[..i],
-        _ => key,
-    };
-    let (id, version) = match key.rsplit_once('@') {
-        Some((id, v)) if !id.is_empty() && !v.is_empty() => (id, Some(v)),
-        _ => (key, None),
-    };
-    Some(crate::lineage::NodeKey::new(kind, id, version))
-}
-
 /// The lineage pane: every model's tree, from the graph saved beside the index.
 pub fn lineage_report(dir: &Path) -> PaneReport {
     let graph = match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
@@ -323,28 +300,29 @@ pub fn lineage_report(dir: &Path) -> PaneReport {
             continue;
         };
         let model_jump = Some(format!("model.id:{}", quoted(&m.id)));
-        let mut version: Option<String> = None;
-        for line in crate::lineage::model_text(&tree).lines() {
-            let trimmed = line.trim_start();
-            if let Some(v) = trimmed.strip_prefix("version ") {
-                version = Some(v.split_whitespace().next().unwrap_or_default().to_owned());
-            }
-            let jump = if line.starts_with("model ") {
-                model_jump.clone()
-            } else if let Some(key) = node_of_line(trimmed) {
+        for line in crate::lineage::model_lines(&tree) {
+            let jump = match &line.kind {
+                TreeLineKind::Model => model_jump.clone(),
                 // A node of the tree: its own events (dataset, run, deployment...).
-                Some(graph.events_filter_for(&key))
-            } else {
-                version
+                TreeLineKind::Node(key) => Some(graph.events_filter_for(key)),
+                TreeLineKind::Version | TreeLineKind::Detail => line
+                    .version
                     .as_ref()
-                    .map(|v| format!("model.id:{} AND model.version:{}", quoted(&m.id), quoted(v)))
+                    .map(|v| format!("model.id:{} AND model.version:{}", quoted(&m.id), quoted(v))),
             };
-            let level = if trimmed.contains("CYCLE") || trimmed.contains("NOT APPROVED") {
+            let level = if line.warning {
                 Severity::Warning
             } else {
                 Severity::Info
             };
-            rows.push(row(line, level, jump));
+            rows.push(ReportRow {
+                target: RowTarget::Lineage {
+                    model: m.id.clone(),
+                    version: line.version,
+                    line: line.kind,
+                },
+                ..row(line.text, level, jump)
+            });
         }
         rows.push(row("", Severity::Info, None));
     }

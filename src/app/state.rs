@@ -7,6 +7,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::index::{Histogram, Hit, QueryError};
+use crate::lineage::TreeLineKind;
 use crate::model::Severity;
 
 /// What the keyboard is doing.
@@ -200,6 +201,51 @@ pub struct ReportRow {
     pub level: Severity,
     /// Query that shows the affected events (Enter jumps there).
     pub jump: Option<String>,
+    /// What the row stands for: the explorer finds rows by this, never by their text.
+    pub target: RowTarget,
+}
+
+/// What a report row stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RowTarget {
+    /// Nothing to find it by (a statement, a finding, an alert, a blank line).
+    #[default]
+    None,
+    /// A line of a model's lineage tree.
+    Lineage {
+        /// The model whose tree it is.
+        model: String,
+        /// The version section the line is in.
+        version: Option<String>,
+        /// What the line shows (the model heading, a version heading, a node...).
+        line: TreeLineKind,
+    },
+}
+
+impl ReportRow {
+    /// The model whose lineage tree this row heads, when it is a model heading.
+    pub fn lineage_heading(&self) -> Option<&str> {
+        match &self.target {
+            RowTarget::Lineage {
+                model,
+                line: TreeLineKind::Model,
+                ..
+            } => Some(model),
+            _ => None,
+        }
+    }
+
+    /// The version whose heading this row is, when it is a version heading.
+    pub fn lineage_version(&self) -> Option<&str> {
+        match &self.target {
+            RowTarget::Lineage {
+                version: Some(v),
+                line: TreeLineKind::Version,
+                ..
+            } => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// The content of a report pane, filled in by the integrity, lineage and alerts features.

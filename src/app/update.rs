@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::action::Action;
 use super::effect::Effect;
 use super::state::{AppState, Mode, Pane, Phase, Related, Status, key_of};
-use crate::model::escape_control;
+use crate::model::{RecordStatus, escape_control};
 use command::run_command;
 use fetch::{hist_effect, new_search, refresh, related_effect, request};
 use lineage::{show_lineage, toggle_collapse, visible_lineage};
@@ -29,24 +29,17 @@ pub const WINDOW: u64 = 256;
 pub const MARGIN: u64 = 48;
 /// Quiet time after a keystroke before the query runs.
 const DEBOUNCE: Duration = Duration::from_millis(60);
-/// Integrity statuses that are problems (spec/bundle-format.md, record level).
-const BAD_INTEGRITY: &[&str] = &[
-    "modified",
-    "replaced",
-    "inserted",
-    "duplicate",
-    "reordered",
-    "appended_unsigned",
-    "foreign_stream",
-    "malformed",
-    "unverified",
-];
-
 /// The query selecting "problems": errors, critical events, records whose integrity is
 /// not verified (alerts join this once they exist).
 pub fn problem_query() -> String {
     let mut parts = vec!["severity:error".to_owned(), "severity:critical".to_owned()];
-    parts.extend(BAD_INTEGRITY.iter().map(|s| format!("integrity:{s}")));
+    // Every record status but verified is a problem (spec/bundle-format.md, record level).
+    parts.extend(
+        RecordStatus::ALL
+            .into_iter()
+            .filter(|s| *s != RecordStatus::Verified)
+            .map(|s| format!("integrity:{}", s.lower())),
+    );
     parts.join(" OR ")
 }
 

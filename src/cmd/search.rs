@@ -94,7 +94,7 @@ pub(super) fn run(
     if let Err(IndexError::Corrupt(why)) = &result {
         let note = format!("the cached index is damaged ({why}): rebuilding it");
         writeln!(err, "note: {}", escape_control(&note))?;
-        result = answer(super::rebuild_index(&paths, load, err)?.index);
+        result = answer(super::rebuild_index(&paths, settings, err)?.index);
     }
     let (total, hits) = match result {
         Ok((total, hits)) => (

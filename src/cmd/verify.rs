@@ -8,7 +8,8 @@ use anyhow::{Result, bail};
 use super::Outcome;
 use crate::cli::VerifyArgs;
 use crate::integrity::{
-    Report, VerifyOptions, check_export_chain, default_trust_path, is_error_code, verify_bundle,
+    Report, Verdict, VerifyOptions, check_export_chain, default_trust_path, is_error_code,
+    verify_bundle,
 };
 use crate::model::{escape_control, safe_json};
 use crate::settings::Trust;
@@ -83,7 +84,7 @@ pub fn run(
             write_text(r, out)?;
         }
     }
-    if reports.iter().any(|r| r.verdict == "error") {
+    if reports.iter().any(|r| r.verdict == Verdict::Error) {
         let why = if failures.is_empty() {
             "a bundle could not be verified (no usable manifest)".to_owned()
         } else {
@@ -91,9 +92,9 @@ pub fn run(
         };
         bail!("{}", escape_control(&why));
     }
-    let problems = reports
-        .iter()
-        .any(|r| r.verdict == "tampered" || (r.verdict == "unverified" && !a.allow_unsigned));
+    let problems = reports.iter().any(|r| {
+        r.verdict == Verdict::Tampered || (r.verdict == Verdict::Unverified && !a.allow_unsigned)
+    });
     Ok(if problems {
         Outcome::Problems
     } else {
@@ -134,7 +135,7 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{}: {}",
-        r.verdict.to_uppercase(),
+        r.verdict.as_str().to_uppercase(),
         escape_control(&r.bundle)
     )?;
     let sig = &r.signature;
@@ -164,7 +165,7 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         if counts.is_empty() { "" } else { ": " },
         counts.join(", ")
     )?;
-    if sig.status != "SIGNATURE_OK" && r.verdict != "error" {
+    if sig.status != "SIGNATURE_OK" && r.verdict != Verdict::Error {
         writeln!(out, "{LIMITS}")?;
     }
     if !r.files.is_empty() {

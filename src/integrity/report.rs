@@ -6,83 +6,38 @@ use serde::Serialize;
 
 use super::digest::Digest32;
 use super::manifest::Manifest;
+pub use crate::model::RecordStatus;
+use crate::model::Severity;
 
-/// Exactly one per record line (spec section 7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum RecordStatus {
-    /// Authenticated from a signed anchor.
-    Verified = 0,
-    /// The stored hash does not match the record bytes.
-    Modified = 1,
-    /// Consistent, but not the authenticated hash for its seq.
-    Replaced = 2,
-    /// Consistent, but its seq is authenticated by another line, or before `first_seq`.
-    Inserted = 3,
-    /// The same hash as an earlier line.
-    Duplicate = 4,
-    /// Authenticated, but out of seq order in the file.
-    Reordered = 5,
-    /// Seq after the signed `last_seq`.
-    AppendedUnsigned = 6,
-    /// `rec.stream` is not the file's stream.
-    ForeignStream = 7,
-    /// Not a well-formed envelope.
-    Malformed = 8,
-    /// Consistent but not reachable from a trusted anchor.
-    Unverified = 9,
+/// What verify concludes of a bundle (spec section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every record authenticated from a trusted signature, nothing wrong.
+    Verified,
+    /// Something is wrong: an error finding, or a bad signature.
+    Tampered,
+    /// Consistent, but no trusted signature authenticates it.
+    Unverified,
+    /// Could not be verified at all (no usable manifest).
+    Error,
 }
 
-impl RecordStatus {
-    /// Every status, in report order.
-    pub const ALL: [Self; 10] = [
-        Self::Verified,
-        Self::Modified,
-        Self::Replaced,
-        Self::Inserted,
-        Self::Duplicate,
-        Self::Reordered,
-        Self::AppendedUnsigned,
-        Self::ForeignStream,
-        Self::Malformed,
-        Self::Unverified,
-    ];
-
-    /// The code as the spec spells it.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Verified => "VERIFIED",
-            Self::Modified => "MODIFIED",
-            Self::Replaced => "REPLACED",
-            Self::Inserted => "INSERTED",
-            Self::Duplicate => "DUPLICATE",
-            Self::Reordered => "REORDERED",
-            Self::AppendedUnsigned => "APPENDED_UNSIGNED",
-            Self::ForeignStream => "FOREIGN_STREAM",
-            Self::Malformed => "MALFORMED",
-            Self::Unverified => "UNVERIFIED",
-        }
-    }
-
-    /// Lower case, as attached to events (`integrity:verified`).
-    pub fn lower(self) -> &'static str {
+impl Verdict {
+    /// Lower case, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Verified => "verified",
-            Self::Modified => "modified",
-            Self::Replaced => "replaced",
-            Self::Inserted => "inserted",
-            Self::Duplicate => "duplicate",
-            Self::Reordered => "reordered",
-            Self::AppendedUnsigned => "appended_unsigned",
-            Self::ForeignStream => "foreign_stream",
-            Self::Malformed => "malformed",
+            Self::Tampered => "tampered",
             Self::Unverified => "unverified",
+            Self::Error => "error",
         }
     }
+}
 
-    /// From the `u8` representation.
-    pub fn from_u8(b: u8) -> Option<Self> {
-        Self::ALL.get(usize::from(b)).copied()
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -145,6 +100,26 @@ impl Finding {
             seq: None,
             seq_end: None,
             detail: detail.into(),
+        }
+    }
+
+    /// How serious it is: a code that makes the bundle `tampered` is an error; doubts about
+    /// time order, the chain or the signing key are warnings; anything else is a notice.
+    pub fn severity(&self) -> Severity {
+        if is_error_code(self.code) {
+            Severity::Error
+        } else if matches!(
+            self.code,
+            "TIME_REGRESSION"
+                | "SIGNED_CHAIN_ANOMALY"
+                | "UNVERIFIED"
+                | "SIGNATURE_ABSENT"
+                | "KEY_UNKNOWN"
+                | "KEY_NOT_VALID"
+        ) {
+            Severity::Warning
+        } else {
+            Severity::Notice
         }
     }
 
@@ -213,8 +188,8 @@ pub struct StreamResult {
 pub struct Report {
     /// The bundle as named on the command line.
     pub bundle: String,
-    /// `verified`, `tampered`, `unverified` or `error`.
-    pub verdict: &'static str,
+    /// The verdict.
+    pub verdict: Verdict,
     /// Signature.
     pub signature: SignatureReport,
     /// Records per status.
@@ -240,7 +215,7 @@ impl Report {
     pub fn new(bundle: &str) -> Self {
         Self {
             bundle: bundle.to_owned(),
-            verdict: "error",
+            verdict: Verdict::Error,
             signature: SignatureReport {
                 status: "SIGNATURE_ABSENT",
                 key_id: None,
@@ -257,7 +232,7 @@ impl Report {
 
     /// Recomputes the verdict from the findings (after the export chain is checked too).
     pub fn settle(&mut self) {
-        if self.verdict == "error" && self.manifest.is_none() {
+        if self.verdict == Verdict::Error && self.manifest.is_none() {
             return;
         }
         let tampered = is_error_code(self.signature.status)
@@ -265,11 +240,11 @@ impl Report {
             || (self.signature.status == "SIGNATURE_OK"
                 && self.counts.get("UNVERIFIED").is_some_and(|n| *n > 0));
         self.verdict = if tampered {
-            "tampered"
+            Verdict::Tampered
         } else if self.signature.status == "SIGNATURE_OK" {
-            "verified"
+            Verdict::Verified
         } else {
-            "unverified"
+            Verdict::Unverified
         };
     }
 

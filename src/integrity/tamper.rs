@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::digest::{Digest32, record_hash};
 use super::manifest::Manifest;
-use super::report::Report;
+use super::report::{Report, Verdict};
 use super::{IntegrityError, jcs};
 
 /// A finding `verify` must report.
@@ -30,7 +30,7 @@ pub struct Tampering {
     /// What was done.
     pub description: String,
     /// The verdict verify must give (with the pristine bundle's trust store).
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// Findings that must be present.
     pub expect: Vec<Expect>,
 }
@@ -136,7 +136,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
     let mut out_list = Vec::new();
     let mut emit = |name: &'static str,
                     description: String,
-                    verdict: &'static str,
+                    verdict: Verdict,
                     expect: Vec<Expect>,
                     lines: &[String]|
      -> Result<(), IntegrityError> {
@@ -169,7 +169,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
             k + 1,
             seq(k)
         ),
-        "tampered",
+        Verdict::Tampered,
         vec![
             ex("FILE_MODIFIED", None, None),
             ex("MODIFIED", Some(seq(k)), Some(seq(k))),
@@ -183,7 +183,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
     emit(
         "deleted-run",
         format!("{rel}: seq {}..{} deleted", seq(a), seq(a + run - 1)),
-        "tampered",
+        Verdict::Tampered,
         vec![ex("DELETED", Some(seq(a)), Some(seq(a + run - 1)))],
         &l,
     )?;
@@ -197,7 +197,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
             seq(n - t),
             seq(n - 1)
         ),
-        "tampered",
+        Verdict::Tampered,
         vec![
             ex("TRUNCATED", Some(seq(n - t)), Some(seq(n - 1))),
             ex(
@@ -226,7 +226,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
             seq(r),
             seq(n - 1)
         ),
-        "tampered",
+        Verdict::Tampered,
         vec![
             ex(
                 "SIGNED_ANCHOR_NOT_FOUND",
@@ -255,7 +255,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
     emit(
         "appended-records",
         format!("{rel}: 3 chained records appended after signing"),
-        "tampered",
+        Verdict::Tampered,
         vec![ex("APPENDED_UNSIGNED", Some(seq(n)), Some(seq(n) + 2))],
         &l,
     )?;
@@ -266,7 +266,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
     emit(
         "swapped-records",
         format!("{rel}: lines {} and {} swapped", s + 1, s + 2),
-        "tampered",
+        Verdict::Tampered,
         vec![
             ex("REORDERED", Some(seq(s + 1)), None),
             ex("REORDERED", Some(seq(s)), None),
@@ -279,7 +279,7 @@ pub fn write_tampered(pristine: &Path, out: &Path) -> Result<Vec<Tampering>, Int
     emit(
         "replayed-record",
         format!("{rel}: line 5 (seq {}) replayed after line 10", seq(4)),
-        "tampered",
+        Verdict::Tampered,
         vec![ex("DUPLICATE", Some(seq(4)), None)],
         &l,
     )?;

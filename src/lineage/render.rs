@@ -38,59 +38,129 @@ fn is_production(env: &str) -> bool {
     env.to_ascii_lowercase().starts_with("prod")
 }
 
-fn tree_lines(out: &mut String, lines: &[TreeNode], arrow: &str, indent: usize) {
-    for l in lines {
-        let pad = "  ".repeat(indent + l.depth - 1);
-        let _ = write!(out, "{pad}{arrow} {}", key_text(&l.key));
-        if let Some(env) = &l.environment {
-            let _ = write!(out, " ({})", esc(env));
-        }
-        let _ = write!(out, "  [{}]", esc(&l.action));
-        if l.dangling {
-            out.push_str("  DANGLING: not in the export");
-        }
-        if l.repeat {
-            out.push_str("  (shown above)");
-        }
-        out.push('\n');
+/// What a line of a model's text tree stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeLineKind {
+    /// The model's heading (`model ID: N version(s)`).
+    Model,
+    /// A version's heading (`  version V`).
+    Version,
+    /// A node of an upstream or downstream tree (`<- dataset d@1  [action]`).
+    Node(NodeKey),
+    /// Anything else: a detail of the version above it, or of the model.
+    Detail,
+}
+
+/// One line of [`model_lines`]: its text (control characters escaped, no line break), what
+/// it stands for, the version section it is in, and whether it reports something wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeLine {
+    /// The text.
+    pub text: String,
+    /// What the line stands for.
+    pub kind: TreeLineKind,
+    /// The version of the last version heading at or above the line (`None` above the
+    /// first); lines after the versions (runs without a version, dangling references,
+    /// cycles) keep the last one.
+    pub version: Option<String>,
+    /// A cycle report, or a production deployment without an approval before it.
+    pub warning: bool,
+}
+
+/// Collects the lines of one model's tree.
+struct Lines {
+    lines: Vec<TreeLine>,
+    version: Option<String>,
+}
+
+impl Lines {
+    fn push(&mut self, text: String, kind: TreeLineKind, warning: bool) {
+        self.lines.push(TreeLine {
+            text,
+            kind,
+            version: self.version.clone(),
+            warning,
+        });
+    }
+
+    fn detail(&mut self, text: impl Into<String>) {
+        self.push(text.into(), TreeLineKind::Detail, false);
     }
 }
 
-/// The indented text tree `lineage` prints.
-#[allow(clippy::too_many_lines)]
+fn tree_lines(out: &mut Lines, lines: &[TreeNode], arrow: &str, indent: usize) {
+    for l in lines {
+        let pad = "  ".repeat(indent + l.depth - 1);
+        let mut o = format!("{pad}{arrow} {}", key_text(&l.key));
+        if let Some(env) = &l.environment {
+            let _ = write!(o, " ({})", esc(env));
+        }
+        let _ = write!(o, "  [{}]", esc(&l.action));
+        if l.dangling {
+            o.push_str("  DANGLING: not in the export");
+        }
+        if l.repeat {
+            o.push_str("  (shown above)");
+        }
+        out.push(o, TreeLineKind::Node(l.key.clone()), false);
+    }
+}
+
+/// The indented text tree `lineage` prints: [`model_lines`], one per line.
 pub fn model_text(t: &ModelTree) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "model {}: {} version(s)",
-        esc(&t.model),
-        t.versions.len()
+    for l in model_lines(t) {
+        o.push_str(&l.text);
+        o.push('\n');
+    }
+    o
+}
+
+/// The lines of a model's text tree, each with what it stands for (the explorer's lineage
+/// pane shows these and finds its rows by them, never by their text).
+#[allow(clippy::too_many_lines)]
+pub fn model_lines(t: &ModelTree) -> Vec<TreeLine> {
+    let mut o = Lines {
+        lines: Vec::new(),
+        version: None,
+    };
+    o.push(
+        format!("model {}: {} version(s)", esc(&t.model), t.versions.len()),
+        TreeLineKind::Model,
+        false,
     );
     for v in &t.versions {
-        let _ = writeln!(o, "  version {}", esc(&v.version));
+        o.version = Some(v.version.clone());
+        o.push(
+            format!("  version {}", esc(&v.version)),
+            TreeLineKind::Version,
+            false,
+        );
         match &v.run_id {
             Some(r) => {
                 let status = v.run_status.map_or("unknown", RunStatus::as_str);
-                let _ = writeln!(
-                    o,
+                o.detail(format!(
                     "    run: {} ({status}), trained {}",
                     esc(r),
                     ts(v.trained_at)
-                );
+                ));
             }
             None if v.trained_at.is_some() => {
-                let _ = writeln!(o, "    run: no run, produced {}", ts(v.trained_at));
+                o.detail(format!("    run: no run, produced {}", ts(v.trained_at)));
             }
-            None => o.push_str("    run: no run\n"),
+            None => o.detail("    run: no run"),
         }
-        let _ = writeln!(o, "    approved: {}", if v.approved { "yes" } else { "no" });
-        o.push_str("    upstream:\n");
+        o.detail(format!(
+            "    approved: {}",
+            if v.approved { "yes" } else { "no" }
+        ));
+        o.detail("    upstream:");
         if v.upstream_tree.is_empty() {
-            o.push_str("      (nothing)\n");
+            o.detail("      (nothing)");
         }
         tree_lines(&mut o, &v.upstream_tree, "<-", 3);
         if !v.evaluations.is_empty() {
-            o.push_str("    evaluations:\n");
+            o.detail("    evaluations:");
             for e in &v.evaluations {
                 let metrics = e
                     .metrics
@@ -98,29 +168,22 @@ pub fn model_text(t: &ModelTree) -> String {
                     .map(|(k, m)| format!("{}={}", esc(k), value_text(m)))
                     .collect::<Vec<_>>()
                     .join(" ");
-                let _ = write!(
-                    o,
-                    "      {} {} {}",
-                    ts(e.ts),
-                    esc(&e.action),
-                    esc(&e.outcome)
-                );
+                let mut l = format!("      {} {} {}", ts(e.ts), esc(&e.action), esc(&e.outcome));
                 if !metrics.is_empty() {
-                    let _ = write!(o, "  {metrics}");
+                    let _ = write!(l, "  {metrics}");
                 }
                 if let Some(th) = &e.threshold {
-                    let _ = write!(o, "  threshold={}", value_text(th));
+                    let _ = write!(l, "  threshold={}", value_text(th));
                 }
-                o.push('\n');
+                o.detail(l);
             }
         }
-        o.push_str("    approvals:\n");
+        o.detail("    approvals:");
         if v.approvals.is_empty() {
-            o.push_str("      (none)\n");
+            o.detail("      (none)");
         }
         for a in &v.approvals {
-            let _ = writeln!(
-                o,
+            o.detail(format!(
                 "      {} {} by {} ({}, {})",
                 ts(a.ts),
                 if a.approved {
@@ -131,54 +194,55 @@ pub fn model_text(t: &ModelTree) -> String {
                 esc(a.by.as_deref().unwrap_or("unknown")),
                 esc(&a.action),
                 esc(&a.outcome)
-            );
+            ));
         }
         if !v.deployments.is_empty() {
-            o.push_str("    deployments:\n");
+            o.detail("    deployments:");
             for d in &v.deployments {
-                let _ = writeln!(
-                    o,
-                    "      {} {} {} -> {} by {} ({}){}",
-                    ts(d.ts),
-                    esc(&d.action),
-                    esc(d.environment.as_deref().unwrap_or("no environment")),
-                    esc(d.target.as_deref().unwrap_or("?")),
-                    esc(d.by.as_deref().unwrap_or("unknown")),
-                    esc(&d.outcome),
-                    if d.action.rsplit('.').next() == Some("deploy")
-                        && !d.approved_before
-                        && d.environment.as_deref().is_some_and(is_production)
-                    {
-                        "  NOT APPROVED BEFORE"
-                    } else {
-                        ""
-                    }
+                let unapproved = d.action.rsplit('.').next() == Some("deploy")
+                    && !d.approved_before
+                    && d.environment.as_deref().is_some_and(is_production);
+                o.push(
+                    format!(
+                        "      {} {} {} -> {} by {} ({}){}",
+                        ts(d.ts),
+                        esc(&d.action),
+                        esc(d.environment.as_deref().unwrap_or("no environment")),
+                        esc(d.target.as_deref().unwrap_or("?")),
+                        esc(d.by.as_deref().unwrap_or("unknown")),
+                        esc(&d.outcome),
+                        if unapproved {
+                            "  NOT APPROVED BEFORE"
+                        } else {
+                            ""
+                        }
+                    ),
+                    TreeLineKind::Detail,
+                    unapproved,
                 );
             }
         }
         if !v.child_runs.is_empty() {
-            o.push_str("    child runs:\n");
+            o.detail("    child runs:");
             for r in &v.child_runs {
-                let _ = writeln!(
-                    o,
+                o.detail(format!(
                     "      run {} ({}), {} .. {}",
                     esc(&r.id),
                     r.status.as_str(),
                     ts(r.started_at),
                     ts(r.ended_at)
-                );
+                ));
             }
         }
-        o.push_str("    downstream:\n");
+        o.detail("    downstream:");
         if v.downstream_tree.is_empty() {
-            o.push_str("      (nothing)\n");
+            o.detail("      (nothing)");
         }
         tree_lines(&mut o, &v.downstream_tree, "->", 3);
         if !v.predictions.is_empty() {
-            o.push_str("    predictions:\n");
+            o.detail("    predictions:");
             for p in &v.predictions {
-                let _ = writeln!(
-                    o,
+                o.detail(format!(
                     "      {}{}: {} ({} .. {})",
                     esc(p.endpoint.as_deref().unwrap_or("no endpoint")),
                     p.environment
@@ -188,31 +252,29 @@ pub fn model_text(t: &ModelTree) -> String {
                     p.count,
                     ts(p.first_ts),
                     ts(p.last_ts)
-                );
+                ));
             }
         }
         if !v.alerts.is_empty() {
-            o.push_str("    alerts:\n");
+            o.detail("    alerts:");
             for a in &v.alerts {
-                let _ = writeln!(
-                    o,
+                o.detail(format!(
                     "      {} {} {} {}",
                     ts(a.ts),
                     esc(&a.severity),
                     esc(&a.rule),
                     esc(&a.message)
-                );
+                ));
             }
         }
         if v.omitted > 0 {
-            let _ = writeln!(o, "    ({} more history entries not kept)", v.omitted);
+            o.detail(format!("    ({} more history entries not kept)", v.omitted));
         }
     }
     if !t.runs_without_version.is_empty() {
-        o.push_str("  runs without a version:\n");
+        o.detail("  runs without a version:");
         for r in &t.runs_without_version {
-            let _ = write!(
-                o,
+            let mut l = format!(
                 "    run {} ({}), {} .. {}",
                 esc(&r.id),
                 r.status.as_str(),
@@ -220,36 +282,47 @@ pub fn model_text(t: &ModelTree) -> String {
                 ts(r.ended_at)
             );
             if let Some(f) = &r.failure {
-                let _ = write!(o, ": {}", esc(f));
+                let _ = write!(l, ": {}", esc(f));
             }
-            o.push('\n');
+            o.detail(l);
         }
     }
     if !t.dangling.is_empty() {
-        o.push_str("  dangling references (not in the export):\n");
+        o.detail("  dangling references (not in the export):");
         for d in &t.dangling {
-            let _ = write!(o, "    {}", key_text(&d.key));
+            let mut l = format!("    {}", key_text(&d.key));
             if let Some(s) = &d.first_seen {
-                let _ = write!(o, "  first referenced at {}:{}", esc(&s.path), s.line);
+                let _ = write!(l, "  first referenced at {}:{}", esc(&s.path), s.line);
             }
-            o.push('\n');
+            o.detail(l);
         }
     }
-    cycles_text(&mut o, &t.cycles);
-    o
+    for (i, l) in cycle_lines(&t.cycles).into_iter().enumerate() {
+        // The heading says what is wrong; the cycles below it are its detail.
+        o.push(l, TreeLineKind::Detail, i == 0);
+    }
+    o.lines
+}
+
+/// The cycle report: a heading, then one line per cycle (nothing without cycles).
+fn cycle_lines(cycles: &[Vec<NodeKey>]) -> Vec<String> {
+    if cycles.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec!["  CYCLES in the lineage (bad input):".to_owned()];
+    for c in cycles {
+        lines.push(format!(
+            "    {}",
+            c.iter().map(key_text).collect::<Vec<_>>().join(" <-> ")
+        ));
+    }
+    lines
 }
 
 fn cycles_text(o: &mut String, cycles: &[Vec<NodeKey>]) {
-    if cycles.is_empty() {
-        return;
-    }
-    o.push_str("  CYCLES in the lineage (bad input):\n");
-    for c in cycles {
-        let _ = writeln!(
-            o,
-            "    {}",
-            c.iter().map(key_text).collect::<Vec<_>>().join(" <-> ")
-        );
+    for l in cycle_lines(cycles) {
+        o.push_str(&l);
+        o.push('\n');
     }
 }
 

@@ -22,6 +22,7 @@ use super::detect::{
     Detector, PATTERNS, apply, detector_regex, is_card, key_names_secret, mask_card,
     percent_decode, squash,
 };
+use super::error::PrivacyError;
 use super::policy::{DEFAULT_POLICY, Policy, Role};
 use crate::model::AuditEvent;
 
@@ -106,7 +107,7 @@ impl Masker {
     }
 
     /// A masker for `policy`, with `role`'s fields on top.
-    pub fn new(policy: &Policy, role: Option<&Role>) -> Result<Self, String> {
+    pub fn new(policy: &Policy, role: Option<&Role>) -> Result<Self, PrivacyError> {
         let names: Vec<String> = policy
             .patterns
             .clone()
@@ -117,16 +118,19 @@ impl Masker {
             if names.iter().any(|n| n == name) {
                 let src =
                     detector_regex(name).expect("invariant: every PATTERNS entry has a regex");
-                let re = Regex::new(src).map_err(|e| format!("pattern {name}: {e}"))?;
+                let re = Regex::new(src).map_err(|source| PrivacyError::Pattern {
+                    name: (*name).to_owned(),
+                    source,
+                })?;
                 detectors.push(Detector { name, re });
             }
         }
         for n in &names {
             if !PATTERNS.contains(&n.as_str()) {
-                return Err(format!(
-                    "masking policy: unknown pattern {n:?} (known: {})",
-                    PATTERNS.join(", ")
-                ));
+                return Err(PrivacyError::UnknownPattern {
+                    name: n.clone(),
+                    known: PATTERNS.join(", "),
+                });
             }
         }
         detectors.sort_by_key(|d| match d.name {
@@ -143,7 +147,12 @@ impl Masker {
         let extra = policy
             .extra_patterns
             .iter()
-            .map(|p| Regex::new(&p.regex).map_err(|e| format!("pattern {}: {e}", p.name)))
+            .map(|p| {
+                Regex::new(&p.regex).map_err(|source| PrivacyError::Pattern {
+                    name: p.name.clone(),
+                    source,
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut mask_fields = policy.fields.clone();
         let mut hide_fields = Vec::new();
@@ -541,5 +550,32 @@ mod tests {
         assert!(key_names_secret("X-Auth-Token", &keys));
         assert!(key_names_secret("apitoken", &keys));
         assert!(!key_names_secret("tokenizer", &keys));
+    }
+
+    #[test]
+    fn policy_errors_are_typed_and_name_what_is_wrong() {
+        let unknown = Policy {
+            patterns: Some(vec!["email".into(), "emial".into()]),
+            ..Policy::default()
+        };
+        let e = Masker::new(&unknown, None).unwrap_err();
+        assert!(
+            matches!(&e, PrivacyError::UnknownPattern { name, .. } if name == "emial"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("known: email, "), "{e}");
+        let bad = Policy {
+            extra_patterns: vec![crate::privacy::policy::ExtraPattern {
+                name: "ticket".into(),
+                regex: "(unclosed".into(),
+            }],
+            ..Policy::default()
+        };
+        let e = Masker::new(&bad, None).unwrap_err();
+        assert!(
+            matches!(&e, PrivacyError::Pattern { name, .. } if name == "ticket"),
+            "{e:?}"
+        );
+        assert!(e.to_string().starts_with("pattern ticket: "), "{e}");
     }
 }

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::error::PrivacyError;
+
 /// The embedded default policy.
 pub const DEFAULT_POLICY: &str = include_str!("../../assets/masking.json");
 /// The embedded roles.
@@ -59,35 +61,45 @@ struct Roles {
 /// `$XDG_CONFIG_HOME/auditlens/roles.json`).
 pub fn load_roles(
     config_dir: Option<&Path>,
-) -> Result<std::collections::BTreeMap<String, Role>, String> {
+) -> Result<std::collections::BTreeMap<String, Role>, PrivacyError> {
     let mut roles = serde_json::from_str::<Roles>(DEFAULT_ROLES)
-        .map_err(|e| format!("embedded roles.json: {e}"))?
+        .map_err(|source| PrivacyError::Embedded {
+            file: "roles.json",
+            source,
+        })?
         .roles;
     if let Some(p) = config_dir
         .map(|d| d.join("roles.json"))
         .filter(|p| p.exists())
     {
-        let text =
-            std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-        let user =
-            serde_json::from_str::<Roles>(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let text = std::fs::read_to_string(&p).map_err(|source| PrivacyError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        let user = serde_json::from_str::<Roles>(&text)
+            .map_err(|source| PrivacyError::Parse { path: p, source })?;
         roles.extend(user.roles);
     }
     Ok(roles)
 }
 
 /// The default policy merged with the user's file in `config_dir` (when present).
-pub fn load_policy(config_dir: Option<&Path>) -> Result<Policy, String> {
+pub fn load_policy(config_dir: Option<&Path>) -> Result<Policy, PrivacyError> {
     let mut policy: Policy =
-        serde_json::from_str(DEFAULT_POLICY).map_err(|e| format!("embedded masking.json: {e}"))?;
+        serde_json::from_str(DEFAULT_POLICY).map_err(|source| PrivacyError::Embedded {
+            file: "masking.json",
+            source,
+        })?;
     if let Some(p) = config_dir
         .map(|d| d.join("masking.json"))
         .filter(|p| p.exists())
     {
-        let text =
-            std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-        let user: Policy =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let text = std::fs::read_to_string(&p).map_err(|source| PrivacyError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        let user: Policy = serde_json::from_str(&text)
+            .map_err(|source| PrivacyError::Parse { path: p, source })?;
         if user.patterns.is_some() {
             policy.patterns = user.patterns;
         }

@@ -3,12 +3,7 @@
 
 use super::{focus, set_status};
 use crate::app::effect::Effect;
-use crate::app::state::{AppState, Pane, PaneReport};
-
-/// The model a lineage heading row names (`model ID: ...`).
-fn heading_model(text: &str) -> Option<&str> {
-    text.strip_prefix("model ")?.split(':').next()
-}
+use crate::app::state::{AppState, Pane, PaneReport, ReportRow};
 
 /// The lineage rows shown: collapsed models keep only their heading.
 pub(super) fn visible_lineage(
@@ -19,7 +14,7 @@ pub(super) fn visible_lineage(
     let mut rows = Vec::with_capacity(full.rows.len());
     let mut hiding = false;
     for r in &full.rows {
-        if let Some(m) = heading_model(&r.text) {
+        if let Some(m) = r.lineage_heading() {
             hiding = collapsed.contains(m);
             let mut head = r.clone();
             if hiding {
@@ -49,7 +44,7 @@ pub(super) fn toggle_collapse(s: &mut AppState) -> Vec<Effect> {
     let Some(model) = shown.rows[..=upto.min(shown.rows.len().saturating_sub(1))]
         .iter()
         .rev()
-        .find_map(|r| heading_model(&r.text))
+        .find_map(ReportRow::lineage_heading)
         .map(str::to_owned)
     else {
         return vec![];
@@ -58,12 +53,11 @@ pub(super) fn toggle_collapse(s: &mut AppState) -> Vec<Effect> {
         s.collapsed.insert(model.clone());
     }
     s.lineage = visible_lineage(s.lineage_full.as_ref(), &s.collapsed);
-    let head = format!("model {model}:");
-    if let Some(i) = s
-        .lineage
-        .as_ref()
-        .and_then(|r| r.rows.iter().position(|x| x.text.starts_with(&head)))
-    {
+    if let Some(i) = s.lineage.as_ref().and_then(|r| {
+        r.rows
+            .iter()
+            .position(|x| x.lineage_heading() == Some(model.as_str()))
+    }) {
         s.report_cursor = i;
     }
     vec![]
@@ -81,17 +75,19 @@ pub(super) fn show_lineage(s: &mut AppState) -> Vec<Effect> {
         s.lineage = visible_lineage(s.lineage_full.as_ref(), &s.collapsed);
     }
     let Some(report) = &s.lineage else { return fx };
-    let head = format!("model {}:", model.id);
-    let Some(start) = report.rows.iter().position(|r| r.text.starts_with(&head)) else {
+    let Some(start) = report
+        .rows
+        .iter()
+        .position(|r| r.lineage_heading() == Some(model.id.as_str()))
+    else {
         set_status(s, format!("no lineage for model {}", model.id), false);
         return fx;
     };
-    let version_row = model.version.as_ref().and_then(|v| {
-        let line = format!("version {v}");
+    let version_row = model.version.as_deref().and_then(|v| {
         report.rows[start + 1..]
             .iter()
-            .take_while(|r| !r.text.starts_with("model "))
-            .position(|r| r.text.trim_start().split("  ").next() == Some(line.as_str()))
+            .take_while(|r| r.lineage_heading().is_none())
+            .position(|r| r.lineage_version() == Some(v))
             .map(|i| start + 1 + i)
     });
     s.report_cursor = version_row.unwrap_or(start);

@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::results::{integrity_mark, severity_label};
 use super::{block, title};
 use crate::app::AppState;
-use crate::model::escape_control;
+use crate::model::{RecordStatus, escape_control};
 use crate::ui::text::{format_ts, json_lines};
 use crate::ui::theme::Theme;
 
@@ -29,13 +29,15 @@ fn esc(s: &str) -> String {
 
 /// What an integrity status means, in words.
 pub fn integrity_words(status: Option<&str>) -> String {
-    match status {
+    match status.map(|s| (s, RecordStatus::from_lower(s))) {
         None => "not checked: this input carries no seal (no integrity information)".to_owned(),
-        Some("verified") => "VERIFIED: authenticated by the signed hash chain".to_owned(),
-        Some("unverified") => {
+        Some((_, Some(RecordStatus::Verified))) => {
+            "VERIFIED: authenticated by the signed hash chain".to_owned()
+        }
+        Some((_, Some(RecordStatus::Unverified))) => {
             "UNVERIFIED: consistent, but not reachable from a trusted signature".to_owned()
         }
-        Some(other) => format!(
+        Some((other, _)) => format!(
             "{}: this record does not match the sealed chain",
             esc(&other.to_uppercase())
         ),
@@ -138,8 +140,8 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
         Span::raw(" "),
         Span::styled(
             integrity_words(status),
-            match status {
-                Some("verified") => theme.ok(),
+            match status.map(RecordStatus::from_lower) {
+                Some(Some(RecordStatus::Verified)) => theme.ok(),
                 Some(_) => theme.error(),
                 None => theme.muted(),
             },

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, Widget};
 use super::{block, title};
 use crate::app::{AppState, Tz};
 use crate::index::Hit;
-use crate::model::{Outcome, Severity};
+use crate::model::{Outcome, RecordStatus, Severity};
 use crate::ui::text::{format_ts, truncate};
 use crate::ui::theme::Theme;
 use crate::ui::views::UiViews;
@@ -28,8 +28,8 @@ pub fn severity_label(s: Severity) -> &'static str {
 
 /// Integrity mark: `✓` verified, `!` a problem, `·` no seal.
 pub fn integrity_mark<'a>(status: Option<&str>, theme: &Theme) -> Span<'a> {
-    match status {
-        Some("verified") => Span::styled("\u{2713}", theme.ok()),
+    match status.map(RecordStatus::from_lower) {
+        Some(Some(RecordStatus::Verified)) => Span::styled("\u{2713}", theme.ok()),
         Some(_) => Span::styled("!", theme.error()),
         None => Span::styled("\u{b7}", theme.muted()),
     }
