@@ -62,6 +62,7 @@ impl Default for BuildOptions {
 }
 
 /// An index ready to search.
+#[derive(Clone)]
 pub struct OpenedIndex {
     /// The index.
     pub index: Index,
