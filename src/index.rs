@@ -3,6 +3,7 @@
 //!
 //! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
 
+mod build;
 mod cache;
 mod histogram;
 mod live;
