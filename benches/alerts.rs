@@ -12,10 +12,10 @@
 use std::time::Instant;
 
 use auditlens::alerts::RuleSet;
-use auditlens::cmd::alerts::evaluate_index;
 use auditlens::index::{CommitPolicy, Indexer, SearchService, schema};
 use auditlens::ingest::decode_record;
 use auditlens::sample::Story;
+use auditlens::session::alerts::evaluate as evaluate_index;
 
 /// A `/proc/self/status` figure such as `VmHWM` (peak RSS) or `RssAnon`.
 fn status(key: &str) -> String {

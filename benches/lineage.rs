@@ -247,7 +247,7 @@ fn index_comparison(k: u64) {
         };
         if with_lineage {
             opts.observers
-                .push(Box::new(auditlens::cmd::LineageObserver::default()));
+                .push(Box::new(auditlens::session::LineageObserver::default()));
         }
         let t = Instant::now();
         let opened = open_or_build(&paths, &mut opts, &mut |_| {}, &mut |_| {}).expect("index");

@@ -4,7 +4,7 @@
 //! Allowed imports: every library module; anyhow at this edge.
 
 mod access_log;
-pub mod alerts;
+mod alerts;
 mod export;
 mod keygen;
 mod lineage;
@@ -15,19 +15,19 @@ mod stats;
 mod verify;
 mod watch;
 
-pub use lineage::{LineageObserver, load_graph};
+pub use lineage::load_graph;
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command};
-use crate::index::{BuildOptions, OpenedIndex, open_or_build};
 use crate::ingest::IngestProgress;
 use crate::model::escape_control;
+use crate::session::{Opened, Session};
 use crate::settings::Settings;
 
 /// How a command ended, as a process exit code: 0 success, 1 problems found
@@ -55,13 +55,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
     // The flags, the environment and the configuration files, read once (not for the
     // commands that read no logs).
     let settings = || Settings::from_args(&cli.load);
+    let session = || settings().map(Session::new);
     match cli.command {
-        Some(Command::Search(a)) => search::run(&a, &settings()?, out, err),
-        Some(Command::Stats(a)) => stats::run(&a, &settings()?, out, err),
-        Some(Command::Lineage(a)) => lineage::run_lineage(&a, &settings()?, out, err),
-        Some(Command::Impact(a)) => lineage::run_impact(&a, &settings()?, out, err),
-        Some(Command::Alerts(a)) => alerts::run(&a, &settings()?, out, err),
-        Some(Command::Watch(a)) => watch::run(&a, &settings()?, out, err),
+        Some(Command::Search(a)) => search::run(&a, &session()?, out, err),
+        Some(Command::Stats(a)) => stats::run(&a, &session()?, out, err),
+        Some(Command::Lineage(a)) => lineage::run_lineage(&a, &session()?, out, err),
+        Some(Command::Impact(a)) => lineage::run_impact(&a, &session()?, out, err),
+        Some(Command::Alerts(a)) => alerts::run(&a, &session()?, out, err),
+        Some(Command::Watch(a)) => watch::run(&a, &session()?, out, err),
         Some(Command::Sample(a)) => {
             let report = crate::sample::write_sample(&a.out, a.events, a.seed, a.unsigned)
                 .with_context(|| format!("writing the sample bundle to {}", a.out.display()))?;
@@ -133,23 +134,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             access_log::record_verify(&a.bundles, &settings)?;
             verify::run(&a, &settings.trust, out, err)
         }
-        Some(Command::Export(a)) => export::run(&a, &settings()?, out, err),
+        Some(Command::Export(a)) => export::run(&a, &session()?, out, err),
         Some(Command::AccessLog(a)) => access_log::run(&a, out),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
-        Some(Command::Seal(a)) => seal::run(&a, &settings()?, out, err),
-        Some(Command::Open(a)) => open::run(a.paths, &settings()?, &cli.ui),
-        None => open::run(cli.paths, &settings()?, &cli.ui),
+        Some(Command::Seal(a)) => seal::run(&a, &session()?, out, err),
+        Some(Command::Open(a)) => open::run(a.paths, &session()?, &cli.ui),
+        None => open::run(cli.paths, &session()?, &cli.ui),
     }
-}
-
-/// Build options for `paths`: the settings, the integrity statuses of sealed inputs
-/// checked against the trust store, and that trust store in the cache key (a different
-/// store gives different statuses, so a different index).
-pub fn prepare_build(paths: &[PathBuf], settings: &Settings) -> BuildOptions {
-    let mut opts = build_options(settings);
-    opts.ingest.status = crate::integrity::status_lookup_with(paths, settings.trust.store.clone());
-    opts.key_extra.clone_from(&settings.trust.bytes);
-    opts
 }
 
 /// A fresh scratch folder inside `parent` (removed by the caller).
@@ -162,44 +153,9 @@ fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// Checks that every input named on the command line exists, is a folder or a regular file
-/// (links there are followed; FIFOs, devices and sockets are refused, never opened) and, for
-/// a file, can be opened: exit 2 otherwise. What cannot be read inside a folder is not an
-/// error here: the load reports it, naming its path, and loads the rest.
-pub fn check_inputs(paths: &[PathBuf]) -> Result<()> {
-    if paths.is_empty() {
-        bail!("no input given");
-    }
-    for p in paths {
-        let kind = crate::ingest::input_kind(p).map_err(|e| anyhow::anyhow!("cannot read {e}"))?;
-        if kind != crate::ingest::InputKind::Folder {
-            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
-        }
-    }
-    Ok(())
-}
-
-/// Build options from the settings.
-pub fn build_options(settings: &Settings) -> BuildOptions {
-    BuildOptions {
-        index_dir: Some(settings.cache_root.clone()),
-        reindex: settings.reindex,
-        ingest: settings.ingest_options(),
-        writer_budget: settings.writer_budget,
-        threads: settings.threads,
-        observers: vec![Box::new(lineage::LineageObserver::default())],
-        ..BuildOptions::default()
-    }
-}
-
-/// Opens (or builds) the index of `paths`, showing progress on stderr when it is a terminal.
-pub fn open_index(
-    paths: &[PathBuf],
-    settings: &Settings,
-    err: &mut dyn Write,
-) -> Result<OpenedIndex> {
-    check_inputs(paths)?;
-    let mut opts = prepare_build(paths, settings);
+/// Opens (or builds) the index of `paths` through the session, showing progress on stderr
+/// when it is a terminal.
+pub fn open_index(session: &Session, paths: &[PathBuf], err: &mut dyn Write) -> Result<Opened> {
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;
@@ -222,8 +178,7 @@ pub fn open_index(
         shown = true;
     };
     let mut notes = Vec::new();
-    let opened = open_or_build(paths, &mut opts, &mut progress, &mut |n| notes.push(n))
-        .with_context(|| format!("opening the index of {}", display_paths(paths)))?;
+    let opened = session.open(paths, &mut progress, &mut |n| notes.push(n))?;
     if shown {
         eprint!("\r\x1b[2K");
     }
@@ -234,21 +189,17 @@ pub fn open_index(
 }
 
 /// Builds the index of `paths` anew, in place of a cached one found damaged.
-pub fn rebuild_index(
-    paths: &[PathBuf],
-    settings: &Settings,
-    err: &mut dyn Write,
-) -> Result<OpenedIndex> {
-    let settings = Settings {
+pub fn rebuild_index(session: &Session, paths: &[PathBuf], err: &mut dyn Write) -> Result<Opened> {
+    let again = Session::new(Settings {
         reindex: true,
-        ..settings.clone()
-    };
-    open_index(paths, &settings, err)
+        ..session.settings().clone()
+    });
+    open_index(&again, paths, err)
 }
 
 /// Prints a short account of what could not be loaded, so nothing is skipped silently.
-pub fn report_skipped(opened: &OpenedIndex, err: &mut dyn Write) -> Result<()> {
-    let s = &opened.summary;
+pub fn report_skipped(opened: &Opened, err: &mut dyn Write) -> Result<()> {
+    let s = opened.summary();
     let header = format!(
         "warning: {} problem(s) while loading, {} record(s) skipped:",
         s.errors_total, s.skipped
@@ -286,12 +237,4 @@ pub fn write_problems(
         )?;
     }
     Ok(())
-}
-
-fn display_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

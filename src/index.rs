@@ -5,6 +5,7 @@
 //!
 //! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
 
+mod build;
 mod cache;
 mod damage;
 mod histogram;

@@ -30,7 +30,10 @@ pub use report::{
     is_error_code,
 };
 pub use source::{BundleSource, Member};
-pub use status::{TRUST_ENV, VerifiedStatuses, is_native_bundle, status_lookup_with};
+pub use status::{
+    InputCheck, TRUST_ENV, Verification, VerifiedStatuses, is_native_bundle, status_lookup,
+    status_lookup_with,
+};
 pub use verify::{VerifyOptions, check_export_chain, scan_lines, verify_bundle};
 pub use writer::{
     BundleSummary, BundleWriter, sign_manifest, stream_file_name, valid_record_ts, valid_stream_id,

@@ -18,5 +18,6 @@ pub mod lineage;
 pub mod model;
 pub mod privacy;
 pub mod sample;
+pub mod session;
 pub mod settings;
 pub mod ui;

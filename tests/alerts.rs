@@ -852,11 +852,11 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
         role: None,
         no_trail: true,
     };
-    let settings = auditlens::settings::Settings::from_args(&load).unwrap();
-    let opened = auditlens::cmd::open_index(&[root], &settings, &mut Vec::new()).unwrap();
-    let service = auditlens::index::SearchService::new(opened.index).unwrap();
-    let eval =
-        auditlens::cmd::alerts::evaluate_index(&service, &RuleSet::defaults().unwrap()).unwrap();
+    let session =
+        auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());
+    let opened = session.open(&[root], &mut |_| {}, &mut |_| {}).unwrap();
+    let service = opened.service().unwrap();
+    let eval = opened.alerts(&RuleSet::defaults().unwrap()).unwrap();
     assert_eq!(eval.alerts.len(), 5);
     assert!(eval.notes.is_empty(), "{:?}", eval.notes);
     for a in &eval.alerts {

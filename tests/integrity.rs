@@ -1204,8 +1204,9 @@ fn a_status_belongs_to_the_bytes_the_verifier_read() {
     use auditlens::ingest::StatusLookup as _;
     let d = tempfile::tempdir().unwrap();
     let b = bundle(d.path(), "b", &[("s", 5)], Some(&key()));
-    let lookup =
-        auditlens::integrity::VerifiedStatuses::new(std::slice::from_ref(&b), Some(trust()));
+    let lookup = auditlens::integrity::VerifiedStatuses::new(std::sync::Arc::new(
+        auditlens::integrity::Verification::new(std::slice::from_ref(&b), Some(trust())),
+    ));
     let path = b.join("streams/s.jsonl").display().to_string();
     let lines = lines_of(&b.join("streams/s.jsonl"));
     assert_eq!(

@@ -96,7 +96,7 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
         ..BuildOptions::default()
     };
     opts.observers
-        .push(Box::new(auditlens::cmd::LineageObserver::default()));
+        .push(Box::new(auditlens::session::LineageObserver::default()));
     let opened = open_or_build(
         std::slice::from_ref(&pristine),
         &mut opts,
@@ -124,12 +124,9 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
     assert_eq!(n, 14);
     // The explorer's timeline markers and `e` / `E`: one mark per alert, and one query that
     // selects exactly the evidence (14 failed logins + 4 single-event alerts).
-    let all = auditlens::app::reports::compute(
-        std::slice::from_ref(&pristine),
-        None,
-        &opened.index,
-        &opened.dir,
-    );
+    let verification =
+        auditlens::integrity::Verification::new(std::slice::from_ref(&pristine), None);
+    let all = auditlens::app::reports::compute(&verification, &opened.index, &opened.dir);
     assert_eq!(all.alert_marks.len(), 5);
     let evidence = s
         .count(&SearchRequest {
@@ -158,4 +155,46 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
             .iter()
             .any(|r| r.text.contains("s3://acme-raw/transactions"))
     );
+}
+
+#[test]
+fn a_fresh_open_of_a_sealed_bundle_verifies_it_once() {
+    // Regression: the explorer verified a sealed bundle for the index statuses, then again
+    // for the Integrity pane. The session shares one verification between the two.
+    let pristine = repo_root().join("sample-data/pristine");
+    let home = tempfile::tempdir().unwrap();
+    let load = auditlens::cli::LoadArgs {
+        index_dir: Some(home.path().join("idx")),
+        reindex: false,
+        max_line_bytes: 1 << 20,
+        max_document_bytes: 1 << 30,
+        writer_mb: 50,
+        trust: Some(repo_root().join("sample-data/trust.json")),
+        unmask: false,
+        role: None,
+        no_trail: true,
+    };
+    let session =
+        auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());
+    let fresh = session
+        .open(std::slice::from_ref(&pristine), &mut |_| {}, &mut |_| {})
+        .unwrap();
+    assert!(!fresh.reused());
+    assert_eq!(fresh.integrity().runs(), 1, "the build verified the bundle");
+    let reports =
+        auditlens::app::reports::compute(fresh.integrity(), &fresh.index().index, fresh.dir());
+    assert_eq!(
+        fresh.integrity().runs(),
+        1,
+        "the pane reused that verification"
+    );
+    assert_eq!(reports.integrity.unwrap().heading, "integrity: verified");
+    // A cached open verifies nothing until the pane asks, then once.
+    let cached = session
+        .open(std::slice::from_ref(&pristine), &mut |_| {}, &mut |_| {})
+        .unwrap();
+    assert!(cached.reused());
+    assert_eq!(cached.integrity().runs(), 0);
+    auditlens::app::reports::compute(cached.integrity(), &cached.index().index, cached.dir());
+    assert_eq!(cached.integrity().runs(), 1);
 }

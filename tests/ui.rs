@@ -816,6 +816,37 @@ fn live_events(input: &Path, cache: &Path) -> Vec<String> {
 }
 
 #[test]
+fn the_explorer_reopens_an_index_a_command_built() {
+    // Regression: the commands and the explorer had two build paths, and only the live one
+    // remembered the inputs' fingerprint, so the explorer rebuilt what `search` had just
+    // built. One build path: both reuse each other's cache entries.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    std::fs::write(&input, fixture_lines()).unwrap();
+    let cache = dir.path().join("cache");
+    let mut opts = auditlens::index::BuildOptions {
+        index_dir: Some(cache.clone()),
+        threads: 1,
+        ..auditlens::index::BuildOptions::default()
+    };
+    let built = auditlens::index::open_or_build(
+        std::slice::from_ref(&input),
+        &mut opts,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!built.reused);
+    assert_eq!(
+        live_events(&input, &cache),
+        vec![
+            "opened complete=true".to_owned(),
+            "done reused=true events=58 docs=58".to_owned()
+        ]
+    );
+}
+
+#[test]
 fn live_builds_commit_as_they_go_and_reopen_from_the_cache_without_rehashing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("events.jsonl");
@@ -867,7 +898,10 @@ fn live_builds_commit_as_they_go_and_reopen_from_the_cache_without_rehashing() {
     let leftovers: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".live-"))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(".build-") || name.starts_with(".live-")
+        })
         .collect();
     assert!(leftovers.is_empty());
 }

@@ -1,15 +1,16 @@
 //! The integrity, lineage and alerts panes: computed once the index is complete, on the
-//! indexer thread (never the UI thread), from the same functions as the `verify`, `lineage`
-//! and `alerts` commands. Every row that points at events carries the query that shows them.
+//! indexer thread (never the UI thread), from the session layer the `verify`, `lineage` and
+//! `alerts` commands use too (the integrity pane reuses the verification of the build). Every row that points at events carries the query that shows them.
 
 use std::path::{Path, PathBuf};
 
 use crate::index::{Index, SearchService};
 use std::fmt::Write as _;
 
-use crate::integrity::{Finding, Report, TrustStore, Verdict, VerifyOptions, verify_bundle};
+use crate::integrity::{Finding, Report, TrustStore, Verdict, Verification};
 use crate::lineage::TreeLineKind;
 use crate::model::{Severity, escape_control};
+use crate::session::alerts::{RulesError, evaluate, load_rules};
 
 use super::state::{PaneReport, ReportRow, RowTarget};
 
@@ -42,16 +43,20 @@ fn row(text: impl AsRef<str>, level: Severity, jump: Option<String>) -> ReportRo
     }
 }
 
-/// The integrity pane: the verify report of each sealed input, by file and stream.
+/// The integrity pane of `paths` checked against `trust` (verifies them now).
 pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneReport {
+    integrity_pane(&Verification::new(paths, trust.cloned()))
+}
+
+/// The integrity pane: the verify report of each sealed input, by file and stream, from the
+/// session's shared verification (verified now only if the index build did not already).
+pub fn integrity_pane(verification: &Verification) -> PaneReport {
     let mut rows = Vec::new();
     let mut verdicts = Vec::new();
-    let opts = VerifyOptions {
-        trust,
-        ..VerifyOptions::default()
-    };
-    for input in paths {
-        if !crate::integrity::is_native_bundle(input) {
+    let trust = verification.trust();
+    for check in verification.results() {
+        let input = &check.input;
+        let Some(result) = &check.result else {
             rows.push(row(
                 format!(
                     "{}: no seal (not an auditlens bundle): nothing to verify",
@@ -61,8 +66,8 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
                 None,
             ));
             continue;
-        }
-        let report = match verify_bundle(input, &opts) {
+        };
+        let report = match result {
             Ok(r) => r,
             Err(e) => {
                 rows.push(row(
@@ -114,7 +119,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
                 None,
             ));
         }
-        rows.extend(report.findings.iter().map(|f| finding_row(&report, f)));
+        rows.extend(report.findings.iter().map(|f| finding_row(report, f)));
     }
     let heading = if verdicts.is_empty() {
         "integrity: no sealed bundle among the inputs".to_owned()
@@ -199,15 +204,15 @@ fn alerts_with_marks(
     rules: Option<&Path>,
 ) -> (PaneReport, Vec<(i64, Severity)>, Option<String>) {
     let result = SearchService::new(index.clone())
-        .map_err(anyhow::Error::from)
-        .and_then(|s| Ok((s, crate::cmd::alerts::load_rules(rules)?)))
-        .and_then(|(s, r)| crate::cmd::alerts::evaluate_index(&s, &r));
+        .map_err(RulesError::from)
+        .and_then(|s| Ok((s, load_rules(rules)?)))
+        .and_then(|(s, r)| evaluate(&s, &r));
     let mut eval = match result {
         Ok(e) => e,
         Err(e) => {
             let report = PaneReport {
                 heading: "alerts: could not evaluate the rules".to_owned(),
-                rows: vec![row(format!("{e:#}"), Severity::Error, None)],
+                rows: vec![row(e.to_string(), Severity::Error, None)],
             };
             return (report, Vec::new(), None);
         }
@@ -337,16 +342,12 @@ pub fn lineage_report(dir: &Path) -> PaneReport {
     PaneReport { heading, rows }
 }
 
-/// All three panes.
-pub fn compute(
-    paths: &[PathBuf],
-    trust: Option<&TrustStore>,
-    index: &Index,
-    dir: &Path,
-) -> Reports {
+/// All three panes of an index in the cache folder `dir`, the integrity pane from the
+/// session's shared verification.
+pub fn compute(verification: &Verification, index: &Index, dir: &Path) -> Reports {
     let (alerts, alert_marks, alert_evidence) = alerts_with_marks(index, None);
     Reports {
-        integrity: Some(integrity_report(paths, trust)),
+        integrity: Some(integrity_pane(verification)),
         lineage: Some(lineage_report(dir)),
         alerts: Some(alerts),
         alert_marks,

@@ -19,34 +19,26 @@ use ratatui::backend::Backend;
 use super::action::Action;
 use super::effect::Effect;
 use super::msg::{Msg, WorkerMsg};
-use super::state::{AppState, Tz};
+use super::state::AppState;
 use super::update::update;
 use super::worker::{EffectRunner, ThreadRunner};
-use crate::index::{BuildOptions, LiveEvent, SearchService, build_live};
+use crate::index::{LiveEvent, SearchService};
 use crate::model::escape_control;
+use crate::session::Session;
+use crate::settings::UiSettings;
 use crate::ui::{Keymap, Theme, UiViews};
 
 /// Loop tick: input poll and debounce resolution.
 const TICK: Duration = Duration::from_millis(50);
 
-/// Settings of an interactive session.
+/// An interactive session.
 pub struct RunOptions {
     /// Inputs.
     pub paths: Vec<PathBuf>,
-    /// Index build options.
-    pub build: BuildOptions,
-    /// Display zone.
-    pub tz: Tz,
-    /// Mouse capture on.
-    pub mouse: bool,
-    /// Key bindings.
-    pub keymap: Keymap,
-    /// Colours.
-    pub theme: Theme,
-    /// Trust store for the integrity pane.
-    pub trust: Option<crate::integrity::TrustStore>,
-    /// What everything shown, copied and exported is masked with.
-    pub masker: Arc<crate::privacy::Masker>,
+    /// The session that opens them (settings, masker, trust store).
+    pub session: Session,
+    /// Keymap, theme, zone and mouse.
+    pub ui: UiSettings,
 }
 
 /// Restores the terminal when dropped (error returns, normal exit).
@@ -265,43 +257,41 @@ fn osc52(text: &str) {
     let _ = out.flush();
 }
 
-/// Starts the indexer thread: the live build, then the report panes once it is complete.
+/// Starts the indexer thread: the session's live open, then the report panes once it is
+/// complete (the integrity pane from the verification the build already made).
 fn spawn_indexer(
     paths: Vec<PathBuf>,
-    mut build: BuildOptions,
-    trust: Option<crate::integrity::TrustStore>,
+    session: Session,
     cancel: Arc<AtomicBool>,
     tx: std::sync::mpsc::Sender<Msg>,
 ) -> Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("auditlens-index".to_owned())
         .spawn(move || {
-            // The finished index, kept to compute the report panes after the build.
-            let finished: Arc<std::sync::Mutex<Option<(crate::index::Index, PathBuf)>>> =
-                Arc::default();
             let report = {
                 let tx = tx.clone();
-                let finished = Arc::clone(&finished);
                 move |ev: LiveEvent| {
-                    if let LiveEvent::Done(opened) = &ev
-                        && let Ok(mut slot) = finished.lock()
-                    {
-                        *slot = Some((opened.index.clone(), opened.dir.clone()));
-                    }
                     let _ = tx.send(Msg::Worker(WorkerMsg::Live(ev)));
                 }
             };
-            if let Err(e) = build_live(&paths, &mut build, &cancel, report) {
-                let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::WorkerFailed(
-                    format!("indexing failed: {e}"),
-                ))));
-                return;
-            }
-            let done = finished.lock().ok().and_then(|mut s| s.take());
-            if let Some((index, dir)) = done
+            // Leave a core to the interface.
+            let opened = match session.open_live(&paths, 2, &cancel, report) {
+                Ok(o) => o,
+                Err(e) => {
+                    let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::WorkerFailed(
+                        format!("indexing failed: {e}"),
+                    ))));
+                    return;
+                }
+            };
+            if let Some(opened) = opened
                 && !cancel.load(std::sync::atomic::Ordering::Relaxed)
             {
-                let reports = super::reports::compute(&paths, trust.as_ref(), &index, &dir);
+                let reports = super::reports::compute(
+                    opened.integrity(),
+                    &opened.index().index,
+                    opened.dir(),
+                );
                 let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::ReportsReady(
                     Box::new(reports),
                 ))));
@@ -312,16 +302,14 @@ fn spawn_indexer(
 
 /// Runs the interactive explorer on the real terminal until the user quits.
 pub fn run(opts: RunOptions) -> Result<()> {
-    let RunOptions {
-        paths,
-        trust,
-        build,
-        tz,
-        mouse,
+    let RunOptions { paths, session, ui } = opts;
+    let UiSettings {
         keymap,
         theme,
-        masker,
-    } = opts;
+        mouse,
+        tz,
+    } = ui;
+    let masker = Arc::clone(&session.settings().masker);
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [
         signal_hook::consts::SIGTERM,
@@ -353,7 +341,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
     let (tx, rx) = channel::<Msg>();
     let cancel = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), Arc::clone(&cancel));
-    let indexer = spawn_indexer(paths, build, trust, Arc::clone(&cancel), tx.clone())?;
+    let indexer = spawn_indexer(paths, session, Arc::clone(&cancel), tx.clone())?;
     let (mut runner, search) = ThreadRunner::start(tx.clone(), masker);
     drop(tx);
     let handle = runner.handle();

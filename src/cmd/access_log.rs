@@ -18,13 +18,8 @@ use crate::settings::Settings;
 /// With `--no-trail` the entry records only who ran which command and when, not the query,
 /// inputs or bundle. A trail that cannot be written is an error: nothing is shown
 /// unrecorded.
-pub fn record(settings: &Settings, mut entry: TrailEntry) -> Result<()> {
-    entry.unmask = settings.unmask;
-    entry.role.clone_from(&settings.role);
-    if settings.untracked {
-        entry = trail::untracked(&entry);
-    }
-    trail::record(&entry).map(|_| ()).context(
+pub fn record(settings: &Settings, entry: TrailEntry) -> Result<()> {
+    crate::session::record(settings, entry).context(
         "writing the access trail (--no-trail still records that the command ran, without its query and inputs)",
     )
 }

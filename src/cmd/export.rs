@@ -18,7 +18,7 @@ use crate::cli::{ExportArgs, ExportFormat};
 use crate::index::{IndexError, SearchRequest, SearchService, SortOrder};
 use crate::model::{AuditEvent, Category, Outcome as EvOutcome, Severity, safe_json};
 use crate::privacy::{Masker, TrailEntry};
-use crate::settings::Settings;
+use crate::session::Session;
 
 /// Events fetched per page.
 const PAGE: usize = 2000;
@@ -44,10 +44,11 @@ impl<W: Write> Write for HashingWriter<W> {
 
 pub(super) fn run(
     a: &ExportArgs,
-    settings: &Settings,
+    session: &Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let settings = session.settings();
     let (paths, query) =
         super::search::paths_and_query("export", &a.select.args, a.select.query.as_ref())?;
     let (from, to) = super::search::time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
@@ -55,7 +56,7 @@ pub(super) fn run(
         bail!("{} exists (use --force to replace it)", a.out.display());
     }
     let masker = settings.masker.clone();
-    let opened = open_index(&paths, settings, err)?;
+    let opened = open_index(session, &paths, err)?;
     let format = match a.format {
         ExportFormat::Jsonl => "jsonl",
         ExportFormat::Csv => "csv",
@@ -65,7 +66,7 @@ pub(super) fn run(
         settings,
         TrailEntry {
             command: "export".into(),
-            bundle: Some(opened.digest.clone()),
+            bundle: Some(opened.digest().to_owned()),
             inputs: paths.iter().map(|p| p.display().to_string()).collect(),
             query: Some(query.clone()),
             filters: json!({"from": a.select.from, "to": a.select.to, "format": format}),
@@ -74,7 +75,7 @@ pub(super) fn run(
         },
     )?;
     report_skipped(&opened, err)?;
-    let service = SearchService::new(opened.index).context("opening the index reader")?;
+    let service = opened.service().context("opening the index reader")?;
     let tmp = tmp_path(&a.out);
     let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut w = HashingWriter {

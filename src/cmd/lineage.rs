@@ -1,99 +1,42 @@
-//! `auditlens lineage` and `auditlens impact`, and the index-build observer that builds the
-//! lineage graph while indexing and saves it beside the cached index.
+//! `auditlens lineage` and `auditlens impact`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ImpactArgs, LineageArgs};
-use crate::index::OpenedIndex;
-use crate::ingest::{EventObserver, EventSink, ingest};
-use crate::lineage::{GRAPH_FILE, Graph, GraphBuilder, dot, impact_text, model_text};
-use crate::model::{AuditEvent, escape_control, safe_json};
+use crate::lineage::{Graph, dot, impact_text, model_text};
+use crate::model::{escape_control, safe_json};
+use crate::session::{Opened, Session};
 use crate::settings::Settings;
 
-/// Builds the lineage graph during an index build; `finish` writes it to
-/// `<cache dir>/lineage.json`, which [`load_graph`] reads back.
-#[derive(Default)]
-pub struct LineageObserver {
-    builder: GraphBuilder,
-}
-
-impl EventObserver for LineageObserver {
-    fn observe(&mut self, event: &AuditEvent) {
-        self.builder.observe(event);
-    }
-
-    fn finish(&mut self, dir: &Path) -> std::io::Result<()> {
-        let graph = std::mem::take(&mut self.builder).finish();
-        std::fs::write(dir.join(GRAPH_FILE), graph.to_bytes())
-    }
-}
-
-struct Fold<'a>(&'a mut GraphBuilder);
-
-impl EventSink for Fold<'_> {
-    fn event(&mut self, event: AuditEvent, _raw: &str) -> bool {
-        self.0.observe(&event);
-        true
-    }
-}
-
-/// The lineage graph of an opened index: read from its cache folder, or (for an index
-/// cached before lineage existed, or a damaged file) built again from the inputs and saved.
-pub fn load_graph(
-    opened: &OpenedIndex,
-    paths: &[PathBuf],
-    settings: &Settings,
-    err: &mut dyn Write,
-) -> Result<Graph> {
-    let file = opened.dir.join(GRAPH_FILE);
-    let why = match std::fs::read(&file) {
-        Ok(bytes) => match Graph::from_bytes(&bytes) {
-            Ok(g) => return Ok(g),
-            Err(e) => e.to_string(),
-        },
-        Err(e) => e.to_string(),
-    };
-    writeln!(
-        err,
-        "note: building the lineage graph ({}: {})",
-        escape_control(&file.display().to_string()),
-        escape_control(&why)
-    )?;
-    let mut builder = GraphBuilder::new();
-    ingest(
-        paths,
-        settings.ingest_options(),
-        &mut Fold(&mut builder),
-        |_| {},
-    );
-    let graph = builder.finish();
-    if let Err(e) = std::fs::write(&file, graph.to_bytes()) {
-        writeln!(
-            err,
-            "note: could not save the lineage graph: {}",
-            escape_control(&e.to_string())
-        )?;
+/// The lineage graph of an opened index (see [`crate::session::load_graph`]), with its
+/// notes on `err`.
+pub fn load_graph(opened: &Opened, settings: &Settings, err: &mut dyn Write) -> Result<Graph> {
+    let mut notes = Vec::new();
+    let graph = opened.lineage(settings.ingest_options(), &mut |n| notes.push(n));
+    for n in notes {
+        writeln!(err, "note: {}", escape_control(&n))?;
     }
     Ok(graph)
 }
 
-fn open_graph(paths: &[PathBuf], settings: &Settings, err: &mut dyn Write) -> Result<Graph> {
-    let opened = open_index(paths, settings, err)?;
+fn open_graph(paths: &[PathBuf], session: &Session, err: &mut dyn Write) -> Result<Graph> {
+    let settings = session.settings();
+    let opened = open_index(session, paths, err)?;
     super::access_log::record_open(
         settings,
         "lineage",
         paths,
-        Some(opened.digest.clone()),
+        Some(opened.digest().to_owned()),
         None,
         serde_json::Value::Null,
     )?;
     report_skipped(&opened, err)?;
-    load_graph(&opened, paths, settings, err)
+    load_graph(&opened, settings, err)
 }
 
 fn known_models(g: &Graph) -> String {
@@ -111,14 +54,15 @@ fn known_models(g: &Graph) -> String {
 
 pub(super) fn run_lineage(
     a: &LineageArgs,
-    settings: &Settings,
+    session: &Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let settings = session.settings();
     let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, settings, err)?;
+    let g = open_graph(&a.paths, session, err)?;
     if a.list {
         let models = g.models();
         if a.json {
@@ -183,14 +127,15 @@ pub(super) fn run_lineage(
 
 pub(super) fn run_impact(
     a: &ImpactArgs,
-    settings: &Settings,
+    session: &Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let settings = session.settings();
     let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, settings, err)?;
+    let g = open_graph(&a.paths, session, err)?;
     // The whole argument as an id first (ids may hold '@'), then ID@VERSION.
     let impact = g.impact(&a.dataset, None).or_else(|| {
         let (id, v) = a.dataset.rsplit_once('@')?;

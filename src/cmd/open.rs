@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{Outcome, check_inputs, prepare_build};
+use super::Outcome;
 use crate::app::RunOptions;
 use crate::cli::UiArgs;
-use crate::settings::{Settings, UiSettings};
+use crate::session::Session;
+use crate::settings::UiSettings;
 
 /// Where the shipped sample lives, relative to a base folder.
 const SAMPLE: &str = "sample-data/pristine";
@@ -31,7 +32,8 @@ pub fn find_sample() -> Option<PathBuf> {
 }
 
 /// Runs the explorer on `paths`.
-pub fn run(paths: Vec<PathBuf>, settings: &Settings, ui: &UiArgs) -> Result<Outcome> {
+pub fn run(paths: Vec<PathBuf>, session: &Session, ui: &UiArgs) -> Result<Outcome> {
+    let settings = session.settings();
     let paths = if paths.is_empty() {
         match find_sample() {
             Some(p) => vec![p],
@@ -43,10 +45,9 @@ pub fn run(paths: Vec<PathBuf>, settings: &Settings, ui: &UiArgs) -> Result<Outc
     } else {
         paths
     };
-    check_inputs(&paths)?;
+    crate::session::check_inputs(&paths)?;
     let ui_settings = UiSettings::load(settings.config_dir.as_deref(), ui)
         .context("loading the configuration")?;
-    let mut build = prepare_build(&paths, settings);
     // Masked unless --unmask; the session is recorded in the access trail before anything
     // is shown (the content digest is not computed up front: opening must stay instant).
     super::access_log::record_open(
@@ -57,17 +58,10 @@ pub fn run(paths: Vec<PathBuf>, settings: &Settings, ui: &UiArgs) -> Result<Outc
         None,
         serde_json::json!({"tz": ui.tz, "mouse": ui.mouse}),
     )?;
-    // Leave a core to the interface.
-    build.threads = build.threads.clamp(1, 2);
     crate::app::run(RunOptions {
         paths,
-        build,
-        tz: ui_settings.tz,
-        mouse: ui_settings.mouse,
-        keymap: ui_settings.keymap,
-        theme: ui_settings.theme,
-        trust: settings.trust.store.clone(),
-        masker: settings.masker.clone(),
+        session: session.clone(),
+        ui: ui_settings,
     })?;
     Ok(Outcome::Ok)
 }

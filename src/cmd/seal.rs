@@ -11,7 +11,7 @@ use crate::cli::SealArgs;
 use crate::ingest::{EventSink, ingest};
 use crate::integrity::{BundleWriter, IntegrityError, Manifest, SigningKey, jcs};
 use crate::model::{AuditEvent, escape_control};
-use crate::settings::Settings;
+use crate::session::Session;
 
 /// The event-model record of an event, keeping the original record under
 /// `details.original` and where it came from under `details.origin`.
@@ -138,11 +138,12 @@ impl EventSink for SealSink<'_> {
 /// Runs `seal`.
 pub fn run(
     a: &SealArgs,
-    settings: &Settings,
+    session: &Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    super::check_inputs(&a.inputs)?;
+    let settings = session.settings();
+    crate::session::check_inputs(&a.inputs)?;
     if let Some(s) = &a.stream
         && !crate::integrity::valid_stream_id(s)
     {

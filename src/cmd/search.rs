@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::SearchArgs;
-use crate::index::{Hit, IndexError, SearchRequest, SearchService, SortOrder};
+use crate::index::{Hit, IndexError, SearchRequest, SortOrder};
 use crate::model::{AuditEvent, escape_control, parse_time_str, safe_json};
-use crate::settings::Settings;
+use crate::session::{Opened, Session};
 
 /// Parses a `--from` / `--to` bound (RFC 3339; zone-less is taken as UTC).
 pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
@@ -48,19 +48,20 @@ pub(super) fn time_window(from: Option<&str>, to: Option<&str>) -> Result<(Bound
 
 pub(super) fn run(
     a: &SearchArgs,
-    settings: &Settings,
+    session: &Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let settings = session.settings();
     let (paths, query) = paths_and_query("search", &a.select.args, a.select.query.as_ref())?;
     let (from, to) = time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
     let masker = settings.masker.clone();
-    let opened = open_index(&paths, settings, err)?;
+    let opened = open_index(session, &paths, err)?;
     super::access_log::record(
         settings,
         crate::privacy::TrailEntry {
             command: "search".into(),
-            bundle: Some(opened.digest.clone()),
+            bundle: Some(opened.digest().to_owned()),
             inputs: paths.iter().map(|p| p.display().to_string()).collect(),
             query: Some(query.clone()),
             filters: json!({"from": a.select.from, "to": a.select.to, "limit": a.limit, "offset": a.offset,
@@ -81,20 +82,20 @@ pub(super) fn run(
             SortOrder::NewestFirst
         },
     };
-    let answer = |index| -> Result<(u64, Vec<Hit>), IndexError> {
-        let service = SearchService::new(index)?;
+    let answer = |opened: &Opened| -> Result<(u64, Vec<Hit>), IndexError> {
+        let service = opened.service()?;
         if a.count {
             service.count(&req).map(|total| (total, Vec::new()))
         } else {
             service.search(&req).map(|p| (p.total, p.hits))
         }
     };
-    let mut result = answer(opened.index);
+    let mut result = answer(&opened);
     // Damage that shows only while searching (tantivy reads lazily): rebuild, answer again.
     if let Err(IndexError::Corrupt(why)) = &result {
         let note = format!("the cached index is damaged ({why}): rebuilding it");
         writeln!(err, "note: {}", escape_control(&note))?;
-        result = answer(super::rebuild_index(&paths, settings, err)?.index);
+        result = answer(&super::rebuild_index(session, &paths, err)?);
     }
     let (total, hits) = match result {
         Ok((total, hits)) => (

@@ -10,27 +10,27 @@ use serde_json::json;
 use super::{Outcome, open_index};
 use crate::cli::StatsArgs;
 use crate::model::{escape_control, safe_json};
-use crate::settings::Settings;
+use crate::session::Session;
 
 pub(super) fn run(
     a: &StatsArgs,
-    settings: &Settings,
+    session: &Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
-    let masker = settings.masker.clone();
-    let opened = open_index(&a.paths, settings, err)?;
+    let masker = session.settings().masker.clone();
+    let opened = open_index(session, &a.paths, err)?;
     super::access_log::record(
-        settings,
+        session.settings(),
         crate::privacy::TrailEntry {
             command: "stats".into(),
-            bundle: Some(opened.digest.clone()),
+            bundle: Some(opened.digest().to_owned()),
             inputs: a.paths.iter().map(|p| p.display().to_string()).collect(),
             filters: json!({"json": a.json}),
             ..crate::privacy::TrailEntry::default()
         },
     )?;
-    let s = &opened.summary;
+    let s = opened.summary();
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
     };
@@ -51,7 +51,7 @@ pub(super) fn run(
             "missing_times": s.missing_times,
             "bytes": s.bytes,
             "errors": s.errors,
-            "index": {"dir": opened.dir.display().to_string(), "digest": opened.digest, "reused": opened.reused},
+            "index": {"dir": opened.dir().display().to_string(), "digest": opened.digest(), "reused": opened.reused()},
         });
         writeln!(out, "{}", safe_json::to_string_pretty(&v)?)?;
         return Ok(Outcome::Ok);
@@ -97,8 +97,8 @@ pub(super) fn run(
     w(row("streams:", &s.streams))?;
     w(format!(
         "index:       {} ({})",
-        opened.dir.display(),
-        if opened.reused { "cached" } else { "built now" }
+        opened.dir().display(),
+        cache_state(opened.reused())
     ))?;
     if !s.errors.is_empty() {
         w("problems:".to_owned())?;
@@ -118,4 +118,8 @@ pub(super) fn run(
         }
     }
     Ok(Outcome::Ok)
+}
+
+fn cache_state(reused: bool) -> &'static str {
+    if reused { "cached" } else { "built now" }
 }

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use super::Outcome;
-use super::alerts::{load_rules, write_alert_text};
+use super::alerts::write_alert_text;
 use crate::alerts::{Evaluator, Input, RuleKind};
 use crate::cli::WatchArgs;
 use crate::index::match_batch;
 use crate::ingest::decode_record;
 use crate::model::{AuditEvent, escape_control, safe_json};
-use crate::settings::Settings;
+use crate::session::Session;
+use crate::session::alerts::{check_queries, load_rules};
 
 /// Most bytes read from one file per poll (the rest waits for the next poll).
 const READ_CHUNK: u64 = 8 << 20;
@@ -294,10 +295,11 @@ impl Live {
 
 pub(super) fn run(
     a: &WatchArgs,
-    settings: &Settings,
+    session: &Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    let settings = session.settings();
     let rules = load_rules(a.rules.as_deref())?;
     // Check every query once, on an empty batch, before following anything.
     let mut queries = Vec::new();
@@ -309,7 +311,7 @@ pub(super) fn run(
     }
     {
         let service = crate::index::SearchService::new(crate::index::create_in_ram().0)?;
-        super::alerts::check_queries(&service, &rules)?;
+        check_queries(&service, &rules)?;
     }
     let mut live = Live {
         evaluators: rules.rules.iter().map(Evaluator::new).collect(),

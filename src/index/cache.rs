@@ -1,12 +1,15 @@
 //! The on-disk index cache: `<root>/<key>/` holds `index/`, `summary.json` and `meta.json`.
 //! The key is the SHA-256 of the inputs' names and contents plus the schema version, so an
 //! unchanged bundle reopens at once. Builds happen in a temporary folder renamed into place
-//! only when complete; a damaged or outdated entry is rebuilt.
+//! only when complete (the one build path is in `build`); a damaged or outdated entry is
+//! rebuilt.
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use super::live::LiveEvent;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -16,7 +19,7 @@ use super::IndexError;
 use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
 use crate::ingest::{
-    EventObserver, EventSink, IngestOptions, IngestProgress, IngestSummary, ingest, input_listing,
+    EventObserver, EventSink, IngestOptions, IngestProgress, IngestSummary, input_listing,
 };
 use crate::model::AuditEvent;
 
@@ -62,6 +65,7 @@ impl Default for BuildOptions {
 }
 
 /// An index ready to search.
+#[derive(Clone)]
 pub struct OpenedIndex {
     /// The index.
     pub index: Index,
@@ -214,49 +218,13 @@ pub fn open_or_build(
     on_progress: &mut dyn FnMut(IngestProgress),
     notice: &mut dyn FnMut(String),
 ) -> Result<OpenedIndex, IndexError> {
-    let digest = content_digest(paths)?;
-    let key = cache_key(&digest, &opts.key_extra);
-    let root = opts.index_dir.clone().unwrap_or_else(cache_root);
-    let dir = root.join(format!("{}-s{SCHEMA_VERSION}", &key[..32]));
-    super::stale::sweep_stale_builds(&root);
-    if dir.exists() && !opts.reindex {
-        match try_open(&dir, &key) {
-            Ok((index, summary)) => {
-                return Ok(OpenedIndex {
-                    index,
-                    summary,
-                    dir,
-                    digest,
-                    reused: true,
-                    build_time: Duration::ZERO,
-                });
-            }
-            Err(why) => notice(format!(
-                "rebuilding the cached index at {} ({why})",
-                dir.display()
-            )),
-        }
-    }
-    let started = Instant::now();
-    fs::create_dir_all(&root).map_err(io_err(format!(
-        "creating the cache folder {}",
-        root.display()
-    )))?;
-    let tmp = root.join(format!(
-        ".build-{}-{}-{}",
-        &key[..16],
-        std::process::id(),
-        started.elapsed().as_nanos()
-    ));
-    let result = build_into(&tmp, paths, opts, &key, on_progress);
-    let summary = match result {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(e);
+    let mut events = |ev| {
+        if let LiveEvent::Progress(p) = ev {
+            on_progress(p);
         }
     };
-    place_built(&tmp, dir, &key, summary, digest, started)
+    super::build::open_or_build(paths, opts, None, &mut events, notice)?
+        .ok_or_else(|| IndexError::Corrupt("the build stopped before its end".to_owned()))
 }
 
 /// Moves a complete build from `tmp` into its cache folder `dir` and opens it there.
@@ -312,40 +280,6 @@ pub(super) fn finish_build(
         serde_json::to_vec(summary).unwrap_or_default(),
     )
     .map_err(io_err("writing summary.json"))
-}
-
-fn build_into(
-    tmp: &Path,
-    paths: &[PathBuf],
-    opts: &mut BuildOptions,
-    digest: &str,
-    on_progress: &mut dyn FnMut(IngestProgress),
-) -> Result<IngestSummary, IndexError> {
-    let (_index, mut indexer) = new_index(tmp, opts, CommitPolicy::AT_END)?;
-    let mut tee = Tee {
-        indexer: &mut indexer,
-        observers: &mut opts.observers,
-    };
-    let summary = ingest(paths, opts.ingest.clone(), &mut tee, on_progress);
-    if let Some(e) = indexer.take_error() {
-        return Err(e);
-    }
-    finish_build(tmp, indexer, opts, &summary)?;
-    let meta = Meta {
-        schema_version: SCHEMA_VERSION,
-        digest: digest.to_owned(),
-        inputs: paths.iter().map(|p| p.display().to_string()).collect(),
-        events: summary.events,
-        built_at: chrono::Utc::now(),
-    };
-    let write = |name: &str, bytes: Vec<u8>| {
-        fs::write(tmp.join(name), bytes).map_err(io_err(format!("writing {name}")))
-    };
-    write(
-        "meta.json",
-        serde_json::to_vec_pretty(&meta).unwrap_or_default(),
-    )?;
-    Ok(summary)
 }
 
 /// Feeds each event to the observers, then to the indexer.

@@ -1,5 +1,7 @@
-//! Integrity statuses for the index: a [`StatusLookup`] filled by verifying every native
-//! bundle among the inputs (lazily, on the first lookup, so a reused index costs nothing).
+//! The verification of a session's inputs, run at most once and shared ([`Verification`]),
+//! and the integrity statuses the index takes from it: a [`StatusLookup`] filled by
+//! verifying every native bundle among the inputs (lazily, on the first lookup, so a reused
+//! index costs nothing).
 //!
 //! A status belongs to bytes (spec section 7): the verifier keeps the SHA-256 of every line
 //! it read, and a record being indexed gets that line's status only when its own bytes hash
@@ -8,57 +10,115 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use super::digest::{Digest32, sha256};
+use super::IntegrityError;
+use super::digest::sha256;
 use super::keys::TrustStore;
-use super::report::RecordStatus;
+use super::report::{RecordStatus, Report};
 use super::verify::{VerifyOptions, verify_bundle};
 use crate::ingest::{StatusLookup, is_bundle_manifest};
 
 /// Environment variable naming the trust store used when indexing (else the default one).
 pub const TRUST_ENV: &str = "AUDITLENS_TRUST";
 
-/// One stream file as the verifier read it: each line's status and the hash of its bytes.
-struct CheckedLines {
-    statuses: Vec<u8>,
-    hashes: Vec<Digest32>,
-}
-
-/// Record statuses by display path and line, bound to each line's bytes.
-pub struct VerifiedStatuses {
+/// The verification of a session's inputs, done at most once and shared: the index build
+/// takes its record statuses from it, the integrity report shows it. Nothing is verified
+/// until the first call to [`Verification::results`].
+pub struct Verification {
     inputs: Vec<PathBuf>,
     trust: Option<TrustStore>,
-    map: OnceLock<HashMap<String, Vec<CheckedLines>>>,
+    results: OnceLock<Vec<InputCheck>>,
+    runs: AtomicUsize,
 }
 
-impl VerifiedStatuses {
-    /// Statuses of the native bundles among `inputs`, checked against `trust`.
+/// What verifying one input gave.
+pub struct InputCheck {
+    /// The input as given.
+    pub input: PathBuf,
+    /// `None` when the input is not a sealed bundle (nothing to verify), else the report or
+    /// why it could not be made.
+    pub result: Option<Result<Report, IntegrityError>>,
+}
+
+impl Verification {
+    /// The verification of `inputs` against `trust`, not yet run.
     pub fn new(inputs: &[PathBuf], trust: Option<TrustStore>) -> Self {
         Self {
             inputs: inputs.to_vec(),
             trust,
+            results: OnceLock::new(),
+            runs: AtomicUsize::new(0),
+        }
+    }
+
+    /// The trust store it checks against.
+    pub fn trust(&self) -> Option<&TrustStore> {
+        self.trust.as_ref()
+    }
+
+    /// True when some input is a sealed bundle.
+    pub fn has_sealed_input(&self) -> bool {
+        self.inputs.iter().any(|p| is_native_bundle(p))
+    }
+
+    /// Each input's result, verifying every sealed input on the first call only.
+    pub fn results(&self) -> &[InputCheck] {
+        self.results.get_or_init(|| {
+            self.runs.fetch_add(1, Ordering::Relaxed);
+            let opts = VerifyOptions {
+                trust: self.trust.as_ref(),
+                ..VerifyOptions::default()
+            };
+            self.inputs
+                .iter()
+                .map(|p| InputCheck {
+                    input: p.clone(),
+                    result: is_native_bundle(p).then(|| verify_bundle(p, &opts)),
+                })
+                .collect()
+        })
+    }
+
+    /// How many times the inputs were verified (0 or 1).
+    pub fn runs(&self) -> usize {
+        self.runs.load(Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for Verification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verification")
+            .field("inputs", &self.inputs)
+            .field("done", &self.results.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Record statuses by display path and line, bound to each line's bytes, taken from a
+/// shared [`Verification`].
+pub struct VerifiedStatuses {
+    verification: Arc<Verification>,
+    /// Display path -> (input, stream) positions of its copies in the results.
+    map: OnceLock<HashMap<String, Vec<(usize, usize)>>>,
+}
+
+impl VerifiedStatuses {
+    /// Statuses from `verification` (verified on the first lookup, unless done already).
+    pub fn new(verification: Arc<Verification>) -> Self {
+        Self {
+            verification,
             map: OnceLock::new(),
         }
     }
 
-    fn compute(&self) -> HashMap<String, Vec<CheckedLines>> {
-        let mut map = HashMap::new();
-        let opts = VerifyOptions {
-            trust: self.trust.as_ref(),
-            ..VerifyOptions::default()
-        };
-        for p in &self.inputs {
-            if !is_native_bundle(p) {
-                continue;
-            }
-            if let Ok(report) = verify_bundle(p, &opts) {
-                for s in report.streams {
-                    let lines = CheckedLines {
-                        statuses: s.statuses,
-                        hashes: s.line_hashes,
-                    };
-                    map.entry(s.display).or_insert_with(Vec::new).push(lines);
+    fn compute(&self) -> HashMap<String, Vec<(usize, usize)>> {
+        let mut map: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (i, check) in self.verification.results().iter().enumerate() {
+            if let Some(Ok(report)) = &check.result {
+                for (j, s) in report.streams.iter().enumerate() {
+                    map.entry(s.display.clone()).or_default().push((i, j));
                 }
             }
         }
@@ -79,16 +139,30 @@ impl StatusLookup for VerifiedStatuses {
     fn status(&self, path: &str, line: u64, bytes: &[u8]) -> Option<String> {
         let map = self.map.get_or_init(|| self.compute());
         let copies = map.get(path)?;
+        let results = self.verification.results();
         let i = usize::try_from(line.checked_sub(1)?).ok()?;
         let hash = sha256(bytes);
         let status = copies
             .iter()
-            .find(|c| c.hashes.get(i) == Some(&hash))
-            .and_then(|c| c.statuses.get(i))
+            .filter_map(|&(input, stream)| match &results.get(input)?.result {
+                Some(Ok(report)) => report.streams.get(stream),
+                _ => None,
+            })
+            .find(|s| s.line_hashes.get(i) == Some(&hash))
+            .and_then(|s| s.statuses.get(i))
             .and_then(|&b| RecordStatus::from_u8(b))
             .unwrap_or(RecordStatus::Unverified);
         Some(status.lower().to_owned())
     }
+}
+
+/// The status lookup for an index build, from the shared verification of its inputs, or
+/// `None` when no input is a sealed bundle.
+pub fn status_lookup(verification: &Arc<Verification>) -> Option<Arc<dyn StatusLookup>> {
+    if !verification.has_sealed_input() {
+        return None;
+    }
+    Some(Arc::new(VerifiedStatuses::new(Arc::clone(verification))))
 }
 
 /// The status lookup for an index build over `inputs` checked against `trust`, or `None`
@@ -97,8 +171,5 @@ pub fn status_lookup_with(
     inputs: &[PathBuf],
     trust: Option<TrustStore>,
 ) -> Option<Arc<dyn StatusLookup>> {
-    if !inputs.iter().any(|p| is_native_bundle(p)) {
-        return None;
-    }
-    Some(Arc::new(VerifiedStatuses::new(inputs, trust)))
+    status_lookup(&Arc::new(Verification::new(inputs, trust)))
 }
