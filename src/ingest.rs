@@ -6,10 +6,13 @@
 //! file and line, counted in the [`IngestSummary`], and the rest still loads.
 
 mod adapt;
+mod aws;
+mod bedrock;
 mod cloudtrail;
 mod decode;
 mod error;
 mod fields;
+mod gcp;
 mod generic;
 mod kubernetes;
 mod mlflow;
@@ -21,6 +24,7 @@ mod sagemaker;
 mod scan;
 mod source;
 mod strict_json;
+mod vertex;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;

@@ -103,6 +103,36 @@ const EXPECTED: &[(&str, u64, u64, FormatCounts)] = &[
         &[("generic", 4)],
     ),
     (
+        "azure/elastic-activitylogs-test-activitylogs-raw.jsonl",
+        3,
+        0,
+        &[("generic", 3)],
+    ),
+    (
+        "azure/elastic-azure_ai_foundry-test-ai-foundry-audit.jsonl",
+        1,
+        0,
+        &[("generic", 1)],
+    ),
+    (
+        "azure/elastic-azure_ai_foundry-test-ai-foundry-request-response.jsonl",
+        2,
+        0,
+        &[("generic", 2)],
+    ),
+    (
+        "azure/elastic-azure_openai-test-open-ai-audit.jsonl",
+        1,
+        0,
+        &[("generic", 1)],
+    ),
+    (
+        "azure/elastic-azure_openai-test-open-ai-request-response.jsonl",
+        3,
+        0,
+        &[("generic", 3)],
+    ),
+    (
         "cloudtrail-aws-processing-library/SerializerAllFieldsNull.json",
         2,
         0,
@@ -173,6 +203,30 @@ const EXPECTED: &[(&str, u64, u64, FormatCounts)] = &[
         1,
         0,
         &[("cloudtrail", 1)],
+    ),
+    (
+        "gcp-audit/elastic-test-audit.jsonl",
+        14,
+        0,
+        &[("gcp", 7), ("kubernetes", 7)],
+    ),
+    (
+        "gcp-audit/elastic-test-iamcredentials-googleapis-com.jsonl",
+        1,
+        0,
+        &[("gcp", 1)],
+    ),
+    (
+        "gcp-vertexai/elastic-auditlogs-test-vertexai-agent-on-gcp.jsonl",
+        1,
+        0,
+        &[("gcp", 1)],
+    ),
+    (
+        "gcp-vertexai/elastic-auditlogs-test-vertexai.jsonl",
+        4,
+        0,
+        &[("gcp", 4)],
     ),
     (
         "kubernetes-audit/falco-trace-files.jsonl",
@@ -359,7 +413,7 @@ const EXPECTED: &[(&str, u64, u64, FormatCounts)] = &[
         "panther/kubernetes.jsonl",
         237,
         0,
-        &[("generic", 2), ("kubernetes", 235)],
+        &[("gcp", 1), ("generic", 1), ("kubernetes", 235)],
     ),
     (
         "sagemaker-docs/automating-sagemaker-with-eventbridge.jsonl",
@@ -547,6 +601,54 @@ fn known_records_are_mapped() {
 }
 
 #[test]
+fn gcp_audit_and_vertex_ai_records_are_mapped() {
+    let Some(root) = realdata() else { return };
+    let (events, _) = load(&[root.join("gcp-audit/elastic-test-audit.jsonl")]);
+    let denied = &events[3];
+    assert_eq!(denied.origin.format, Format::Gcp);
+    assert_eq!(denied.action, "gcp.compute.instances.aggregatedlist");
+    assert_eq!(denied.outcome, Outcome::Denied);
+    assert_eq!(denied.actor.id.as_deref(), Some("xxx@xxx.xxx"));
+    // GKE entries stay Kubernetes events.
+    assert_eq!(events[4].origin.format, Format::Kubernetes);
+    let iam = &events[11];
+    assert_eq!(iam.action, "gcp.iam.admin.listserviceaccounts");
+    assert_eq!(iam.outcome, Outcome::Success);
+    assert_eq!(iam.severity, auditlens::model::Severity::Info);
+
+    let (events, _) =
+        load(&[root.join("gcp-audit/elastic-test-iamcredentials-googleapis-com.jsonl")]);
+    assert!(
+        events[0]
+            .actor
+            .id
+            .as_deref()
+            .unwrap()
+            .starts_with("principal://iam.googleapis.com/projects/project-id/")
+    );
+    assert_eq!(events[0].actor.ip.as_deref(), Some("175.16.199.45"));
+
+    let (events, _) = load(&[root.join("gcp-vertexai/elastic-auditlogs-test-vertexai.jsonl")]);
+    assert_eq!(events.len(), 4);
+    let aborted = events
+        .iter()
+        .find(|e| e.outcome == Outcome::Failure)
+        .unwrap();
+    assert_eq!(aborted.action, "inference.predict");
+    assert_eq!(aborted.severity, auditlens::model::Severity::Error);
+    assert_eq!(aborted.actor.kind.as_deref(), Some("service"));
+    assert_eq!(
+        aborted.model.as_ref().unwrap().id,
+        "projects/elastic-abs/locations/us-central1/publishers/google/models/gemini-2.0-flash-live-preview-04-09"
+    );
+    assert_eq!(
+        events[0].ts.unwrap().to_rfc3339(),
+        "2025-05-06T05:52:00.360468025+00:00"
+    );
+    assert_eq!(events[0].actor.ip.as_deref(), Some("175.16.199.0"));
+}
+
+#[test]
 fn openlineage_inputs_and_outputs_become_lineage_edges() {
     let Some(root) = realdata() else { return };
     let (events, _) = load(&[root.join("openlineage/compat_airflow_events.jsonl")]);
@@ -657,7 +759,8 @@ fn stats_counts_several_formats_at_once() {
     for (f, n) in [
         ("cloudtrail", 467),
         ("kubernetes", 235),
-        ("generic", 2),
+        ("generic", 1),
+        ("gcp", 1),
         ("openlineage", 63),
         ("mlflow", 20),
         ("ocsf", 3),

@@ -11,8 +11,8 @@ use super::adapt::{
     art, environment_from_tags, finish, get_ci, insert_detail, items, path_ci, push_unique,
     set_details, set_first_time, str_at, take_ci, take_str_ci,
 };
+use super::aws::{aws_action, job_lineage, model_package, service_of};
 use super::fields::scalar_string;
-use super::sagemaker::job_lineage;
 use super::strict_json::parse_strict;
 use crate::model::{Actor, AuditEvent, ModelRef, Origin, Outcome, Resource};
 
@@ -67,150 +67,6 @@ pub fn map_lookup(mut obj: Map<String, Value>, origin: Origin) -> Result<AuditEv
     let mut ev = map(record, origin);
     insert_detail(&mut ev, "lookup", Value::Object(obj));
     Ok(ev)
-}
-
-/// The service part of an event source (`sagemaker.amazonaws.com` -> `sagemaker`).
-pub fn service_of(event_source: &str) -> String {
-    let s = event_source.trim().to_ascii_lowercase();
-    s.strip_suffix(".amazonaws.com").unwrap_or(&s).to_owned()
-}
-
-/// The event-model action for an AWS API call: the vocabulary where the meaning matches,
-/// else `aws.<service>.<eventname in lower case>`.
-pub fn aws_action(service: Option<&str>, name: Option<&str>, req: Option<&Value>) -> String {
-    let svc = service.map(service_of).unwrap_or_default();
-    let n = name.unwrap_or_default().trim().to_ascii_lowercase();
-    if let Some(a) = vocabulary_action(&svc, &n, req) {
-        return a.to_owned();
-    }
-    let svc = if svc.is_empty() { "unknown" } else { &svc };
-    if n.is_empty() {
-        format!("aws.{svc}")
-    } else {
-        format!("aws.{svc}.{}", super::adapt::action_segment(&n))
-    }
-}
-
-// A lookup table: one arm per group of calls, clearer than splitting it.
-#[allow(clippy::too_many_lines)]
-fn vocabulary_action(svc: &str, n: &str, req: Option<&Value>) -> Option<&'static str> {
-    let r = |path: &[&str]| req.and_then(|v| str_at(v, path));
-    Some(match (svc, n) {
-        ("sagemaker", "createtrainingjob") | ("bedrock", "createmodelcustomizationjob") => {
-            "model.train.start"
-        }
-        ("sagemaker", "createhyperparametertuningjob") => "model.tune",
-        ("sagemaker", "createmodel" | "createmodelpackage" | "createmodelpackagegroup") => {
-            "model.register"
-        }
-        ("sagemaker", "updatemodelpackage") => {
-            match r(&["modelApprovalStatus"])?.to_ascii_lowercase().as_str() {
-                "approved" => "model.approve",
-                "rejected" => "model.reject",
-                _ => return None,
-            }
-        }
-        ("sagemaker", "createendpoint" | "updateendpoint")
-        | ("bedrock", "createprovisionedmodelthroughput") => "model.deploy",
-        (
-            "sagemaker",
-            "createendpointconfig" | "deleteendpointconfig" | "updateendpointweightsandcapacities",
-        ) => "deploy.config.change",
-        ("sagemaker", "deleteendpoint" | "deletemodel")
-        | ("bedrock", "deleteprovisionedmodelthroughput") => "model.decommission",
-        (
-            "sagemaker" | "runtime.sagemaker",
-            "invokeendpoint" | "invokeendpointasync" | "invokeendpointwithresponsestream",
-        )
-        | ("sagemaker", "createtransformjob")
-        | (
-            "bedrock" | "bedrock-runtime",
-            "invokemodel" | "invokemodelwithresponsestream" | "converse" | "conversestream",
-        ) => "inference.predict",
-        ("sagemaker", "createprocessingjob") => "data.transform",
-        ("sagemaker", "createfeaturegroup") => "feature.create",
-        ("sagemaker", "createexperiment") => "experiment.create",
-        ("sagemaker", "updateexperiment" | "deleteexperiment" | "createtrial") => {
-            "experiment.modify"
-        }
-        ("secretsmanager", "getsecretvalue" | "batchgetsecretvalue") => "secret.read",
-        ("ssm", "getparameter" | "getparameters" | "getparametersbypath")
-            if r(&["withDecryption"]).as_deref() == Some("true") =>
-        {
-            "secret.read"
-        }
-        (
-            "cloudtrail",
-            "stoplogging"
-            | "startlogging"
-            | "deletetrail"
-            | "updatetrail"
-            | "createtrail"
-            | "puteventselectors"
-            | "putinsightselectors",
-        )
-        | (
-            "config",
-            "stopconfigurationrecorder"
-            | "deleteconfigurationrecorder"
-            | "deletedeliverychannel"
-            | "putconfigurationrecorder"
-            | "putdeliverychannel",
-        )
-        | ("logs", "deleteloggroup" | "deletelogstream" | "putretentionpolicy")
-        | (
-            "bedrock",
-            "putmodelinvocationloggingconfiguration" | "deletemodelinvocationloggingconfiguration",
-        ) => "audit.config.change",
-        ("cloudtrail", "lookupevents") => "audit.log.access",
-        (
-            "signin",
-            "consolelogin"
-            | "externalidpdirectorylogin"
-            | "switchrole"
-            | "credentialchallenge"
-            | "userauthentication",
-        )
-        | ("sso", "authenticate" | "createtoken")
-        | (
-            "sts",
-            "assumerole"
-            | "assumerolewithsaml"
-            | "assumerolewithwebidentity"
-            | "getfederationtoken"
-            | "getsessiontoken",
-        ) => "auth.login",
-        ("signin", "consolelogout" | "logout") => "auth.logout",
-        ("s3", "getobject") => "data.access",
-        ("s3", "putobject" | "copyobject" | "completemultipartupload") => "data.store",
-        ("s3", "deleteobject" | "deleteobjects" | "deletebucket") => "data.delete",
-        (
-            "iam",
-            "attachuserpolicy"
-            | "attachrolepolicy"
-            | "attachgrouppolicy"
-            | "putuserpolicy"
-            | "putrolepolicy"
-            | "putgrouppolicy"
-            | "addusertogroup"
-            | "createaccesskey"
-            | "createloginprofile"
-            | "updateassumerolepolicy",
-        ) => "access.grant",
-        (
-            "iam",
-            "detachuserpolicy"
-            | "detachrolepolicy"
-            | "detachgrouppolicy"
-            | "deleteuserpolicy"
-            | "deleterolepolicy"
-            | "deletegrouppolicy"
-            | "removeuserfromgroup"
-            | "deleteaccesskey"
-            | "deleteloginprofile",
-        ) => "access.revoke",
-        _ => return None,
-    })
 }
 
 /// The actor of a `userIdentity` object: `arn`, else the session issuer's ARN, `userName`,
@@ -297,7 +153,21 @@ pub fn map(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     if let Some(ui) = get_ci(&obj, "userIdentity") {
         ev.actor = actor_of(ui);
     }
-    ev.actor.ip = take_str_ci(&mut obj, "sourceIPAddress");
+    let source_address = take_str_ci(&mut obj, "sourceIPAddress");
+    let mut source_service = None;
+    match source_address {
+        Some(s) if is_service_address(&s) => {
+            // The call came from an AWS service, not from a network address.
+            if ev.actor.id.is_none() {
+                ev.actor.id = Some(s.clone());
+            }
+            if ev.actor.kind.is_none() || ev.actor.id.as_deref() == Some(s.as_str()) {
+                ev.actor.kind = Some("service".to_owned());
+            }
+            source_service = Some(s);
+        }
+        other => ev.actor.ip = other,
+    }
     let code = get_ci(&obj, "errorCode").and_then(scalar_string);
     let error_message = get_ci(&obj, "errorMessage").and_then(scalar_string);
     ev.outcome = if name.is_none() && event_source.is_none() {
@@ -305,6 +175,10 @@ pub fn map(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     } else {
         outcome_of(code.as_deref(), error_message.as_deref(), resp.as_ref())
     };
+    if service.as_deref() == Some("sts") {
+        // Credentials for someone already signed in (not a login): still an access matter.
+        ev.category = crate::model::Category::Access;
+    }
     ev.correlation_id = take_str_ci(&mut obj, "requestID");
     ev.source = Some(service.clone().unwrap_or_else(|| "cloudtrail".to_owned()));
     targets(
@@ -324,6 +198,9 @@ pub fn map(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
         error_message.as_deref(),
     ));
     set_details(&mut ev, obj);
+    if let Some(s) = source_service {
+        insert_detail(&mut ev, "source_service", Value::String(s));
+    }
     if let Some(s) = event_source {
         insert_detail(&mut ev, "event_source", Value::String(s));
     }
@@ -332,6 +209,15 @@ pub fn map(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     }
     finish(&mut ev);
     ev
+}
+
+/// Whether a `sourceIPAddress` names an AWS service (`lambda.amazonaws.com`, `AWS Internal`)
+/// rather than a network address (a host name other than a service's stays an address).
+fn is_service_address(s: &str) -> bool {
+    let l = s.trim().to_ascii_lowercase();
+    l == "aws internal"
+        || (l.parse::<std::net::IpAddr>().is_err()
+            && (l.ends_with(".amazonaws.com") || l.ends_with(".amazonaws.com.cn")))
 }
 
 fn message(
@@ -357,18 +243,6 @@ fn message(
         let _ = write!(m, " ({e})");
     }
     m
-}
-
-/// Parses a model package ARN `arn:...:model-package/<group>/<version>`.
-pub fn model_package(arn: &str) -> Option<ModelRef> {
-    let rest = arn.split_once(":model-package/").map_or(arn, |(_, r)| r);
-    if rest.starts_with("arn:") {
-        return None;
-    }
-    let mut parts = rest.splitn(2, '/');
-    let group = parts.next().filter(|g| !g.is_empty())?.to_owned();
-    let version = parts.next().filter(|v| !v.is_empty()).map(str::to_owned);
-    Some(ModelRef { id: group, version })
 }
 
 fn set_resource(ev: &mut AuditEvent, kind: &str, id: String, version: Option<String>) {
@@ -615,6 +489,34 @@ mod tests {
             panic!()
         };
         assert!(map_lookup(bad, origin("l.json", 1, Format::Cloudtrail)).is_err());
+    }
+
+    #[test]
+    fn service_source_addresses_are_not_ips_and_assume_role_is_not_a_login() {
+        let ev = ct(
+            json!({"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+            "userIdentity": {"type": "AWSService", "invokedBy": "lambda.amazonaws.com"},
+            "sourceIPAddress": "lambda.amazonaws.com"}),
+        );
+        assert_eq!(ev.action, "aws.sts.assumerole");
+        assert_eq!(ev.category, crate::model::Category::Access);
+        assert_eq!(ev.actor.ip, None);
+        assert_eq!(ev.actor.id.as_deref(), Some("lambda.amazonaws.com"));
+        assert_eq!(ev.actor.kind.as_deref(), Some("service"));
+        assert_eq!(ev.details["source_service"], "lambda.amazonaws.com");
+        let ev = ct(
+            json!({"eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+            "sourceIPAddress": "AWS Internal"}),
+        );
+        assert_eq!(ev.actor.ip, None);
+        assert_eq!(ev.actor.kind.as_deref(), Some("service"));
+        for ip in ["10.0.0.1", "2001:db8::1", "host.example.com"] {
+            let ev = ct(
+                json!({"eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+                "sourceIPAddress": ip}),
+            );
+            assert_eq!(ev.actor.ip.as_deref(), Some(ip));
+        }
     }
 
     #[test]

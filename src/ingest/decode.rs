@@ -9,7 +9,7 @@ use super::adapt::{insert_detail, origin};
 use super::error::{ErrorKind, IngestError};
 use super::generic::map_object;
 use super::strict_json::parse_strict;
-use super::{cloudtrail, kubernetes, mlflow, native, ocsf, openlineage, sagemaker};
+use super::{bedrock, cloudtrail, gcp, kubernetes, mlflow, native, ocsf, openlineage, sagemaker};
 use crate::model::{AuditEvent, Format};
 
 /// One decoded event with the original record text it came from.
@@ -138,6 +138,9 @@ fn map_by_content(
     if cloudtrail::is_lookup(&obj) {
         return cloudtrail::map_lookup(obj, o(Format::Cloudtrail)).map(|e| vec![e]);
     }
+    if bedrock::detect(&obj) {
+        return Ok(vec![bedrock::map(obj, o(Format::Bedrock))]);
+    }
     if sagemaker::detect(&obj) {
         return Ok(vec![sagemaker::map(obj, o(Format::Sagemaker))]);
     }
@@ -160,6 +163,9 @@ fn map_by_content(
     }
     if kubernetes::detect(&obj) {
         return kubernetes::map(obj, o(Format::Kubernetes)).map(|e| vec![e]);
+    }
+    if gcp::detect(&obj) {
+        return Ok(vec![gcp::map(obj, o(Format::Gcp))]);
     }
     if cloudtrail::detect(&obj) {
         return Ok(vec![cloudtrail::map(obj, o(Format::Cloudtrail))]);

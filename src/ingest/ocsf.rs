@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::adapt::{
     action_segment, finish, insert_detail, items, set_details, set_first_time, str_at,
 };
-use super::cloudtrail::{aws_action, service_of};
+use super::aws::{aws_action, service_of};
 use super::fields::scalar_string;
 use crate::model::{Actor, AuditEvent, Category, Origin, Outcome, Resource, Severity};
 

@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use super::adapt::{
-    action_segment, art, environment_from_tags, finish, insert_detail, items, path_ci, push_unique,
+    action_segment, art, environment_from_tags, finish, insert_detail, path_ci, push_unique,
     set_details, set_first_time, str_at,
 };
-use super::cloudtrail::model_package;
+use super::aws::{job_lineage, model_package};
 use crate::model::{Actor, AuditEvent, Category, ModelRef, Origin, Outcome, Resource, Severity};
 
 /// Whether an object is a `SageMaker` `EventBridge` event (`source` may be a string or a list).
@@ -22,72 +22,6 @@ pub fn detect(obj: &Map<String, Value>) -> bool {
         _ => false,
     };
     sagemaker && obj.get("detail-type").is_some_and(Value::is_string)
-}
-
-/// Adds the lineage of a `SageMaker` job description (request parameters in `CloudTrail`
-/// or an `EventBridge` detail; names are matched ignoring case): S3 inputs as datasets,
-/// output paths as artifacts, model data as artifacts read.
-pub fn job_lineage(v: &Value, ev: &mut AuditEvent) {
-    let mut inputs = Vec::new();
-    let mut outputs = Vec::new();
-    let data_configs = [
-        path_ci(v, &["inputDataConfig"]),
-        path_ci(v, &["trainingJobDefinition", "inputDataConfig"]),
-    ];
-    for cfg in data_configs {
-        for ch in items(cfg) {
-            if let Some(u) = str_at(ch, &["dataSource", "s3DataSource", "s3Uri"]) {
-                inputs.push(art("dataset", u, None));
-            }
-        }
-    }
-    if let Some(u) = str_at(
-        v,
-        &["transformInput", "dataSource", "s3DataSource", "s3Uri"],
-    ) {
-        inputs.push(art("dataset", u, None));
-    }
-    for p in items(path_ci(v, &["processingInputs"])) {
-        if let Some(u) = str_at(p, &["s3Input", "s3Uri"]) {
-            inputs.push(art("dataset", u, None));
-        }
-    }
-    if let Some(u) = str_at(v, &["trainingDataConfig", "s3Uri"]) {
-        inputs.push(art("dataset", u, None));
-    }
-    let mut containers: Vec<&Value> = Vec::new();
-    containers.extend(path_ci(v, &["primaryContainer"]));
-    containers.extend(items(path_ci(v, &["containers"])));
-    containers.extend(items(path_ci(v, &["inferenceSpecification", "containers"])));
-    for c in containers {
-        if let Some(u) = str_at(c, &["modelDataUrl"]) {
-            inputs.push(art("artifact", u, None));
-        }
-    }
-    for path in [
-        &["outputDataConfig", "s3OutputPath"][..],
-        &["trainingJobDefinition", "outputDataConfig", "s3OutputPath"],
-        &["outputDataConfig", "s3Uri"],
-        &["modelArtifacts", "s3ModelArtifacts"],
-    ] {
-        if let Some(u) = str_at(v, path) {
-            outputs.push(art("artifact", u, None));
-        }
-    }
-    if let Some(u) = str_at(v, &["transformOutput", "s3OutputPath"]) {
-        outputs.push(art("dataset", u, None));
-    }
-    for o in items(path_ci(v, &["processingOutputConfig", "outputs"])) {
-        if let Some(u) = str_at(o, &["s3Output", "s3Uri"]) {
-            outputs.push(art("dataset", u, None));
-        }
-    }
-    for a in inputs {
-        push_unique(&mut ev.inputs, a);
-    }
-    for a in outputs {
-        push_unique(&mut ev.outputs, a);
-    }
 }
 
 fn job_outcome(status: Option<&str>) -> Outcome {

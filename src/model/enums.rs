@@ -56,7 +56,8 @@ vocabulary!(
     Format {
         Native => "native", Generic => "generic", Cloudtrail => "cloudtrail",
         Sagemaker => "sagemaker", Kubernetes => "kubernetes", Openlineage => "openlineage",
-        Ocsf => "ocsf", Mlflow => "mlflow",
+        Ocsf => "ocsf", Mlflow => "mlflow", Bedrock => "bedrock", Gcp => "gcp",
+        Azure => "azure", Databricks => "databricks",
     }
 );
 
