@@ -40,6 +40,8 @@ pub enum LiveEvent {
     },
     /// The build is complete; the index now lives at its final place.
     Done(Box<OpenedIndex>),
+    /// A note for the user (a damaged cached index being rebuilt).
+    Notice(String),
 }
 
 impl std::fmt::Debug for LiveEvent {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for LiveEvent {
             Self::Progress(p) => write!(f, "Progress({p:?})"),
             Self::Committed { docs } => write!(f, "Committed {{ docs: {docs} }}"),
             Self::Done(o) => write!(f, "Done({} events)", o.summary.events),
+            Self::Notice(n) => write!(f, "Notice({n:?})"),
         }
     }
 }
@@ -105,21 +108,32 @@ where
     if !opts.reindex
         && let Ok(digest) = fs::read_to_string(&memo)
         && digest.len() == 64
-        && let Ok((index, summary)) = try_open(&dir_for(&digest), &key_for(&digest))
     {
-        report(LiveEvent::Opened {
-            index: index.clone(),
-            complete: true,
-        });
-        report(LiveEvent::Done(Box::new(OpenedIndex {
-            index,
-            summary,
-            dir: dir_for(&digest),
-            digest,
-            reused: true,
-            build_time: Duration::ZERO,
-        })));
-        return Ok(());
+        let dir = dir_for(&digest);
+        match try_open(&dir, &key_for(&digest)) {
+            Ok((index, summary)) => {
+                report(LiveEvent::Opened {
+                    index: index.clone(),
+                    complete: true,
+                });
+                report(LiveEvent::Done(Box::new(OpenedIndex {
+                    index,
+                    summary,
+                    dir,
+                    digest,
+                    reused: true,
+                    build_time: Duration::ZERO,
+                })));
+                return Ok(());
+            }
+            // A damaged (or outdated) entry is rebuilt below: say so.
+            Err(why) if dir.exists() => {
+                report(LiveEvent::Notice(format!(
+                    "rebuilding the cached index ({why})"
+                )));
+            }
+            Err(_) => {}
+        }
     }
     // Unknown fingerprint: hash the content beside the build (the content may still be
     // cached under another name, e.g. after a `touch`).
