@@ -176,6 +176,7 @@ fn open(input: &Path, cache: &Path, size: (u16, u16)) -> (Duration, Duration, Se
                     settle(&mut state, s, Action::IndexProgress(p));
                 }
             }
+            LiveEvent::Notice(_) => {}
             LiveEvent::Committed { docs } => {
                 if let Some(s) = &svc {
                     settle(&mut state, s, Action::Committed { docs });

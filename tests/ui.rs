@@ -803,6 +803,7 @@ fn live_events(input: &Path, cache: &Path) -> Vec<String> {
             }
             auditlens::index::LiveEvent::Progress(_) => "progress".to_owned(),
             auditlens::index::LiveEvent::Committed { docs } => format!("committed {docs}"),
+            auditlens::index::LiveEvent::Notice(n) => format!("notice {n}"),
             auditlens::index::LiveEvent::Done(o) => {
                 let n = SearchService::new(o.index).unwrap().num_docs();
                 format!(
@@ -904,6 +905,59 @@ fn live_builds_commit_as_they_go_and_reopen_from_the_cache_without_rehashing() {
         })
         .collect();
     assert!(leftovers.is_empty());
+}
+
+#[test]
+fn the_explorer_rebuilds_a_damaged_cached_index_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    std::fs::write(&input, fixture_lines()).unwrap();
+    let cache = dir.path().join("cache");
+    assert_eq!(
+        live_events(&input, &cache).last().unwrap(),
+        "done reused=false events=58 docs=58"
+    );
+    // Flip bytes in every posting list of the cached index.
+    let mut todo = vec![cache.clone()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "idx") {
+                let mut b = std::fs::read(&p).unwrap();
+                let mid = b.len() / 2;
+                b[mid] ^= 0xff;
+                std::fs::write(&p, b).unwrap();
+            }
+        }
+    }
+    let rebuilt = live_events(&input, &cache);
+    assert!(
+        rebuilt[0].starts_with("notice rebuilding the cached index (damaged index: "),
+        "{rebuilt:?}"
+    );
+    assert_eq!(
+        rebuilt.last().unwrap(),
+        "done reused=false events=58 docs=58"
+    );
+    // The notice reaches the status line, not as an error.
+    let mut s = AppState::new("events.jsonl", (80, 24));
+    update(
+        &mut s,
+        Action::Notice(rebuilt[0]["notice ".len()..].to_owned()),
+    );
+    let status = s.status.as_ref().unwrap();
+    assert!(status.text.starts_with("rebuilding the cached index"));
+    assert!(!status.error);
+    // Then the rebuilt cache is reused, quietly.
+    assert_eq!(
+        live_events(&input, &cache),
+        vec![
+            "opened complete=true".to_owned(),
+            "done reused=true events=58 docs=58".to_owned()
+        ]
+    );
 }
 
 #[test]

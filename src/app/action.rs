@@ -155,6 +155,8 @@ pub enum Action {
     Exported(Result<(PathBuf, u64), String>),
     /// A worker failed (message for the status line).
     WorkerFailed(String),
+    /// A note for the status line that is not an error (a damaged cache being rebuilt).
+    Notice(String),
     /// The clock (debounce, timeouts).
     Tick(Instant),
 }

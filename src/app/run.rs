@@ -108,6 +108,7 @@ fn msg_actions(
             },
             LiveEvent::Progress(p) => vec![Action::IndexProgress(p)],
             LiveEvent::Committed { docs } => vec![Action::Committed { docs }],
+            LiveEvent::Notice(text) => vec![Action::Notice(text)],
             LiveEvent::Done(opened) => {
                 let s = &opened.summary;
                 let problems = s

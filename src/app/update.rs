@@ -342,6 +342,10 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::Notice(m) => {
+            set_status(s, m, false);
+            vec![]
+        }
         Action::WorkerFailed(m) => {
             if !s.index_ready {
                 s.progress.phase = Phase::Failed;

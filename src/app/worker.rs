@@ -49,6 +49,12 @@ pub fn execute(svc: &SearchService, job: Job, masker: Option<&Masker>) -> Action
                 })
                 .map_err(|e| match e {
                     crate::index::IndexError::Query(q) => q,
+                    crate::index::IndexError::Corrupt(why) => crate::index::QueryError {
+                        message: format!(
+                            "the index is damaged ({why}): quit and start again to rebuild it"
+                        ),
+                        span: None,
+                    },
                     other => crate::index::QueryError {
                         message: other.to_string(),
                         span: None,

@@ -76,6 +76,11 @@ impl DigestSource {
     }
 }
 
+/// The note that says why the cached entry at `dir` is being rebuilt.
+fn rebuild_note(dir: &std::path::Path, why: &str) -> String {
+    format!("rebuilding the cached index at {} ({why})", dir.display())
+}
+
 /// Opens the cached index of `paths` or builds it, reporting `Opened`, `Progress`,
 /// `Committed` (live builds) and `Done` through `events`. Returns the index, or `None`
 /// when a live build was cancelled.
@@ -112,12 +117,21 @@ pub(super) fn open_or_build(
     // remembers the content digest of inputs seen before.
     let fp = fingerprint(paths, &opts.key_extra)?;
     let memo = root.join("fingerprints").join(&fp[..32]);
+    let mut noted = None;
     if !opts.reindex
         && let Ok(digest) = fs::read_to_string(&memo)
         && digest.len() == 64
-        && let Ok(opened) = reuse(dir_for(&key_for(&digest)), digest, events)
     {
-        return Ok(Some(opened));
+        let dir = dir_for(&key_for(&digest));
+        match reuse(dir.clone(), digest, events) {
+            Ok(opened) => return Ok(Some(opened)),
+            // A damaged (or outdated) entry is rebuilt below: say so, once.
+            Err(why) if dir.exists() => {
+                notice(rebuild_note(&dir, &why));
+                noted = Some(dir);
+            }
+            Err(_) => {}
+        }
     }
     // Unknown fingerprint. A command hashes the content first (it may be cached under
     // another name, e.g. after a `touch`); the explorer hashes it beside the build, after
@@ -143,10 +157,8 @@ pub(super) fn open_or_build(
                     let _ = remember(&memo, &opened.digest);
                     return Ok(Some(opened));
                 }
-                Err(why) => notice(format!(
-                    "rebuilding the cached index at {} ({why})",
-                    dir.display()
-                )),
+                Err(_) if noted.as_ref() == Some(&dir) => {}
+                Err(why) => notice(rebuild_note(&dir, &why)),
             }
         }
         DigestSource::Known(digest)

@@ -33,6 +33,8 @@ pub enum LiveEvent {
     },
     /// The build is complete; the index now lives at its final place.
     Done(Box<OpenedIndex>),
+    /// A note for the user (a damaged cached index being rebuilt).
+    Notice(String),
 }
 
 impl std::fmt::Debug for LiveEvent {
@@ -42,6 +44,7 @@ impl std::fmt::Debug for LiveEvent {
             Self::Progress(p) => write!(f, "Progress({p:?})"),
             Self::Committed { docs } => write!(f, "Committed {{ docs: {docs} }}"),
             Self::Done(o) => write!(f, "Done({} events)", o.summary.events),
+            Self::Notice(n) => write!(f, "Notice({n:?})"),
         }
     }
 }
@@ -62,7 +65,10 @@ where
         cancel,
         on_commit: Box::new(move |docs| on_commit(LiveEvent::Committed { docs })),
     };
-    super::build::open_or_build(paths, opts, Some(live), &mut |ev| report(ev), &mut |_| {})?;
+    let notice = report.clone();
+    super::build::open_or_build(paths, opts, Some(live), &mut |ev| report(ev), &mut |n| {
+        notice(LiveEvent::Notice(n));
+    })?;
     Ok(())
 }
 
