@@ -1,7 +1,7 @@
 //! The index layer: ordering, paging, counts and lenient query errors on an in-RAM index.
 
 use auditlens::index::{
-    CommitPolicy, Indexer, SearchRequest, SearchService, SortOrder, create_in_ram,
+    CommitPolicy, IndexError, Indexer, SearchRequest, SearchService, SortOrder, create_in_ram,
 };
 use auditlens::ingest::{IngestOptions, ingest};
 
@@ -107,6 +107,44 @@ fn malformed_queries_are_errors_not_panics() {
     }
     assert!(s.parse("nosuchfield:x").is_err());
     assert!(s.parse("(").is_err());
+}
+
+/// Found by the `query` fuzz target: a NUL inside a `details.` path made tantivy panic
+/// ("JSON value bytes should be empty"); control characters are now a query error that
+/// points at them, and the pointer shows them escaped.
+#[test]
+fn a_nul_or_control_character_in_a_query_is_a_query_error_not_a_panic() {
+    let (s, _d) = service(3);
+    for (q, at) in [
+        ("details.a\0b:1", 9),
+        ("a\0b", 1),
+        (" \u{1}", 1),
+        ("actor.id:x\u{1b}[2J", 10),
+    ] {
+        let e = match s.search(&req(q, 10, 0)) {
+            Err(IndexError::Query(e)) => e,
+            other => panic!("{q:?}: expected a query error, got {other:?}"),
+        };
+        assert!(
+            e.message.contains("control character"),
+            "{q:?}: {}",
+            e.message
+        );
+        assert_eq!(e.span, Some((at, 1)), "{q:?}");
+        let pointer = e.pointer(q).unwrap();
+        assert!(
+            !pointer.chars().any(|c| c.is_control() && c != '\n'),
+            "{pointer:?}"
+        );
+        let (shown, caret) = pointer.split_once('\n').unwrap();
+        assert_eq!(
+            shown.find('\\'),
+            caret.find('^'),
+            "the caret is under the escape"
+        );
+    }
+    // Tabs and newlines are whitespace, not refused.
+    assert!(s.parse("a\tb\nc").is_ok());
 }
 
 #[test]

@@ -17,7 +17,7 @@ use tantivy::{
 
 use super::IndexError;
 use super::schema::{self, Fields};
-use crate::model::{AuditEvent, Format};
+use crate::model::{AuditEvent, Format, escape_control};
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,13 +78,19 @@ pub struct QueryError {
 
 impl QueryError {
     /// The query with a caret line under the bad token, for plain-text output.
+    /// Control characters in the query are shown escaped (`\x1b`), the caret under them.
     pub fn pointer(&self, query: &str) -> Option<String> {
         let (start, len) = self.span?;
         let prefix = query.get(..start)?;
+        let token = query
+            .get(start..)
+            .map_or("", |rest| rest.get(..len).unwrap_or(rest));
+        let width = |s: &str| escape_control(s).chars().count();
         Some(format!(
-            "  {query}\n  {}{}",
-            " ".repeat(prefix.chars().count()),
-            "^".repeat(len.max(1))
+            "  {}\n  {}{}",
+            escape_control(query),
+            " ".repeat(width(prefix)),
+            "^".repeat(width(token).max(1))
         ))
     }
 }
@@ -149,10 +155,24 @@ impl SearchService {
         if q.is_empty() || q == "*" {
             return Ok(Box::new(AllQuery));
         }
+        let offset = query.len() - query.trim_start().len();
+        // No field holds a control character, and tantivy takes NUL and U+0001 inside a
+        // `details.` path for its own path markers (a NUL there made it panic).
+        if let Some((i, c)) = q
+            .char_indices()
+            .find(|&(_, c)| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(QueryError {
+                message: format!(
+                    "the query holds a control character (U+{:04X}); queries cannot contain one",
+                    u32::from(c)
+                ),
+                span: Some((offset + i, 1)),
+            });
+        }
         let (_, syntax) = tantivy::query_grammar::parse_query_lenient(q);
         if let Some(e) = syntax.first() {
             let start = e.pos.min(q.len());
-            let offset = query.len() - query.trim_start().len();
             return Err(QueryError {
                 message: format!("syntax error: {}", e.message),
                 span: Some((start + offset, 1)),
