@@ -6,6 +6,7 @@
 //! file and line, counted in the [`IngestSummary`], and the rest still loads.
 
 mod adapt;
+mod aws;
 mod cloudtrail;
 mod decode;
 mod error;

@@ -813,9 +813,13 @@ fn the_explorer_reopens_an_index_a_command_built() {
         threads: 1,
         ..auditlens::index::BuildOptions::default()
     };
-    let built =
-        auditlens::index::open_or_build(std::slice::from_ref(&input), &mut opts, &mut |_| {}, &mut |_| {})
-            .unwrap();
+    let built = auditlens::index::open_or_build(
+        std::slice::from_ref(&input),
+        &mut opts,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(!built.reused);
     assert_eq!(
         live_events(&input, &cache),

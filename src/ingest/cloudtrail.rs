@@ -11,6 +11,7 @@ use super::adapt::{
     art, environment_from_tags, finish, get_ci, insert_detail, items, path_ci, push_unique,
     set_details, set_first_time, str_at, take_ci, take_str_ci,
 };
+use super::aws::model_package;
 use super::fields::scalar_string;
 use super::sagemaker::job_lineage;
 use super::strict_json::parse_strict;
@@ -357,18 +358,6 @@ fn message(
         let _ = write!(m, " ({e})");
     }
     m
-}
-
-/// Parses a model package ARN `arn:...:model-package/<group>/<version>`.
-pub fn model_package(arn: &str) -> Option<ModelRef> {
-    let rest = arn.split_once(":model-package/").map_or(arn, |(_, r)| r);
-    if rest.starts_with("arn:") {
-        return None;
-    }
-    let mut parts = rest.splitn(2, '/');
-    let group = parts.next().filter(|g| !g.is_empty())?.to_owned();
-    let version = parts.next().filter(|v| !v.is_empty()).map(str::to_owned);
-    Some(ModelRef { id: group, version })
 }
 
 fn set_resource(ev: &mut AuditEvent, kind: &str, id: String, version: Option<String>) {

@@ -11,7 +11,7 @@ use super::adapt::{
     action_segment, art, environment_from_tags, finish, insert_detail, items, path_ci, push_unique,
     set_details, set_first_time, str_at,
 };
-use super::cloudtrail::model_package;
+use super::aws::model_package;
 use crate::model::{Actor, AuditEvent, Category, ModelRef, Origin, Outcome, Resource, Severity};
 
 /// Whether an object is a `SageMaker` `EventBridge` event (`source` may be a string or a list).
