@@ -1,7 +1,9 @@
 //! Carrying out the commands: opening indexes with progress, printing results. Every
 //! command writes to the `Write` it is given, so tests call them without a terminal.
 //!
-//! Allowed imports: every library module; anyhow at this edge.
+//! Allowed imports: `cli`, `settings`, `session` (every command opens its inputs through
+//! it), the domain modules for printing (`model`, `index`, `ingest`, `integrity`, `lineage`,
+//! `alerts`, `privacy`, `sample`), `app` (to start the explorer); anyhow at this edge.
 
 mod access_log;
 mod alerts;

@@ -18,11 +18,10 @@ mod stale;
 mod tokenizer;
 mod writer;
 
-pub use cache::{
-    BuildOptions, DEFAULT_WRITER_MB, OpenedIndex, cache_root, content_digest, open_or_build,
-};
+pub use build::{build_live, open_or_build};
+pub use cache::{BuildOptions, DEFAULT_WRITER_MB, OpenedIndex, cache_root, content_digest};
 pub use histogram::{Histogram, LEVELS, nice_bucket_ms};
-pub use live::{LiveEvent, build_live};
+pub use live::LiveEvent;
 pub use scan::{MatchScan, match_batch};
 pub use search::{Hit, Page, QueryError, SearchRequest, SearchService, SortOrder};
 pub use writer::{CommitPolicy, Indexer};

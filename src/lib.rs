@@ -1,8 +1,9 @@
 //! auditlens: a fast, trustworthy terminal explorer for machine-learning audit logs.
 //!
 //! The library holds everything testable; `main.rs` only parses arguments and maps errors
-//! to exit codes. Module dependency direction: `ui` -> `app` -> (`index`, `ingest`,
-//! `integrity`, `lineage`, `alerts`) -> `model`.
+//! to exit codes. Module dependency direction (README, Architecture): `cmd` and `app` (with
+//! `ui`) -> `settings` -> `session` -> (`index`, `integrity`, `lineage`, `alerts`,
+//! `privacy`) -> `ingest` -> `model`.
 
 pub mod alerts;
 pub mod app;

@@ -3,27 +3,22 @@
 //! below reads a flag, an environment variable or a configuration file again, and nothing
 //! is global: the masker, the trust store and the limits are passed down explicitly.
 //!
-//! Allowed imports: `cli` (the raw arguments), `config`, `model`, `ingest` (read limits),
-//! `index` (the default writer budget and cache root), `integrity` (trust store), `privacy`
-//! (masker), `ui` (keymap and theme, for [`UiSettings`]), std.
+//! Allowed imports: `cli` (the raw arguments), `config`, `ingest` (read limits), `index`
+//! (the default cache root), `integrity` (trust store), `privacy` (masker), std. The
+//! explorer's keymap, theme and zone are read by `ui::UiSettings`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cli::{LoadArgs, UiArgs};
-use crate::config::{ConfigError, UserConfig, config_dir};
+use crate::cli::LoadArgs;
+use crate::config::config_dir;
 use crate::ingest::{IngestOptions, ReadLimits};
 use crate::integrity::{IntegrityError, TRUST_ENV, TrustStore, default_trust_path};
-use crate::model::Tz;
 use crate::privacy::Masker;
-use crate::ui::{DEFAULT_KEYMAP, Keymap, Theme};
 
 /// Why the settings could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// A configuration file is wrong.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// The trust store could not be read.
     #[error("reading the trust store {path}: {source}")]
     Trust {
@@ -172,93 +167,9 @@ impl Settings {
     }
 }
 
-/// Settings of the interactive explorer: the embedded keymap and theme merged with the
-/// user's files, and the flags on top.
-#[derive(Debug, Clone)]
-pub struct UiSettings {
-    /// Key bindings.
-    pub keymap: Keymap,
-    /// Colours.
-    pub theme: Theme,
-    /// Mouse capture.
-    pub mouse: bool,
-    /// Display zone.
-    pub tz: Tz,
-}
-
-impl UiSettings {
-    /// Loads from `dir` (the user configuration folder, when any) and the flags, honouring
-    /// `NO_COLOR`.
-    pub fn load(dir: Option<&Path>, flags: &UiArgs) -> Result<Self, ConfigError> {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let user = UserConfig::load(dir)?;
-        let keymap_name = user.keymap.as_ref().map(|f| f.path.display().to_string());
-        let keymap = Keymap::parse(
-            DEFAULT_KEYMAP,
-            user.keymap
-                .as_ref()
-                .zip(keymap_name.as_deref())
-                .map(|(f, name)| (name, f.text.as_str())),
-        )
-        .map_err(ConfigError::Keymap)?;
-        let theme_name = flags
-            .theme
-            .clone()
-            .or(user.theme)
-            .unwrap_or_else(|| "dark".to_owned());
-        let theme = Theme::builtin(&theme_name, no_color).map_err(ConfigError::Theme)?;
-        let tz = match flags.tz.as_deref() {
-            Some(t) => crate::config::parse_tz(t)?,
-            None => user.tz.unwrap_or_default(),
-        };
-        Ok(Self {
-            keymap,
-            theme,
-            mouse: flags.mouse || user.mouse.unwrap_or(false),
-            tz,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_files_merge_and_flags_win() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("config.json"),
-            r#"{"theme": "light", "mouse": true, "tz": "local"}"#,
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("keymap.json"),
-            r#"{"normal": {"w": "quit"}}"#,
-        )
-        .unwrap();
-        let c = UiSettings::load(Some(dir.path()), &UiArgs::default()).unwrap();
-        assert_eq!(c.theme.name, "light");
-        assert!(c.mouse);
-        assert_eq!(c.tz, Tz::Local);
-        assert_eq!(c.keymap.lookup(crate::app::Mode::Normal, "w"), Some("quit"));
-        let flags = UiArgs {
-            theme: Some("dark".into()),
-            mouse: false,
-            tz: Some("utc".into()),
-        };
-        let c = UiSettings::load(Some(dir.path()), &flags).unwrap();
-        assert_eq!(c.theme.name, "dark");
-        assert_eq!(c.tz, Tz::Utc);
-        std::fs::write(
-            dir.path().join("keymap.json"),
-            r#"{"normal": {"w": "fly"}}"#,
-        )
-        .unwrap();
-        let e = UiSettings::load(Some(dir.path()), &UiArgs::default()).unwrap_err();
-        assert!(matches!(e, ConfigError::Keymap(_)), "{e}");
-        assert!(e.to_string().contains("keymap.json"), "{e}");
-    }
 
     #[test]
     fn an_explicit_trust_store_must_be_readable_and_is_read_once() {

@@ -2,11 +2,13 @@
 //! At 100x30 and larger the timeline, results and a side pane show together; on smaller
 //! terminals (80x24) the panes collapse into tabs.
 //!
-//! Allowed imports: `app` (state types), `model`, `index` (hit and histogram types), ratatui.
+//! Allowed imports: `app` (state types), `model`, `index` (hit and histogram types), ratatui;
+//! `settings.rs` also `cli` and `config` (the user's files).
 
 mod keymap;
 mod layout;
 pub mod panes;
+mod settings;
 mod strings;
 mod text;
 mod theme;
@@ -14,6 +16,7 @@ mod views;
 
 pub use keymap::{Binding, DEFAULT as DEFAULT_KEYMAP, Keymap, action_by_name};
 pub use layout::{Areas, areas, render};
+pub use settings::UiSettings;
 pub use strings::{ACTIONS, describe};
 pub use text::{format_ts, json_lines, truncate};
 pub use theme::{DARK as DARK_THEME, LIGHT as LIGHT_THEME, Theme};

@@ -25,8 +25,7 @@ use super::worker::{EffectRunner, ThreadRunner};
 use crate::index::{LiveEvent, SearchService};
 use crate::model::escape_control;
 use crate::session::Session;
-use crate::settings::UiSettings;
-use crate::ui::{Keymap, Theme, UiViews};
+use crate::ui::{Keymap, Theme, UiSettings, UiViews};
 
 /// Loop tick: input poll and debounce resolution.
 const TICK: Duration = Duration::from_millis(50);

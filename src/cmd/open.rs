@@ -10,7 +10,7 @@ use super::Outcome;
 use crate::app::RunOptions;
 use crate::cli::UiArgs;
 use crate::session::Session;
-use crate::settings::UiSettings;
+use crate::ui::UiSettings;
 
 /// Where the shipped sample lives, relative to a base folder.
 const SAMPLE: &str = "sample-data/pristine";

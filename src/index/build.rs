@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -18,18 +19,18 @@ use super::cache::{
 use super::live::{LiveEvent, fingerprint, remember};
 use super::schema::SCHEMA_VERSION;
 use super::writer::CommitPolicy;
-use crate::ingest::{EventSink, IngestSummary, ingest};
+use crate::ingest::{EventSink, IngestProgress, IngestSummary, ingest};
 use crate::model::AuditEvent;
 
 /// Documents after which a live build makes its first commit.
 const FIRST_COMMIT_DOCS: u64 = 2_000;
 
 /// What makes a build live.
-pub(super) struct Live<'a> {
+struct Live<'a> {
     /// Raised to stop the build (nothing is cached then).
-    pub(super) cancel: &'a AtomicBool,
+    cancel: &'a AtomicBool,
     /// Called with the number of visible documents after each commit.
-    pub(super) on_commit: Box<dyn FnMut(u64) + Send>,
+    on_commit: Box<dyn FnMut(u64) + Send>,
 }
 
 /// Feeds the indexer (and observers); in a live build, stops when cancelled and makes one
@@ -81,10 +82,50 @@ fn rebuild_note(dir: &std::path::Path, why: &str) -> String {
     format!("rebuilding the cached index at {} ({why})", dir.display())
 }
 
+/// Opens the cached index of `paths`, or builds it (calling `on_progress` during the load).
+/// `notice` receives human-readable notes (a damaged cache being rebuilt).
+pub fn open_or_build(
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    on_progress: &mut dyn FnMut(IngestProgress),
+    notice: &mut dyn FnMut(String),
+) -> Result<OpenedIndex, IndexError> {
+    let mut events = |ev| {
+        if let LiveEvent::Progress(p) = ev {
+            on_progress(p);
+        }
+    };
+    build_or_reuse(paths, opts, None, &mut events, notice)?
+        .ok_or_else(|| IndexError::Corrupt("the build stopped before its end".to_owned()))
+}
+
+/// Opens the cached index of `paths`, or builds it live, reporting through `report`.
+/// Returns when the build is complete, failed, or was cancelled (then nothing is cached).
+pub fn build_live<F>(
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    cancel: &Arc<AtomicBool>,
+    report: F,
+) -> Result<(), IndexError>
+where
+    F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
+{
+    let on_commit = report.clone();
+    let live = Live {
+        cancel,
+        on_commit: Box::new(move |docs| on_commit(LiveEvent::Committed { docs })),
+    };
+    let notice = report.clone();
+    build_or_reuse(paths, opts, Some(live), &mut |ev| report(ev), &mut |n| {
+        notice(LiveEvent::Notice(n));
+    })?;
+    Ok(())
+}
+
 /// Opens the cached index of `paths` or builds it, reporting `Opened`, `Progress`,
 /// `Committed` (live builds) and `Done` through `events`. Returns the index, or `None`
 /// when a live build was cancelled.
-pub(super) fn open_or_build(
+fn build_or_reuse(
     paths: &[PathBuf],
     opts: &mut BuildOptions,
     live: Option<Live<'_>>,

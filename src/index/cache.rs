@@ -9,18 +9,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::live::LiveEvent;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tantivy::Index;
 
-use super::IndexError;
 use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
-use crate::ingest::{
-    EventObserver, EventSink, IngestOptions, IngestProgress, IngestSummary, input_listing,
-};
+use super::IndexError;
+use crate::ingest::{EventObserver, EventSink, IngestOptions, IngestSummary, input_listing};
 use crate::model::AuditEvent;
 
 /// Default index writer memory budget, in MB. A budget that holds a million events keeps
@@ -208,23 +204,6 @@ pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary
         return Err(format!("holds {docs} events, expected {}", summary.events));
     }
     Ok((index, summary))
-}
-
-/// Opens the cached index of `paths`, or builds it (calling `on_progress` during the load).
-/// `notice` receives human-readable notes (a damaged cache being rebuilt).
-pub fn open_or_build(
-    paths: &[PathBuf],
-    opts: &mut BuildOptions,
-    on_progress: &mut dyn FnMut(IngestProgress),
-    notice: &mut dyn FnMut(String),
-) -> Result<OpenedIndex, IndexError> {
-    let mut events = |ev| {
-        if let LiveEvent::Progress(p) = ev {
-            on_progress(p);
-        }
-    };
-    super::build::open_or_build(paths, opts, None, &mut events, notice)?
-        .ok_or_else(|| IndexError::Corrupt("the build stopped before its end".to_owned()))
 }
 
 /// Moves a complete build from `tmp` into its cache folder `dir` and opens it there.

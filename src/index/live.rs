@@ -1,16 +1,14 @@
-//! Live builds for the explorer (the one build path in `build`, with frequent commits, so
-//! a `SearchService` opened on the growing index sees the events fill in; reload after each
-//! `Committed`), and the input fingerprints that let a cached index open at once.
+//! What a build reports as it goes ([`LiveEvent`]: the explorer's live build fills a
+//! growing index, reloaded after each `Committed`), and the input fingerprints that let a
+//! cached index open at once. The build itself is in `build`.
 
 use std::fs;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use tantivy::Index;
 
 use super::IndexError;
-use super::cache::{BuildOptions, OpenedIndex, io_err};
+use super::cache::{OpenedIndex, io_err};
 use super::schema::SCHEMA_VERSION;
 use crate::ingest::IngestProgress;
 
@@ -47,29 +45,6 @@ impl std::fmt::Debug for LiveEvent {
             Self::Notice(n) => write!(f, "Notice({n:?})"),
         }
     }
-}
-
-/// Opens the cached index of `paths`, or builds it live, reporting through `report`.
-/// Returns when the build is complete, failed, or was cancelled (then nothing is cached).
-pub fn build_live<F>(
-    paths: &[PathBuf],
-    opts: &mut BuildOptions,
-    cancel: &Arc<AtomicBool>,
-    report: F,
-) -> Result<(), IndexError>
-where
-    F: Fn(LiveEvent) + Send + Sync + Clone + 'static,
-{
-    let on_commit = report.clone();
-    let live = super::build::Live {
-        cancel,
-        on_commit: Box::new(move |docs| on_commit(LiveEvent::Committed { docs })),
-    };
-    let notice = report.clone();
-    super::build::open_or_build(paths, opts, Some(live), &mut |ev| report(ev), &mut |n| {
-        notice(LiveEvent::Notice(n));
-    })?;
-    Ok(())
 }
 
 /// SHA-256 over each input's absolute path, and each file's name, size and modification

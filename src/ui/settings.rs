@@ -1,0 +1,100 @@
+//! The explorer's display settings: the embedded keymap and theme merged with the user's
+//! configuration files (read by `config`), and the command-line flags on top.
+//!
+//! Allowed imports: `cli` (the flags), `config`, `model` (Tz), `super` (keymap, theme).
+
+use std::path::Path;
+
+use super::{DEFAULT_KEYMAP, Keymap, Theme};
+use crate::cli::UiArgs;
+use crate::config::{ConfigError, UserConfig};
+use crate::model::Tz;
+
+/// Settings of the interactive explorer: the embedded keymap and theme merged with the
+/// user's files, and the flags on top.
+#[derive(Debug, Clone)]
+pub struct UiSettings {
+    /// Key bindings.
+    pub keymap: Keymap,
+    /// Colours.
+    pub theme: Theme,
+    /// Mouse capture.
+    pub mouse: bool,
+    /// Display zone.
+    pub tz: Tz,
+}
+
+impl UiSettings {
+    /// Loads from `dir` (the user configuration folder, when any) and the flags, honouring
+    /// `NO_COLOR`.
+    pub fn load(dir: Option<&Path>, flags: &UiArgs) -> Result<Self, ConfigError> {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let user = UserConfig::load(dir)?;
+        let keymap_name = user.keymap.as_ref().map(|f| f.path.display().to_string());
+        let keymap = Keymap::parse(
+            DEFAULT_KEYMAP,
+            user.keymap
+                .as_ref()
+                .zip(keymap_name.as_deref())
+                .map(|(f, name)| (name, f.text.as_str())),
+        )
+        .map_err(ConfigError::Keymap)?;
+        let theme_name = flags
+            .theme
+            .clone()
+            .or(user.theme)
+            .unwrap_or_else(|| "dark".to_owned());
+        let theme = Theme::builtin(&theme_name, no_color).map_err(ConfigError::Theme)?;
+        let tz = match flags.tz.as_deref() {
+            Some(t) => crate::config::parse_tz(t)?,
+            None => user.tz.unwrap_or_default(),
+        };
+        Ok(Self {
+            keymap,
+            theme,
+            mouse: flags.mouse || user.mouse.unwrap_or(false),
+            tz,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_files_merge_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"theme": "light", "mouse": true, "tz": "local"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("keymap.json"),
+            r#"{"normal": {"w": "quit"}}"#,
+        )
+        .unwrap();
+        let c = UiSettings::load(Some(dir.path()), &UiArgs::default()).unwrap();
+        assert_eq!(c.theme.name, "light");
+        assert!(c.mouse);
+        assert_eq!(c.tz, Tz::Local);
+        assert_eq!(c.keymap.lookup(crate::app::Mode::Normal, "w"), Some("quit"));
+        let flags = UiArgs {
+            theme: Some("dark".into()),
+            mouse: false,
+            tz: Some("utc".into()),
+        };
+        let c = UiSettings::load(Some(dir.path()), &flags).unwrap();
+        assert_eq!(c.theme.name, "dark");
+        assert_eq!(c.tz, Tz::Utc);
+        std::fs::write(
+            dir.path().join("keymap.json"),
+            r#"{"normal": {"w": "fly"}}"#,
+        )
+        .unwrap();
+        let e = UiSettings::load(Some(dir.path()), &UiArgs::default()).unwrap_err();
+        assert!(matches!(e, ConfigError::Keymap(_)), "{e}");
+        assert!(e.to_string().contains("keymap.json"), "{e}");
+    }
+}
