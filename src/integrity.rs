@@ -39,6 +39,8 @@ pub use writer::{
     BundleSummary, BundleWriter, sign_manifest, stream_file_name, valid_record_ts, valid_stream_id,
 };
 
+pub use digest::DigestParseError;
+
 /// The manifest's `format` value.
 pub const FORMAT: &str = "auditlens-bundle/v1";
 /// Records between checkpoints.

@@ -60,10 +60,15 @@ impl fmt::Debug for Digest32 {
     }
 }
 
+/// Text that is not a digest (64 lower-case hex digits); it holds the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not 64 lower-case hex digits: {0:?}")]
+pub struct DigestParseError(pub String);
+
 impl FromStr for Digest32 {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::from_hex(s).ok_or_else(|| format!("not 64 lower-case hex digits: {s:?}"))
+    type Err = DigestParseError;
+    fn from_str(s: &str) -> Result<Self, DigestParseError> {
+        Self::from_hex(s).ok_or_else(|| DigestParseError(s.to_owned()))
     }
 }
 
@@ -115,6 +120,11 @@ mod tests {
         assert_eq!(Digest32::from_hex(&d.to_string()), Some(d));
         assert_eq!(Digest32::from_hex(&d.to_string().to_uppercase()), None);
         assert_eq!(Digest32::from_hex("abc"), None);
+        assert_eq!(
+            "abc".parse::<Digest32>(),
+            Err(DigestParseError("abc".into()))
+        );
+        assert_eq!(d.to_string().parse::<Digest32>(), Ok(d));
         assert_eq!(Digest32::from_hex(&"g".repeat(64)), None);
     }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::digest::{Digest32, record_hash};
 use super::manifest::Manifest;
-use super::report::{Report, Verdict};
+use super::report::{Finding, Report, Verdict};
 use super::{IntegrityError, jcs};
 
 /// A finding `verify` must report.
@@ -35,14 +35,40 @@ pub struct Tampering {
     pub expect: Vec<Expect>,
 }
 
+/// How a report differs from what a tampered variant must give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    /// Another verdict.
+    #[error("{name}: verdict {got} instead of {want}")]
+    Verdict {
+        /// The variant.
+        name: &'static str,
+        /// The report's verdict.
+        got: Verdict,
+        /// The verdict it must give.
+        want: Verdict,
+    },
+    /// An expected finding is missing.
+    #[error("{name}: no finding {expect:?} in {findings:?}")]
+    Finding {
+        /// The variant.
+        name: &'static str,
+        /// The finding looked for.
+        expect: Expect,
+        /// The report's findings.
+        findings: Vec<Finding>,
+    },
+}
+
 impl Tampering {
     /// Checks a report against the expectations.
-    pub fn check(&self, r: &Report) -> Result<(), String> {
+    pub fn check(&self, r: &Report) -> Result<(), Mismatch> {
         if r.verdict != self.verdict {
-            return Err(format!(
-                "{}: verdict {} instead of {}",
-                self.name, r.verdict, self.verdict
-            ));
+            return Err(Mismatch::Verdict {
+                name: self.name,
+                got: r.verdict,
+                want: self.verdict,
+            });
         }
         for e in &self.expect {
             let hit = r.findings.iter().any(|f| {
@@ -51,10 +77,11 @@ impl Tampering {
                     && (e.seq_end.is_none() || f.seq_end == e.seq_end)
             });
             if !hit {
-                return Err(format!(
-                    "{}: no finding {e:?} in {:?}",
-                    self.name, r.findings
-                ));
+                return Err(Mismatch::Finding {
+                    name: self.name,
+                    expect: e.clone(),
+                    findings: r.findings.clone(),
+                });
             }
         }
         Ok(())
