@@ -934,7 +934,8 @@ fn the_explorer_rebuilds_a_damaged_cached_index_and_says_so() {
     }
     let rebuilt = live_events(&input, &cache);
     assert!(
-        rebuilt[0].starts_with("notice rebuilding the cached index (damaged index: "),
+        rebuilt[0].starts_with("notice rebuilding the cached index at ")
+            && rebuilt[0].contains(" (damaged index: "),
         "{rebuilt:?}"
     );
     assert_eq!(

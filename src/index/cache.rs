@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tantivy::Index;
 
+use super::IndexError;
 use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
-use super::IndexError;
 use crate::ingest::{EventObserver, EventSink, IngestOptions, IngestSummary, input_listing};
 use crate::model::AuditEvent;
 
