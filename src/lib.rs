@@ -19,4 +19,5 @@ pub mod privacy;
 pub mod sample;
 pub mod session;
 pub mod settings;
+pub mod store;
 pub mod ui;

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::SearchArgs;
-use crate::index::{Hit, IndexError, SearchRequest, SortOrder};
 use crate::model::{AuditEvent, escape_control, parse_time_str, safe_json};
 use crate::session::Session;
+use crate::store::{Hit, PageRequest, Selection, SortOrder, Store, StoreError};
 
 /// Parses a `--from` / `--to` bound (RFC 3339; zone-less is taken as UTC).
 pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
@@ -70,11 +70,14 @@ pub(super) fn run(
         },
     )?;
     report_skipped(&opened, err)?;
-    let service = opened.service().context("opening the index reader")?;
-    let req = SearchRequest {
+    let store = opened.store().context("opening the index reader")?;
+    let store: &dyn Store = &store;
+    let sel = Selection {
         query: query.clone(),
         from,
         to,
+    };
+    let page = PageRequest {
         limit: if a.count { 0 } else { a.limit },
         offset: a.offset,
         order: if a.oldest_first {
@@ -84,9 +87,9 @@ pub(super) fn run(
         },
     };
     let result = if a.count {
-        service.count(&req).map(|total| (total, Vec::new()))
+        store.count(&sel).map(|total| (total, Vec::new()))
     } else {
-        service.search(&req).map(|p| (p.total, p.hits))
+        store.page(&sel, &page).map(|p| (p.total, p.hits))
     };
     let (total, hits) = match result {
         Ok((total, hits)) => (
@@ -95,7 +98,7 @@ pub(super) fn run(
                 .map(|h| mask_hit(&masker, h))
                 .collect::<Vec<_>>(),
         ),
-        Err(IndexError::Query(qe)) => {
+        Err(StoreError::Query(qe)) => {
             let mut msg = format!("query error: {qe}");
             if let Some(p) = qe.pointer(&query) {
                 msg.push('\n');

@@ -12,8 +12,9 @@ use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 use super::schema::{self, Fields};
 use super::search::run;
 use super::writer::{CommitPolicy, Indexer};
-use super::{IndexError, SearchService};
+use super::{IndexError, SearchRequest, SearchService};
 use crate::model::AuditEvent;
+use crate::store::Hit;
 
 /// Matches fetched per page of a scan.
 const PAGE: usize = 4096;
@@ -43,6 +44,24 @@ impl SearchService {
             query,
             page: Vec::new().into_iter(),
             last: None,
+            done: false,
+        })
+    }
+
+    /// Scans the matches of `req` (query and time window) oldest first, after the key
+    /// `(ts_key, ord)` when given (keyset paging).
+    pub fn scan_after(
+        &self,
+        req: &SearchRequest,
+        after: Option<(i64, u64)>,
+    ) -> Result<MatchScan, IndexError> {
+        let query = self.full_query(req)?;
+        Ok(MatchScan {
+            searcher: self.reader.searcher(),
+            fields: self.fields.clone(),
+            query,
+            page: Vec::new().into_iter(),
+            last: after,
             done: false,
         })
     }
@@ -101,9 +120,25 @@ impl MatchScan {
         Ok(())
     }
 
-    fn fetch(&self, addr: DocAddress) -> Result<AuditEvent, IndexError> {
+    fn fetch(&self, addr: DocAddress) -> Result<Hit, IndexError> {
         let doc: TantivyDocument = self.searcher.doc(addr)?;
-        Ok(super::search::stored_hit(&self.fields, &doc)?.event)
+        super::search::stored_hit(&self.fields, &doc)
+    }
+
+    /// The next match as a whole hit (with its original record).
+    pub(super) fn next_hit(&mut self) -> Option<Result<Hit, IndexError>> {
+        loop {
+            if let Some((_, addr)) = self.page.next() {
+                return Some(self.fetch(addr));
+            }
+            if self.done {
+                return None;
+            }
+            if let Err(e) = self.next_page() {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
     }
 }
 
@@ -114,7 +149,7 @@ impl Iterator for MatchScan {
         loop {
             if let Some(((_, ord), addr)) = self.page.next() {
                 let ord = ord.unwrap_or_default();
-                return Some(self.fetch(addr).map(|ev| (ord, ev)));
+                return Some(self.fetch(addr).map(|h| (ord, h.event)));
             }
             if self.done {
                 return None;
