@@ -37,15 +37,11 @@ pub struct MatchScan {
 impl SearchService {
     /// Scans every match of `query` oldest first (ties by ordinal).
     pub fn scan(&self, query: &str) -> Result<MatchScan, IndexError> {
-        let query = self.parse(query)?;
-        Ok(MatchScan {
-            searcher: self.reader.searcher(),
-            fields: self.fields.clone(),
-            query,
-            page: Vec::new().into_iter(),
-            last: None,
-            done: false,
-        })
+        let req = SearchRequest {
+            query: query.to_owned(),
+            ..SearchRequest::default()
+        };
+        self.scan_after(&req, None)
     }
 
     /// Scans the matches of `req` (query and time window) oldest first, after the key
