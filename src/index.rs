@@ -15,15 +15,18 @@ mod scan;
 pub mod schema;
 mod search;
 mod stale;
+mod store;
 mod tokenizer;
 mod writer;
 
+pub use crate::store::{Histogram, Hit, LEVELS, Page, QueryError, SortOrder};
 pub use build::{build_live, open_or_build};
 pub use cache::{BuildOptions, DEFAULT_WRITER_MB, OpenedIndex, cache_root, content_digest};
-pub use histogram::{Histogram, LEVELS, nice_bucket_ms};
+pub use histogram::nice_bucket_ms;
 pub use live::LiveEvent;
 pub use scan::{MatchScan, match_batch};
-pub use search::{Hit, Page, QueryError, SearchRequest, SearchService, SortOrder};
+pub use search::{SearchRequest, SearchService};
+pub use store::LocalStore;
 pub use writer::{CommitPolicy, Indexer};
 
 pub use tantivy::Index;

@@ -21,4 +21,5 @@ pub mod privacy;
 pub mod sample;
 pub mod session;
 pub mod settings;
+pub mod store;
 pub mod ui;

@@ -205,6 +205,14 @@ impl Opened {
         &self.index
     }
 
+    /// The index as a [`Store`](crate::store::Store): what front ends query.
+    pub fn store(&self) -> Result<crate::index::LocalStore, IndexError> {
+        Ok(crate::index::LocalStore::new(
+            self.service()?,
+            Some(self.index.dir.clone()),
+        ))
+    }
+
     /// A search service over the index.
     pub fn service(&self) -> Result<SearchService, IndexError> {
         SearchService::new(self.index.index.clone())

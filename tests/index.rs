@@ -231,3 +231,24 @@ fn field_existence_works_with_or_without_a_column() {
     assert_eq!(count("details.n:*"), 40);
     assert_eq!(count("ts:*"), 41);
 }
+
+#[test]
+fn keyset_scan_pages_of_the_store_concatenate_to_the_oldest_first_list() {
+    // The store seam pages deep reads by keyset (time, ordinal): across ties and events
+    // without a time, the pages must give every match once, in order, with its record.
+    use auditlens::store::{Scan, Selection};
+    let (s, _d) = service(40);
+    let mut all = req("*", 100, 0);
+    all.order = SortOrder::OldestFirst;
+    let expected = s.search(&all).unwrap().hits;
+    assert_eq!(expected.len(), 42);
+    let store = auditlens::index::LocalStore::new(s, None);
+    for size in [1, 7, 42, 100] {
+        let pages: Vec<_> = Scan::new(&store, Selection::default(), size)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(pages.iter().all(|p: &Vec<_>| p.len() <= size));
+        let got: Vec<_> = pages.into_iter().flatten().collect();
+        assert_eq!(got, expected, "page size {size}");
+    }
+}

@@ -15,10 +15,10 @@ use sha2::{Digest, Sha256};
 use super::search::{CSV_COLUMNS, csv_cell, csv_cells, formula_guard, ts_text};
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ExportArgs, ExportFormat};
-use crate::index::{IndexError, SearchRequest, SearchService, SortOrder};
 use crate::model::{AuditEvent, Category, Outcome as EvOutcome, Severity, safe_json};
 use crate::privacy::{Masker, TrailEntry};
 use crate::session::Session;
+use crate::store::{Scan, Selection, Store, StoreError};
 
 /// Events fetched per page.
 const PAGE: usize = 2000;
@@ -75,7 +75,7 @@ pub(super) fn run(
         },
     )?;
     report_skipped(&opened, err)?;
-    let service = opened.service().context("opening the index reader")?;
+    let store = opened.store().context("opening the index reader")?;
     let tmp = tmp_path(&a.out);
     let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut w = HashingWriter {
@@ -83,7 +83,12 @@ pub(super) fn run(
         sha: Sha256::new(),
         bytes: 0,
     };
-    let written = write_all(&service, &query, from, to, a.format, &masker, &mut w);
+    let sel = Selection {
+        query: query.clone(),
+        from,
+        to,
+    };
+    let written = write_all(&store, &sel, a.format, &masker, &mut w);
     let written = match written.and_then(|n| w.flush().map(|()| n).map_err(Into::into)) {
         Ok(n) => n,
         Err(e) => {
@@ -149,10 +154,8 @@ pub fn sidecar(out: &Path) -> PathBuf {
 }
 
 fn write_all(
-    service: &SearchService,
-    query: &str,
-    from: Option<chrono::DateTime<chrono::Utc>>,
-    to: Option<chrono::DateTime<chrono::Utc>>,
+    store: &dyn Store,
+    sel: &Selection,
     format: ExportFormat,
     masker: &Masker,
     w: &mut dyn Write,
@@ -160,22 +163,14 @@ fn write_all(
     if format == ExportFormat::Csv {
         writeln!(w, "{}", CSV_COLUMNS.join(","))?;
     }
-    let mut offset = 0usize;
     let mut written = 0u64;
-    loop {
-        let req = SearchRequest {
-            query: query.to_owned(),
-            from,
-            to,
-            limit: PAGE,
-            offset,
-            order: SortOrder::OldestFirst,
-        };
-        let page = match service.search(&req) {
+    // Oldest first, one keyset page at a time: the same cost at any depth.
+    for page in Scan::new(store, sel.clone(), PAGE) {
+        let hits = match page {
             Ok(p) => p,
-            Err(IndexError::Query(qe)) => {
+            Err(StoreError::Query(qe)) => {
                 let mut msg = format!("query error: {qe}");
-                if let Some(p) = qe.pointer(query) {
+                if let Some(p) = qe.pointer(&sel.query) {
                     msg.push('\n');
                     msg.push_str(&p);
                 }
@@ -183,10 +178,7 @@ fn write_all(
             }
             Err(e) => return Err(e).context("searching"),
         };
-        if page.hits.is_empty() {
-            break;
-        }
-        for h in &page.hits {
+        for h in &hits {
             let ev = masker.mask_event(&h.event);
             match format {
                 ExportFormat::Jsonl => safe_json::write_line(w, &event_record(&ev))?,
@@ -200,10 +192,6 @@ fn write_all(
                 ExportFormat::Ocsf => safe_json::write_line(w, &ocsf(&ev))?,
             }
             written += 1;
-        }
-        offset += page.hits.len();
-        if offset as u64 >= page.total {
-            break;
         }
     }
     Ok(written)

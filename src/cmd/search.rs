@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::SearchArgs;
-use crate::index::{Hit, IndexError, SearchRequest, SortOrder};
 use crate::model::{AuditEvent, escape_control, parse_time_str, safe_json};
 use crate::session::{Opened, Session};
+use crate::store::{Hit, PageRequest, Selection, SortOrder, Store, StoreError};
 
 /// Parses a `--from` / `--to` bound (RFC 3339; zone-less is taken as UTC).
 pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
@@ -70,10 +70,12 @@ pub(super) fn run(
         },
     )?;
     report_skipped(&opened, err)?;
-    let req = SearchRequest {
+    let sel = Selection {
         query: query.clone(),
         from,
         to,
+    };
+    let page = PageRequest {
         limit: if a.count { 0 } else { a.limit },
         offset: a.offset,
         order: if a.oldest_first {
@@ -82,17 +84,18 @@ pub(super) fn run(
             SortOrder::NewestFirst
         },
     };
-    let answer = |opened: &Opened| -> Result<(u64, Vec<Hit>), IndexError> {
-        let service = opened.service()?;
+    let answer = |opened: &Opened| -> Result<(u64, Vec<Hit>), StoreError> {
+        let store = opened.store()?;
+        let store: &dyn Store = &store;
         if a.count {
-            service.count(&req).map(|total| (total, Vec::new()))
+            store.count(&sel).map(|total| (total, Vec::new()))
         } else {
-            service.search(&req).map(|p| (p.total, p.hits))
+            store.page(&sel, &page).map(|p| (p.total, p.hits))
         }
     };
     let mut result = answer(&opened);
     // Damage that shows only while searching (tantivy reads lazily): rebuild, answer again.
-    if let Err(IndexError::Corrupt(why)) = &result {
+    if let Err(StoreError::Damaged(why)) = &result {
         let note = format!("the cached index is damaged ({why}): rebuilding it");
         writeln!(err, "note: {}", escape_control(&note))?;
         result = answer(&super::rebuild_index(session, &paths, err)?);
@@ -104,7 +107,7 @@ pub(super) fn run(
                 .map(|h| mask_hit(&masker, h))
                 .collect::<Vec<_>>(),
         ),
-        Err(IndexError::Query(qe)) => {
+        Err(StoreError::Query(qe)) => {
             let mut msg = format!("query error: {qe}");
             if let Some(p) = qe.pointer(&query) {
                 msg.push('\n');

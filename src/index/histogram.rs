@@ -10,9 +10,7 @@ use super::IndexError;
 use super::schema;
 use super::search::{SearchRequest, SearchService, run};
 use crate::model::Severity;
-
-/// Number of severity levels (stack height).
-pub const LEVELS: usize = 6;
+use crate::store::{Histogram, LEVELS};
 
 /// Bucket widths the timeline snaps to, in milliseconds.
 const NICE_MS: &[i64] = &[
@@ -35,33 +33,6 @@ const NICE_MS: &[i64] = &[
     12 * 3_600_000,
     86_400_000,
 ];
-
-/// Counts per time bucket, stacked by severity (index = position in [`Severity::ALL`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Histogram {
-    /// Start of the first bucket (ms since the epoch, UTC).
-    pub start_ms: i64,
-    /// Width of each bucket in ms.
-    pub bucket_ms: i64,
-    /// One entry per bucket.
-    pub counts: Vec<[u64; LEVELS]>,
-    /// Matches without a usable time (not in any bucket).
-    pub untimed: u64,
-    /// Matches before the first or after the last bucket.
-    pub outside: u64,
-}
-
-impl Histogram {
-    /// Total events in the buckets.
-    pub fn total(&self) -> u64 {
-        self.counts.iter().flat_map(|c| c.iter()).sum()
-    }
-
-    /// End of the last bucket (exclusive).
-    pub fn end_ms(&self) -> i64 {
-        self.start_ms + self.bucket_ms * self.counts.len() as i64
-    }
-}
 
 /// Picks a "nice" bucket width so that `span_ms` fits in about `buckets` buckets.
 pub fn nice_bucket_ms(span_ms: i64, buckets: usize) -> i64 {

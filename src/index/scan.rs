@@ -12,8 +12,9 @@ use tantivy::{DocAddress, Order, Searcher, Term};
 use super::schema::{self, Fields};
 use super::search::run;
 use super::writer::{CommitPolicy, Indexer};
-use super::{IndexError, SearchService};
+use super::{IndexError, SearchRequest, SearchService};
 use crate::model::AuditEvent;
+use crate::store::Hit;
 
 /// Matches fetched per page of a scan.
 const PAGE: usize = 4096;
@@ -36,13 +37,27 @@ pub struct MatchScan {
 impl SearchService {
     /// Scans every match of `query` oldest first (ties by ordinal).
     pub fn scan(&self, query: &str) -> Result<MatchScan, IndexError> {
-        let query = self.parse(query)?;
+        let req = SearchRequest {
+            query: query.to_owned(),
+            ..SearchRequest::default()
+        };
+        self.scan_after(&req, None)
+    }
+
+    /// Scans the matches of `req` (query and time window) oldest first, after the key
+    /// `(ts_key, ord)` when given (keyset paging).
+    pub fn scan_after(
+        &self,
+        req: &SearchRequest,
+        after: Option<(i64, u64)>,
+    ) -> Result<MatchScan, IndexError> {
+        let query = self.full_query(req)?;
         Ok(MatchScan {
             searcher: self.reader.searcher(),
             fields: self.fields.clone(),
             query,
             page: Vec::new().into_iter(),
-            last: None,
+            last: after,
             done: false,
         })
     }
@@ -101,9 +116,25 @@ impl MatchScan {
         Ok(())
     }
 
-    fn fetch(&self, addr: DocAddress) -> Result<AuditEvent, IndexError> {
+    fn fetch(&self, addr: DocAddress) -> Result<Hit, IndexError> {
         let doc = super::search::stored_doc(&self.searcher, addr)?;
-        Ok(super::search::stored_hit(&self.fields, &doc)?.event)
+        super::search::stored_hit(&self.fields, &doc)
+    }
+
+    /// The next match as a whole hit (with its original record).
+    pub(super) fn next_hit(&mut self) -> Option<Result<Hit, IndexError>> {
+        loop {
+            if let Some((_, addr)) = self.page.next() {
+                return Some(self.fetch(addr));
+            }
+            if self.done {
+                return None;
+            }
+            if let Err(e) = self.next_page() {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
     }
 }
 
@@ -114,7 +145,7 @@ impl Iterator for MatchScan {
         loop {
             if let Some(((_, ord), addr)) = self.page.next() {
                 let ord = ord.unwrap_or_default();
-                return Some(self.fetch(addr).map(|ev| (ord, ev)));
+                return Some(self.fetch(addr).map(|h| (ord, h.event)));
             }
             if self.done {
                 return None;

@@ -17,17 +17,8 @@ use tantivy::{
 
 use super::IndexError;
 use super::schema::{self, Fields};
-use crate::model::{AuditEvent, Format, escape_control};
-
-/// Result order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortOrder {
-    /// Newest first (the default).
-    #[default]
-    NewestFirst,
-    /// Oldest first.
-    OldestFirst,
-}
+use crate::model::Format;
+use crate::store::{Hit, Page, QueryError, SortOrder};
 
 /// A search: query text, optional time window, page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,55 +35,6 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Order.
     pub order: SortOrder,
-}
-
-/// One hit: the event, its original record and its ordinal.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
-    /// Identity in this index.
-    pub ord: u64,
-    /// The normalised event.
-    pub event: AuditEvent,
-    /// The original record text.
-    pub raw: String,
-}
-
-/// A page of hits and the total number of matches.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Page {
-    /// Total matches.
-    pub total: u64,
-    /// This page.
-    pub hits: Vec<Hit>,
-}
-
-/// A query the parser refused, with the byte position of the offending token when known.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct QueryError {
-    /// What is wrong.
-    pub message: String,
-    /// Byte offset and length of the bad token in the query.
-    pub span: Option<(usize, usize)>,
-}
-
-impl QueryError {
-    /// The query with a caret line under the bad token, for plain-text output.
-    /// Control characters in the query are shown escaped (`\x1b`), the caret under them.
-    pub fn pointer(&self, query: &str) -> Option<String> {
-        let (start, len) = self.span?;
-        let prefix = query.get(..start)?;
-        let token = query
-            .get(start..)
-            .map_or("", |rest| rest.get(..len).unwrap_or(rest));
-        let width = |s: &str| escape_control(s).chars().count();
-        Some(format!(
-            "  {}\n  {}{}",
-            escape_control(query),
-            " ".repeat(width(prefix)),
-            "^".repeat(width(token).max(1))
-        ))
-    }
 }
 
 /// Searches one index.

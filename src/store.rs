@@ -1,0 +1,229 @@
+//! The store seam: the queries the product asks of its event store, as a trait, with the
+//! plain types they exchange. Today's tantivy index is the local implementation
+//! (`index::LocalStore`); a remote one must be possible, so nothing here borrows from an
+//! index: requests and answers are owned values, and deep reads page by keyset
+//! ([`Cursor`]), never by an offset a server would have to skip again.
+//!
+//! Allowed imports: `model`, std, chrono. Never tantivy.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::AuditEvent;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Newest first (the default).
+    #[default]
+    NewestFirst,
+    /// Oldest first.
+    OldestFirst,
+}
+
+/// One hit: the event, its original record and its ordinal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Identity in this index.
+    pub ord: u64,
+    /// The normalised event.
+    pub event: AuditEvent,
+    /// The original record text.
+    pub raw: String,
+}
+
+/// A page of hits and the total number of matches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// Total matches.
+    pub total: u64,
+    /// This page.
+    pub hits: Vec<Hit>,
+}
+
+/// A query the parser refused, with the byte position of the offending token when known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct QueryError {
+    /// What is wrong.
+    pub message: String,
+    /// Byte offset and length of the bad token in the query.
+    pub span: Option<(usize, usize)>,
+}
+
+impl QueryError {
+    /// The query with a caret line under the bad token, for plain-text output.
+    pub fn pointer(&self, query: &str) -> Option<String> {
+        let (start, len) = self.span?;
+        let prefix = query.get(..start)?;
+        Some(format!(
+            "  {query}\n  {}{}",
+            " ".repeat(prefix.chars().count()),
+            "^".repeat(len.max(1))
+        ))
+    }
+}
+
+/// Number of severity levels (stack height).
+pub const LEVELS: usize = 6;
+
+/// Counts per time bucket, stacked by severity (index = position in [`Severity::ALL`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Histogram {
+    /// Start of the first bucket (ms since the epoch, UTC).
+    pub start_ms: i64,
+    /// Width of each bucket in ms.
+    pub bucket_ms: i64,
+    /// One entry per bucket.
+    pub counts: Vec<[u64; LEVELS]>,
+    /// Matches without a usable time (not in any bucket).
+    pub untimed: u64,
+    /// Matches before the first or after the last bucket.
+    pub outside: u64,
+}
+
+impl Histogram {
+    /// Total events in the buckets.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().flat_map(|c| c.iter()).sum()
+    }
+
+    /// End of the last bucket (exclusive).
+    pub fn end_ms(&self) -> i64 {
+        self.start_ms + self.bucket_ms * self.counts.len() as i64
+    }
+}
+
+/// Which events: a query in the query language (empty or `*`: all) and a time window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Query text.
+    pub query: String,
+    /// Inclusive lower bound on the event time.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on the event time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Which page of a sorted selection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Matches to skip.
+    pub offset: usize,
+    /// Page size.
+    pub limit: usize,
+    /// Order.
+    pub order: SortOrder,
+}
+
+/// Where a keyset scan stopped: the (time, ordinal) key of the last record returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// Event time in ms (`i64::MIN` for events without one, which sort first).
+    pub ts_ms: i64,
+    /// Ordinal of the record.
+    pub ord: u64,
+}
+
+/// One page of a keyset scan, oldest first, and where the next one starts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanPage {
+    /// The records, oldest first (ties by ordinal).
+    pub hits: Vec<Hit>,
+    /// The cursor for the next page; `None` when the scan is over.
+    pub next: Option<Cursor>,
+}
+
+/// What a store can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The query was refused (the message points at the bad token).
+    #[error("query error: {0}")]
+    Query(QueryError),
+    /// The store's data is not as written.
+    #[error("damaged store: {0}")]
+    Damaged(String),
+    /// The store cannot answer now (I/O, a remote that is down).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The queries the product asks of its store.
+pub trait Store: Send + Sync {
+    /// One page of `sel` plus its total number of matches.
+    fn page(&self, sel: &Selection, req: &PageRequest) -> Result<Page, StoreError>;
+    /// The number of matches of `sel`.
+    fn count(&self, sel: &Selection) -> Result<u64, StoreError>;
+    /// Matches of `sel` per time bucket and severity, over `view` (ms range; `None`: the
+    /// span of the matches) in about `buckets` buckets.
+    fn histogram(
+        &self,
+        sel: &Selection,
+        view: Option<(i64, i64)>,
+        buckets: usize,
+    ) -> Result<Histogram, StoreError>;
+    /// Up to `limit` matches of `sel` after `after` (from the start when `None`), oldest
+    /// first: a scan that costs the same at any depth.
+    fn scan_page(
+        &self,
+        sel: &Selection,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<ScanPage, StoreError>;
+    /// The record with ordinal `ord`.
+    fn fetch(&self, ord: u64) -> Result<Option<Hit>, StoreError>;
+    /// Checks a query against the query language without running it.
+    fn check_query(&self, query: &str) -> Result<(), QueryError>;
+    /// Sees the latest committed data.
+    fn refresh(&self) -> Result<(), StoreError>;
+    /// Records visible now.
+    fn len(&self) -> u64;
+    /// True when no record is visible.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// What this store is, for messages.
+    fn describe(&self) -> String;
+}
+
+/// Every match of a selection, oldest first, fetched one keyset page at a time (export).
+pub struct Scan<'a> {
+    store: &'a dyn Store,
+    sel: Selection,
+    page: usize,
+    next: Option<Cursor>,
+    started: bool,
+}
+
+impl<'a> Scan<'a> {
+    /// A scan of `sel` over `store` in pages of `page` records.
+    pub fn new(store: &'a dyn Store, sel: Selection, page: usize) -> Self {
+        Self {
+            store,
+            sel,
+            page: page.max(1),
+            next: None,
+            started: false,
+        }
+    }
+}
+
+impl Iterator for Scan<'_> {
+    type Item = Result<Vec<Hit>, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.started && self.next.is_none() {
+            return None;
+        }
+        self.started = true;
+        match self.store.scan_page(&self.sel, self.next, self.page) {
+            Ok(p) => {
+                self.next = p.next;
+                (!p.hits.is_empty()).then_some(Ok(p.hits))
+            }
+            Err(e) => {
+                self.next = None;
+                Some(Err(e))
+            }
+        }
+    }
+}
