@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod governance;
 pub mod index;
 pub mod ingest;
 pub mod integrity;
