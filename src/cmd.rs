@@ -9,6 +9,7 @@ mod export;
 mod keygen;
 mod lineage;
 mod open;
+mod report;
 mod seal;
 mod search;
 mod stats;
@@ -130,6 +131,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
         }
         Some(Command::Export(a)) => export::run(&a, &cli.load, out, err),
         Some(Command::AccessLog(a)) => access_log::run(&a, out),
+        Some(Command::Report(a)) => report::run(&a, &cli.load, out, err),
+        Some(Command::VerifyReport(a)) => report::run_verify(&a, &cli.load, out),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
         Some(Command::Seal(a)) => seal::run(&a, &cli.load, out, err),
         Some(Command::Open(a)) => open::run(a.paths, &cli.load, &cli.ui),
