@@ -6,6 +6,7 @@
 mod alerts;
 mod cli;
 mod common;
+mod governance;
 mod hostile;
 mod index;
 mod integrity;

@@ -197,7 +197,7 @@ fn integrity(paths: &[PathBuf], load: &LoadArgs) -> Result<IntegritySummary> {
             r.verdict.clone_into(&mut out.verdict);
         }
         out.bundles.insert(name.clone(), r.verdict.to_owned());
-        for f in r.findings.iter().filter(|f| is_error_code(f.code)) {
+        for f in &r.findings {
             let file = f.path.as_ref().map(|rel| {
                 if p.is_dir() {
                     p.join(rel).display().to_string()
@@ -228,6 +228,7 @@ fn integrity(paths: &[PathBuf], load: &LoadArgs) -> Result<IntegritySummary> {
             out.findings.push(IntegrityFinding {
                 bundle: name.clone(),
                 code: f.code.to_owned(),
+                tampering: is_error_code(f.code),
                 detail: match &f.path {
                     Some(rel) => format!("{rel}: {}", f.detail),
                     None => f.detail.clone(),

@@ -134,7 +134,11 @@ pub fn integrity_check(summary: &IntegritySummary) -> CheckResult {
             };
             Finding::new(
                 &format!("integrity:{}", f.code),
-                Status::Gap,
+                if f.tampering {
+                    Status::Gap
+                } else {
+                    Status::NotEvidenced
+                },
                 format!("{}: {}{at}: {}", f.bundle, f.code, f.detail),
                 f.evidence.clone(),
             )
@@ -255,6 +259,7 @@ mod tests {
             findings: vec![IntegrityFinding {
                 bundle: "b".into(),
                 code: "MODIFIED".into(),
+                tampering: true,
                 detail: "edited".into(),
                 seq: Some(952),
                 seq_end: Some(952),

@@ -170,6 +170,9 @@ pub struct IntegrityFinding {
     pub bundle: String,
     /// Verify code (`MODIFIED`, `DELETED`, ...).
     pub code: String,
+    /// Whether the code is evidence of tampering (else it only weakens the evidence, e.g.
+    /// an unsigned bundle or a time going backwards).
+    pub tampering: bool,
     /// Explanation.
     pub detail: String,
     /// First seq of the run, when known.
@@ -188,7 +191,7 @@ pub struct IntegritySummary {
     pub verdict: String,
     /// Verdict per sealed input.
     pub bundles: BTreeMap<String, String>,
-    /// Every error finding.
+    /// Every verify finding.
     pub findings: Vec<IntegrityFinding>,
 }
 
