@@ -477,3 +477,123 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A headless browser on this machine, if any.
+fn chromium() -> Option<PathBuf> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        let path = std::env::var_os("PATH")?;
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The image bytes of a PNG (its IDAT data, inflated): enough to tell a blank page from one
+/// with content without an image crate.
+fn png_pixels(png: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let mut idat = Vec::new();
+    let mut i = 8;
+    while i + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[i..i + 4].try_into().unwrap()) as usize;
+        let kind = &png[i + 4..i + 8];
+        if kind == b"IDAT" {
+            idat.extend_from_slice(&png[i + 8..i + 8 + len]);
+        }
+        i += 12 + len;
+    }
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(&idat[..])
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn the_html_report_renders_in_a_headless_browser_without_console_errors() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipping: no chromium on PATH (.ci/run installs it)");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("report.html");
+    let out = auditlens(home.path())
+        .arg("report")
+        .arg(pristine())
+        .args(["--standard", "eu-ai-act", "--format", "html", "--out"])
+        .arg(&file)
+        .arg("--trust")
+        .arg(trust())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&file).unwrap();
+    // Self-contained: no script, nothing fetched.
+    assert!(!html.contains("<script"), "no script");
+    assert_eq!(
+        html.matches("http://").count(),
+        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+        "no link but the SVG namespace"
+    );
+    assert!(
+        !html.contains("https://") && !html.contains("src="),
+        "nothing fetched"
+    );
+    assert!(
+        html.contains("<svg") && html.contains("<circle"),
+        "timeline with findings"
+    );
+    assert!(
+        html.contains("Lineage of deployments with a finding")
+            && html.contains("fraud-detector v4")
+    );
+    assert!(
+        html.contains("<pre>{&quot;action&quot;"),
+        "evidence records shown"
+    );
+
+    let shot = home.path().join("shot.png");
+    let run = std::process::Command::new(&browser)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,1600",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            home.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&run.stderr);
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Content Security Policy"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot ({e}): {log}"));
+    let pixels = png_pixels(&png);
+    let distinct: BTreeSet<u8> = pixels.iter().copied().collect();
+    assert!(
+        distinct.len() > 50,
+        "the screenshot looks blank ({} distinct byte values)",
+        distinct.len()
+    );
+}
