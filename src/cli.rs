@@ -130,6 +130,60 @@ pub enum Command {
     Export(ExportArgs),
     /// Show the access trail (who looked at which bundle, when, how) and verify its chain.
     AccessLog(AccessLogArgs),
+    /// Compliance report against a standard's controls (eu-ai-act, iso42001, soc2, gdpr,
+    /// nist-ai-rmf): each control's checks with status met, gap or not evidenced and the
+    /// evidence of every finding. Exit 1 when a control has a gap.
+    Report(ReportArgs),
+    /// Check a signed report: its seal FILE.sig (signature by a trusted key, the report's
+    /// digest) and that the inputs it names still have those digests.
+    VerifyReport(VerifyReportArgs),
+}
+
+/// `auditlens report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The standard: eu-ai-act, iso42001, soc2, gdpr, nist-ai-rmf, or a catalog in
+    /// $`XDG_CONFIG_HOME/auditlens/controls/NAME.json`.
+    #[arg(long, value_name = "NAME")]
+    pub standard: String,
+    /// Only events at or after this time (RFC 3339).
+    #[arg(long, value_name = "TS")]
+    pub from: Option<String>,
+    /// Only events before this time (RFC 3339, exclusive).
+    #[arg(long, value_name = "TS")]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Sign the report with this key file (from `auditlens keygen`): writes FILE.sig.
+    #[arg(long, value_name = "KEY", requires = "out")]
+    pub sign: Option<PathBuf>,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Plain text for the terminal.
+    Text,
+    /// JSON (schema in README).
+    Json,
+    /// Markdown.
+    Md,
+    /// One self-contained HTML file (no network, no script).
+    Html,
+}
+
+/// `auditlens verify-report`.
+#[derive(Debug, Args)]
+pub struct VerifyReportArgs {
+    /// The report file (its seal is FILE.sig).
+    pub file: PathBuf,
 }
 
 /// Which events a command works on: inputs, query and time window (`search`, `export`).

@@ -11,6 +11,7 @@ mod export;
 mod keygen;
 mod lineage;
 mod open;
+mod report;
 mod seal;
 mod search;
 mod stats;
@@ -138,6 +139,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
         }
         Some(Command::Export(a)) => export::run(&a, &session()?, out, err),
         Some(Command::AccessLog(a)) => access_log::run(&a, out),
+        Some(Command::Report(a)) => report::run(&a, &session()?, out, err),
+        Some(Command::VerifyReport(a)) => report::run_verify(&a, &settings()?, out),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
         Some(Command::Seal(a)) => seal::run(&a, &session()?, out, err),
         Some(Command::Open(a)) => open::run(a.paths, &session()?, &cli.ui),

@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod governance;
 pub mod index;
 pub mod ingest;
 pub mod integrity;

@@ -14,7 +14,7 @@ mod render;
 mod tree;
 
 pub use builder::GraphBuilder;
-pub use graph::{Cycle, GRAPH_FILE, Graph, GraphError, ModelSummary};
+pub use graph::{Cycle, GRAPH_FILE, Graph, GraphError, ModelSummary, quote};
 pub use node::{
     Approval, Deployment, Edge, Evaluation, MAX_HISTORY, Node, NodeKey, PredictionCount, RefSite,
     RunInfo, RunStatus, VersionInfo, kind,

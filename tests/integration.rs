@@ -7,6 +7,7 @@ mod alerts;
 mod cache;
 mod cli;
 mod common;
+mod governance;
 mod hostile;
 mod index;
 mod integrity;

@@ -91,7 +91,7 @@ pub fn version_order(a: &str, b: &str) -> Ordering {
 }
 
 /// Quotes a value for the query language: `"..."` with `\` and `"` escaped.
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
