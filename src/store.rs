@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::AuditEvent;
+use crate::model::{AuditEvent, escape_control};
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,13 +52,19 @@ pub struct QueryError {
 
 impl QueryError {
     /// The query with a caret line under the bad token, for plain-text output.
+    /// Control characters in the query are shown escaped (`\x1b`), the caret under them.
     pub fn pointer(&self, query: &str) -> Option<String> {
         let (start, len) = self.span?;
         let prefix = query.get(..start)?;
+        let token = query
+            .get(start..)
+            .map_or("", |rest| rest.get(..len).unwrap_or(rest));
+        let width = |s: &str| escape_control(s).chars().count();
         Some(format!(
-            "  {query}\n  {}{}",
-            " ".repeat(prefix.chars().count()),
-            "^".repeat(len.max(1))
+            "  {}\n  {}{}",
+            escape_control(query),
+            " ".repeat(width(prefix)),
+            "^".repeat(width(token).max(1))
         ))
     }
 }
