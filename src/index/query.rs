@@ -130,6 +130,24 @@ pub(super) fn build(
     }
 }
 
+/// The field of the first `field:*` leaf that names no field of the schema: tantivy builds
+/// an existence query on any name and fails only while searching, so it is refused here as
+/// an unknown field, like any other leaf.
+pub(super) fn unknown_exists_field(ast: &UserInputAst, schema: &Schema) -> Option<String> {
+    match ast {
+        UserInputAst::Clause(children) => children
+            .iter()
+            .find_map(|(_, c)| unknown_exists_field(c, schema)),
+        UserInputAst::Boost(inner, _) => unknown_exists_field(inner, schema),
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Exists { field } if schema.find_field(field).is_none() => {
+                Some(field.clone())
+            }
+            _ => None,
+        },
+    }
+}
+
 /// Documents with at least one term in `field` (empty values are never indexed).
 fn any_term(field: Field) -> Result<Box<dyn Query>, QueryParserError> {
     RegexQuery::from_pattern(".+", field)
