@@ -147,8 +147,9 @@ fn a_nul_or_control_character_in_a_query_is_a_query_error_not_a_panic() {
     assert!(s.parse("a\tb\nc").is_ok());
 }
 
-/// Found by the `query` fuzz target: `resourace.id:*` passed the parser and failed while
-/// searching ("index error: The field does not exist"), an error that is not a query error.
+/// Found by the `query` fuzz target: `resourace.id:*` and `resource.id....:*` passed the
+/// parser and failed while searching ("index error: The field does not exist", "... is not a
+/// fast field"), errors that are not query errors.
 #[test]
 fn an_existence_query_on_an_unknown_field_is_a_query_error() {
     let (s, _d) = service(3);
@@ -156,6 +157,9 @@ fn an_existence_query_on_an_unknown_field_is_a_query_error() {
         "resourace.id:*",
         "a OR -(b AND nosuch:*)",
         "x^2 AND (nosuch:*)^3",
+        // A path inside a field that is not a JSON object ("is not a fast field").
+        "resource.id..............:* N",
+        "resource.id.x:*",
     ] {
         let e = match s.search(&req(q, 10, 0)) {
             Err(IndexError::Query(e)) => e,
