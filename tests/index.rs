@@ -147,6 +147,36 @@ fn a_nul_or_control_character_in_a_query_is_a_query_error_not_a_panic() {
     assert!(s.parse("a\tb\nc").is_ok());
 }
 
+/// Found by the `query` fuzz target: `resourace.id:*` and `resource.id....:*` passed the
+/// parser and failed while searching ("index error: The field does not exist", "... is not a
+/// fast field"), errors that are not query errors.
+#[test]
+fn an_existence_query_on_an_unknown_field_is_a_query_error() {
+    let (s, _d) = service(3);
+    for q in [
+        "resourace.id:*",
+        "a OR -(b AND nosuch:*)",
+        "x^2 AND (nosuch:*)^3",
+        // A path inside a field that is not a JSON object ("is not a fast field").
+        "resource.id..............:* N",
+        "resource.id.x:*",
+    ] {
+        let e = match s.search(&req(q, 10, 0)) {
+            Err(IndexError::Query(e)) => e,
+            other => panic!("{q:?}: expected a query error, got {other:?}"),
+        };
+        assert!(
+            e.message.starts_with("unknown field `"),
+            "{q:?}: {}",
+            e.message
+        );
+    }
+    let e = s.parse("resourace.id:*").err().unwrap();
+    assert_eq!(e.span, Some((0, "resourace.id".len())));
+    assert!(s.parse("resource.id:*").is_ok());
+    assert!(s.parse("details.anything:*").is_ok());
+}
+
 #[test]
 fn exact_numbers_and_ordinal_sets_are_answered_from_the_columns() {
     // `ts`, `seq`, `line` and `ord` are columns only; exact terms, sets and negations on

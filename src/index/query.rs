@@ -130,6 +130,33 @@ pub(super) fn build(
     }
 }
 
+/// The field of the first `field:*` leaf that names no field of the schema (or a path inside
+/// a field that is not a JSON object, `resource.id.x`): tantivy builds an existence query on
+/// any name and fails only while searching, so it is refused here as an unknown field, like
+/// any other leaf.
+pub(super) fn unknown_exists_field(ast: &UserInputAst, schema: &Schema) -> Option<String> {
+    match ast {
+        UserInputAst::Clause(children) => children
+            .iter()
+            .find_map(|(_, c)| unknown_exists_field(c, schema)),
+        UserInputAst::Boost(inner, _) => unknown_exists_field(inner, schema),
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Exists { field } => match schema.find_field(field) {
+                Some((f, path)) if path.is_empty() || is_json(schema, f) => None,
+                _ => Some(field.clone()),
+            },
+            _ => None,
+        },
+    }
+}
+
+fn is_json(schema: &Schema, f: Field) -> bool {
+    matches!(
+        schema.get_field_entry(f).field_type(),
+        tantivy::schema::FieldType::JsonObject(_)
+    )
+}
+
 /// Documents with at least one term in `field` (empty values are never indexed).
 fn any_term(field: Field) -> Result<Box<dyn Query>, QueryParserError> {
     RegexQuery::from_pattern(".+", field)

@@ -124,7 +124,11 @@ impl SearchService {
             message: "syntax error".to_owned(),
             span: None,
         })?;
-        super::query::build(&self.parser, &self.index.schema(), complete_negations(ast))
+        let schema = self.index.schema();
+        if let Some(field) = super::query::unknown_exists_field(&ast, &schema) {
+            return Err(explain(&QueryParserError::FieldDoesNotExist(field), query));
+        }
+        super::query::build(&self.parser, &schema, complete_negations(ast))
             .map_err(|e| explain(&e, query))
     }
 
