@@ -7,6 +7,8 @@
 
 mod adapt;
 mod aws;
+mod azure;
+mod azureml;
 mod bedrock;
 mod cloudtrail;
 mod decode;

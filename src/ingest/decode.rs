@@ -9,7 +9,9 @@ use super::adapt::{insert_detail, origin};
 use super::error::{ErrorKind, IngestError};
 use super::generic::map_object;
 use super::strict_json::parse_strict;
-use super::{bedrock, cloudtrail, gcp, kubernetes, mlflow, native, ocsf, openlineage, sagemaker};
+use super::{
+    azure, bedrock, cloudtrail, gcp, kubernetes, mlflow, native, ocsf, openlineage, sagemaker,
+};
 use crate::model::{AuditEvent, Format};
 
 /// One decoded event with the original record text it came from.
@@ -163,6 +165,9 @@ fn map_by_content(
     }
     if kubernetes::detect(&obj) {
         return kubernetes::map(obj, o(Format::Kubernetes)).map(|e| vec![e]);
+    }
+    if azure::detect(&obj) {
+        return Ok(vec![azure::map(obj, o(Format::Azure))]);
     }
     if gcp::detect(&obj) {
         return Ok(vec![gcp::map(obj, o(Format::Gcp))]);
