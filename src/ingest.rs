@@ -11,6 +11,7 @@ mod azure;
 mod azureml;
 mod bedrock;
 mod cloudtrail;
+mod databricks;
 mod decode;
 mod error;
 mod fields;
