@@ -145,6 +145,11 @@ pub fn prepare_build(paths: &[PathBuf], load: &LoadArgs) -> Result<crate::index:
     let (trust, trust_bytes) = index_trust(load)?;
     opts.ingest.status = crate::integrity::status_lookup_with(paths, trust);
     opts.key_extra = trust_bytes;
+    // The generic mapping decides what an index holds: it keys the cache too.
+    let mapping = crate::config::generic_mapping(crate::config::config_dir().as_deref())?;
+    let mapping = crate::ingest::set_generic_mapping(mapping);
+    opts.key_extra.extend_from_slice(b"\0generic-mapping\0");
+    opts.key_extra.extend_from_slice(mapping.key().as_bytes());
     Ok(opts)
 }
 

@@ -82,6 +82,20 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     }
 }
 
+/// The generic mapping in effect: the built-in candidate lists, with those of the user file
+/// `generic.json` in `dir` (when there is one) tried first.
+pub fn generic_mapping(dir: Option<&Path>) -> Result<crate::ingest::GenericMapping, ConfigError> {
+    let Some(dir) = dir else {
+        return Ok(crate::ingest::GenericMapping::builtin());
+    };
+    let path = dir.join("generic.json");
+    match read_optional(&path)? {
+        Some(text) => crate::ingest::GenericMapping::with_user(&text)
+            .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display()))),
+        None => Ok(crate::ingest::GenericMapping::builtin()),
+    }
+}
+
 /// Parses a zone name.
 pub fn parse_tz(s: &str) -> Result<Tz, ConfigError> {
     match s.to_ascii_lowercase().as_str() {

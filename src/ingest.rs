@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
+pub use generic::{GenericMapping, generic_mapping, set_generic_mapping};
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub use source::{
     ByteCounter, InputEntry, InputKind, MemberVisitor, copy_display, input_files, input_kind,
