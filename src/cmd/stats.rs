@@ -11,6 +11,8 @@ use super::{Outcome, open_index};
 use crate::cli::{LoadArgs, StatsArgs};
 use crate::model::{escape_control, safe_json};
 
+// One linear report, plain or JSON: splitting it would only scatter the fields.
+#[allow(clippy::too_many_lines)]
 pub(super) fn run(
     a: &StatsArgs,
     load: &LoadArgs,
@@ -40,6 +42,7 @@ pub(super) fn run(
             "skipped": s.skipped,
             "errors_total": s.errors_total,
             "formats": s.formats,
+            "parts": s.parts,
             "time_range": [ts(s.first_ts), ts(s.last_ts)],
             "categories": s.categories,
             "severities": s.severities,
@@ -90,6 +93,9 @@ pub(super) fn run(
         )
     };
     w(row("formats:", &s.formats))?;
+    for line in parts_lines(&s.parts) {
+        w(line)?;
+    }
     w(row("categories:", &s.categories))?;
     w(row("severities:", &s.severities))?;
     w(row("outcomes:", &s.outcomes))?;
@@ -117,4 +123,17 @@ pub(super) fn run(
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// One line per format: how many of its events got each part.
+fn parts_lines(parts: &BTreeMap<String, crate::ingest::PartCounts>) -> Vec<String> {
+    parts
+        .iter()
+        .map(|(format, p)| {
+            format!(
+                "{:<12} {format} {}: time {}, actor {}, action {}, outcome {}, resource {}, model {}",
+                "parts:", p.events, p.time, p.actor, p.action, p.outcome, p.resource, p.model
+            )
+        })
+        .collect()
 }
