@@ -7,6 +7,8 @@ use std::time::Instant;
 use auditlens::ingest::decode_record;
 use serde_json::json;
 
+// One typical record per format: a list of data, clearer whole.
+#[allow(clippy::too_many_lines)]
 fn samples() -> Vec<(&'static str, String)> {
     vec![
         (
@@ -69,6 +71,55 @@ fn samples() -> Vec<(&'static str, String)> {
                 "TrainingJobName": "j", "TrainingJobStatus": "Completed",
                 "InputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://d/train"}}}],
                 "OutputDataConfig": {"S3OutputPath": "s3://d/out"}}})
+            .to_string(),
+        ),
+        (
+            "gcp",
+            json!({"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                "serviceName": "aiplatform.googleapis.com",
+                "methodName": "google.cloud.aiplatform.v1.EndpointService.DeployModel",
+                "authenticationInfo": {"principalEmail": "ana@example.com"},
+                "requestMetadata": {"callerIp": "203.0.113.9"},
+                "resourceName": "projects/p/locations/us-central1/endpoints/9",
+                "request": {"endpoint": "projects/p/locations/us-central1/endpoints/9",
+                    "deployedModel": {"model": "projects/p/locations/us-central1/models/7@3"}},
+                "status": {}}, "insertId": "i", "timestamp": "2024-03-01T12:00:00.123456Z",
+                "severity": "NOTICE", "resource": {"type": "audited_resource", "labels": {"project_id": "p"}}})
+            .to_string(),
+        ),
+        (
+            "azure",
+            json!({"time": "2024-03-01T12:00:00Z", "resourceId": "/subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningServices/workspaces/w/onlineEndpoints/ep/deployments/blue",
+                "operationName": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/write",
+                "category": "Administrative", "resultType": "Succeeded", "level": "Informational",
+                "callerIpAddress": "203.0.113.5", "correlationId": "c", "caller": "ana@contoso.com",
+                "properties": {"requestbody": "{\"properties\":{\"model\":\"azureml:churn:3\"}}"}})
+            .to_string(),
+        ),
+        (
+            "databricks",
+            json!({"version": "2.0", "auditLevel": "WORKSPACE_LEVEL", "timestamp": 1_709_294_400_000_u64,
+                "workspaceId": 1, "serviceName": "mlflowModelRegistry", "actionName": "createModelVersion",
+                "userIdentity": {"email": "ana@example.com"}, "sourceIPAddress": "10.0.0.5",
+                "requestId": "r", "requestParams": {"name": "churn", "version": "4"},
+                "response": {"statusCode": 200}})
+            .to_string(),
+        ),
+        (
+            "bedrock",
+            json!({"schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
+                "timestamp": "2024-03-01T12:00:00Z", "accountId": "1", "region": "us-east-1",
+                "requestId": "r", "operation": "Converse", "modelId": "anthropic.claude-3-haiku",
+                "identity": {"arn": "arn:aws:sts::1:assumed-role/App/s"},
+                "input": {"inputTokenCount": 12}, "output": {"outputTokenCount": 34}})
+            .to_string(),
+        ),
+        (
+            "generic",
+            json!({"published": "2024-02-01T10:00:00.000Z", "eventType": "user.session.start",
+                "actor": {"id": "00u1", "alternateId": "ana@example.com"},
+                "client": {"ipAddress": "198.51.100.4"}, "outcome": {"result": "SUCCESS"},
+                "severity": "INFO", "displayMessage": "User login"})
             .to_string(),
         ),
     ]

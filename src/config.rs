@@ -38,6 +38,14 @@ pub enum ConfigError {
     /// The theme is unknown or wrong.
     #[error("{0}")]
     Theme(String),
+    /// The user's generic mapping (`generic.json`) is wrong.
+    #[error("{path}: {message}")]
+    GenericMapping {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +98,24 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
             path: path.to_owned(),
             source,
         }),
+    }
+}
+
+/// The generic mapping in effect: the built-in candidate lists, with those of the user file
+/// `generic.json` in `dir` (when there is one) tried first.
+pub fn generic_mapping(dir: Option<&Path>) -> Result<crate::ingest::GenericMapping, ConfigError> {
+    let Some(dir) = dir else {
+        return Ok(crate::ingest::GenericMapping::builtin());
+    };
+    let path = dir.join("generic.json");
+    match read_optional(&path)? {
+        Some(text) => crate::ingest::GenericMapping::with_user(&text).map_err(|message| {
+            ConfigError::GenericMapping {
+                path: path.clone(),
+                message,
+            }
+        }),
+        None => Ok(crate::ingest::GenericMapping::builtin()),
     }
 }
 

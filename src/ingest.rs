@@ -7,8 +7,11 @@
 
 mod adapt;
 mod aws;
+mod azure;
+mod azureml;
 mod bedrock;
 mod cloudtrail;
+mod databricks;
 mod decode;
 mod error;
 mod fields;
@@ -36,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
+pub use generic::{GenericMapping, generic_mapping, set_generic_mapping};
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
@@ -94,6 +98,41 @@ pub struct IngestSummary {
     pub missing_times: u64,
     /// Raw input bytes read.
     pub bytes: u64,
+    /// Per format, how many events got each part of the event model.
+    #[serde(default)]
+    pub parts: BTreeMap<String, PartCounts>,
+}
+
+/// How many events of one format got each part set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartCounts {
+    /// Events of the format.
+    pub events: u64,
+    /// With a usable time.
+    pub time: u64,
+    /// With an actor id.
+    pub actor: u64,
+    /// With an action other than `unknown` (or `<source>.unknown`).
+    pub action: u64,
+    /// With an outcome other than `unknown`.
+    pub outcome: u64,
+    /// With a resource id.
+    pub resource: u64,
+    /// With a model.
+    pub model: u64,
+}
+
+impl PartCounts {
+    fn add(&mut self, ev: &AuditEvent) {
+        let n = |b: bool| u64::from(b);
+        self.events += 1;
+        self.time += n(ev.ts.is_some());
+        self.actor += n(ev.actor.id.is_some());
+        self.action += n(ev.action != "unknown" && !ev.action.ends_with(".unknown"));
+        self.outcome += n(ev.outcome != crate::model::Outcome::Unknown);
+        self.resource += n(ev.resource.id.is_some());
+        self.model += n(ev.model.is_some());
+    }
 }
 
 /// Adds one to the count of `key`.
@@ -125,6 +164,13 @@ impl IngestSummary {
     pub fn add_event(&mut self, ev: &AuditEvent) {
         self.events += 1;
         bump(&mut self.formats, ev.origin.format.as_str());
+        if let Some(p) = self.parts.get_mut(ev.origin.format.as_str()) {
+            p.add(ev);
+        } else {
+            let mut p = PartCounts::default();
+            p.add(ev);
+            self.parts.insert(ev.origin.format.as_str().to_owned(), p);
+        }
         bump(&mut self.categories, ev.category.as_str());
         bump(&mut self.severities, ev.severity.as_str());
         bump(&mut self.outcomes, ev.outcome.as_str());

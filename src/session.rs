@@ -121,7 +121,7 @@ impl Session {
             },
             writer_budget: s.writer_budget,
             threads: s.threads,
-            key_extra: s.trust.bytes.clone(),
+            key_extra: s.cache_key_extra(),
             observers: vec![Box::new(LineageObserver::default())],
         }
     }

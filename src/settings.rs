@@ -19,6 +19,9 @@ use crate::privacy::Masker;
 /// Why the settings could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// A configuration file is wrong.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The trust store could not be read.
     #[error("reading the trust store {path}: {source}")]
     Trust {
@@ -126,6 +129,9 @@ pub struct Settings {
     pub role: Option<String>,
     /// `--no-trail`: the trail records only that the command ran.
     pub untracked: bool,
+    /// The key of the generic mapping in effect (built-in candidates plus the user's
+    /// `generic.json`): it decides what an index holds, so it keys the cache.
+    pub generic_key: String,
 }
 
 impl Settings {
@@ -135,6 +141,9 @@ impl Settings {
         let masker =
             crate::privacy::masker_for(config_dir.as_deref(), load.unmask, load.role.as_deref())
                 .map_err(SettingsError::Masking)?;
+        // The adapters read the mapping from one process-wide slot, set here, once.
+        let mapping = crate::config::generic_mapping(config_dir.as_deref())?;
+        let generic_key = crate::ingest::set_generic_mapping(mapping).key();
         Ok(Self {
             cache_root: load
                 .index_dir
@@ -154,8 +163,18 @@ impl Settings {
             unmask: load.unmask,
             role: load.role.clone(),
             untracked: load.no_trail,
+            generic_key,
             config_dir,
         })
+    }
+
+    /// What besides the content keys an index: the trust store's bytes (a different store
+    /// gives different statuses) and the generic mapping in effect.
+    pub fn cache_key_extra(&self) -> Vec<u8> {
+        let mut extra = self.trust.bytes.clone();
+        extra.extend_from_slice(b"\0generic-mapping\0");
+        extra.extend_from_slice(self.generic_key.as_bytes());
+        extra
     }
 
     /// Ingest options with these limits and no integrity statuses.

@@ -12,6 +12,7 @@ mod hostile;
 mod index;
 mod integrity;
 mod lineage;
+mod platforms;
 mod privacy;
 mod realdata;
 mod reports;

@@ -106,31 +106,31 @@ const EXPECTED: &[(&str, u64, u64, FormatCounts)] = &[
         "azure/elastic-activitylogs-test-activitylogs-raw.jsonl",
         3,
         0,
-        &[("generic", 3)],
+        &[("azure", 3)],
     ),
     (
         "azure/elastic-azure_ai_foundry-test-ai-foundry-audit.jsonl",
         1,
         0,
-        &[("generic", 1)],
+        &[("azure", 1)],
     ),
     (
         "azure/elastic-azure_ai_foundry-test-ai-foundry-request-response.jsonl",
         2,
         0,
-        &[("generic", 2)],
+        &[("azure", 2)],
     ),
     (
         "azure/elastic-azure_openai-test-open-ai-audit.jsonl",
         1,
         0,
-        &[("generic", 1)],
+        &[("azure", 1)],
     ),
     (
         "azure/elastic-azure_openai-test-open-ai-request-response.jsonl",
         3,
         0,
-        &[("generic", 3)],
+        &[("azure", 3)],
     ),
     (
         "cloudtrail-aws-processing-library/SerializerAllFieldsNull.json",
@@ -413,7 +413,7 @@ const EXPECTED: &[(&str, u64, u64, FormatCounts)] = &[
         "panther/kubernetes.jsonl",
         237,
         0,
-        &[("gcp", 1), ("generic", 1), ("kubernetes", 235)],
+        &[("azure", 1), ("gcp", 1), ("kubernetes", 235)],
     ),
     (
         "sagemaker-docs/automating-sagemaker-with-eventbridge.jsonl",
@@ -649,6 +649,43 @@ fn gcp_audit_and_vertex_ai_records_are_mapped() {
 }
 
 #[test]
+fn azure_activity_and_openai_records_are_mapped() {
+    let Some(root) = realdata() else { return };
+    let (events, _) = load(&[root.join("azure/elastic-activitylogs-test-activitylogs-raw.jsonl")]);
+    assert!(events.iter().all(|e| e.origin.format == Format::Azure));
+    assert_eq!(events[0].action, "secret.read");
+    assert_eq!(events[0].actor.kind.as_deref(), Some("service"));
+    assert_eq!(events[0].actor.ip.as_deref(), Some("81.2.69.144"));
+    assert_eq!(events[0].outcome, Outcome::Success);
+    // `properties.responseBody` as a JSON string and as an object: the same event.
+    assert_eq!(events[1].action, events[2].action);
+    assert_eq!(events[1].outcome, Outcome::Success);
+    let (events, _) =
+        load(&[root.join("azure/elastic-azure_openai-test-open-ai-request-response.jsonl")]);
+    let chat = &events[1];
+    assert_eq!(chat.action, "inference.predict");
+    let m = chat.model.as_ref().unwrap();
+    assert_eq!(
+        (m.id.as_str(), m.version.as_deref()),
+        ("gpt-35-turbo", Some("0301"))
+    );
+    assert_eq!(chat.resource.id.as_deref(), Some("gpt-chat-pilot"));
+    assert_eq!(chat.actor.ip.as_deref(), Some("81.2.69.***"));
+    // `properties` as a JSON string is parsed and kept searchable.
+    assert_eq!(
+        events[0].details["properties"]["apiName"],
+        "Azure OpenAI API version 2024-02-15-preview"
+    );
+    let (events, _) =
+        load(&[root.join("azure/elastic-azure_ai_foundry-test-ai-foundry-audit.jsonl")]);
+    assert_eq!(events[0].action, "secret.read");
+    assert_eq!(
+        events[0].actor.id.as_deref(),
+        Some("b610ab05-ce06-4cc1-a6dd-174b9f80468a")
+    );
+}
+
+#[test]
 fn openlineage_inputs_and_outputs_become_lineage_edges() {
     let Some(root) = realdata() else { return };
     let (events, _) = load(&[root.join("openlineage/compat_airflow_events.jsonl")]);
@@ -759,7 +796,7 @@ fn stats_counts_several_formats_at_once() {
     for (f, n) in [
         ("cloudtrail", 467),
         ("kubernetes", 235),
-        ("generic", 1),
+        ("azure", 1),
         ("gcp", 1),
         ("openlineage", 63),
         ("mlflow", 20),

@@ -8,7 +8,7 @@ use tantivy::schema::{
 
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 /// The event time (a date field; absent when the event has none).
 pub const TS: &str = "ts";

@@ -9,7 +9,10 @@ use super::adapt::{insert_detail, origin};
 use super::error::{ErrorKind, IngestError};
 use super::generic::map_object;
 use super::strict_json::parse_strict;
-use super::{bedrock, cloudtrail, gcp, kubernetes, mlflow, native, ocsf, openlineage, sagemaker};
+use super::{
+    azure, bedrock, cloudtrail, databricks, gcp, kubernetes, mlflow, native, ocsf, openlineage,
+    sagemaker,
+};
 use crate::model::{AuditEvent, Format};
 
 /// One decoded event with the original record text it came from.
@@ -138,6 +141,11 @@ fn map_by_content(
     if cloudtrail::is_lookup(&obj) {
         return cloudtrail::map_lookup(obj, o(Format::Cloudtrail)).map(|e| vec![e]);
     }
+    // Before CloudTrail and Azure: Databricks records share userIdentity and
+    // sourceIPAddress with the one and the diagnostic-log shape with the other.
+    if databricks::detect(&obj) {
+        return Ok(vec![databricks::map(obj, o(Format::Databricks))]);
+    }
     if bedrock::detect(&obj) {
         return Ok(vec![bedrock::map(obj, o(Format::Bedrock))]);
     }
@@ -163,6 +171,9 @@ fn map_by_content(
     }
     if kubernetes::detect(&obj) {
         return kubernetes::map(obj, o(Format::Kubernetes)).map(|e| vec![e]);
+    }
+    if azure::detect(&obj) {
+        return Ok(vec![azure::map(obj, o(Format::Azure))]);
     }
     if gcp::detect(&obj) {
         return Ok(vec![gcp::map(obj, o(Format::Gcp))]);
@@ -244,6 +255,31 @@ mod tests {
                 Format::Generic,
             ),
             (json!({"kind": 0}), Format::Generic),
+            // Databricks records carry userIdentity and sourceIPAddress: never CloudTrail.
+            (
+                json!({"serviceName": "mlflowModelRegistry", "actionName": "createModelVersion",
+                "userIdentity": {"email": "a@b.c"}, "sourceIPAddress": "10.0.0.1",
+                "timestamp": 1_700_000_000_000_u64, "requestParams": {}}),
+                Format::Databricks,
+            ),
+            (
+                json!({"schemaType": "ModelInvocationLog", "modelId": "m", "identity": {"arn": "a"}}),
+                Format::Bedrock,
+            ),
+            (
+                json!({"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                "serviceName": "aiplatform.googleapis.com", "methodName": "x"}}),
+                Format::Gcp,
+            ),
+            (
+                json!({"operationName": "Microsoft.Storage/storageAccounts/write", "resourceId": "/s"}),
+                Format::Azure,
+            ),
+            (
+                json!({"category": "kube-audit", "operationName": "x",
+                "properties": {"log": "{\"kind\":\"Event\",\"verb\":\"get\"}"}}),
+                Format::Kubernetes,
+            ),
         ];
         for (v, want) in cases {
             assert_eq!(one(&v).origin.format, want, "{v}");

@@ -72,7 +72,20 @@ pub fn actor_from(v: &Value) -> Actor {
         Value::Object(m) => {
             let get = |names: &[&str]| names.iter().find_map(|n| m.get(*n).and_then(scalar_string));
             Actor {
-                id: get(&["id", "name", "username", "user", "arn", "uid", "email"]),
+                id: get(&[
+                    "id",
+                    "name",
+                    "username",
+                    "user",
+                    "arn",
+                    "uid",
+                    "email",
+                    "alternateId",
+                    "login",
+                    "userName",
+                    "principalEmail",
+                    "principalId",
+                ]),
                 kind: get(&["type", "kind"]).map(|s| s.to_ascii_lowercase()),
                 roles: ["roles", "groups", "role"]
                     .iter()

@@ -2,89 +2,231 @@
 //! logging libraries use (`time`, `@timestamp`, `user`, `level`, `msg`...). It is also the
 //! core of the native adapter, whose records use the event-model names exactly.
 
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::fields::{Fields, actor_from, artifacts_from, merge_details, model_from, resource_from};
+use super::fields::{
+    Fields, actor_from, artifacts_from, merge_details, model_from, resource_from, scalar_string,
+};
 use crate::model::{AuditEvent, Category, Origin, Outcome, Severity, TsQuality, parse_time_value};
 
-const TS: &[&str] = &[
-    "ts",
-    "time",
-    "timestamp",
-    "@timestamp",
-    "eventTime",
-    "event_time",
-    "datetime",
-    "date",
-    "created_at",
-    "createdAt",
-    "logged_at",
-    "when",
-];
-const ACTION: &[&str] = &[
-    "action",
-    "event",
-    "event_name",
-    "eventName",
-    "event_type",
-    "eventType",
-    "operation",
-    "verb",
-    "activity",
-    "type",
-];
-const ACTOR: &[&str] = &[
-    "actor",
-    "user",
-    "principal",
-    "userName",
-    "username",
-    "user_name",
-    "user_id",
-    "userId",
-    "identity",
-    "subject",
-];
-const SEVERITY: &[&str] = &[
-    "severity",
-    "level",
-    "log_level",
-    "loglevel",
-    "lvl",
-    "priority",
-];
-const OUTCOME: &[&str] = &["outcome", "result", "status"];
-const MESSAGE: &[&str] = &["message", "msg", "description", "summary", "text", "log"];
-const IP: &[&str] = &[
-    "ip",
-    "client_ip",
-    "clientIp",
-    "source_ip",
-    "sourceIp",
-    "sourceIPAddress",
-    "src_ip",
-    "remote_addr",
-    "remote_ip",
-];
-const CORRELATION: &[&str] = &[
-    "correlation_id",
-    "correlationId",
-    "request_id",
-    "requestId",
-    "trace_id",
-    "traceId",
-];
+/// The built-in candidate lists (`assets/generic.json`).
+const BUILTIN: &str = include_str!("../../assets/generic.json");
 
-/// Maps a JSON object onto the event model. `origin.format` says which adapter called.
+/// The candidate keys of the generic mapping, per part, in the order they are tried. A
+/// dotted name is a path into nested objects (read, not removed from `details`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct GenericMapping {
+    /// Event time: ISO 8601 / RFC 3339 text, or epoch numbers (or digit strings) whose unit
+    /// is decided by magnitude: below 1e11 seconds, below 1e14 milliseconds, below 1e17
+    /// microseconds, else nanoseconds.
+    #[serde(default)]
+    pub time: Vec<String>,
+    /// Action.
+    #[serde(default)]
+    pub action: Vec<String>,
+    /// Actor: a string, or an object with `id`, `alternateId`, `email`, `login`, `name`...
+    #[serde(default)]
+    pub actor: Vec<String>,
+    /// Outcome: words, HTTP codes, `success` booleans; an `error` present is a failure.
+    #[serde(default)]
+    pub outcome: Vec<String>,
+    /// Severity.
+    #[serde(default)]
+    pub severity: Vec<String>,
+    /// Message.
+    #[serde(default)]
+    pub message: Vec<String>,
+    /// Actor IP.
+    #[serde(default)]
+    pub ip: Vec<String>,
+    /// Correlation id.
+    #[serde(default)]
+    pub correlation: Vec<String>,
+}
+
+impl GenericMapping {
+    /// The built-in mapping.
+    pub fn builtin() -> Self {
+        serde_json::from_str(BUILTIN).unwrap_or_default()
+    }
+
+    /// The built-in mapping with a user file's candidates tried first (`user` is the text of
+    /// a JSON object with any of the same lists).
+    pub fn with_user(user: &str) -> Result<Self, String> {
+        let extra: Self = serde_json::from_str(user).map_err(|e| e.to_string())?;
+        let mut m = Self::builtin();
+        let merge = |mine: &mut Vec<String>, theirs: Vec<String>| {
+            let mut out = theirs;
+            for c in mine.drain(..) {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+            *mine = out;
+        };
+        merge(&mut m.time, extra.time);
+        merge(&mut m.action, extra.action);
+        merge(&mut m.actor, extra.actor);
+        merge(&mut m.outcome, extra.outcome);
+        merge(&mut m.severity, extra.severity);
+        merge(&mut m.message, extra.message);
+        merge(&mut m.ip, extra.ip);
+        merge(&mut m.correlation, extra.correlation);
+        Ok(m)
+    }
+
+    /// A stable text of the mapping (for the index cache key).
+    pub fn key(&self) -> String {
+        [
+            &self.time,
+            &self.action,
+            &self.actor,
+            &self.outcome,
+            &self.severity,
+            &self.message,
+            &self.ip,
+            &self.correlation,
+        ]
+        .iter()
+        .map(|l| l.join("\u{1f}"))
+        .collect::<Vec<_>>()
+        .join("\u{1e}")
+    }
+}
+
+static ACTIVE: OnceLock<GenericMapping> = OnceLock::new();
+
+/// Sets the mapping in effect for this process (once; later calls are ignored unless they
+/// ask for the same mapping). Returns the mapping in effect.
+pub fn set_generic_mapping(m: GenericMapping) -> &'static GenericMapping {
+    ACTIVE.get_or_init(|| m)
+}
+
+/// The mapping in effect (the built-in one unless [`set_generic_mapping`] was called).
+pub fn generic_mapping() -> &'static GenericMapping {
+    ACTIVE.get_or_init(GenericMapping::builtin)
+}
+
+/// The native adapter's names: the event model's own, never changed by a user file.
+fn native_mapping() -> &'static GenericMapping {
+    static NATIVE: OnceLock<GenericMapping> = OnceLock::new();
+    NATIVE.get_or_init(GenericMapping::builtin)
+}
+
+/// Takes the first present, non-null candidate (a dotted name reads a nested value).
+fn take_candidate(f: &mut Fields, names: &[String]) -> Option<(String, Value)> {
+    for n in names {
+        if n.contains('.') && !f.0.contains_key(n.as_str()) {
+            let parts: Vec<&str> = n.split('.').collect();
+            if let Some(v) =
+                super::adapt::path_ci(&Value::Object(f.0.clone()), &parts).filter(|v| !v.is_null())
+            {
+                return Some((n.clone(), v.clone()));
+            }
+            continue;
+        }
+        if let Some(v) = f.0.remove(n.as_str())
+            && !v.is_null()
+        {
+            return Some((n.clone(), v));
+        }
+    }
+    None
+}
+
+fn take_candidate_str(f: &mut Fields, names: &[String]) -> Option<String> {
+    for n in names {
+        let found = if n.contains('.') && !f.0.contains_key(n.as_str()) {
+            let parts: Vec<&str> = n.split('.').collect();
+            super::adapt::str_at(&Value::Object(f.0.clone()), &parts)
+        } else if let Some(s) = f.0.get(n.as_str()).and_then(super::fields::scalar_string) {
+            f.0.remove(n.as_str());
+            Some(s)
+        } else {
+            None
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// The outcome of a candidate: words, HTTP status codes, `success`-style booleans, and an
+/// error field that is present.
+fn outcome_from(key: &str, v: &Value) -> Option<Outcome> {
+    let last = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
+    let error_key = last.starts_with("error") || last == "err";
+    if error_key {
+        let denied = scalar_string(v).is_some_and(|s| {
+            let l = s.to_ascii_lowercase();
+            l.contains("denied") || l.contains("forbidden") || l.contains("unauthorized")
+        });
+        return match v {
+            Value::Bool(false) => Some(Outcome::Success),
+            Value::String(s) if s.is_empty() => None,
+            _ if denied => Some(Outcome::Denied),
+            _ => Some(Outcome::Failure),
+        };
+    }
+    match v {
+        Value::Bool(b) => Some(if *b {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        }),
+        Value::Number(n) => n.as_u64().and_then(http_outcome),
+        Value::String(s) => s
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(http_outcome)
+            .or_else(|| Outcome::parse(s))
+            .or_else(|| match s.trim().to_ascii_lowercase().as_str() {
+                "deny" | "blocked" | "block" => Some(Outcome::Denied),
+                "skipped" | "challenge" | "unknown" => Some(Outcome::Unknown),
+                _ => None,
+            }),
+        Value::Object(o) => ["result", "status", "outcome", "value"]
+            .iter()
+            .find_map(|k| o.get(*k))
+            .and_then(|inner| outcome_from("result", inner)),
+        _ => None,
+    }
+}
+
+fn http_outcome(n: u64) -> Option<Outcome> {
+    Some(match n {
+        0 | 200..=399 => Outcome::Success,
+        401 | 403 | 407 => Outcome::Denied,
+        400..=599 => Outcome::Failure,
+        _ => return None,
+    })
+}
+
+/// Maps a JSON object onto the event model with the mapping in effect. `origin.format`
+/// says which adapter called.
 pub fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
+    map_with(obj, origin, generic_mapping())
+}
+
+/// Maps a native record (the event model's own names; a user mapping does not apply).
+pub fn map_native(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
+    map_with(obj, origin, native_mapping())
+}
+
+fn map_with(obj: Map<String, Value>, origin: Origin, m: &GenericMapping) -> AuditEvent {
     let mut f = Fields(obj);
-    let action = f.take_str(ACTION).map_or_else(
+    let action = take_candidate_str(&mut f, &m.action).map_or_else(
         || "unknown".to_owned(),
         |a| a.trim().to_ascii_lowercase().replace([' ', '_'], "."),
     );
     let mut ev = AuditEvent::new(origin, action);
 
-    match f.take(TS).map(|v| (parse_time_value(&v), v)) {
+    match take_candidate(&mut f, &m.time).map(|(_, v)| (parse_time_value(&v), v)) {
         Some((Some(t), _)) => {
             ev.ts = Some(t.ts);
             ev.ts_quality = t.quality;
@@ -103,7 +245,7 @@ pub fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
             }
         }
     }
-    if let Some(s) = f.take_str(SEVERITY) {
+    if let Some(s) = take_candidate_str(&mut f, &m.severity) {
         match Severity::parse(&s) {
             Some(sev) => ev.severity = sev,
             None => {
@@ -111,19 +253,19 @@ pub fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
             }
         }
     }
-    if let Some(o) = f.take_str(OUTCOME) {
-        match Outcome::parse(&o) {
+    if let Some((k, o)) = take_candidate(&mut f, &m.outcome) {
+        match outcome_from(&k, &o) {
             Some(out) => ev.outcome = out,
             None => {
-                f.0.insert("original_outcome".to_owned(), Value::String(o));
+                f.0.insert("original_outcome".to_owned(), o);
             }
         }
     }
-    if let Some(a) = f.take(ACTOR) {
+    if let Some((_, a)) = take_candidate(&mut f, &m.actor) {
         ev.actor = actor_from(&a);
     }
     if ev.actor.ip.is_none() {
-        ev.actor.ip = f.take_str(IP);
+        ev.actor.ip = take_candidate_str(&mut f, &m.ip);
     }
     if let Some(r) = f.take(&["resource", "object", "target"]) {
         ev.resource = resource_from(&r);
@@ -145,10 +287,10 @@ pub fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
         .unwrap_or_default();
     ev.run_id = f.take_str(&["run_id", "runId"]);
     ev.parent_run_id = f.take_str(&["parent_run_id", "parentRunId"]);
-    ev.correlation_id = f.take_str(CORRELATION);
+    ev.correlation_id = take_candidate_str(&mut f, &m.correlation);
     ev.environment = f.take_str(&["environment", "env"]);
     ev.source = f.take_str(&["source", "service", "app", "application", "producer"]);
-    ev.message = f.take_str(MESSAGE);
+    ev.message = take_candidate_str(&mut f, &m.message);
     let details = f.take(&["details"]);
     ev.details = merge_details(details, f.0);
     ev
@@ -210,6 +352,76 @@ mod tests {
         assert_eq!(ev.inputs.len(), 1);
         assert_eq!(ev.category, Category::Deployment);
         assert_eq!(ev.details, json!({"replicas": 2}));
+    }
+
+    #[test]
+    fn okta_github_and_openai_style_records() {
+        let ev = map(
+            json!({"published": "2024-02-01T10:00:00.000Z", "eventType": "user.session.start",
+            "actor": {"id": "00u1", "type": "User", "alternateId": "ana@example.com"},
+            "client": {"ipAddress": "198.51.100.4"}, "outcome": {"result": "FAILURE"},
+            "severity": "WARN", "displayMessage": "User login to Okta"}),
+        );
+        assert_eq!(ev.action, "user.session.start");
+        assert!(ev.ts.is_some());
+        assert_eq!(ev.actor.id.as_deref(), Some("00u1"));
+        assert_eq!(ev.actor.ip.as_deref(), Some("198.51.100.4"));
+        assert_eq!(ev.outcome, Outcome::Failure);
+        assert_eq!(ev.message.as_deref(), Some("User login to Okta"));
+        let ev = map(
+            json!({"@timestamp": 1_706_781_600_000_u64, "action": "repo.create",
+            "actor": "octocat", "created_at": 1_706_781_600_000_u64}),
+        );
+        assert_eq!(ev.ts.unwrap().timestamp(), 1_706_781_600);
+        assert_eq!(ev.actor.id.as_deref(), Some("octocat"));
+        let ev = map(
+            json!({"effective_at": 1_706_781_600, "type": "api_key.created",
+            "actor": {"type": "session", "session": {"user": {"email": "a@b.c"}}}}),
+        );
+        assert_eq!(ev.ts.unwrap().timestamp(), 1_706_781_600);
+        assert_eq!(ev.action, "api.key.created");
+        for (v, want) in [
+            (json!({"statusCode": 403}), Outcome::Denied),
+            (json!({"status": "404"}), Outcome::Failure),
+            (json!({"success": true}), Outcome::Success),
+            (json!({"error": "boom"}), Outcome::Failure),
+            (json!({"errorCode": "AccessDenied"}), Outcome::Denied),
+            (json!({"result": "DENY"}), Outcome::Denied),
+        ] {
+            assert_eq!(map(v.clone()).outcome, want, "{v}");
+        }
+        // Epoch numbers as strings, in every unit.
+        for t in [
+            "1706781600",
+            "1706781600000",
+            "1706781600000000",
+            "1706781600000000000",
+        ] {
+            assert_eq!(
+                map(json!({"time": t})).ts.unwrap().timestamp(),
+                1_706_781_600,
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_user_file_adds_candidates_tried_first() {
+        let m =
+            GenericMapping::with_user(r#"{"actor": ["who.name"], "action": ["what"]}"#).unwrap();
+        assert_eq!(m.actor[0], "who.name");
+        assert!(m.actor.contains(&"actor".to_owned()));
+        assert_ne!(m.key(), GenericMapping::builtin().key());
+        let Value::Object(o) =
+            json!({"who": {"name": "ana"}, "what": "Model Deploy", "actor": "x"})
+        else {
+            panic!()
+        };
+        let ev = map_with(o, origin(), &m);
+        assert_eq!(ev.actor.id.as_deref(), Some("ana"));
+        assert_eq!(ev.action, "model.deploy");
+        assert!(GenericMapping::with_user("[1]").is_err());
+        assert!(!GenericMapping::builtin().time.is_empty());
     }
 
     #[test]

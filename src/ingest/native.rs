@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::generic::map_object;
+use super::generic::map_native;
 use super::strict_json::parse_strict;
 use crate::model::{AuditEvent, Format, Origin};
 
@@ -69,7 +69,7 @@ pub fn decode_rec(
         hash: hash.map(str::to_owned),
         part: 0,
     };
-    Ok(map_object(obj, origin))
+    Ok(map_native(obj, origin))
 }
 
 #[cfg(test)]

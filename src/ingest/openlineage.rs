@@ -11,11 +11,85 @@ use super::adapt::{art, finish, insert_detail, items, set_details, set_first_tim
 use super::fields::scalar_string;
 use crate::model::{Actor, AuditEvent, Category, Origin, Outcome, Resource, Severity};
 
-/// Whether an object is an `OpenLineage` run event: `eventType`, a `run` and a `job`.
+/// Whether an object is an `OpenLineage` event: a `RunEvent` (`eventType`, a `run` and a
+/// `job`; `eventType` is optional in the spec, then `eventTime` and `producer` or an
+/// `OpenLineage` `schemaURL` vouch for it), a `JobEvent` (a `job`, no `run`) or a
+/// `DatasetEvent` (a `dataset`), both with `eventTime` and `producer` or `schemaURL`.
 pub fn detect(obj: &Map<String, Value>) -> bool {
-    obj.get("eventType").is_some_and(Value::is_string)
-        && obj.get("run").is_some_and(Value::is_object)
-        && obj.get("job").is_some_and(Value::is_object)
+    let is_obj = |k: &str| obj.get(k).is_some_and(Value::is_object);
+    let schema = obj
+        .get("schemaURL")
+        .and_then(Value::as_str)
+        .is_some_and(|u| u.to_ascii_lowercase().contains("openlineage"));
+    let vouched = schema
+        || (obj.contains_key("eventTime") && obj.get("producer").is_some_and(Value::is_string));
+    if is_obj("run") && is_obj("job") {
+        return obj.get("eventType").is_some_and(Value::is_string) || vouched;
+    }
+    vouched && (is_obj("job") || is_obj("dataset"))
+}
+
+/// Maps a `JobEvent` (a job's definition with its datasets) or a `DatasetEvent` (a
+/// dataset's metadata changed).
+fn map_static(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
+    let dataset = obj.remove("dataset");
+    let mut job = obj.remove("job").unwrap_or(Value::Null);
+    let action = if dataset.is_some() {
+        "data.modify"
+    } else {
+        "pipeline.job.change"
+    };
+    let mut ev = AuditEvent::new(origin, action);
+    let time = obj.remove("eventTime");
+    set_first_time(&mut ev, &[time.as_ref()]);
+    ev.outcome = Outcome::Success;
+    ev.actor = actor_of(&obj, &job);
+    ev.source = Some("openlineage".to_owned());
+    if let Some(d) = &dataset {
+        let r = dataset_refs(Some(d));
+        if let Some(a) = r.first() {
+            ev.resource = Resource {
+                kind: Some("dataset".to_owned()),
+                id: Some(a.id.clone()),
+                name: str_at(d, &["name"]),
+                version: a.version.clone(),
+                ..Resource::default()
+            };
+        }
+    } else {
+        let ns = str_at(&job, &["namespace"]);
+        let name = str_at(&job, &["name"]);
+        ev.resource = Resource {
+            kind: Some("pipeline".to_owned()),
+            id: match (&ns, &name) {
+                (Some(ns), Some(n)) => Some(format!("{ns}/{n}")),
+                (None, Some(n)) => Some(n.clone()),
+                _ => None,
+            },
+            name,
+            ..Resource::default()
+        };
+        ev.inputs = dataset_refs(obj.get("inputs"));
+        ev.outputs = dataset_refs(obj.get("outputs"));
+    }
+    ev.message = Some(format!(
+        "{} {}",
+        if dataset.is_some() {
+            "DatasetEvent"
+        } else {
+            "JobEvent"
+        },
+        ev.resource.id.as_deref().unwrap_or("(unnamed)")
+    ));
+    set_details(&mut ev, obj);
+    if let Some(f) = job.get_mut("facets").map(Value::take) {
+        insert_detail(&mut ev, "job_facets", f);
+    }
+    if let Some(d) = dataset {
+        insert_detail(&mut ev, "dataset", d);
+    }
+    finish(&mut ev);
+    ev
 }
 
 fn dataset_refs(v: Option<&Value>) -> Vec<crate::model::ArtifactRef> {
@@ -58,8 +132,11 @@ fn actor_of(obj: &Map<String, Value>, job: &Value) -> Actor {
     }
 }
 
-/// Maps one run event.
+/// Maps one event.
 pub fn map(mut obj: Map<String, Value>, origin: Origin) -> AuditEvent {
+    if !obj.get("run").is_some_and(Value::is_object) {
+        return map_static(obj, origin);
+    }
     let event_type = obj
         .remove("eventType")
         .as_ref()
@@ -158,6 +235,30 @@ mod tests {
     use crate::ingest::adapt::origin;
     use crate::model::Format;
     use serde_json::json;
+
+    #[test]
+    fn job_and_dataset_events_and_run_events_without_a_type() {
+        let schema = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/";
+        let ev = ol(json!({"eventTime": "2024-01-01T00:00:00Z", "producer": "p",
+            "schemaURL": format!("{schema}JobEvent"), "job": {"namespace": "ns", "name": "etl"},
+            "inputs": [{"namespace": "s3://b", "name": "in"}], "outputs": [{"namespace": "s3://b", "name": "out"}]}));
+        assert_eq!(ev.action, "pipeline.job.change");
+        assert_eq!(ev.resource.id.as_deref(), Some("ns/etl"));
+        assert_eq!(ev.inputs[0].id, "s3://b/in");
+        assert!(ev.ts.is_some());
+        let ev = ol(json!({"eventTime": "2024-01-01T00:00:00Z", "producer": "p",
+            "schemaURL": format!("{schema}DatasetEvent"), "dataset": {"namespace": "pg", "name": "t"}}));
+        assert_eq!(ev.action, "data.modify");
+        assert_eq!(ev.resource.id.as_deref(), Some("pg/t"));
+        let ev = ol(json!({"eventTime": "2024-01-01T00:00:00Z", "producer": "p",
+            "run": {"runId": "r"}, "job": {"namespace": "ns", "name": "etl"}}));
+        assert_eq!(ev.action, "pipeline.run.other");
+        assert_eq!(ev.run_id.as_deref(), Some("r"));
+        let Value::Object(plain) = json!({"job": {"name": "x"}, "eventTime": 1}) else {
+            panic!()
+        };
+        assert!(!detect(&plain));
+    }
 
     fn ol(v: Value) -> AuditEvent {
         let Value::Object(m) = v else { panic!() };
