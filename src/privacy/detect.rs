@@ -29,9 +29,11 @@ pub(super) struct Detector {
 pub(super) fn detector_regex(name: &str) -> Option<&'static str> {
     Some(match name {
         // The `@` as itself, full-width, percent-encoded (`%40`, double `%2540`...), as an
-        // HTML entity or a literal escape; dots plain or percent-encoded.
+        // HTML entity or a literal escape; dots plain or percent-encoded. No word boundary
+        // at either end: an address glued to digits or letters (`1,jane@example.com6726,`,
+        // `éjane@...`) is still an address; the greedy parts take the longest one.
         "email" => {
-            r"(?i)\b([a-z0-9._%+-])[a-z0-9._%+-]*(@|\x{ff20}|%(?:25)*40|&#0*64;|&#x0*40;|&commat;|\\u0040|\\x40)([a-z0-9-]+(?:(?:\.|%(?:25)*2e)[a-z0-9-]+)*(?:\.|%(?:25)*2e)[a-z]{2,})\b"
+            r"(?i)([a-z0-9._%+-])[a-z0-9._%+-]*(@|\x{ff20}|%(?:25)*40|&#0*64;|&#x0*40;|&commat;|\\u0040|\\x40)([a-z0-9-]+(?:(?:\.|%(?:25)*2e)[a-z0-9-]+)*(?:\.|%(?:25)*2e)[a-z]{2,})"
         }
         "aws_access_key_id" => {
             r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{12,24})\b"
@@ -248,6 +250,21 @@ mod tests {
 
     fn m() -> Masker {
         Masker::default_policy()
+    }
+
+    #[test]
+    fn emails_glued_to_digits_or_letters_are_masked() {
+        // Found by the `mask` fuzz target: the trailing word boundary let these through.
+        for (text, shown) in [
+            (
+                "1,jane.roe@example.com672601487986,",
+                "1,j***@example.com672601487986,",
+            ),
+            ("x:éjane.roe@example.com", "x:éj***@example.com"),
+            ("id42jane@example.org_x", "i***@example.org_x"),
+        ] {
+            assert_eq!(m().mask_text(text), shown, "{text}");
+        }
     }
 
     #[test]
