@@ -740,7 +740,9 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
     t(&["new-session", "-d", "-s", s, "-x", "80", "-y", "24", &cmd]);
     let wait = |needle: &str| {
         let mut last = String::new();
-        for _ in 0..100 {
+        // Up to 30 s: a loaded CI machine can be slow to draw; this bounds a hang, it
+        // does not time the program.
+        for _ in 0..300 {
             last = t(&["capture-pane", "-p", "-t", s]);
             if last.contains(needle) {
                 return last;
@@ -764,7 +766,7 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
     assert!(detail.contains("integrity"), "{detail}");
     t(&["send-keys", "-t", s, "q"]);
     let mut code = None;
-    for _ in 0..50 {
+    for _ in 0..300 {
         if let Ok(c) = std::fs::read_to_string(&done) {
             code = Some(c.trim().to_owned());
             break;
