@@ -198,7 +198,10 @@ fn kind_name(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{cloudtrail, kubernetes, mlflow, ocsf, openlineage, sagemaker};
+    use crate::ingest::{
+        azure, bedrock, cloudtrail, databricks, gcp, kubernetes, mlflow, ocsf, openlineage,
+        sagemaker,
+    };
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -336,6 +339,31 @@ mod tests {
     }
 
     const KEYS: &[&str] = &[
+        "authenticationInfo",
+        "principalEmail",
+        "principalSubject",
+        "labels",
+        "severity",
+        "operationName",
+        "caller",
+        "identity",
+        "claims",
+        "resultType",
+        "resourceId",
+        "callerIpAddress",
+        "level",
+        "actionName",
+        "requestParams",
+        "response",
+        "statusCode",
+        "workspaceId",
+        "auditLevel",
+        "event_time",
+        "user_identity",
+        "email",
+        "service_name",
+        "action_name",
+        "schemaType",
         "eventVersion",
         "eventSource",
         "eventName",
@@ -560,6 +588,10 @@ mod tests {
             let _ = kubernetes::map(obj.clone(), o(Format::Kubernetes));
             let _ = openlineage::map(obj.clone(), o(Format::Openlineage));
             let _ = ocsf::map(obj.clone(), o(Format::Ocsf));
+            let _ = gcp::map(obj.clone(), o(Format::Gcp));
+            let _ = azure::map(obj.clone(), o(Format::Azure));
+            let _ = databricks::map(obj.clone(), o(Format::Databricks));
+            let _ = bedrock::map(obj.clone(), o(Format::Bedrock));
             prop_assert!(!mlflow::map(obj.clone(), &o(Format::Mlflow)).is_empty());
             let _ = decode(&Value::Object(obj));
         }
