@@ -144,3 +144,35 @@ fn vertex_ai_upload_and_deploy() {
         "projects/p/locations/us-central1/endpoints/9",
     );
 }
+
+#[test]
+fn a_user_generic_mapping_is_applied_by_the_commands_and_keys_the_cache() {
+    // An in-house log whose actor sits under a key no built-in candidate names.
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("inhouse.jsonl");
+    std::fs::write(
+        &file,
+        "{\"ts\":\"2026-01-02T03:04:05Z\",\"operator_handle\":\"zed\",\"action\":\"job.run\"}\n",
+    )
+    .unwrap();
+    let count = || {
+        let out = crate::common::auditlens(home.path())
+            .args(["search", "--no-trail"])
+            .arg(&file)
+            .args(["actor.id:zed", "--count"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(count(), "0", "no built-in candidate names operator_handle");
+    let config = home.path().join("config/auditlens");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("generic.json"),
+        r#"{"actor": ["operator_handle"]}"#,
+    )
+    .unwrap();
+    // The cached index of the same bytes must not be reused under another mapping.
+    assert_eq!(count(), "1", "the user's candidate maps the actor");
+}
