@@ -17,9 +17,9 @@ pub mod trail;
 
 use std::path::Path;
 
-pub use detect::luhn;
+pub use detect::{MASK, luhn};
 pub use error::PrivacyError;
-pub use mask::{MASK, Masker};
+pub use mask::Masker;
 pub use policy::{Policy, Role, load_policy, load_roles};
 pub use trail::{TrailEntry, TrailError};
 

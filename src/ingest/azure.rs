@@ -18,7 +18,7 @@ use super::adapt::{
     action_segment, embedded_json, finish, get_ci, insert_detail, set_details, set_first_time,
     str_at,
 };
-use super::azureml;
+use super::azureml::{self, outcome_of_result};
 use super::fields::scalar_string;
 use crate::model::{Actor, AuditEvent, Category, Origin, Outcome, Resource, Severity};
 
@@ -132,31 +132,6 @@ fn actor_of(obj: &Map<String, Value>, props: &Map<String, Value>) -> Actor {
             .or_else(|| get_ci(obj, "httpRequest").and_then(|h| str_at(h, &["clientIpAddress"]))),
         session: None,
     }
-}
-
-/// The outcome of a result word, number or HTTP status.
-pub fn outcome_of_result(s: &str) -> Option<Outcome> {
-    let l = s.trim().trim_end_matches('.').to_ascii_lowercase();
-    if let Ok(n) = l.parse::<u32>() {
-        return Some(match n {
-            0 | 200..=399 => Outcome::Success,
-            401 | 403 | 50053 | 53003 | 530_032 => Outcome::Denied,
-            _ => Outcome::Failure,
-        });
-    }
-    if l.contains("forbidden") || l.contains("unauthorized") || l.contains("denied") {
-        return Some(Outcome::Denied);
-    }
-    Some(match l.as_str() {
-        "succeeded" | "success" | "resolved" | "updated" | "active" | "completed" | "ok"
-        | "start" | "started" | "accepted" | "in progress" | "inprogress" | "created" => {
-            Outcome::Success
-        }
-        "failed" | "failure" | "fail" | "error" | "canceled" | "cancelled" | "timeout" => {
-            Outcome::Failure
-        }
-        _ => return Outcome::parse(&l),
-    })
 }
 
 fn outcome_of(obj: &Map<String, Value>, props: &Map<String, Value>) -> Outcome {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::adapt::{art, embedded_json, environment_from_tags, get_ci, push_unique, str_at};
 use super::fields::scalar_string;
-use crate::model::{AuditEvent, ModelRef, Resource};
+use crate::model::{AuditEvent, ModelRef, Outcome, Resource};
 
 const PROVIDER: &str = "microsoft.machinelearningservices/";
 
@@ -236,8 +236,34 @@ pub fn targets(ev: &mut AuditEvent, op: &str, props: &Map<String, Value>) {
     }
     if let Some(o) = prop(props, &["ResponseCode", "ModelStatusCode"])
         .filter(|_| ev.action == "inference.predict")
-        .and_then(|s| super::azure::outcome_of_result(&s))
+        .and_then(|s| outcome_of_result(&s))
     {
         ev.outcome = o;
     }
+}
+
+/// The outcome of an Azure result word, number or HTTP status (Entra sign-in error
+/// codes among them); the Activity Log and resource-log mapping in `azure.rs` uses it too.
+pub fn outcome_of_result(s: &str) -> Option<Outcome> {
+    let l = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    if let Ok(n) = l.parse::<u32>() {
+        return Some(match n {
+            0 | 200..=399 => Outcome::Success,
+            401 | 403 | 50053 | 53003 | 530_032 => Outcome::Denied,
+            _ => Outcome::Failure,
+        });
+    }
+    if l.contains("forbidden") || l.contains("unauthorized") || l.contains("denied") {
+        return Some(Outcome::Denied);
+    }
+    Some(match l.as_str() {
+        "succeeded" | "success" | "resolved" | "updated" | "active" | "completed" | "ok"
+        | "start" | "started" | "accepted" | "in progress" | "inprogress" | "created" => {
+            Outcome::Success
+        }
+        "failed" | "failure" | "fail" | "error" | "canceled" | "cancelled" | "timeout" => {
+            Outcome::Failure
+        }
+        _ => return Outcome::parse(&l),
+    })
 }

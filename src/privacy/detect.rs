@@ -6,7 +6,8 @@ use std::borrow::Cow;
 
 use regex::{Captures, Regex};
 
-use super::mask::MASK;
+/// What replaces a value masked whole.
+pub const MASK: &str = "***";
 
 /// Names of the built-in detectors.
 pub const PATTERNS: &[&str] = &[

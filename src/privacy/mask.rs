@@ -19,15 +19,12 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::detect::{
-    Detector, PATTERNS, apply, detector_regex, is_card, key_names_secret, mask_card,
+    Detector, MASK, PATTERNS, apply, detector_regex, is_card, key_names_secret, mask_card,
     percent_decode, squash,
 };
 use super::error::PrivacyError;
 use super::policy::{DEFAULT_POLICY, Policy, Role};
 use crate::model::AuditEvent;
-
-/// What replaces a value masked whole.
-pub const MASK: &str = "***";
 
 /// Masks events, records and text according to a policy and an optional role.
 pub struct Masker {
