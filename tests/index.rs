@@ -178,6 +178,21 @@ fn an_existence_query_on_an_unknown_field_is_a_query_error() {
 }
 
 #[test]
+fn a_set_on_a_field_that_is_not_indexed_is_a_query_error() {
+    // Found by the `query` fuzz target: `ord.: IN [2 1]` (a spelling of `ord` that the
+    // ordinal sets do not take) failed while searching with a schema error.
+    let (s, _d) = service(3);
+    for q in ["ord.: IN [2 1]", "seq.: IN [1]", "a AND (line.: IN [3 4])"] {
+        let e = match s.search(&req(q, 10, 0)) {
+            Err(IndexError::Query(e)) => e,
+            other => panic!("{q:?}: expected a query error, got {other:?}"),
+        };
+        assert!(e.message.contains("not"), "{q:?}: {}", e.message);
+    }
+    assert!(s.search(&req("ord: IN [0 1]", 10, 0)).is_ok());
+}
+
+#[test]
 fn exact_numbers_and_ordinal_sets_are_answered_from_the_columns() {
     // `ts`, `seq`, `line` and `ord` are columns only; exact terms, sets and negations on
     // them must still work, in an index of several segments (the ordinal scan is per

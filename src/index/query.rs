@@ -150,6 +150,33 @@ pub(super) fn unknown_exists_field(ast: &UserInputAst, schema: &Schema) -> Optio
     }
 }
 
+/// The field of the first `field: IN [...]` set on a column-only field spelt with a path
+/// (`seq.`, `ord.`): tantivy answers `seq: IN [..]` from the column, but builds a term set for
+/// the other spelling and fails only while searching, so it is refused here, as the parser
+/// refuses other leaves on a field that is not indexed.
+pub(super) fn unindexed_set_field(ast: &UserInputAst, schema: &Schema) -> Option<String> {
+    match ast {
+        UserInputAst::Clause(children) => children
+            .iter()
+            .find_map(|(_, c)| unindexed_set_field(c, schema)),
+        UserInputAst::Boost(inner, _) => unindexed_set_field(inner, schema),
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Set {
+                field: Some(name), ..
+            } if name != schema::ORD => match schema.find_field(name) {
+                Some((f, _))
+                    if !schema.get_field_entry(f).is_indexed()
+                        && schema.get_field_name(f) != name =>
+                {
+                    Some(name.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        },
+    }
+}
+
 fn is_json(schema: &Schema, f: Field) -> bool {
     matches!(
         schema.get_field_entry(f).field_type(),

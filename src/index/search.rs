@@ -128,6 +128,9 @@ impl SearchService {
         if let Some(field) = super::query::unknown_exists_field(&ast, &schema) {
             return Err(explain(&QueryParserError::FieldDoesNotExist(field), query));
         }
+        if let Some(field) = super::query::unindexed_set_field(&ast, &schema) {
+            return Err(explain(&QueryParserError::FieldNotIndexed(field), query));
+        }
         super::query::build(&self.parser, &schema, complete_negations(ast))
             .map_err(|e| explain(&e, query))
     }
