@@ -205,18 +205,8 @@ impl GraphBuilder {
 
     fn run_info(&mut self, r: u32) -> &mut RunInfo {
         let id = &self.nodes[r as usize].key.id;
-        self.runs.get_or_insert_with(r, || RunInfo {
-            id: id.clone(),
-            status: RunStatus::Running,
-            parent: None,
-            models: Vec::new(),
-            model_source: None,
-            training: false,
-            produced: Vec::new(),
-            started_at: None,
-            ended_at: None,
-            failure: None,
-        })
+        self.runs
+            .get_or_insert_with(r, || RunInfo::new(id.clone(), RunStatus::Running))
     }
 
     /// Folds one event into the graph.

@@ -319,3 +319,21 @@ pub struct RunInfo {
     /// Message of the failing event, when failed.
     pub failure: Option<String>,
 }
+
+impl RunInfo {
+    /// A run known only by its id and status: no parent, models, outputs or times yet.
+    pub fn new(id: String, status: RunStatus) -> Self {
+        Self {
+            id,
+            status,
+            parent: None,
+            models: Vec::new(),
+            model_source: None,
+            training: false,
+            produced: Vec::new(),
+            started_at: None,
+            ended_at: None,
+            failure: None,
+        }
+    }
+}

@@ -21,17 +21,8 @@ impl GraphBuilder {
         // Runs only referenced (never carrying events of their own) are listed too, as unknown.
         for (i, n) in self.nodes.iter().enumerate() {
             if n.key.kind == kind::RUN && !self.runs.contains(i as u32) {
-                self.runs.get_or_insert_with(i as u32, || RunInfo {
-                    id: n.key.id.clone(),
-                    status: RunStatus::Unknown,
-                    parent: None,
-                    models: Vec::new(),
-                    model_source: None,
-                    training: false,
-                    produced: Vec::new(),
-                    started_at: None,
-                    ended_at: None,
-                    failure: None,
+                self.runs.get_or_insert_with(i as u32, || {
+                    RunInfo::new(n.key.id.clone(), RunStatus::Unknown)
                 });
             }
         }
