@@ -855,13 +855,13 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
     let session =
         auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());
     let opened = session.open(&[root], &mut |_| {}, &mut |_| {}).unwrap();
-    let service = opened.service().unwrap();
+    let service = opened.store().unwrap();
     let eval = opened.alerts(&RuleSet::defaults().unwrap()).unwrap();
     assert_eq!(eval.alerts.len(), 5);
     assert!(eval.notes.is_empty(), "{:?}", eval.notes);
     for a in &eval.alerts {
         for e in &a.evidence {
-            let hit = service.get(e.ord.unwrap()).unwrap().unwrap();
+            let hit = service.service().get(e.ord.unwrap()).unwrap().unwrap();
             assert_eq!(
                 (hit.event.origin.stream.as_ref(), hit.event.origin.seq),
                 (e.stream.as_ref(), e.seq)

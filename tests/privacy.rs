@@ -692,17 +692,17 @@ fn secrets_in_keys_under_secret_named_keys_and_percent_encoded_are_masked_in_sea
 #[test]
 fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
     use auditlens::app::{Action, AppState, Effect, execute, update};
-    use auditlens::index::{CommitPolicy, Indexer, SearchService, create_in_ram};
+    use auditlens::index::{BareIndex, CommitPolicy};
     use auditlens::ingest::{IngestOptions, ingest};
     use auditlens::ui::{Keymap, Theme, UiViews};
 
     let tmp = tempfile::tempdir().unwrap();
     let path = hidden_secrets_bundle(tmp.path());
-    let (index, fields) = create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+    let mem = BareIndex::new();
+    let mut indexer = mem.indexer(15_000_000, 1, CommitPolicy::AT_END).unwrap();
     ingest(&[path], IngestOptions::default(), &mut indexer, |_| {});
     indexer.finish().unwrap();
-    let svc = SearchService::new(index).unwrap();
+    let svc = mem.store().unwrap();
     // The explorer's masker, as `auditlens open` sets it up.
     let masker = auditlens::privacy::masker_for(None, false, None).unwrap();
     let mut copied = Vec::new();
@@ -724,7 +724,7 @@ fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
         vec![
             Action::IndexOpened { complete: true },
             Action::IndexDone {
-                events: svc.num_docs(),
+                events: svc.service().num_docs(),
                 errors: 0,
                 skipped: 0,
                 reused: true,

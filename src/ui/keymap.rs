@@ -184,6 +184,7 @@ pub fn action_by_name(name: &str) -> Option<Action> {
         "command" => Action::FocusCommand,
         "open" => Action::OpenDetail,
         "back" => Action::Back,
+        "jump_back" => Action::JumpBack,
         "next_pane" => Action::NextPane,
         "prev_pane" => Action::PrevPane,
         "maximise" => Action::Maximise,

@@ -24,6 +24,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "back",
         "back to the results, close overlays, cancel a range",
     ),
+    (
+        "jump_back",
+        "return to where the last report jump came from",
+    ),
     ("next_pane", "focus the next pane"),
     ("prev_pane", "focus the previous pane"),
     ("maximise", "maximise / restore the focused pane"),

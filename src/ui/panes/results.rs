@@ -8,8 +8,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, Widget};
 
 use super::{block, title};
 use crate::app::{AppState, Tz};
-use crate::index::Hit;
 use crate::model::{Outcome, RecordStatus, Severity};
+use crate::store::Hit;
 use crate::ui::text::{format_ts, truncate};
 use crate::ui::theme::Theme;
 use crate::ui::views::UiViews;
