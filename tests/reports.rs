@@ -20,7 +20,7 @@ fn modified_row_jumps_to_its_record(tgz: &std::path::Path) {
     let modified = report
         .rows
         .iter()
-        .find(|r| r.text.contains("MODIFIED ") && r.text.contains("seq 952"))
+        .find(|r| r.text.contains("MODIFIED ") && r.text.contains("seq 936"))
         .expect("a MODIFIED row");
     assert_eq!(modified.level, Severity::Error);
     let jump = modified.jump.as_deref().unwrap();
@@ -48,7 +48,7 @@ fn modified_row_jumps_to_its_record(tgz: &std::path::Path) {
         })
         .unwrap();
     assert_eq!(page.total, 1, "{jump}");
-    assert_eq!(page.hits[0].event.origin.seq, Some(952));
+    assert_eq!(page.hits[0].event.origin.seq, Some(936));
     assert_eq!(page.hits[0].event.integrity.as_deref(), Some("modified"));
 }
 
@@ -105,7 +105,7 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
     )
     .unwrap();
     let alerts = alerts_report(&opened.index, None);
-    assert_eq!(alerts.heading, "alerts: 5 (Enter shows the evidence)");
+    assert_eq!(alerts.heading, "alerts: 6 (Enter shows the evidence)");
     // Most severe first; each alert row jumps to its evidence events.
     let first = &alerts.rows[0];
     assert!(first.text.starts_with("[error]"), "{}", first.text);
@@ -123,31 +123,35 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
         .unwrap();
     assert_eq!(n, 14);
     // The explorer's timeline markers and `e` / `E`: one mark per alert, and one query that
-    // selects exactly the evidence (14 failed logins + 4 single-event alerts).
+    // selects exactly the evidence (14 failed logins + 4 single-event alerts + 40 failed predictions).
     let verification =
         auditlens::integrity::Verification::new(std::slice::from_ref(&pristine), None);
     let all = auditlens::app::reports::compute(&verification, &opened.index, &opened.dir);
-    assert_eq!(all.alert_marks.len(), 5);
+    assert_eq!(all.alert_marks.len(), 6);
     let evidence = s
         .count(&SearchRequest {
             query: all.alert_evidence.unwrap(),
             ..SearchRequest::default()
         })
         .unwrap();
-    assert_eq!(evidence, 18);
+    assert_eq!(evidence, 58);
     let lineage = lineage_report(&opened.dir);
     assert_eq!(
         lineage.heading,
         "lineage: 3 model(s) (Enter shows a version's events)"
     );
-    let v4 = lineage
+    let v4: Vec<Option<&str>> = lineage
         .rows
         .iter()
-        .find(|r| r.text.trim_start().starts_with("version 4"))
-        .unwrap();
+        .filter(|r| r.text.trim_start().starts_with("version 4"))
+        .map(|r| r.jump.as_deref())
+        .collect();
     assert_eq!(
-        v4.jump.as_deref(),
-        Some("model.id:\"fraud-detector\" AND model.version:\"4\"")
+        v4,
+        [
+            Some("model.id:\"churn-predictor\" AND model.version:\"4\""),
+            Some("model.id:\"fraud-detector\" AND model.version:\"4\"")
+        ]
     );
     assert!(
         lineage
