@@ -901,7 +901,7 @@ fn sample_story_models_and_versions_are_listed() {
         vec![
             (
                 "churn-predictor".into(),
-                s(&["1", "2", "3"]),
+                s(&["1", "2", "3", "4"]),
                 s(&["run-churn-predictor-2a"])
             ),
             (
@@ -1079,7 +1079,7 @@ fn sample_story_commands_give_text_json_and_dot_for_every_model() {
     };
     for (model, versions) in [
         ("fraud-detector", 4),
-        ("churn-predictor", 3),
+        ("churn-predictor", 4),
         ("credit-scorer", 2),
     ] {
         let text = run(&["lineage", "--model", model]);

@@ -4,7 +4,7 @@ use auditlens::app::reports::{alerts_report, integrity_report, lineage_report};
 use auditlens::index::{BuildOptions, SearchRequest, open_or_build};
 use auditlens::integrity::TrustStore;
 use auditlens::model::Severity;
-use auditlens::store::Filter;
+use auditlens::store::{Filter, Jump};
 
 use crate::common::repo_root;
 
@@ -21,7 +21,7 @@ fn modified_row_jumps_to_its_record(tgz: &std::path::Path) {
     let modified = report
         .rows
         .iter()
-        .find(|r| r.text.contains("MODIFIED ") && r.text.contains("seq 952"))
+        .find(|r| r.text.contains("MODIFIED ") && r.text.contains("seq 936"))
         .expect("a MODIFIED row");
     assert_eq!(modified.level, Severity::Error);
     let jump = modified.jump.clone().unwrap();
@@ -49,7 +49,7 @@ fn modified_row_jumps_to_its_record(tgz: &std::path::Path) {
         })
         .unwrap();
     assert_eq!(page.total, 1, "{jump:?}");
-    assert_eq!(page.hits[0].event.origin.seq, Some(952));
+    assert_eq!(page.hits[0].event.origin.seq, Some(936));
     assert_eq!(page.hits[0].event.integrity.as_deref(), Some("modified"));
 }
 
@@ -106,7 +106,7 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
     )
     .unwrap();
     let alerts = alerts_report(&opened.store().unwrap(), None);
-    assert_eq!(alerts.heading, "alerts: 5 (Enter shows the evidence)");
+    assert_eq!(alerts.heading, "alerts: 6 (Enter shows the evidence)");
     // Most severe first; each alert row jumps to its evidence events.
     let first = &alerts.rows[0];
     assert!(first.text.starts_with("[error]"), "{}", first.text);
@@ -124,38 +124,39 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
         .unwrap();
     assert_eq!(n, 14);
     // The explorer's timeline markers and `e` / `E`: one mark per alert, and one query that
-    // selects exactly the evidence (14 failed logins + 4 single-event alerts).
+    // selects exactly the evidence (14 failed logins + 4 single-event alerts + 40 failed predictions).
     let verification =
         auditlens::integrity::Verification::new(std::slice::from_ref(&pristine), None);
     let all =
         auditlens::app::reports::compute(&verification, &opened.store().unwrap(), &opened.dir);
-    assert_eq!(all.alert_marks.len(), 5);
+    assert_eq!(all.alert_marks.len(), 6);
     let evidence = s
         .count(&SearchRequest {
             filter: Some(Filter::Ords(all.alert_evidence.clone())),
             ..SearchRequest::default()
         })
         .unwrap();
-    assert_eq!(evidence, 18);
+    assert_eq!(evidence, 58);
     let lineage = lineage_report(&opened.dir);
     assert_eq!(
         lineage.heading,
         "lineage: 3 model(s) (Enter shows a version's events)"
     );
-    let v4 = lineage
+    let v4: Vec<Jump> = lineage
         .rows
         .iter()
-        .find(|r| r.text.trim_start().starts_with("version 4"))
-        .unwrap();
-    let v4 = v4.jump.clone().unwrap();
+        .filter(|r| r.text.trim_start().starts_with("version 4"))
+        .map(|r| r.jump.clone().unwrap())
+        .collect();
+    let want = |id: &str| Filter::Model {
+        id: id.into(),
+        version: Some("4".into()),
+    };
     assert_eq!(
-        v4.filter,
-        Filter::Model {
-            id: "fraud-detector".into(),
-            version: Some("4".into())
-        }
+        v4.iter().map(|j| j.filter.clone()).collect::<Vec<_>>(),
+        [want("churn-predictor"), want("fraud-detector")]
     );
-    assert_eq!(v4.label, "events of model fraud-detector version 4");
+    assert_eq!(v4[1].label, "events of model fraud-detector version 4");
     assert!(
         lineage
             .rows
