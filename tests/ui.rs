@@ -332,7 +332,10 @@ fn moving_inside_the_window_fetches_nothing_and_enter_opens_detail_with_related_
     assert!(rel.query.contains("run_id:\"run-fraud-7\""));
     // In the detail view j scrolls the text, it does not move the selection.
     update(&mut s, Action::MoveDown);
-    assert_eq!((s.selected, s.detail_scroll), (0, 1));
+    assert_eq!(
+        (s.selected, s.detail_scroll),
+        (0, auditlens::app::Scroll::Top(1))
+    );
     update(&mut s, Action::Back);
     assert_eq!(s.focus, Pane::Results);
 }
