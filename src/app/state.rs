@@ -335,6 +335,8 @@ pub struct AppState {
     pub history_draft: String,
     /// A Tab completion being cycled.
     pub completion: Option<Completion>,
+    /// Values seen in results, per learned keyword field (Tab completes them).
+    pub known_values: Vec<BTreeSet<String>>,
     /// Where remembered settings are saved (history, columns); `None`: not saved.
     pub prefs_dir: Option<std::path::PathBuf>,
     /// Columns chosen with `:columns`; `None`: sized and picked from the content.

@@ -308,6 +308,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                     if s.selected >= s.total {
                         s.selected = s.total.saturating_sub(1);
                     }
+                    input::learn(s);
                     let mut fx: Vec<Effect> = related_effect(s).into_iter().collect();
                     fx.extend(input::answered(s, true));
                     fx

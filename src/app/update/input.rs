@@ -189,64 +189,98 @@ fn bare(v: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
 }
 
-/// Values of `field` that completion offers: the closed vocabularies, and for other
-/// keyword fields the values in the loaded results.
-fn known_values(s: &AppState, field: &str) -> Vec<String> {
-    let names = |all: &[&str]| all.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
+/// Keyword fields whose values completion learns from the results seen.
+const LEARNED: &[&str] = &[
+    "action",
+    "actor.id",
+    "actor.type",
+    "actor.ip",
+    "actor.roles",
+    "resource.type",
+    "resource.id",
+    "resource.name",
+    "resource.version",
+    "resource.tags",
+    "model.id",
+    "model.version",
+    "run_id",
+    "parent_run_id",
+    "correlation_id",
+    "environment",
+    "source",
+    "path",
+];
+
+/// Values remembered per field at most (completion is a help, not an index).
+const LEARNED_MAX: usize = 128;
+
+fn values_of(e: &crate::model::AuditEvent, field: &str) -> Vec<String> {
+    let one = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
     match field {
-        "severity" => return names(&Severity::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
-        "outcome" => return names(&Outcome::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
-        "category" => return names(&Category::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
-        "format" => return names(&Format::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),
-        "ts_quality" => {
-            return names(
-                &TsQuality::ALL
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>(),
-            );
-        }
-        "integrity" => {
-            return RecordStatus::ALL
-                .iter()
-                .map(|v| v.lower().to_owned())
-                .collect();
-        }
-        _ => {}
+        "action" => vec![e.action.clone()],
+        "actor.id" => one(&e.actor.id),
+        "actor.type" => one(&e.actor.kind),
+        "actor.ip" => one(&e.actor.ip),
+        "actor.roles" => e.actor.roles.clone(),
+        "resource.type" => one(&e.resource.kind),
+        "resource.id" => one(&e.resource.id),
+        "resource.name" => one(&e.resource.name),
+        "resource.version" => one(&e.resource.version),
+        "resource.tags" => e.resource.tags.clone(),
+        "model.id" => e.model.iter().map(|m| m.id.clone()).collect(),
+        "model.version" => e.model.iter().filter_map(|m| m.version.clone()).collect(),
+        "run_id" => one(&e.run_id),
+        "parent_run_id" => one(&e.parent_run_id),
+        "correlation_id" => one(&e.correlation_id),
+        "environment" => one(&e.environment),
+        "source" => one(&e.source),
+        "path" => vec![e.origin.path.clone()],
+        _ => Vec::new(),
     }
-    let mut out: Vec<String> = Vec::new();
-    for h in &s.window.hits {
-        let e = &h.event;
-        let one = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
-        let vals: Vec<String> = match field {
-            "action" => vec![e.action.clone()],
-            "actor.id" => one(&e.actor.id),
-            "actor.type" => one(&e.actor.kind),
-            "actor.ip" => one(&e.actor.ip),
-            "actor.roles" => e.actor.roles.clone(),
-            "resource.type" => one(&e.resource.kind),
-            "resource.id" => one(&e.resource.id),
-            "resource.name" => one(&e.resource.name),
-            "resource.version" => one(&e.resource.version),
-            "resource.tags" => e.resource.tags.clone(),
-            "model.id" => e.model.iter().map(|m| m.id.clone()).collect(),
-            "model.version" => e.model.iter().filter_map(|m| m.version.clone()).collect(),
-            "run_id" => one(&e.run_id),
-            "parent_run_id" => one(&e.parent_run_id),
-            "correlation_id" => one(&e.correlation_id),
-            "environment" => one(&e.environment),
-            "source" => one(&e.source),
-            "path" => vec![e.origin.path.clone()],
-            _ => Vec::new(),
-        };
-        for v in vals {
-            if !v.contains(['"', '\\']) && !v.chars().any(char::is_control) && !out.contains(&v) {
-                out.push(v);
+}
+
+/// Remembers the values of the results just received, for completion (bounded per field;
+/// values that cannot be quoted safely are left out).
+pub(super) fn learn(s: &mut AppState) {
+    for (i, field) in LEARNED.iter().enumerate() {
+        if s.known_values.len() <= i {
+            s.known_values.push(std::collections::BTreeSet::new());
+        }
+        let set = &mut s.known_values[i];
+        for h in &s.window.hits {
+            if set.len() >= LEARNED_MAX {
+                break;
+            }
+            for v in values_of(&h.event, field) {
+                if !v.contains(['"', '\\']) && !v.chars().any(char::is_control) {
+                    set.insert(v);
+                }
             }
         }
     }
-    out.sort();
-    out
+}
+
+/// Values of `field` that completion offers: the closed vocabularies, and for other
+/// keyword fields the values seen in the results so far.
+fn known_values(s: &AppState, field: &str) -> Vec<String> {
+    let words = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    match field {
+        "severity" => words(Severity::ALL.iter().map(|v| v.as_str()).collect()),
+        "outcome" => words(Outcome::ALL.iter().map(|v| v.as_str()).collect()),
+        "category" => words(Category::ALL.iter().map(|v| v.as_str()).collect()),
+        "format" => words(Format::ALL.iter().map(|v| v.as_str()).collect()),
+        "ts_quality" => words(TsQuality::ALL.iter().map(|v| v.as_str()).collect()),
+        "integrity" => RecordStatus::ALL
+            .iter()
+            .map(|v| v.lower().to_owned())
+            .collect(),
+        _ => LEARNED
+            .iter()
+            .position(|f| *f == field)
+            .and_then(|i| s.known_values.get(i))
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default(),
+    }
 }
 
 /// The candidates for the word before the cursor: (where the word starts, replacements).

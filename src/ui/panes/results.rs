@@ -127,17 +127,19 @@ fn fit(col: Column, s: &str, w: usize) -> String {
 /// The columns to show: the chosen ones, or every column that has content on screen (the
 /// input file only when several inputs are open).
 fn pick_columns(state: &AppState, cells: &[Option<Vec<(String, Style)>>]) -> Vec<usize> {
+    let index = |c: Column| Column::ALL.iter().position(|x| *x == c).unwrap_or(0);
+    if let Some(chosen) = &state.columns {
+        // In the order the user gave.
+        return chosen.iter().map(|c| index(*c)).collect();
+    }
     let several_inputs = state.bundle.contains(", ");
     Column::ALL
         .iter()
         .enumerate()
-        .filter(|(i, c)| match &state.columns {
-            Some(chosen) => chosen.contains(c),
-            None => match c {
-                Column::Time | Column::Sev | Column::Actor | Column::Action => true,
-                Column::Input => several_inputs,
-                _ => cells.iter().flatten().any(|r| !r[*i].0.is_empty()),
-            },
+        .filter(|(i, c)| match c {
+            Column::Time | Column::Sev | Column::Actor | Column::Action => true,
+            Column::Input => several_inputs,
+            _ => cells.iter().flatten().any(|r| !r[*i].0.is_empty()),
         })
         .map(|(i, _)| i)
         .collect()
