@@ -3,6 +3,9 @@
 //! accepted it: Enter on a refused query keeps the bar open with the error, Esc puts back
 //! the query that was applied before. Applied queries go into the per-user history
 //! (↑ / ↓), and Tab completes field names (from the index schema) and known values.
+//!
+//! Allowed imports: `super` (the update helpers), `app` (state, effects, prefs), `index`
+//! (the schema's field names), `model` (vocabularies), `alerts` (reading a field's value).
 
 use std::time::Duration;
 
@@ -214,28 +217,14 @@ const LEARNED: &[&str] = &[
 /// Values remembered per field at most (completion is a help, not an index).
 const LEARNED_MAX: usize = 128;
 
+/// The values of `field` in `e` (the alerts' field reader; lists one value each).
 fn values_of(e: &crate::model::AuditEvent, field: &str) -> Vec<String> {
-    let one = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
-    match field {
-        "action" => vec![e.action.clone()],
-        "actor.id" => one(&e.actor.id),
-        "actor.type" => one(&e.actor.kind),
-        "actor.ip" => one(&e.actor.ip),
-        "actor.roles" => e.actor.roles.clone(),
-        "resource.type" => one(&e.resource.kind),
-        "resource.id" => one(&e.resource.id),
-        "resource.name" => one(&e.resource.name),
-        "resource.version" => one(&e.resource.version),
-        "resource.tags" => e.resource.tags.clone(),
-        "model.id" => e.model.iter().map(|m| m.id.clone()).collect(),
-        "model.version" => e.model.iter().filter_map(|m| m.version.clone()).collect(),
-        "run_id" => one(&e.run_id),
-        "parent_run_id" => one(&e.parent_run_id),
-        "correlation_id" => one(&e.correlation_id),
-        "environment" => one(&e.environment),
-        "source" => one(&e.source),
-        "path" => vec![e.origin.path.clone()],
-        _ => Vec::new(),
+    match crate::alerts::field_value(e, field) {
+        None => Vec::new(),
+        Some(v) if matches!(field, "actor.roles" | "resource.tags") => {
+            v.split(',').map(str::to_owned).collect()
+        }
+        Some(v) => vec![v.into_owned()],
     }
 }
 
