@@ -10,8 +10,8 @@ use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use auditlens::app::{
-    Action, AppState, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, RowTarget, SyncRunner,
-    WorkerMsg, execute, run_loop, update,
+    Action, AppState, Column, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, RowTarget,
+    SyncRunner, WorkerMsg, execute, run_loop, update,
 };
 use auditlens::index::{BareIndex, CommitPolicy, LocalStore, Page, QueryError};
 use auditlens::ingest::{IngestOptions, ingest};
@@ -332,7 +332,10 @@ fn moving_inside_the_window_fetches_nothing_and_enter_opens_detail_with_related_
     assert!(rel.query.contains("run_id:\"run-fraud-7\""));
     // In the detail view j scrolls the text, it does not move the selection.
     update(&mut s, Action::MoveDown);
-    assert_eq!((s.selected, s.detail_scroll), (0, 1));
+    assert_eq!(
+        (s.selected, s.detail_scroll),
+        (0, auditlens::app::Scroll::Top(1))
+    );
     update(&mut s, Action::Back);
     assert_eq!(s.focus, Pane::Results);
 }
@@ -1409,4 +1412,369 @@ fn a_report_jump_shows_its_events_under_a_label_and_backspace_returns() {
         "{:?}",
         s.status
     );
+}
+
+// ---------------------------------------------------------------- issue 16: bar, columns, panes
+
+fn typed(text: &str) -> Vec<Action> {
+    text.chars().map(Action::InsertChar).collect()
+}
+
+/// The text of the rows of `buf` between `top` and `bottom` (exclusive).
+fn rows_text(buf: &Buffer, top: u16, bottom: u16) -> Vec<String> {
+    (top..bottom)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+#[test]
+fn the_query_bar_applies_only_accepted_queries_and_esc_restores_the_previous_one() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusSearch],
+            typed("alice"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    assert_eq!((s.mode, s.query.as_str()), (Mode::Normal, "alice"));
+    let alice = s.total;
+    // Typing an unfinished query: the bar shows the error, the applied query stays.
+    settle(
+        &mut s,
+        &svc,
+        [vec![Action::FocusSearch], typed(" AND (")].concat(),
+    );
+    assert!(s.query_error.is_some());
+    assert_eq!(s.query, "alice");
+    // Enter on the refused query keeps the bar open: the next keys still type.
+    settle(&mut s, &svc, vec![Action::Submit, Action::InsertChar('q')]);
+    assert_eq!(s.mode, Mode::Search);
+    assert_eq!(s.input.text(), "alice AND (q");
+    assert_eq!(s.query, "alice");
+    // Esc puts back the query that was applied before.
+    settle(&mut s, &svc, vec![Action::Leave]);
+    assert_eq!((s.mode, s.query.as_str()), (Mode::Normal, "alice"));
+    assert_eq!((s.shown_query.as_str(), s.total), ("alice", alice));
+    assert!(s.query_error.is_none());
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(
+        text.contains(" / alice ") && !text.contains("AND ("),
+        "{text}"
+    );
+    // A line editor: Home, Ctrl-W, cursor moves, Ctrl-U kills before the cursor.
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusSearch, Action::LineStart],
+            typed("actor.id:"),
+            vec![Action::LineEnd],
+            typed(" OR bob"),
+            vec![Action::DeleteWord],
+            typed("carol"),
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "actor.id:alice OR carol");
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::CursorLeft; 6],
+            vec![Action::ClearInput, Action::DeleteForward],
+            vec![
+                Action::CursorRight,
+                Action::Backspace,
+                Action::InsertChar('c'),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "carol");
+    // A good query is applied by Enter once the index accepted it.
+    settle(&mut s, &svc, vec![Action::Submit]);
+    assert_eq!((s.mode, s.query.as_str()), (Mode::Normal, "carol"));
+    assert!(
+        s.window
+            .hits
+            .iter()
+            .all(|h| h.event.actor.id.as_deref() == Some("carol"))
+    );
+    assert_eq!(s.history, vec!["alice".to_owned(), "carol".to_owned()]);
+}
+
+#[test]
+fn the_history_walks_with_up_and_down_and_applied_queries_are_saved() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let dir = tempfile::tempdir().unwrap();
+    s.prefs_dir = Some(dir.path().to_owned());
+    s.history = vec!["alice".into(), "bob".into()];
+    settle(
+        &mut s,
+        &svc,
+        [vec![Action::FocusSearch], typed("car")].concat(),
+    );
+    settle(&mut s, &svc, vec![Action::HistoryPrev]);
+    assert_eq!(s.input.text(), "bob");
+    settle(&mut s, &svc, vec![Action::HistoryPrev, Action::HistoryPrev]);
+    assert_eq!(s.input.text(), "alice");
+    settle(&mut s, &svc, vec![Action::HistoryNext]);
+    assert_eq!(s.input.text(), "bob");
+    settle(&mut s, &svc, vec![Action::HistoryNext]);
+    assert_eq!(
+        s.input.text(),
+        "car",
+        "past the newest entry, the typed text returns"
+    );
+    let fx = settle(&mut s, &svc, [typed("ol"), vec![Action::Submit]].concat());
+    let saved = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::SavePrefs { dir: d, prefs } => Some((d.clone(), prefs.clone())),
+            _ => None,
+        })
+        .expect("the history is saved");
+    assert_eq!(saved.0.as_path(), dir.path());
+    assert_eq!(saved.1.history, vec!["alice", "bob", "carol"]);
+    // Written and read back as the next session would.
+    saved.1.save(&saved.0).unwrap();
+    assert_eq!(
+        auditlens::app::Prefs::load(dir.path()).history,
+        saved.1.history
+    );
+}
+
+#[test]
+fn tab_completes_field_names_and_known_values() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusSearch],
+            typed("sever"),
+            vec![Action::Complete],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "severity:");
+    settle(&mut s, &svc, [typed("cr"), vec![Action::Complete]].concat());
+    assert_eq!(s.input.text(), "severity:critical ");
+    // Values seen in the results; ambiguous: Tab cycles, the choices are listed.
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::ClearInput],
+            typed("actor.id:"),
+            vec![Action::Complete],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "actor.id:alice");
+    let status = s.status.clone().unwrap().text;
+    assert!(
+        status.contains("actor.id:bob") && status.contains("actor.id:svc-pipeline"),
+        "{status}"
+    );
+    assert!(
+        !status.contains("mallory"),
+        "values with control characters are not offered"
+    );
+    settle(&mut s, &svc, vec![Action::Complete]);
+    assert_eq!(s.input.text(), "actor.id:bob");
+    // Typing ends the cycle; a single candidate is completed whole.
+    settle(&mut s, &svc, vec![Action::Backspace, Action::Complete]);
+    assert_eq!(s.input.text(), "actor.id:bob ");
+    settle(
+        &mut s,
+        &svc,
+        [typed(" zz"), vec![Action::Complete]].concat(),
+    );
+    assert_eq!(s.status.clone().unwrap().text, "no completion");
+}
+
+#[test]
+fn result_columns_fit_their_content_and_columns_chooses_them() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    // Sized by content: whole actor and action values, no `svc-pipel…`.
+    assert!(text.contains("svc-pipeline    inference.predict"), "{text}");
+    let header = |s: &AppState| {
+        let t = draw(s, 120, 40);
+        rows_text(t.backend().buffer(), 10, 11).remove(0)
+    };
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("columns time,env,actor"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    let chosen = Some(vec![Column::Time, Column::Env, Column::Actor]);
+    assert_eq!(s.columns, chosen);
+    let h = header(&s);
+    assert!(
+        h.contains("env") && h.contains("actor") && !h.contains("action"),
+        "{h}"
+    );
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("columns time,colour"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    let st = s.status.clone().unwrap();
+    assert!(st.error && st.text.contains("colour"), "{st:?}");
+    assert_eq!(s.columns, chosen);
+    // Sideways: the time stays, the first other column goes.
+    settle(&mut s, &svc, vec![Action::Right]);
+    let h = header(&s);
+    assert!(
+        h.contains("time (UTC)") && !h.contains("env") && h.contains("actor"),
+        "{h}"
+    );
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("columns auto"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.columns, None);
+}
+
+#[test]
+fn oldest_first_shows_the_whole_list_reversed_and_keys_follow_the_screen() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let newest = s.window.get(0).unwrap().event.ts;
+    settle(&mut s, &svc, vec![Action::ToggleOrder, Action::Top]);
+    assert!(s.oldest_first);
+    assert_eq!(
+        s.selected,
+        s.total - 1,
+        "the top of the table is the oldest event"
+    );
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(text.contains("oldest first"), "the header says so: {text}");
+    let rows = rows_text(draw(&s, 120, 40).backend().buffer(), 11, 13);
+    assert!(rows[0].contains("2026-03-09 00:00:00Z"), "{rows:?}");
+    settle(&mut s, &svc, vec![Action::MoveDown]);
+    assert_eq!(s.selected, s.total - 2);
+    settle(&mut s, &svc, vec![Action::Bottom]);
+    assert_eq!(s.selected, 0);
+    assert_eq!(s.selected_hit().unwrap().event.ts, newest);
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("sort newest"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    assert!(!s.oldest_first);
+}
+
+#[test]
+fn report_rows_wrap_or_are_cut_with_an_ellipsis_never_silently() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = snapshot_state(
+        &svc,
+        (80, 24),
+        vec![Action::PrevPane, Action::PrevPane, Action::PrevPane],
+    );
+    let long = "records: 3000 in 4 streams, signature valid, deployment of fraud-detector 4 NOT APPROVED BEFORE";
+    s.integrity = Some(PaneReport {
+        heading: "verified: every record of every stream checks out against the signed manifest (3000 records)".into(),
+        rows: vec![ReportRow {
+            text: long.into(),
+            level: Severity::Error,
+            jump: None,
+            target: RowTarget::None,
+        }],
+    });
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(text.contains("(3000 records)"), "{text}");
+    assert!(
+        text.contains("records: 3000") && text.contains("NOT APPROVED BEFORE"),
+        "{text}"
+    );
+    // Cut instead: the edge says so, and sideways scrolling shows the rest.
+    settle(&mut s, &svc, vec![Action::ToggleWrap]);
+    let t = draw(&s, 80, 24);
+    let row = rows_text(t.backend().buffer(), 0, 24)
+        .into_iter()
+        .find(|r| r.contains("records: 3000"))
+        .unwrap();
+    assert!(row.contains('\u{2026}') && !row.contains("BEFORE"), "{row}");
+    settle(&mut s, &svc, vec![Action::Right; 4]);
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(
+        text.contains("BEFORE") && text.contains('\u{2026}'),
+        "{text}"
+    );
+}
+
+#[test]
+fn g_and_end_reach_the_end_of_detail_and_help_never_blank_space() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = snapshot_state(
+        &svc,
+        (80, 24),
+        vec![
+            Action::SetQuery("run_id:run-fraud-7".into()),
+            Action::OpenDetail,
+            Action::Bottom,
+        ],
+    );
+    assert_eq!(s.focus, Pane::Detail);
+    let rows = rows_text(draw(&s, 80, 24).backend().buffer(), 3, 22);
+    // The content's last line sits on the pane's last row: no blank space below it.
+    assert!(
+        !rows.last().unwrap().trim_matches(['┃', ' ']).is_empty(),
+        "no blank row at the end: {rows:#?}"
+    );
+    assert!(rows.last().unwrap().contains("model.train"), "{rows:#?}");
+    // Further down stays at the end; up moves at once.
+    settle(&mut s, &svc, vec![Action::MoveDown; 5]);
+    let again = rows_text(draw(&s, 80, 24).backend().buffer(), 3, 22);
+    assert_eq!(again, rows);
+    settle(&mut s, &svc, vec![Action::MoveUp]);
+    assert_ne!(rows_text(draw(&s, 80, 24).backend().buffer(), 3, 22), rows);
+    settle(&mut s, &svc, vec![Action::Top]);
+    let top = rows_text(draw(&s, 80, 24).backend().buffer(), 3, 4);
+    assert!(top[0].contains("time"), "{top:?}");
+    // Help: G shows its last line.
+    settle(&mut s, &svc, vec![Action::Help, Action::Bottom]);
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(text.contains(":q ") && text.contains("quit"), "{text}");
+    assert!(!text.contains("Moving around"), "{text}");
 }

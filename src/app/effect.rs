@@ -79,6 +79,13 @@ pub enum Effect {
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Remember the query history and the chosen columns in `dir`.
+    SavePrefs {
+        /// The configuration folder.
+        dir: PathBuf,
+        /// What to remember.
+        prefs: super::prefs::Prefs,
+    },
     /// Stop the build and leave.
     Quit,
 }

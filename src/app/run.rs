@@ -220,6 +220,13 @@ fn run_effect(
             copy(&text);
             vec![]
         }
+        // Small and rare (Enter on a new query, `:columns`): written inline.
+        Effect::SavePrefs { dir, prefs } => match prefs.save(&dir) {
+            Ok(()) => vec![],
+            Err(e) => vec![Action::Notice(format!(
+                "could not save the query history: {e}"
+            ))],
+        },
         other => runner.run(other),
     }
 }
@@ -312,6 +319,8 @@ pub fn run(opts: RunOptions) -> Result<()> {
         theme,
         mouse,
         tz,
+        prefs,
+        prefs_dir,
     } = ui;
     let masker = Arc::clone(&session.settings().masker);
     let stop = Arc::new(AtomicBool::new(false));
@@ -340,6 +349,9 @@ pub fn run(opts: RunOptions) -> Result<()> {
         (size.width, size.height),
     );
     state.tz = tz;
+    state.history = prefs.history;
+    state.columns = prefs.columns;
+    state.prefs_dir = prefs_dir;
     let mut views = UiViews::default();
 
     let (tx, rx) = channel::<Msg>();

@@ -339,7 +339,7 @@ impl EffectRunner for ThreadRunner {
             Effect::Run(job) => SearchCmd::Job(job),
             Effect::ReloadReader => SearchCmd::Reload,
             Effect::Export { path, request } => SearchCmd::Export(path, request),
-            Effect::Copy(_) | Effect::Quit => return vec![],
+            Effect::Copy(_) | Effect::Quit | Effect::SavePrefs { .. } => return vec![],
         };
         if self.tx.send(cmd).is_err() {
             return vec![Action::WorkerFailed("the search worker stopped".to_owned())];
@@ -446,7 +446,7 @@ impl EffectRunner for SyncRunner {
                 self.copied.push(text);
                 vec![]
             }
-            Effect::Quit => vec![],
+            Effect::Quit | Effect::SavePrefs { .. } => vec![],
         }
     }
 }
