@@ -68,6 +68,9 @@ pub struct LoadArgs {
     /// Index writer memory budget in MB (at least 15 per thread).
     #[arg(long, global = true, value_name = "MB", default_value_t = crate::index::DEFAULT_WRITER_MB)]
     pub writer_mb: usize,
+    /// Threads that build an index (decoding and indexing) [default: the cores, at most 8].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// Show secrets and personal data as they are (masked by default); recorded in the
     /// access trail.
     #[arg(long, global = true)]

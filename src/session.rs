@@ -118,6 +118,7 @@ impl Session {
             ingest: IngestOptions {
                 limits: s.limits,
                 status: crate::integrity::status_lookup(integrity),
+                threads: s.threads,
             },
             writer_budget: s.writer_budget,
             threads: s.threads,

@@ -914,6 +914,7 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,
+        threads: None,
         trust: None,
         unmask: false,
         role: None,

@@ -177,6 +177,7 @@ fn a_fresh_open_of_a_sealed_bundle_verifies_it_once() {
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,
+        threads: None,
         trust: Some(repo_root().join("sample-data/trust.json")),
         unmask: false,
         role: None,
