@@ -16,6 +16,9 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Bundles to open in the explorer (folders, .tar, .tar.gz, .jsonl, .json, .gz).
     pub paths: Vec<PathBuf>,
+    /// Explore a Quickwit index instead of local bundles: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]", conflicts_with = "paths")]
+    pub remote: Option<String>,
     /// Index and loading options.
     #[command(flatten)]
     pub load: LoadArgs,
@@ -44,6 +47,9 @@ pub struct UiArgs {
 pub struct OpenArgs {
     /// Bundles or files; none opens the shipped sample (sample-data/pristine).
     pub paths: Vec<PathBuf>,
+    /// Explore a Quickwit index instead of local bundles: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]", conflicts_with = "paths")]
+    pub remote: Option<String>,
 }
 
 /// Options shared by every command that loads bundles.

@@ -257,22 +257,24 @@ fn alerts_with_marks(
 
 /// The lineage pane: every model's tree, from the graph saved beside the index.
 pub fn lineage_report(dir: &Path) -> PaneReport {
-    let graph = match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
+    match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
         .map_err(|e| e.to_string())
         .and_then(|b| crate::lineage::Graph::from_bytes(&b).map_err(|e| e.to_string()))
     {
-        Ok(g) => g,
-        Err(e) => {
-            return PaneReport {
-                heading: "lineage: not available".to_owned(),
-                rows: vec![row(
-                    format!("the lineage graph could not be read: {e}"),
-                    Severity::Warning,
-                    None,
-                )],
-            };
-        }
-    };
+        Ok(g) => lineage_pane(&g),
+        Err(e) => lineage_unavailable(&format!("the lineage graph could not be read: {e}")),
+    }
+}
+
+fn lineage_unavailable(why: &str) -> PaneReport {
+    PaneReport {
+        heading: "lineage: not available".to_owned(),
+        rows: vec![row(why, Severity::Warning, None)],
+    }
+}
+
+/// The lineage pane of `graph`: every model's tree.
+pub fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
     let models = graph.models();
     let mut rows = Vec::new();
     for m in &models {
@@ -329,6 +331,92 @@ pub fn lineage_report(dir: &Path) -> PaneReport {
         )
     };
     PaneReport { heading, rows }
+}
+
+/// The panes of a remote store: the integrity statuses as pushed (verified on the pushing
+/// side against its trust store; the bundle files are not here to verify again), the
+/// lineage graph built from one keyset scan of the store, and the alerts.
+pub fn compute_remote(store: &dyn Store) -> Reports {
+    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
+    let mut builder = crate::lineage::GraphBuilder::default();
+    let mut failed = None;
+    for page in crate::store::Scan::new(store, crate::store::Selection::default(), 4096) {
+        match page {
+            Ok(hits) => hits.iter().for_each(|h| builder.observe(&h.event)),
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let lineage = match failed {
+        Some(e) => lineage_unavailable(&format!(
+            "reading the events from {}: {e}",
+            store.describe()
+        )),
+        None => lineage_pane(&builder.finish()),
+    };
+    Reports {
+        integrity: Some(pushed_integrity(store)),
+        lineage: Some(lineage),
+        alerts: Some(alerts),
+        alert_marks,
+        alert_evidence,
+    }
+}
+
+/// Record statuses as they were pushed, counted by the store.
+fn pushed_integrity(store: &dyn Store) -> PaneReport {
+    let all = crate::store::Selection::default();
+    match store.terms(&all, "integrity", 32) {
+        Err(e) => PaneReport {
+            heading: "integrity: not available".to_owned(),
+            rows: vec![row(e.to_string(), Severity::Error, None)],
+        },
+        Ok(f) => {
+            let problems: u64 = f
+                .values
+                .iter()
+                .filter(|(v, _)| v != "verified")
+                .map(|(_, n)| n)
+                .sum();
+            let heading = if problems > 0 {
+                format!("integrity (as pushed): {problems} record(s) not verified")
+            } else if f.values.is_empty() {
+                "integrity (as pushed): no sealed records".to_owned()
+            } else {
+                "integrity (as pushed): every sealed record verified".to_owned()
+            };
+            let mut rows = vec![row(
+                format!(
+                    "statuses were verified when the bundle was pushed; {} hold them",
+                    store.describe()
+                ),
+                Severity::Info,
+                None,
+            )];
+            for (status, n) in &f.values {
+                let level = if status == "verified" {
+                    Severity::Info
+                } else {
+                    Severity::Error
+                };
+                rows.push(row(
+                    format!("  {status:<12} {n} record(s)   (search: integrity:{status})"),
+                    level,
+                    None,
+                ));
+            }
+            if f.missing > 0 {
+                rows.push(row(
+                    format!("  {:<12} {} record(s) without a seal", "none", f.missing),
+                    Severity::Info,
+                    None,
+                ));
+            }
+            PaneReport { heading, rows }
+        }
+    }
 }
 
 /// The panes when the index cannot be read: each says why.

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub session: Session,
     /// Keymap, theme, zone and mouse.
     pub ui: UiSettings,
+    /// A store to explore instead of indexing `paths` (`--remote`).
+    pub remote: Option<Arc<dyn Store>>,
 }
 
 /// Restores the terminal when dropped (error returns, normal exit).
@@ -311,9 +313,47 @@ fn spawn_indexer(
         .context("starting the indexer")
 }
 
+/// Starts the thread that announces a remote store as a complete index and computes its
+/// report panes (alerts, lineage, the integrity statuses as pushed).
+fn spawn_remote(
+    store: Arc<dyn Store>,
+    tx: std::sync::mpsc::Sender<Msg>,
+) -> Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("auditlens-remote".to_owned())
+        .spawn(move || {
+            let send = |a: Action| tx.send(Msg::Worker(WorkerMsg::Action(a))).is_ok();
+            let events = match store.count(&crate::store::Selection::default()) {
+                Ok(n) => n,
+                Err(e) => {
+                    send(Action::WorkerFailed(format!("{}: {e}", store.describe())));
+                    0
+                }
+            };
+            let opened = send(Action::IndexOpened { complete: true })
+                && send(Action::IndexDone {
+                    events,
+                    errors: 0,
+                    skipped: 0,
+                    reused: true,
+                    problems: vec![],
+                });
+            if opened {
+                let reports = super::reports::compute_remote(store.as_ref());
+                send(Action::ReportsReady(Box::new(reports)));
+            }
+        })
+        .context("starting the remote reader")
+}
+
 /// Runs the interactive explorer on the real terminal until the user quits.
 pub fn run(opts: RunOptions) -> Result<()> {
-    let RunOptions { paths, session, ui } = opts;
+    let RunOptions {
+        paths,
+        session,
+        ui,
+        remote,
+    } = opts;
     let UiSettings {
         keymap,
         theme,
@@ -339,11 +379,14 @@ pub fn run(opts: RunOptions) -> Result<()> {
             .context("enabling the mouse")?;
     }
     let size = terminal.size().context("reading the terminal size")?;
-    let bundle = paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let bundle = match &remote {
+        Some(store) => store.describe(),
+        None => paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
     let mut state = AppState::new(
         escape_control(&bundle).into_owned(),
         (size.width, size.height),
@@ -357,8 +400,14 @@ pub fn run(opts: RunOptions) -> Result<()> {
     let (tx, rx) = channel::<Msg>();
     let cancel = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), Arc::clone(&cancel));
-    let indexer = spawn_indexer(paths, session, Arc::clone(&cancel), tx.clone())?;
     let (mut runner, search) = ThreadRunner::start(tx.clone(), masker);
+    let indexer = match remote {
+        None => spawn_indexer(paths, session, Arc::clone(&cancel), tx.clone())?,
+        Some(store) => {
+            runner.handle().set_store(Arc::clone(&store));
+            spawn_remote(store, tx.clone())?
+        }
+    };
     drop(tx);
     let handle = runner.handle();
     let mut on_store = |store: Arc<dyn Store>| handle.set_store(store);
