@@ -762,11 +762,33 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
     t(&["send-keys", "-t", s, "Enter"]);
     let results = wait("7 of 58 events");
     assert!(results.contains("auth.login"), "{results}");
+    // An unfinished query: Enter keeps the bar open with the error, Esc restores.
+    t(&["send-keys", "-t", s, "/"]);
+    t(&["send-keys", "-t", s, "-l", " AND ("]);
+    t(&["send-keys", "-t", s, "Enter"]);
+    let refused = wait("\u{2717} ");
+    assert!(refused.contains("outcome:failure AND ("), "{refused}");
+    t(&["send-keys", "-t", s, "Escape"]);
+    let mut restored = String::new();
+    for _ in 0..300 {
+        restored = t(&["capture-pane", "-p", "-t", s]);
+        if !restored.contains("AND (") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !restored.contains("AND (") && restored.contains("7 of 58 events"),
+        "{restored}"
+    );
     t(&["send-keys", "-t", s, "j"]);
     wait("2/7");
     t(&["send-keys", "-t", s, "Enter"]);
     let detail = wait("Original record");
     assert!(detail.contains("integrity"), "{detail}");
+    // G goes to the end of the detail view.
+    t(&["send-keys", "-t", s, "G"]);
+    wait("Related events");
     t(&["send-keys", "-t", s, "q"]);
     let mut code = None;
     for _ in 0..300 {
@@ -783,6 +805,9 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
         !after.contains("Original record"),
         "the screen was restored:\n{after}"
     );
+    // The applied query is in the saved history.
+    let saved = std::fs::read_to_string(home.path().join("auditlens/explorer.json")).unwrap();
+    assert!(saved.contains("outcome:failure"), "{saved}");
     let _ = wait_for;
 }
 
