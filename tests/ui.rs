@@ -13,7 +13,7 @@ use auditlens::app::{
     Action, AppState, Column, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, RowTarget,
     SyncRunner, WorkerMsg, execute, run_loop, update,
 };
-use auditlens::index::{CommitPolicy, Indexer, Page, QueryError, SearchService, create_in_ram};
+use auditlens::index::{BareIndex, CommitPolicy, LocalStore, Page, QueryError};
 use auditlens::ingest::{IngestOptions, ingest};
 use auditlens::lineage::TreeLineKind;
 use auditlens::model::Severity;
@@ -82,9 +82,9 @@ fn fixture() -> Fixture {
     Fixture { path }
 }
 
-fn service(path: &Path) -> SearchService {
-    let (index, fields) = create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+fn service(path: &Path) -> LocalStore {
+    let mem = BareIndex::new();
+    let mut indexer = mem.indexer(15_000_000, 1, CommitPolicy::AT_END).unwrap();
     let summary = ingest(
         &[path.to_owned()],
         IngestOptions::default(),
@@ -93,11 +93,11 @@ fn service(path: &Path) -> SearchService {
     );
     assert!(summary.events > 50, "{summary:?}");
     indexer.finish().unwrap();
-    SearchService::new(index).unwrap()
+    mem.store().unwrap()
 }
 
 /// Applies actions, running every effect synchronously (like `SyncRunner`).
-fn settle(state: &mut AppState, svc: &SearchService, actions: Vec<Action>) -> Vec<Effect> {
+fn settle(state: &mut AppState, svc: &LocalStore, actions: Vec<Action>) -> Vec<Effect> {
     let mut all = Vec::new();
     let mut queue: std::collections::VecDeque<Action> = actions.into();
     while let Some(a) = queue.pop_front() {
@@ -111,7 +111,7 @@ fn settle(state: &mut AppState, svc: &SearchService, actions: Vec<Action>) -> Ve
     all
 }
 
-fn ready_state(svc: &SearchService, size: (u16, u16)) -> AppState {
+fn ready_state(svc: &LocalStore, size: (u16, u16)) -> AppState {
     let mut s = AppState::new("events.jsonl", size);
     settle(
         &mut s,
@@ -119,7 +119,7 @@ fn ready_state(svc: &SearchService, size: (u16, u16)) -> AppState {
         vec![
             Action::IndexOpened { complete: true },
             Action::IndexDone {
-                events: svc.num_docs(),
+                events: svc.service().num_docs(),
                 errors: 1,
                 skipped: 1,
                 reused: true,
@@ -385,7 +385,7 @@ fn commands_set_filters_zone_goto_and_export() {
     else {
         panic!("no export effect")
     };
-    let mut runner = SyncRunner::new(service(&fixture().path));
+    let mut runner = SyncRunner::new(std::sync::Arc::new(service(&fixture().path)));
     let acts = auditlens::app::EffectRunner::run(
         &mut runner,
         Effect::Export {
@@ -475,7 +475,7 @@ fn timeline_zoom_and_range_selection_filter_everything() {
 
 // ---------------------------------------------------------------- rendering
 
-fn snapshot_state(svc: &SearchService, size: (u16, u16), actions: Vec<Action>) -> AppState {
+fn snapshot_state(svc: &LocalStore, size: (u16, u16), actions: Vec<Action>) -> AppState {
     let mut s = ready_state(svc, size);
     settle(&mut s, svc, actions);
     s
@@ -552,7 +552,10 @@ fn report_panes_show_what_they_are_given() {
         rows: vec![ReportRow {
             text: "platform.jsonl:7 MODIFIED seq 7".into(),
             level: Severity::Error,
-            jump: Some("actor.id:alice".into()),
+            jump: Some(auditlens::store::Jump {
+                label: "alice".into(),
+                filter: auditlens::store::Filter::Ords(vec![1]),
+            }),
             target: RowTarget::None,
         }],
     });
@@ -563,7 +566,9 @@ fn report_panes_show_what_they_are_given() {
     );
     settle(&mut s, &svc, vec![Action::OpenDetail]);
     assert_eq!(s.focus, Pane::Results);
-    assert_eq!(s.shown_query, "actor.id:alice");
+    assert_eq!(s.jump.as_ref().map(|j| j.label.as_str()), Some("alice"));
+    assert_eq!(s.total, 1);
+    assert_eq!(s.selected_hit().map(|h| h.ord), Some(1));
 }
 
 #[test]
@@ -666,7 +671,7 @@ fn the_real_loop_runs_headless_search_move_detail_quit() {
     let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let mut state = AppState::new("events.jsonl", (100, 30));
     let mut views = UiViews::default();
-    let mut runner = SyncRunner::new(svc);
+    let mut runner = SyncRunner::new(std::sync::Arc::new(svc));
     let stop = AtomicBool::new(false);
     let mut copied = Vec::new();
     run_loop(
@@ -678,7 +683,7 @@ fn the_real_loop_runs_headless_search_move_detail_quit() {
         &Keymap::builtin(),
         &theme(),
         &stop,
-        &mut |_| Ok(()),
+        &mut |_| {},
         &mut |t: &str| copied.push(t.to_owned()),
     )
     .unwrap();
@@ -835,7 +840,7 @@ fn live_events(input: &Path, cache: &Path) -> Vec<String> {
             auditlens::index::LiveEvent::Committed { docs } => format!("committed {docs}"),
             auditlens::index::LiveEvent::Notice(n) => format!("notice {n}"),
             auditlens::index::LiveEvent::Done(o) => {
-                let n = SearchService::new(o.index).unwrap().num_docs();
+                let n = o.service().unwrap().num_docs();
                 format!(
                     "done reused={} events={} docs={n}",
                     o.reused, o.summary.events
@@ -1019,8 +1024,9 @@ fn deep_pages_read_from_the_other_end_equal_the_sorted_list() {
     }
     std::fs::write(&input, text).unwrap();
     let svc = service(&input);
-    let total = svc.num_docs() as usize;
+    let total = svc.service().num_docs() as usize;
     let all = svc
+        .service()
         .search(&auditlens::index::SearchRequest {
             limit: total,
             ..Default::default()
@@ -1065,6 +1071,7 @@ fn alert_markers_on_the_timeline_and_e_visits_alert_evidence() {
     assert!(!before.contains('\u{25bc}'));
     // The oldest ordinary event: not an error, critical or integrity problem by itself.
     let ordinary = svc
+        .service()
         .search(&SearchRequest {
             query: "severity:info".into(),
             limit: 1,
@@ -1080,7 +1087,7 @@ fn alert_markers_on_the_timeline_and_e_visits_alert_evidence() {
             rows: vec![],
         }),
         alert_marks: vec![(h.start_ms, Severity::Critical)],
-        alert_evidence: Some(format!("ord:{}", ordinary.ord)),
+        alert_evidence: vec![ordinary.ord],
         ..Reports::default()
     };
     settle(&mut s, &svc, vec![Action::ReportsReady(Box::new(reports))]);
@@ -1252,8 +1259,8 @@ fn the_explorer_only_ever_receives_masked_events_and_records() {
         "{\"time\":\"2026-03-09T10:00:00Z\",\"user\":\"mallory@example.org\",\"action\":\"api.call\",\"msg\":\"used key AKIAIOSFODNN7EXAMPLE\"}\n",
     )
     .unwrap();
-    let (index, fields) = create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+    let mem = BareIndex::new();
+    let mut indexer = mem.indexer(15_000_000, 1, CommitPolicy::AT_END).unwrap();
     ingest(
         std::slice::from_ref(&path),
         IngestOptions::default(),
@@ -1261,7 +1268,7 @@ fn the_explorer_only_ever_receives_masked_events_and_records() {
         |_| {},
     );
     indexer.finish().unwrap();
-    let svc = SearchService::new(index).unwrap();
+    let svc = mem.store().unwrap();
     let job = || Job::Page {
         generation: 1,
         request: SearchRequest {
@@ -1731,4 +1738,68 @@ fn g_and_end_reach_the_end_of_detail_and_help_never_blank_space() {
     let text = screen_text(draw(&s, 80, 24).backend().buffer());
     assert!(text.contains(":q ") && text.contains("quit"), "{text}");
     assert!(!text.contains("Moving around"), "{text}");
+}
+
+#[test]
+fn a_report_jump_shows_its_events_under_a_label_and_backspace_returns() {
+    use auditlens::store::{Filter, Jump};
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(&mut s, &svc, vec![Action::SetQuery("alice".into())]);
+    settle(&mut s, &svc, vec![Action::MoveDown, Action::MoveDown]);
+    let before = s.selected_hit().map(|h| h.ord).unwrap();
+    let alice_total = s.total;
+    // Two of bob's events, named by ordinal, as alert evidence is.
+    let bob = svc
+        .service()
+        .search(&auditlens::index::SearchRequest {
+            query: "bob".into(),
+            limit: 2,
+            ..Default::default()
+        })
+        .unwrap();
+    let ords: Vec<u64> = bob.hits.iter().map(|h| h.ord).collect();
+    s.alerts = Some(PaneReport {
+        heading: "alerts: 1".into(),
+        rows: vec![ReportRow {
+            text: "[warning] something bob did".into(),
+            level: Severity::Warning,
+            jump: Some(Jump {
+                label: "evidence of: something bob did".into(),
+                filter: Filter::Ords(ords.clone()),
+            }),
+            target: RowTarget::None,
+        }],
+    });
+    s.focus = Pane::Alerts;
+    s.report_cursor = 0;
+    settle(&mut s, &svc, vec![Action::OpenDetail]);
+    assert_eq!(s.focus, Pane::Results);
+    assert_eq!(s.total, 2);
+    assert!(s.query.is_empty(), "the query gives way to the jump");
+    let mut shown: Vec<u64> = s.window.hits.iter().map(|h| h.ord).collect();
+    shown.sort_unstable();
+    let mut want = ords.clone();
+    want.sort_unstable();
+    assert_eq!(shown, want);
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(text.contains("[evidence of: something bob did]"), "{text}");
+    assert!(!text.contains("ord:"), "no hand-built query shows: {text}");
+    // Back: the query, the pane and the selected event return.
+    settle(&mut s, &svc, vec![Action::JumpBack]);
+    assert_eq!(s.query, "alice");
+    assert!(s.jump.is_none());
+    assert_eq!(s.focus, Pane::Alerts);
+    assert_eq!(s.total, alice_total);
+    assert_eq!(s.selected_hit().map(|h| h.ord), Some(before));
+    // Nothing left to go back to: said, not silent.
+    settle(&mut s, &svc, vec![Action::JumpBack]);
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|st| st.text.contains("no jump")),
+        "{:?}",
+        s.status
+    );
 }

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::index::{Histogram, Hit, Page, QueryError};
 use crate::ingest::IngestProgress;
+use crate::store::{Histogram, Hit, Page, QueryError};
 
 /// One thing that happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +74,9 @@ pub enum Action {
     OpenDetail,
     /// Esc in normal mode: back to the results, close overlays.
     Back,
+    /// Return to where the last report jump came from (query, time range, selection,
+    /// pane); with none left, drop the jump shown.
+    JumpBack,
     /// Focus the next pane.
     NextPane,
     /// Focus the previous pane.

@@ -22,9 +22,10 @@ use super::msg::{Msg, WorkerMsg};
 use super::state::AppState;
 use super::update::update;
 use super::worker::{EffectRunner, ThreadRunner};
-use crate::index::{LiveEvent, SearchService};
+use crate::index::LiveEvent;
 use crate::model::escape_control;
 use crate::session::Session;
+use crate::store::Store;
 use crate::ui::{Keymap, Theme, UiSettings, UiViews};
 
 /// Loop tick: input poll and debounce resolution.
@@ -93,18 +94,16 @@ fn msg_actions(
     state: &AppState,
     views: &UiViews,
     keymap: &Keymap,
-    on_index: &mut dyn FnMut(crate::index::Index) -> Result<(), String>,
+    on_store: &mut dyn FnMut(Arc<dyn Store>),
 ) -> Vec<Action> {
     match msg {
         Msg::Input(ev) => input_actions(state, views, keymap, &ev),
         Msg::Worker(WorkerMsg::Action(a)) => vec![a],
         Msg::Worker(WorkerMsg::Live(ev)) => match ev {
-            LiveEvent::Opened { index, complete } => match on_index(index) {
-                Ok(()) => vec![Action::IndexOpened { complete }],
-                // A short build may already have moved its index: `Done` follows.
-                Err(_) if !complete => vec![],
-                Err(e) => vec![Action::WorkerFailed(e)],
-            },
+            LiveEvent::Opened { store, complete } => {
+                on_store(Arc::new(store));
+                vec![Action::IndexOpened { complete }]
+            }
             LiveEvent::Progress(p) => vec![Action::IndexProgress(p)],
             LiveEvent::Committed { docs } => vec![Action::Committed { docs }],
             LiveEvent::Notice(text) => vec![Action::Notice(text)],
@@ -126,10 +125,16 @@ fn msg_actions(
                     reused: opened.reused,
                     problems,
                 };
-                if !opened.reused
-                    && let Err(e) = on_index(opened.index)
-                {
-                    return vec![action, Action::WorkerFailed(e)];
+                if !opened.reused {
+                    match opened.store() {
+                        Ok(store) => on_store(Arc::new(store)),
+                        Err(e) => {
+                            return vec![
+                                action,
+                                Action::WorkerFailed(format!("opening the index: {e}")),
+                            ];
+                        }
+                    }
                 }
                 vec![action]
             }
@@ -150,7 +155,7 @@ pub fn run_loop<B: Backend>(
     keymap: &Keymap,
     theme: &Theme,
     stop: &AtomicBool,
-    on_index: &mut dyn FnMut(crate::index::Index) -> Result<(), String>,
+    on_store: &mut dyn FnMut(Arc<dyn Store>),
     copy: &mut dyn FnMut(&str),
 ) -> Result<()>
 where
@@ -175,7 +180,7 @@ where
         let mut changed = false;
         let mut pending = first;
         while let Some(msg) = pending.take().or_else(|| rx.try_recv().ok()) {
-            let actions = msg_actions(msg, state, views, keymap, on_index);
+            let actions = msg_actions(msg, state, views, keymap, on_store);
             changed |= !actions.is_empty();
             if apply(state, actions, runner, copy) {
                 return Ok(());
@@ -294,11 +299,10 @@ fn spawn_indexer(
             if let Some(opened) = opened
                 && !cancel.load(std::sync::atomic::Ordering::Relaxed)
             {
-                let reports = super::reports::compute(
-                    opened.integrity(),
-                    &opened.index().index,
-                    opened.dir(),
-                );
+                let reports = match opened.store() {
+                    Ok(store) => super::reports::compute(opened.integrity(), &store, opened.dir()),
+                    Err(e) => super::reports::unavailable(&format!("opening the index: {e}")),
+                };
                 let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::ReportsReady(
                     Box::new(reports),
                 ))));
@@ -357,11 +361,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
     let (mut runner, search) = ThreadRunner::start(tx.clone(), masker);
     drop(tx);
     let handle = runner.handle();
-    let mut on_index = |index: crate::index::Index| {
-        SearchService::new(index)
-            .map(|svc| handle.set_index(svc))
-            .map_err(|e| format!("opening the index: {e}"))
-    };
+    let mut on_store = |store: Arc<dyn Store>| handle.set_store(store);
     let result = run_loop(
         &mut terminal,
         &mut state,
@@ -371,7 +371,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
         &keymap,
         &theme,
         &stop,
-        &mut on_index,
+        &mut on_store,
         &mut osc52,
     );
     drop(handle);

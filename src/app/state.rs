@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::line::LineInput;
 use super::prefs::Column;
-use crate::index::{Histogram, Hit, QueryError};
 use crate::lineage::TreeLineKind;
 use crate::model::Severity;
+use crate::store::{Histogram, Hit, Jump, QueryError};
 
 /// What the keyboard is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -201,8 +201,8 @@ pub struct ReportRow {
     pub text: String,
     /// How serious it is (colour).
     pub level: Severity,
-    /// Query that shows the affected events (Enter jumps there).
-    pub jump: Option<String>,
+    /// The affected events (Enter jumps there).
+    pub jump: Option<Jump>,
     /// What the row stands for: the explorer finds rows by this, never by their text.
     pub target: RowTarget,
 }
@@ -249,6 +249,28 @@ impl ReportRow {
         }
     }
 }
+
+/// What a jump left: the view Backspace / Ctrl-O returns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Back {
+    /// The query.
+    pub query: String,
+    /// The jump shown then, if any.
+    pub jump: Option<Jump>,
+    /// The time filter.
+    pub from: Option<DateTime<Utc>>,
+    /// The time filter's end.
+    pub to: Option<DateTime<Utc>>,
+    /// The selected event (time key, ordinal).
+    pub selected: Option<(i64, u64)>,
+    /// The focused pane.
+    pub focus: Pane,
+    /// The cursor in the report panes.
+    pub report_cursor: usize,
+}
+
+/// Jumps remembered for Backspace / Ctrl-O.
+pub const MAX_BACK: usize = 50;
 
 /// The content of a report pane, filled in by the integrity, lineage and alerts features.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -349,6 +371,10 @@ pub struct AppState {
     pub nowrap: bool,
     /// Detail and report panes: characters hidden on the left when not wrapping.
     pub text_hscroll: u16,
+    /// The report jump shown (and the query): its label stands in the search bar.
+    pub jump: Option<Jump>,
+    /// Where jumps came from, newest last: Backspace / Ctrl-O walks back.
+    pub back: Vec<Back>,
     /// The query the shown results belong to.
     pub shown_query: String,
     /// Command line text (without the `:`).
@@ -421,8 +447,8 @@ pub struct AppState {
     pub collapsed: std::collections::BTreeSet<String>,
     /// When alerts fired (ms) and how severe, for the timeline markers.
     pub alert_marks: Vec<(i64, Severity)>,
-    /// The alerts' evidence events as a query (`e` / `E` visit them).
-    pub alert_evidence: Option<String>,
+    /// The ordinals of the alerts' evidence events (`e` / `E` visit them).
+    pub alert_evidence: Vec<u64>,
     /// Load problems to show (`file:line: reason`), first few.
     pub load_errors: Vec<String>,
     /// Set when the explorer should exit.

@@ -13,10 +13,11 @@ mod navigate;
 mod timeline;
 
 use super::action::Action;
-use super::effect::Effect;
+use super::effect::{Effect, LocateTarget};
 use super::line::LineInput;
-use super::state::{AppState, Mode, Pane, Phase, Related, Scroll, Status, key_of};
+use super::state::{AppState, Back, MAX_BACK, Mode, Pane, Phase, Related, Scroll, Status, key_of};
 use crate::model::{RecordStatus, escape_control};
+use crate::store::Jump;
 use command::run_command;
 use fetch::{hist_effect, new_search, refresh, related_effect, request};
 use input::{edit, save_prefs};
@@ -167,6 +168,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::JumpBack => jump_back(s),
         Action::NextPane => focus(s, s.focus.next()),
         Action::PrevPane => focus(s, s.focus.prev()),
         Action::Maximise => {
@@ -492,6 +494,56 @@ fn focus(s: &mut AppState, pane: Pane) -> Vec<Effect> {
     related_effect(s).into_iter().collect()
 }
 
+/// Shows the events of a report row: the view it leaves is remembered for `jump_back`.
+fn jump_to(s: &mut AppState, jump: Jump) -> Vec<Effect> {
+    if s.back.len() == MAX_BACK {
+        s.back.remove(0);
+    }
+    s.back.push(Back {
+        query: std::mem::take(&mut s.query),
+        jump: s.jump.take(),
+        from: s.from,
+        to: s.to,
+        selected: s.selected_hit().map(key_of),
+        focus: s.focus,
+        report_cursor: s.report_cursor,
+    });
+    set_status(
+        s,
+        format!("showing {} (Backspace: back)", escape_control(&jump.label)),
+        false,
+    );
+    s.jump = Some(jump);
+    s.from = None;
+    s.to = None;
+    s.focus = Pane::Results;
+    new_search(s)
+}
+
+/// Returns to the view the last jump left, its selected event back in view.
+fn jump_back(s: &mut AppState) -> Vec<Effect> {
+    let Some(b) = s.back.pop() else {
+        if s.jump.take().is_some() {
+            set_status(s, "jump cleared", false);
+            return new_search(s);
+        }
+        set_status(s, "no jump to go back from", false);
+        return vec![];
+    };
+    s.query = b.query;
+    s.jump = b.jump;
+    s.from = b.from;
+    s.to = b.to;
+    s.focus = b.focus;
+    s.report_cursor = b.report_cursor;
+    set_status(s, "back", false);
+    let mut effects = new_search(s);
+    if let Some((t, o)) = b.selected {
+        effects.extend(locate(s, LocateTarget::Event(t, o)));
+    }
+    effects
+}
+
 fn open(s: &mut AppState) -> Vec<Effect> {
     match s.focus {
         Pane::Results | Pane::Detail => {
@@ -509,11 +561,7 @@ fn open(s: &mut AppState) -> Vec<Effect> {
                 .and_then(|r| r.rows.get(s.report_cursor))
                 .and_then(|r| r.jump.clone());
             match jump {
-                Some(q) => {
-                    s.query = q;
-                    s.focus = Pane::Results;
-                    new_search(s)
-                }
+                Some(j) => jump_to(s, j),
                 None => vec![],
             }
         }

@@ -87,6 +87,7 @@ pub(super) fn run(
         query: query.clone(),
         from,
         to,
+        filter: None,
     };
     let written = write_all(&store, &sel, a.format, &masker, &mut w);
     let written = match written.and_then(|n| w.flush().map(|()| n).map_err(Into::into)) {

@@ -74,6 +74,7 @@ pub(super) fn run(
         query: query.clone(),
         from,
         to,
+        filter: None,
     };
     let page = PageRequest {
         limit: if a.count { 0 } else { a.limit },

@@ -67,6 +67,11 @@ pub const ACTIONS: &[ActionInfo] = &[
         Action::Back,
         "back to the results, close overlays, cancel a range",
     ),
+    info(
+        "jump_back",
+        Action::JumpBack,
+        "return to where the last report jump came from",
+    ),
     info("next_pane", Action::NextPane, "focus the next pane"),
     info("prev_pane", Action::PrevPane, "focus the previous pane"),
     info(

@@ -3,7 +3,7 @@
 use super::WINDOW;
 use crate::app::effect::{Effect, Job};
 use crate::app::state::{AppState, Mode, Pane, Related, Scroll};
-use crate::index::{SearchRequest, SortOrder};
+use crate::store::{SearchRequest, SortOrder};
 
 pub(super) fn request(s: &AppState, query: &str, offset: u64, limit: u64) -> SearchRequest {
     SearchRequest {
@@ -13,6 +13,7 @@ pub(super) fn request(s: &AppState, query: &str, offset: u64, limit: u64) -> Sea
         limit: limit as usize,
         offset: offset as usize,
         order: SortOrder::NewestFirst,
+        filter: s.jump.as_ref().map(|j| j.filter.clone()),
     }
 }
 

@@ -74,8 +74,15 @@ pub(super) fn locate_problem(s: &mut AppState, down: bool) -> Vec<Effect> {
         None if down => (i64::MAX, u64::MAX),
         None => return vec![],
     };
-    let extra = s.alert_evidence.clone();
-    locate(s, LocateTarget::Problem { down, from, extra })
+    let evidence = s.alert_evidence.clone();
+    locate(
+        s,
+        LocateTarget::Problem {
+            down,
+            from,
+            evidence,
+        },
+    )
 }
 
 pub(super) fn next_mark(s: &mut AppState, down: bool) -> Vec<Effect> {

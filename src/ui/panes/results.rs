@@ -13,8 +13,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, Widget};
 
 use super::{block, title};
 use crate::app::{AppState, Column, Tz};
-use crate::index::Hit;
 use crate::model::{Outcome, RecordStatus, Severity, escape_control};
+use crate::store::Hit;
 use crate::ui::text::{format_ts, truncate, width};
 use crate::ui::theme::Theme;
 use crate::ui::views::UiViews;

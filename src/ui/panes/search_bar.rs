@@ -21,7 +21,13 @@ pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             theme.muted()
         },
     )];
-    if state.query.is_empty() && !editing {
+    if let Some(j) = &state.jump {
+        spans.push(Span::styled(
+            format!("[{}] ", escape_control(&j.label)),
+            theme.mark(),
+        ));
+    }
+    if state.query.is_empty() && !editing && state.jump.is_none() {
         spans.push(Span::styled(
             "all events (press / to search: words, field:value, AND OR NOT, ts:[.. TO ..])",
             theme.muted(),
