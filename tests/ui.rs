@@ -767,11 +767,33 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
     t(&["send-keys", "-t", s, "Enter"]);
     let results = wait("7 of 58 events");
     assert!(results.contains("auth.login"), "{results}");
+    // An unfinished query: Enter keeps the bar open with the error, Esc restores.
+    t(&["send-keys", "-t", s, "/"]);
+    t(&["send-keys", "-t", s, "-l", " AND ("]);
+    t(&["send-keys", "-t", s, "Enter"]);
+    let refused = wait("\u{2717} ");
+    assert!(refused.contains("outcome:failure AND ("), "{refused}");
+    t(&["send-keys", "-t", s, "Escape"]);
+    let mut restored = String::new();
+    for _ in 0..300 {
+        restored = t(&["capture-pane", "-p", "-t", s]);
+        if !restored.contains("AND (") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !restored.contains("AND (") && restored.contains("7 of 58 events"),
+        "{restored}"
+    );
     t(&["send-keys", "-t", s, "j"]);
     wait("2/7");
     t(&["send-keys", "-t", s, "Enter"]);
     let detail = wait("Original record");
     assert!(detail.contains("integrity"), "{detail}");
+    // G goes to the end of the detail view.
+    t(&["send-keys", "-t", s, "G"]);
+    wait("Related events");
     t(&["send-keys", "-t", s, "q"]);
     let mut code = None;
     for _ in 0..300 {
@@ -788,6 +810,9 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
         !after.contains("Original record"),
         "the screen was restored:\n{after}"
     );
+    // The applied query is in the saved history.
+    let saved = std::fs::read_to_string(home.path().join("auditlens/explorer.json")).unwrap();
+    assert!(saved.contains("outcome:failure"), "{saved}");
     let _ = wait_for;
 }
 
@@ -1350,70 +1375,6 @@ fn lineage_rows_that_read_like_a_heading_are_not_taken_for_one() {
     assert_eq!(s.report_cursor, 4, "beta has no version 7: its heading");
 }
 
-#[test]
-fn a_report_jump_shows_its_events_under_a_label_and_backspace_returns() {
-    use auditlens::store::{Filter, Jump};
-    let fx = fixture();
-    let svc = service(&fx.path);
-    let mut s = ready_state(&svc, (120, 40));
-    settle(&mut s, &svc, vec![Action::SetQuery("alice".into())]);
-    settle(&mut s, &svc, vec![Action::MoveDown, Action::MoveDown]);
-    let before = s.selected_hit().map(|h| h.ord).unwrap();
-    let alice_total = s.total;
-    // Two of bob's events, named by ordinal, as alert evidence is.
-    let bob = svc
-        .service()
-        .search(&auditlens::index::SearchRequest {
-            query: "bob".into(),
-            limit: 2,
-            ..Default::default()
-        })
-        .unwrap();
-    let ords: Vec<u64> = bob.hits.iter().map(|h| h.ord).collect();
-    s.alerts = Some(PaneReport {
-        heading: "alerts: 1".into(),
-        rows: vec![ReportRow {
-            text: "[warning] something bob did".into(),
-            level: Severity::Warning,
-            jump: Some(Jump {
-                label: "evidence of: something bob did".into(),
-                filter: Filter::Ords(ords.clone()),
-            }),
-            target: RowTarget::None,
-        }],
-    });
-    s.focus = Pane::Alerts;
-    s.report_cursor = 0;
-    settle(&mut s, &svc, vec![Action::OpenDetail]);
-    assert_eq!(s.focus, Pane::Results);
-    assert_eq!(s.total, 2);
-    assert!(s.query.is_empty(), "the query gives way to the jump");
-    let mut shown: Vec<u64> = s.window.hits.iter().map(|h| h.ord).collect();
-    shown.sort_unstable();
-    let mut want = ords.clone();
-    want.sort_unstable();
-    assert_eq!(shown, want);
-    let text = screen_text(draw(&s, 120, 40).backend().buffer());
-    assert!(text.contains("[evidence of: something bob did]"), "{text}");
-    assert!(!text.contains("ord:"), "no hand-built query shows: {text}");
-    // Back: the query, the pane and the selected event return.
-    settle(&mut s, &svc, vec![Action::JumpBack]);
-    assert_eq!(s.query, "alice");
-    assert!(s.jump.is_none());
-    assert_eq!(s.focus, Pane::Alerts);
-    assert_eq!(s.total, alice_total);
-    assert_eq!(s.selected_hit().map(|h| h.ord), Some(before));
-    // Nothing left to go back to: said, not silent.
-    settle(&mut s, &svc, vec![Action::JumpBack]);
-    assert!(
-        s.status
-            .as_ref()
-            .is_some_and(|st| st.text.contains("no jump")),
-        "{:?}",
-        s.status
-    );
-}
-
 // ---------------------------------------------------------------- issue 16: bar, columns, panes
 
 fn typed(text: &str) -> Vec<Action> {
@@ -1777,4 +1738,68 @@ fn g_and_end_reach_the_end_of_detail_and_help_never_blank_space() {
     let text = screen_text(draw(&s, 80, 24).backend().buffer());
     assert!(text.contains(":q ") && text.contains("quit"), "{text}");
     assert!(!text.contains("Moving around"), "{text}");
+}
+
+#[test]
+fn a_report_jump_shows_its_events_under_a_label_and_backspace_returns() {
+    use auditlens::store::{Filter, Jump};
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(&mut s, &svc, vec![Action::SetQuery("alice".into())]);
+    settle(&mut s, &svc, vec![Action::MoveDown, Action::MoveDown]);
+    let before = s.selected_hit().map(|h| h.ord).unwrap();
+    let alice_total = s.total;
+    // Two of bob's events, named by ordinal, as alert evidence is.
+    let bob = svc
+        .service()
+        .search(&auditlens::index::SearchRequest {
+            query: "bob".into(),
+            limit: 2,
+            ..Default::default()
+        })
+        .unwrap();
+    let ords: Vec<u64> = bob.hits.iter().map(|h| h.ord).collect();
+    s.alerts = Some(PaneReport {
+        heading: "alerts: 1".into(),
+        rows: vec![ReportRow {
+            text: "[warning] something bob did".into(),
+            level: Severity::Warning,
+            jump: Some(Jump {
+                label: "evidence of: something bob did".into(),
+                filter: Filter::Ords(ords.clone()),
+            }),
+            target: RowTarget::None,
+        }],
+    });
+    s.focus = Pane::Alerts;
+    s.report_cursor = 0;
+    settle(&mut s, &svc, vec![Action::OpenDetail]);
+    assert_eq!(s.focus, Pane::Results);
+    assert_eq!(s.total, 2);
+    assert!(s.query.is_empty(), "the query gives way to the jump");
+    let mut shown: Vec<u64> = s.window.hits.iter().map(|h| h.ord).collect();
+    shown.sort_unstable();
+    let mut want = ords.clone();
+    want.sort_unstable();
+    assert_eq!(shown, want);
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(text.contains("[evidence of: something bob did]"), "{text}");
+    assert!(!text.contains("ord:"), "no hand-built query shows: {text}");
+    // Back: the query, the pane and the selected event return.
+    settle(&mut s, &svc, vec![Action::JumpBack]);
+    assert_eq!(s.query, "alice");
+    assert!(s.jump.is_none());
+    assert_eq!(s.focus, Pane::Alerts);
+    assert_eq!(s.total, alice_total);
+    assert_eq!(s.selected_hit().map(|h| h.ord), Some(before));
+    // Nothing left to go back to: said, not silent.
+    settle(&mut s, &svc, vec![Action::JumpBack]);
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|st| st.text.contains("no jump")),
+        "{:?}",
+        s.status
+    );
 }

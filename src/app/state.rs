@@ -341,10 +341,6 @@ pub struct AppState {
     pub maximised: bool,
     /// The applied query (the one the results are for, once they arrive).
     pub query: String,
-    /// The report jump shown (and the query): its label stands in the search bar.
-    pub jump: Option<Jump>,
-    /// Where jumps came from, newest last: Backspace / Ctrl-O walks back.
-    pub back: Vec<Back>,
     /// The search bar's line while typing (`/`); applied only when valid.
     pub input: LineInput,
     /// The query applied before the bar was opened (Esc restores it).
@@ -375,6 +371,10 @@ pub struct AppState {
     pub nowrap: bool,
     /// Detail and report panes: characters hidden on the left when not wrapping.
     pub text_hscroll: u16,
+    /// The report jump shown (and the query): its label stands in the search bar.
+    pub jump: Option<Jump>,
+    /// Where jumps came from, newest last: Backspace / Ctrl-O walks back.
+    pub back: Vec<Back>,
     /// The query the shown results belong to.
     pub shown_query: String,
     /// Command line text (without the `:`).

@@ -103,7 +103,12 @@ pub fn render(
     }
     if state.mode == Mode::Search {
         let before = &state.input.text()[..state.input.cursor()];
-        let x = a.search.x + 3 + crate::ui::text::width(&escape_control(before)) as u16;
+        // After the jump's label, when one is shown (`[evidence of: ...] `).
+        let label = state
+            .jump
+            .as_ref()
+            .map_or(0, |j| crate::ui::text::width(&escape_control(&j.label)) + 3);
+        let x = a.search.x + 3 + (label + crate::ui::text::width(&escape_control(before))) as u16;
         frame.set_cursor_position((x.min(a.search.right().saturating_sub(1)), a.search.y));
     } else if state.mode == Mode::Command {
         let before = &state.command.text()[..state.command.cursor()];
