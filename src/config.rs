@@ -10,6 +10,58 @@ use serde::Deserialize;
 
 use crate::model::Tz;
 
+/// What is wrong with a keymap (the built-in one or the user's file, named by `origin`).
+#[derive(Debug, thiserror::Error)]
+pub enum KeymapError {
+    /// Not the JSON shape of `assets/keymap.json`.
+    #[error("{origin}: {source}")]
+    Syntax {
+        /// The file (or `built-in keymap`).
+        origin: String,
+        /// What the parser found.
+        source: serde_json::Error,
+    },
+    /// A mode the explorer does not have.
+    #[error("{origin}: unknown mode `{mode}` (normal, search, command, help)")]
+    UnknownMode {
+        /// The file.
+        origin: String,
+        /// The mode named.
+        mode: String,
+    },
+    /// An action name the explorer does not know.
+    #[error("{origin}: {mode}.{chord}: unknown action `{action}`")]
+    UnknownAction {
+        /// The file.
+        origin: String,
+        /// The mode.
+        mode: String,
+        /// The key.
+        chord: String,
+        /// The action named.
+        action: String,
+    },
+}
+
+/// What is wrong with a theme.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    /// No theme of that name.
+    #[error("unknown theme `{0}` (dark, light)")]
+    Unknown(String),
+    /// Not the JSON shape of a theme file.
+    #[error("theme: {0}")]
+    Syntax(#[from] serde_json::Error),
+    /// A colour that is not a colour name or 256-colour index.
+    #[error("theme style {role}: unknown colour `{colour}`")]
+    Colour {
+        /// The style.
+        role: String,
+        /// The colour given.
+        colour: String,
+    },
+}
+
 /// A configuration problem, naming the file or the value.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -33,11 +85,11 @@ pub enum ConfigError {
     #[error("unknown time zone `{0}` (utc or local)")]
     UnknownTz(String),
     /// The keymap (built in or the user's) is wrong.
-    #[error("{0}")]
-    Keymap(String),
+    #[error(transparent)]
+    Keymap(#[from] KeymapError),
     /// The theme is unknown or wrong.
-    #[error("{0}")]
-    Theme(String),
+    #[error(transparent)]
+    Theme(#[from] ThemeError),
     /// The user's generic mapping (`generic.json`) is wrong.
     #[error("{path}: {message}")]
     GenericMapping {

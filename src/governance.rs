@@ -23,7 +23,9 @@ mod seal;
 #[cfg(test)]
 mod testutil;
 
-pub use catalog::{CATALOGS, Catalog, CheckDef, CheckKind, ControlDef, Params, STAGES};
+pub use catalog::{
+    CATALOGS, Catalog, CatalogError, CheckDef, CheckKind, ControlDef, Params, STAGES,
+};
 pub use checks::{
     Coverage, StageCoverage, alerts_check, integrity_check, lifecycle_check, retention_check,
 };
@@ -38,4 +40,4 @@ pub use report::{
     CheckResult, ComplianceReport, ControlResult, Finding, InputDigest, IntegrityFinding,
     IntegritySummary, LineageView, Period, Status, evaluate_controls,
 };
-pub use seal::{ReportSeal, SEAL_FORMAT, seal_path, sign_report, verify_seal};
+pub use seal::{ReportSeal, SEAL_FORMAT, SealError, seal_path, sign_report, verify_seal};

@@ -506,12 +506,9 @@ fn snapshots_of_each_pane() {
             ],
         ),
         ("timeline", vec![Action::NextPane, Action::NextPane]),
-        (
-            "integrity",
-            vec![Action::PrevPane, Action::PrevPane, Action::PrevPane],
-        ),
-        ("lineage", vec![Action::PrevPane, Action::PrevPane]),
-        ("alerts", vec![Action::PrevPane]),
+        ("integrity", vec![Action::PrevPane; 4]),
+        ("lineage", vec![Action::PrevPane; 3]),
+        ("alerts", vec![Action::PrevPane; 2]),
         ("help", vec![Action::Help]),
         (
             "query_error",
@@ -539,11 +536,7 @@ fn snapshots_of_each_pane() {
 fn report_panes_show_what_they_are_given() {
     let fx = fixture();
     let svc = service(&fx.path);
-    let mut s = snapshot_state(
-        &svc,
-        (80, 24),
-        vec![Action::PrevPane, Action::PrevPane, Action::PrevPane],
-    );
+    let mut s = snapshot_state(&svc, (80, 24), vec![Action::PrevPane; 4]);
     assert_eq!(s.focus, Pane::Integrity);
     let text = screen_text(draw(&s, 80, 24).backend().buffer());
     assert!(text.contains("not available in this build"), "{text}");
@@ -1666,11 +1659,7 @@ fn oldest_first_shows_the_whole_list_reversed_and_keys_follow_the_screen() {
 fn report_rows_wrap_or_are_cut_with_an_ellipsis_never_silently() {
     let fx = fixture();
     let svc = service(&fx.path);
-    let mut s = snapshot_state(
-        &svc,
-        (80, 24),
-        vec![Action::PrevPane, Action::PrevPane, Action::PrevPane],
-    );
+    let mut s = snapshot_state(&svc, (80, 24), vec![Action::PrevPane; 4]);
     let long = "records: 3000 in 4 streams, signature valid, deployment of fraud-detector 4 NOT APPROVED BEFORE";
     s.integrity = Some(PaneReport {
         heading: "verified: every record of every stream checks out against the signed manifest (3000 records)".into(),
@@ -1801,5 +1790,68 @@ fn a_report_jump_shows_its_events_under_a_label_and_backspace_returns() {
             .is_some_and(|st| st.text.contains("no jump")),
         "{:?}",
         s.status
+    );
+}
+
+#[test]
+fn the_facets_pane_counts_a_field_and_enter_narrows_the_query_to_a_value() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("facets actor.id"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.focus, Pane::Facets);
+    let report = s.facets.clone().expect("facets counted");
+    assert!(
+        report.heading.starts_with("actor.id: "),
+        "{}",
+        report.heading
+    );
+    let count = |q: &str| {
+        svc.service()
+            .count(&auditlens::index::SearchRequest {
+                query: q.into(),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    // Every listed value carries the number of matching events that have it.
+    let alice = report
+        .rows
+        .iter()
+        .position(|r| r.text.ends_with("  alice"))
+        .expect("a row for alice");
+    let n: u64 = report.rows[alice]
+        .text
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(n, count("actor.id:alice"));
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(text.contains("Facets") && text.contains("alice"), "{text}");
+    // Enter on it: the query, in the bar, narrowed to that value.
+    s.report_cursor = alice;
+    settle(&mut s, &svc, vec![Action::OpenDetail]);
+    assert_eq!(s.query, "actor.id:\"alice\"");
+    assert_eq!(s.focus, Pane::Results);
+    assert_eq!(s.total, n);
+    // A new search while the pane is shown counts again, within it.
+    settle(&mut s, &svc, vec![Action::NextPane; 6]);
+    assert_eq!(s.focus, Pane::Facets);
+    let narrowed = s.facets.clone().unwrap();
+    assert!(
+        narrowed.rows[0].text.ends_with("  alice") && narrowed.rows.len() == 1,
+        "{:?}",
+        narrowed.rows
     );
 }

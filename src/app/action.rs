@@ -154,6 +154,13 @@ pub enum Action {
         /// Buckets or an error.
         result: Result<Histogram, String>,
     },
+    /// Facet counts arrived.
+    FacetsDone {
+        /// Request generation.
+        generation: u64,
+        /// The counts, or why not.
+        result: Result<crate::store::Facets, String>,
+    },
     /// Related events.
     RelatedDone {
         /// Request generation.

@@ -52,6 +52,15 @@ pub enum Job {
         /// Query.
         query: String,
     },
+    /// The most frequent values of a field.
+    Facets {
+        /// Generation.
+        generation: u64,
+        /// Query and filter.
+        request: SearchRequest,
+        /// The keyword field.
+        field: String,
+    },
     /// Find a position.
     Locate {
         /// Generation.

@@ -54,17 +54,20 @@ pub enum Pane {
     Lineage,
     /// Alerts.
     Alerts,
+    /// The most frequent values of a field among the matches.
+    Facets,
 }
 
 impl Pane {
     /// Cycle order.
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Results,
         Pane::Detail,
         Pane::Timeline,
         Pane::Integrity,
         Pane::Lineage,
         Pane::Alerts,
+        Pane::Facets,
     ];
 
     /// Title shown on the pane and its tab.
@@ -76,6 +79,7 @@ impl Pane {
             Self::Integrity => "Integrity",
             Self::Lineage => "Lineage",
             Self::Alerts => "Alerts",
+            Self::Facets => "Facets",
         }
     }
 
@@ -213,6 +217,13 @@ pub enum RowTarget {
     /// Nothing to find it by (a statement, a finding, an alert, a blank line).
     #[default]
     None,
+    /// A value of a field in the Facets pane: Enter narrows the query to it.
+    Facet {
+        /// The field.
+        field: String,
+        /// The value.
+        value: String,
+    },
     /// A line of a model's lineage tree.
     Lineage {
         /// The model whose tree it is.
@@ -375,6 +386,12 @@ pub struct AppState {
     pub jump: Option<Jump>,
     /// Where jumps came from, newest last: Backspace / Ctrl-O walks back.
     pub back: Vec<Back>,
+    /// The Facets pane: the counted values of `facet_field` for the current search.
+    pub facets: Option<PaneReport>,
+    /// The field the Facets pane counts (`:facets FIELD`).
+    pub facet_field: String,
+    /// Generation of the newest facets request.
+    pub facets_gen: u64,
     /// The query the shown results belong to.
     pub shown_query: String,
     /// Command line text (without the `:`).

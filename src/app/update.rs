@@ -15,11 +15,14 @@ mod timeline;
 use super::action::Action;
 use super::effect::{Effect, LocateTarget};
 use super::line::LineInput;
-use super::state::{AppState, Back, MAX_BACK, Mode, Pane, Phase, Related, Scroll, Status, key_of};
-use crate::model::{RecordStatus, escape_control};
+use super::state::{
+    AppState, Back, MAX_BACK, Mode, Pane, PaneReport, Phase, Related, ReportRow, RowTarget, Scroll,
+    Status, key_of,
+};
+use crate::model::{RecordStatus, Severity, escape_control};
 use crate::store::Jump;
 use command::run_command;
-use fetch::{hist_effect, new_search, refresh, related_effect, request};
+use fetch::{facets_effect, hist_effect, new_search, refresh, related_effect, request};
 use input::{edit, save_prefs};
 use lineage::{show_lineage, toggle_collapse, visible_lineage};
 use navigate::{locate, locate_problem, move_or_scroll, move_to, next_mark};
@@ -273,6 +276,24 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 refresh(s)
             }
         }
+        Action::FacetsDone { generation, result } => {
+            if generation != s.facets_gen {
+                return vec![];
+            }
+            s.facets = Some(match result {
+                Ok(f) => facets_report(&f),
+                Err(e) => PaneReport {
+                    heading: format!("{}: could not be counted", s.facet_field),
+                    rows: vec![ReportRow {
+                        text: escape_control(&e).into_owned(),
+                        level: Severity::Error,
+                        jump: None,
+                        target: RowTarget::None,
+                    }],
+                },
+            });
+            vec![]
+        }
         Action::ReportsReady(r) => {
             let r = *r;
             if r.integrity.is_some() {
@@ -436,7 +457,7 @@ fn to_end(s: &mut AppState, end: bool) -> Vec<Effect> {
             s.detail_scroll = edge;
             vec![]
         }
-        Pane::Integrity | Pane::Lineage | Pane::Alerts => {
+        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets => {
             s.report_cursor = if end {
                 report_rows(s).saturating_sub(1)
             } else {
@@ -458,6 +479,7 @@ fn report_rows(s: &AppState) -> usize {
         Pane::Integrity => s.integrity.as_ref(),
         Pane::Lineage => s.lineage.as_ref(),
         Pane::Alerts => s.alerts.as_ref(),
+        Pane::Facets => s.facets.as_ref(),
         _ => None,
     };
     report.map_or(0, |r| r.rows.len())
@@ -472,7 +494,7 @@ fn sideways(s: &mut AppState, delta: i64) -> Vec<Effect> {
             s.hscroll = (i64::from(s.hscroll) + delta).clamp(0, 64) as u16;
             vec![]
         }
-        Pane::Detail | Pane::Integrity | Pane::Lineage | Pane::Alerts => {
+        Pane::Detail | Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets => {
             if s.nowrap {
                 s.text_hscroll =
                     (i64::from(s.text_hscroll) + delta * 8).clamp(0, i64::from(u16::MAX)) as u16;
@@ -491,7 +513,90 @@ fn sideways(s: &mut AppState, delta: i64) -> Vec<Effect> {
 fn focus(s: &mut AppState, pane: Pane) -> Vec<Effect> {
     s.focus = pane;
     s.report_cursor = 0;
-    related_effect(s).into_iter().collect()
+    let mut effects: Vec<Effect> = related_effect(s).into_iter().collect();
+    effects.extend(facets_effect(s));
+    effects
+}
+
+/// Enter on a facet value: the query narrowed to it (written as the user would type it,
+/// so it stays in the bar, editable).
+fn narrow_to(s: &mut AppState, field: &str, value: &str) -> Vec<Effect> {
+    let term = format!("{field}:{}", crate::store::quote(value));
+    let current = s.query.trim();
+    s.query = if current.is_empty() || current == "*" {
+        term
+    } else {
+        format!("({current}) AND {term}")
+    };
+    s.focus = Pane::Results;
+    set_status(
+        s,
+        format!("narrowed to {}", escape_control(&s.query)),
+        false,
+    );
+    new_search(s)
+}
+
+/// The Facets pane of the counts of one field.
+fn facets_report(f: &crate::store::Facets) -> PaneReport {
+    let pct = |n: u64| {
+        if f.matches == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / f.matches as f64
+        }
+    };
+    let row = |text: String, target: RowTarget| ReportRow {
+        text: escape_control(&text).into_owned(),
+        level: Severity::Info,
+        jump: None,
+        target,
+    };
+    let mut rows: Vec<ReportRow> = f
+        .values
+        .iter()
+        .map(|(value, n)| {
+            // A masked value cannot be searched for: it names no event.
+            let target = if value.contains(crate::privacy::MASK) {
+                RowTarget::None
+            } else {
+                RowTarget::Facet {
+                    field: f.field.clone(),
+                    value: value.clone(),
+                }
+            };
+            row(format!("{n:>9}  {:>5.1}%  {value}", pct(*n)), target)
+        })
+        .collect();
+    if f.others > 0 {
+        rows.push(row(
+            format!(
+                "{:>9}  {:>5.1}%  ({} other values)",
+                f.others,
+                pct(f.others),
+                f.distinct.saturating_sub(f.values.len() as u64)
+            ),
+            RowTarget::None,
+        ));
+    }
+    if f.missing > 0 {
+        rows.push(row(
+            format!(
+                "{:>9}  {:>5.1}%  (no {})",
+                f.missing,
+                pct(f.missing),
+                f.field
+            ),
+            RowTarget::None,
+        ));
+    }
+    PaneReport {
+        heading: format!(
+            "{}: {} distinct value(s) in {} matching event(s); Enter narrows the query, :facets FIELD counts another",
+            f.field, f.distinct, f.matches
+        ),
+        rows,
+    }
 }
 
 /// Shows the events of a report row: the view it leaves is remembered for `jump_back`.
@@ -551,15 +656,18 @@ fn open(s: &mut AppState) -> Vec<Effect> {
             focus(s, Pane::Detail)
         }
         Pane::Timeline => select_range(s),
-        Pane::Integrity | Pane::Lineage | Pane::Alerts => {
+        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets => {
             let report = match s.focus {
                 Pane::Integrity => s.integrity.as_ref(),
                 Pane::Lineage => s.lineage.as_ref(),
+                Pane::Facets => s.facets.as_ref(),
                 _ => s.alerts.as_ref(),
             };
-            let jump = report
-                .and_then(|r| r.rows.get(s.report_cursor))
-                .and_then(|r| r.jump.clone());
+            let row = report.and_then(|r| r.rows.get(s.report_cursor));
+            if let Some(RowTarget::Facet { field, value }) = row.map(|r| r.target.clone()) {
+                return narrow_to(s, &field, &value);
+            }
+            let jump = row.and_then(|r| r.jump.clone());
             match jump {
                 Some(j) => jump_to(s, j),
                 None => vec![],

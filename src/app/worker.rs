@@ -105,6 +105,22 @@ pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
                 Err(e) => Action::WorkerFailed(format!("related events: {e}")),
             }
         }
+        Job::Facets {
+            generation,
+            request,
+            field,
+        } => Action::FacetsDone {
+            generation,
+            result: store
+                .terms(&request.selection(), &field, FACET_VALUES)
+                .map(|mut f| {
+                    if let Some(m) = masker {
+                        mask_facets(m, &mut f);
+                    }
+                    f
+                })
+                .map_err(|e| e.to_string()),
+        },
         Job::Locate {
             generation,
             request,
@@ -117,6 +133,22 @@ pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
             },
             Err(e) => Action::WorkerFailed(format!("locate: {e}")),
         },
+    }
+}
+
+/// Values the Facets pane lists.
+const FACET_VALUES: usize = 50;
+
+/// Facet values are log content: masked like the fields they come from (an actor id, an
+/// e-mail in a resource name), so the pane shows nothing the table would hide.
+fn mask_facets(m: &Masker, f: &mut crate::store::Facets) {
+    for (value, _) in &mut f.values {
+        let mut v = serde_json::Value::String(std::mem::take(value));
+        m.mask_value(&f.field, &mut v);
+        *value = match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
     }
 }
 
@@ -354,13 +386,14 @@ fn slot(job: &Job) -> usize {
         Job::Locate { .. } => 1,
         Job::Related { .. } => 2,
         Job::Histogram { .. } => 3,
+        Job::Facets { .. } => 4,
     }
 }
 
 fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Masker>) {
     let mut store: Option<Arc<dyn Store>> = None;
     while let Ok(first) = rx.recv() {
-        let mut jobs: [Option<Job>; 4] = [None, None, None, None];
+        let mut jobs: [Option<Job>; 5] = [None, None, None, None, None];
         let mut reload = false;
         let mut exports = Vec::new();
         let mut pending = Some(first);

@@ -534,7 +534,7 @@ pub(super) fn run_verify(
                 seal
             }
             Err(e) => {
-                writeln!(out, "signature: FAILED: {}", escape_control(&e))?;
+                writeln!(out, "signature: FAILED: {}", escape_control(&e.to_string()))?;
                 return Ok(Outcome::Problems);
             }
         };

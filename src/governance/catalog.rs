@@ -193,36 +193,79 @@ pub struct Catalog {
     pub controls: Vec<ControlDef>,
 }
 
+fn names(list: &[(&str, &str)]) -> String {
+    list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+/// Why a control catalog could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The user's catalog file could not be read.
+    #[error("reading {}: {source}", .path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Not the JSON shape of a catalog.
+    #[error("{origin}: {source}")]
+    Syntax {
+        /// The file.
+        origin: String,
+        /// What the parser found.
+        source: serde_json::Error,
+    },
+    /// A catalog without controls.
+    #[error("{0}: no controls")]
+    NoControls(String),
+    /// A lifecycle stage the checks do not know.
+    #[error("{origin}: unknown stage {stage:?} (known: {})", names(STAGES))]
+    UnknownStage {
+        /// The file.
+        origin: String,
+        /// The stage named.
+        stage: String,
+    },
+    /// Thresholds out of range.
+    #[error("{0}: gap_hours must be positive and followup_hours not negative")]
+    Params(String),
+    /// No catalog of that name.
+    #[error("unknown standard {:?} (known: {})", crate::model::escape_control(.0), names(CATALOGS))]
+    UnknownStandard(String),
+}
+
 impl Catalog {
     /// Parses a catalog, checking its stages and that it has controls.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, String> {
-        let c: Self = serde_json::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+    pub fn parse(text: &str, origin: &str) -> Result<Self, CatalogError> {
+        let origin = || origin.to_owned();
+        let c: Self = serde_json::from_str(text).map_err(|source| CatalogError::Syntax {
+            origin: origin(),
+            source,
+        })?;
         if c.controls.is_empty() {
-            return Err(format!("{origin}: no controls"));
+            return Err(CatalogError::NoControls(origin()));
         }
-        for s in &c.params.stages {
-            if !STAGES.iter().any(|(n, _)| n == s) {
-                return Err(format!(
-                    "{origin}: unknown stage {s:?} (known: {})",
-                    STAGES
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
+        if let Some(s) = c
+            .params
+            .stages
+            .iter()
+            .find(|s| !STAGES.iter().any(|(n, _)| n == *s))
+        {
+            return Err(CatalogError::UnknownStage {
+                origin: origin(),
+                stage: s.clone(),
+            });
         }
         if !(c.params.gap_hours > 0.0 && c.params.followup_hours >= 0.0) {
-            return Err(format!(
-                "{origin}: gap_hours must be positive and followup_hours not negative"
-            ));
+            return Err(CatalogError::Params(origin()));
         }
         Ok(c)
     }
 
     /// The catalog named `name`: `<config_dir>/controls/NAME.json` when it exists, else the
     /// shipped one.
-    pub fn load(name: &str, config_dir: Option<&Path>) -> Result<Self, String> {
+    pub fn load(name: &str, config_dir: Option<&Path>) -> Result<Self, CatalogError> {
         let valid = !name.is_empty()
             && name
                 .chars()
@@ -230,22 +273,16 @@ impl Catalog {
         if valid && let Some(dir) = config_dir {
             let p = dir.join("controls").join(format!("{name}.json"));
             if p.exists() {
-                let text = std::fs::read_to_string(&p)
-                    .map_err(|e| format!("reading {}: {e}", p.display()))?;
+                let text = std::fs::read_to_string(&p).map_err(|source| CatalogError::Read {
+                    path: p.clone(),
+                    source,
+                })?;
                 return Self::parse(&text, &p.display().to_string());
             }
         }
         match CATALOGS.iter().find(|(n, _)| *n == name) {
             Some((n, text)) => Self::parse(text, &format!("assets/controls/{n}.json")),
-            None => Err(format!(
-                "unknown standard {:?} (known: {})",
-                crate::model::escape_control(name),
-                CATALOGS
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            None => Err(CatalogError::UnknownStandard(name.to_owned())),
         }
     }
 
@@ -291,7 +328,9 @@ mod tests {
         assert!(Catalog::load("nope", Some(dir.path())).is_err());
         assert!(Catalog::load("../soc2", Some(dir.path())).is_err());
         let bad = r#"{"id":"x","title":"x","params":{"stages":["dreaming"]},"controls":[{"id":"X","title":"x","checks":[]}]}"#;
-        assert!(Catalog::parse(bad, "bad").unwrap_err().contains("dreaming"));
+        assert!(
+            matches!(Catalog::parse(bad, "bad"), Err(CatalogError::UnknownStage { stage, .. }) if stage == "dreaming")
+        );
         assert!(Catalog::parse(r#"{"id":"x","title":"x","controls":[]}"#, "e").is_err());
     }
 }

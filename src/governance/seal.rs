@@ -58,12 +58,56 @@ pub fn seal_path(report: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn message(seal: &ReportSeal) -> Result<Vec<u8>, String> {
-    let mut v = serde_json::to_value(seal).map_err(|e| e.to_string())?;
+/// Why a report could not be sealed, or its seal does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The seal could not be written or read as JSON.
+    #[error("the seal is not valid: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The seal's fields could not be put in canonical form.
+    #[error("the seal cannot be canonicalised: {0}")]
+    Canonical(String),
+    /// Another seal format.
+    #[error("the seal's format is not {SEAL_FORMAT}")]
+    Format,
+    /// The report's bytes are not those sealed.
+    #[error("the report was changed: its sha256 is {actual}, the seal names {sealed}")]
+    Changed {
+        /// The report's digest now.
+        actual: String,
+        /// The digest the seal names.
+        sealed: String,
+    },
+    /// The signature field is not a signature.
+    #[error("the signature is not 64 bytes of base64")]
+    BadSignature,
+    /// Nothing to check the signature against.
+    #[error("no trust store: the signature cannot be trusted (use --trust FILE)")]
+    NoTrust,
+    /// The signing key was not valid when the seal was made.
+    #[error("key {key} ({name}) was not valid at {at}")]
+    KeyNotValid {
+        /// Key id.
+        key: String,
+        /// Its name in the trust store.
+        name: String,
+        /// When the seal says it was made.
+        at: DateTime<Utc>,
+    },
+    /// The signature does not verify.
+    #[error("the signature does not match (key {0}): the seal was changed")]
+    Mismatch(String),
+    /// The key is not trusted.
+    #[error("key {0} is not in the trust store")]
+    UnknownKey(String),
+}
+
+fn message(seal: &ReportSeal) -> Result<Vec<u8>, SealError> {
+    let mut v = serde_json::to_value(seal)?;
     if let Some(m) = v.as_object_mut() {
         m.remove("signature");
     }
-    let canon = jcs::to_string(&v).map_err(|e| e.to_string())?;
+    let canon = jcs::to_string(&v).map_err(|e| SealError::Canonical(e.to_string()))?;
     let mut msg = SIGNING_CONTEXT.to_vec();
     msg.extend_from_slice(canon.as_bytes());
     Ok(msg)
@@ -77,7 +121,7 @@ pub fn sign_report(
     inputs: &[InputDigest],
     verdict: &str,
     now: DateTime<Utc>,
-) -> Result<String, String> {
+) -> Result<String, SealError> {
     let mut seal = ReportSeal {
         format: SEAL_FORMAT.to_owned(),
         standard: standard.to_owned(),
@@ -95,7 +139,7 @@ pub fn sign_report(
         signature: String::new(),
     };
     seal.signature = B64.encode(key.sign(&message(&seal)?));
-    let mut s = serde_json::to_string_pretty(&seal).map_err(|e| e.to_string())?;
+    let mut s = serde_json::to_string_pretty(&seal)?;
     s.push('\n');
     Ok(s)
 }
@@ -106,28 +150,25 @@ pub fn verify_seal(
     report: &[u8],
     seal_text: &str,
     trust: Option<&TrustStore>,
-) -> Result<(ReportSeal, String), String> {
-    let seal: ReportSeal =
-        serde_json::from_str(seal_text).map_err(|e| format!("the seal is not valid: {e}"))?;
+) -> Result<(ReportSeal, String), SealError> {
+    let seal: ReportSeal = serde_json::from_str(seal_text)?;
     if seal.format != SEAL_FORMAT {
-        return Err(format!("the seal's format is not {SEAL_FORMAT}"));
+        return Err(SealError::Format);
     }
     let actual = sha256(report).to_hex();
     if actual != seal.report_sha256 {
-        return Err(format!(
-            "the report was changed: its sha256 is {actual}, the seal names {}",
-            seal.report_sha256
-        ));
+        return Err(SealError::Changed {
+            actual,
+            sealed: seal.report_sha256,
+        });
     }
     let sig: [u8; 64] = B64
         .decode(seal.signature.as_bytes())
         .ok()
         .and_then(|v| v.try_into().ok())
-        .ok_or("the signature is not 64 bytes of base64")?;
+        .ok_or(SealError::BadSignature)?;
     let Some(trust) = trust else {
-        return Err(
-            "no trust store: the signature cannot be trusted (use --trust FILE)".to_owned(),
-        );
+        return Err(SealError::NoTrust);
     };
     let msg = message(&seal)?;
     for entry in trust.find(&seal.key_id) {
@@ -136,19 +177,17 @@ pub fn verify_seal(
         };
         if k.verify_strict(&msg, &sig) {
             if !entry.valid_at(seal.created_at) {
-                return Err(format!(
-                    "key {} ({}) was not valid at {}",
-                    seal.key_id, entry.name, seal.created_at
-                ));
+                return Err(SealError::KeyNotValid {
+                    key: seal.key_id.clone(),
+                    name: entry.name.clone(),
+                    at: seal.created_at,
+                });
             }
             return Ok((seal.clone(), entry.name.clone()));
         }
-        return Err(format!(
-            "the signature does not match (key {}): the seal was changed",
-            seal.key_id
-        ));
+        return Err(SealError::Mismatch(seal.key_id.clone()));
     }
-    Err(format!("key {} is not in the trust store", seal.key_id))
+    Err(SealError::UnknownKey(seal.key_id))
 }
 
 #[cfg(test)]
@@ -180,23 +219,22 @@ mod tests {
         let (s, who) = verify_seal(b"report", &seal, Some(&trust)).unwrap();
         assert_eq!(who, "auditor");
         assert_eq!(s.inputs[0].path, "b");
-        assert!(
-            verify_seal(b"rePort", &seal, Some(&trust))
-                .unwrap_err()
-                .contains("changed")
-        );
+        assert!(matches!(
+            verify_seal(b"rePort", &seal, Some(&trust)),
+            Err(SealError::Changed { .. })
+        ));
         let forged = seal.replace("\"verified\"", "\"tampered\"");
-        assert!(
-            verify_seal(b"report", &forged, Some(&trust))
-                .unwrap_err()
-                .contains("does not match")
-        );
-        assert!(verify_seal(b"report", &seal, None).is_err());
+        assert!(matches!(
+            verify_seal(b"report", &forged, Some(&trust)),
+            Err(SealError::Mismatch(_))
+        ));
+        assert!(matches!(
+            verify_seal(b"report", &seal, None),
+            Err(SealError::NoTrust)
+        ));
         let other = TrustStore::default();
-        assert!(
-            verify_seal(b"report", &seal, Some(&other))
-                .unwrap_err()
-                .contains("not in the trust store")
-        );
+        let e = verify_seal(b"report", &seal, Some(&other)).unwrap_err();
+        assert!(matches!(e, SealError::UnknownKey(_)), "{e}");
+        assert!(e.to_string().contains("not in the trust store"));
     }
 }

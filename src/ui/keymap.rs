@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::strings::{ACTIONS, action_by_name};
 use crate::app::{Action, Mode};
+use crate::config::KeymapError;
 
 /// The built-in bindings.
 pub const DEFAULT: &str = include_str!("../../assets/keymap.json");
@@ -33,20 +34,26 @@ type File = BTreeMap<String, BTreeMap<String, String>>;
 impl Keymap {
     /// The defaults, overridden entry by entry by `user` (a file of the same shape; an
     /// empty action name or `"none"` removes a binding). `user_name` names it in errors.
-    pub fn parse(default: &str, user: Option<(&str, &str)>) -> Result<Self, String> {
-        let base: File =
-            serde_json::from_str(default).map_err(|e| format!("built-in keymap: {e}"))?;
+    pub fn parse(default: &str, user: Option<(&str, &str)>) -> Result<Self, KeymapError> {
+        let base: File = serde_json::from_str(default).map_err(|source| KeymapError::Syntax {
+            origin: "built-in keymap".to_owned(),
+            source,
+        })?;
         let mut modes: BTreeMap<String, BTreeMap<String, (String, bool)>> = base
             .into_iter()
             .map(|(m, b)| (m, b.into_iter().map(|(k, a)| (k, (a, false))).collect()))
             .collect();
         if let Some((name, text)) = user {
-            let over: File = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+            let over: File = serde_json::from_str(text).map_err(|source| KeymapError::Syntax {
+                origin: name.to_owned(),
+                source,
+            })?;
             for (mode, binds) in over {
                 if !["normal", "search", "command", "help"].contains(&mode.as_str()) {
-                    return Err(format!(
-                        "{name}: unknown mode `{mode}` (normal, search, command, help)"
-                    ));
+                    return Err(KeymapError::UnknownMode {
+                        origin: name.to_owned(),
+                        mode,
+                    });
                 }
                 let m = modes.entry(mode.clone()).or_default();
                 for (chord, action) in binds {
@@ -55,7 +62,12 @@ impl Keymap {
                         continue;
                     }
                     if !ACTIONS.iter().any(|a| a.name == action) {
-                        return Err(format!("{name}: {mode}.{chord}: unknown action `{action}`"));
+                        return Err(KeymapError::UnknownAction {
+                            origin: name.to_owned(),
+                            mode,
+                            chord,
+                            action,
+                        });
                     }
                     m.insert(chord, (action, true));
                 }
@@ -64,7 +76,12 @@ impl Keymap {
         for (mode, binds) in &modes {
             for (chord, (action, _)) in binds {
                 if !ACTIONS.iter().any(|a| a.name == action) {
-                    return Err(format!("keymap: {mode}.{chord}: unknown action `{action}`"));
+                    return Err(KeymapError::UnknownAction {
+                        origin: "keymap".to_owned(),
+                        mode: mode.clone(),
+                        chord: chord.clone(),
+                        action: action.clone(),
+                    });
                 }
             }
         }
@@ -230,6 +247,16 @@ mod tests {
             Some(("user.json", r#"{"normal": {"x": "explode"}}"#)),
         )
         .unwrap_err();
-        assert!(e.contains("user.json") && e.contains("explode"), "{e}");
+        assert!(
+            matches!(&e, KeymapError::UnknownAction { origin, action, .. }
+                if origin == "user.json" && action == "explode"),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "user.json: normal.x: unknown action `explode`"
+        );
+        let e = Keymap::parse(DEFAULT, Some(("user.json", r#"{"visual": {}}"#))).unwrap_err();
+        assert!(matches!(e, KeymapError::UnknownMode { .. }), "{e}");
     }
 }

@@ -87,5 +87,16 @@ pub fn draw(
             area,
             buf,
         ),
+        Pane::Facets => report::render(
+            "Facets",
+            state.facets.as_ref(),
+            strings::NO_FACETS,
+            state,
+            views,
+            theme,
+            focused,
+            area,
+            buf,
+        ),
     }
 }

@@ -53,15 +53,14 @@ impl UiSettings {
                 .as_ref()
                 .zip(keymap_name.as_deref())
                 .map(|(f, name)| (name, f.text.as_str())),
-        )
-        .map_err(ConfigError::Keymap)?;
+        )?;
         let theme_name = flags
             .theme
             .clone()
             .or(user.theme)
             .or_else(|| theme_for_colorfgbg(colorfgbg).map(str::to_owned))
             .unwrap_or_else(|| "dark".to_owned());
-        let theme = Theme::builtin(&theme_name, no_color).map_err(ConfigError::Theme)?;
+        let theme = Theme::builtin(&theme_name, no_color)?;
         let tz = match flags.tz.as_deref() {
             Some(t) => crate::config::parse_tz(t)?,
             None => user.tz.unwrap_or_default(),

@@ -211,6 +211,11 @@ pub const NO_LINEAGE: &str = "lineage: not available in this build.\n\nThe selec
 tree (datasets, features, runs, versions, deployments) appears here once the lineage feature \
 lands. Related events by run_id and correlation_id are in the detail view.";
 /// Alerts pane without the alerts feature.
+/// The Facets pane before its first answer.
+pub const NO_FACETS: &str = "facets: counting the values of the field for the current search...\n\n\
+:facets FIELD counts another keyword field (action, actor.id, model.id, model.version, \
+outcome, severity, environment, source, resource.id, ...). Enter on a value narrows the query.";
+
 pub const NO_ALERTS: &str = "alerts: not available in this build.\n\nRule matches with \
 jumps to their evidence appear here once the alerts feature lands. Until then e / E move \
 between errors, critical events and integrity problems.";

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::config::ThemeError;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
@@ -80,17 +81,20 @@ fn level_index(level: Severity) -> usize {
 
 impl Theme {
     /// Parses a theme file; `no_color` drops every colour.
-    pub fn from_json(text: &str, no_color: bool) -> Result<Self, String> {
-        let file: ThemeFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_json(text: &str, no_color: bool) -> Result<Self, ThemeError> {
+        let file: ThemeFile = serde_json::from_str(text)?;
         let mut styles = HashMap::new();
         for (role, spec) in file.styles {
-            let color = |c: &Option<String>| -> Result<Option<Color>, String> {
+            let color = |c: &Option<String>| -> Result<Option<Color>, ThemeError> {
                 match c {
                     None => Ok(None),
                     Some(c) => c
                         .parse::<Color>()
                         .map(Some)
-                        .map_err(|_| format!("style {role}: unknown colour `{c}`")),
+                        .map_err(|_| ThemeError::Colour {
+                            role: role.clone(),
+                            colour: c.clone(),
+                        }),
                 }
             };
             let mut st = Style::default();
@@ -158,11 +162,11 @@ impl Theme {
     }
 
     /// A built-in theme by name (`dark`, `light`).
-    pub fn builtin(name: &str, no_color: bool) -> Result<Self, String> {
+    pub fn builtin(name: &str, no_color: bool) -> Result<Self, ThemeError> {
         let text = match name {
             "dark" => DARK,
             "light" => LIGHT,
-            other => return Err(format!("unknown theme `{other}` (dark, light)")),
+            other => return Err(ThemeError::Unknown(other.to_owned())),
         };
         Self::from_json(text, no_color)
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::{locate, new_search, request, save_prefs, set_status};
 use crate::app::effect::{Effect, LocateTarget};
 use crate::app::prefs::Column;
-use crate::app::state::{AppState, Tz};
+use crate::app::state::{AppState, Pane, Tz};
 use crate::model::parse_time_str;
 
 fn parse_ts(arg: &str) -> Option<DateTime<Utc>> {
@@ -42,6 +42,15 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
             }
             s.timeline.view = None;
             new_search(s)
+        }
+        "facets" | "count" => {
+            if !arg.is_empty() {
+                arg.clone_into(&mut s.facet_field);
+            }
+            s.focus = Pane::Facets;
+            s.report_cursor = 0;
+            s.facets = None;
+            super::fetch::facets_effect(s).into_iter().collect()
         }
         "tz" => {
             match arg {

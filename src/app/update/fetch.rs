@@ -39,8 +39,29 @@ pub(super) fn new_search(s: &mut AppState) -> Vec<Effect> {
         generation: s.search_gen,
         request: request(s, &s.requested_query, 0, WINDOW),
     };
-    vec![Effect::Run(page), hist_effect(s)]
+    let mut effects = vec![Effect::Run(page), hist_effect(s)];
+    effects.extend(facets_effect(s));
+    effects
 }
+
+/// Counts the Facets pane's field for the current search, when the pane is shown.
+pub(super) fn facets_effect(s: &mut AppState) -> Option<Effect> {
+    if s.focus != Pane::Facets || !s.index_ready {
+        return None;
+    }
+    s.facets_gen += 1;
+    if s.facet_field.is_empty() {
+        DEFAULT_FACET.clone_into(&mut s.facet_field);
+    }
+    Some(Effect::Run(Job::Facets {
+        generation: s.facets_gen,
+        request: request(s, &s.requested_query, 0, 0),
+        field: s.facet_field.clone(),
+    }))
+}
+
+/// The field the Facets pane counts first.
+pub(super) const DEFAULT_FACET: &str = "action";
 
 /// After a commit: reload, refetch the current window and the timeline.
 pub(super) fn refresh(s: &mut AppState) -> Vec<Effect> {
