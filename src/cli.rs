@@ -328,6 +328,10 @@ pub struct StatsArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+    /// List every loading problem instead (file, line, kind, reason), by file: the first
+    /// 100 of each file and a count of the rest. Exit 1 when there are any.
+    #[arg(long)]
+    pub problems: bool,
 }
 
 /// `auditlens sample`.

@@ -267,7 +267,7 @@ pub fn write_problems(
     if s.errors_total > max as u64 {
         writeln!(
             err,
-            "  ... and {} more (auditlens stats --json lists them)",
+            "  ... and {} more (auditlens stats --problems lists them)",
             s.errors_total - max as u64
         )?;
     }

@@ -55,6 +55,10 @@ use crate::model::{AuditEvent, TsQuality};
 /// How many errors are kept with their details; beyond that they are only counted.
 pub const MAX_KEPT_ERRORS: usize = 10_000;
 
+/// How many errors of one file are kept with their details; beyond that they are only
+/// counted (per file), so one broken file cannot crowd out the problems of the others.
+pub const MAX_KEPT_ERRORS_PER_FILE: u64 = 100;
+
 /// A kept error, as shown by `stats` and the UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorRecord {
@@ -62,8 +66,22 @@ pub struct ErrorRecord {
     pub path: String,
     /// 1-based line, when known.
     pub line: Option<u64>,
+    /// What kind of problem (absent in summaries cached before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ErrorKind>,
     /// What went wrong.
     pub reason: String,
+}
+
+/// The loading problems of one file: how many there were and the first ones kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblems<'a> {
+    /// Display path.
+    pub path: &'a str,
+    /// Every problem of the file, kept or not.
+    pub total: u64,
+    /// The kept ones, in the order they were found.
+    pub kept: Vec<&'a ErrorRecord>,
 }
 
 /// Everything a load found out, kept beside the index (`stats` reads it back).
@@ -102,6 +120,9 @@ pub struct IngestSummary {
     /// Per format, how many events got each part of the event model.
     #[serde(default)]
     pub parts: BTreeMap<String, PartCounts>,
+    /// Problems per file, kept or not.
+    #[serde(default)]
+    pub errors_per_file: BTreeMap<String, u64>,
 }
 
 /// How many events of one format got each part set.
@@ -152,13 +173,56 @@ impl IngestSummary {
         if e.skipped_record {
             self.skipped += 1;
         }
-        if self.errors.len() < MAX_KEPT_ERRORS {
+        bump(&mut self.errors_per_file, &e.path);
+        let of_file = self.errors_per_file.get(&e.path).copied().unwrap_or(0);
+        if self.errors.len() < MAX_KEPT_ERRORS && of_file <= MAX_KEPT_ERRORS_PER_FILE {
             self.errors.push(ErrorRecord {
                 path: e.path.clone(),
                 line: e.line,
+                kind: Some(e.kind),
                 reason: e.reason.clone(),
             });
         }
+    }
+
+    /// Every loading problem, by file (files in the order their first problem was found):
+    /// each file's total and the problems kept of it. Kept problems are bounded
+    /// ([`MAX_KEPT_ERRORS_PER_FILE`] per file, [`MAX_KEPT_ERRORS`] in all); the totals count
+    /// every one.
+    pub fn problems_by_file(&self) -> Vec<FileProblems<'_>> {
+        let mut out: Vec<FileProblems<'_>> = Vec::new();
+        let mut at: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &self.errors {
+            if let Some(&i) = at.get(e.path.as_str()) {
+                out[i].kept.push(e);
+            } else {
+                at.insert(&e.path, out.len());
+                out.push(FileProblems {
+                    path: &e.path,
+                    total: 0,
+                    kept: vec![e],
+                });
+            }
+        }
+        for (path, n) in &self.errors_per_file {
+            if !at.contains_key(path.as_str()) {
+                out.push(FileProblems {
+                    path,
+                    total: *n,
+                    kept: Vec::new(),
+                });
+            }
+        }
+        for f in &mut out {
+            // Summaries cached before per-file counts were kept: the kept ones are all known.
+            f.total = self
+                .errors_per_file
+                .get(f.path)
+                .copied()
+                .unwrap_or(f.kept.len() as u64)
+                .max(f.kept.len() as u64);
+        }
+        out
     }
 
     /// Counts one loaded event (once per event of a load: no allocation once a key is known).
@@ -406,4 +470,61 @@ pub fn ingest(
     let last = p.progress();
     (p.on_progress)(last);
     p.summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_kept_per_file_up_to_a_bound_and_all_counted() {
+        let mut s = IngestSummary::default();
+        let n = MAX_KEPT_ERRORS_PER_FILE + 50;
+        for line in 1..=n {
+            s.add_error(&IngestError::record(
+                "big.jsonl",
+                line,
+                ErrorKind::Malformed,
+                "bad",
+            ));
+        }
+        s.add_error(&IngestError::file(
+            "small.gz",
+            None,
+            ErrorKind::Truncated,
+            "ends early",
+        ));
+        s.add_error(&IngestError::record(
+            "big.jsonl",
+            n + 1,
+            ErrorKind::InvalidUtf8,
+            "late",
+        ));
+        assert_eq!(s.errors_total, n + 2);
+        assert_eq!(s.skipped, n + 1);
+        let files = s.problems_by_file();
+        assert_eq!(files.len(), 2);
+        assert_eq!(
+            (files[0].path, files[0].total, files[0].kept.len() as u64),
+            ("big.jsonl", n + 1, MAX_KEPT_ERRORS_PER_FILE)
+        );
+        assert_eq!(files[0].kept[0].line, Some(1));
+        assert_eq!(files[0].kept[0].kind, Some(ErrorKind::Malformed));
+        // The other file's problem is kept although the first file's came before it.
+        assert_eq!((files[1].path, files[1].total), ("small.gz", 1));
+        assert_eq!(files[1].kept[0].kind, Some(ErrorKind::Truncated));
+        assert_eq!(files[1].kept[0].line, None);
+    }
+
+    #[test]
+    fn summaries_cached_without_kinds_or_per_file_counts_still_list_their_problems() {
+        let old = r#"{"events":1,"skipped":1,"errors_total":1,"errors":[{"path":"a.jsonl","line":2,"reason":"bad"}],
+            "formats":{},"categories":{},"severities":{},"outcomes":{},"streams":{},"files":{},
+            "first_ts":null,"last_ts":null,"zoneless_times":0,"missing_times":0,"bytes":10}"#;
+        let s: IngestSummary = serde_json::from_str(old).unwrap();
+        let files = s.problems_by_file();
+        assert_eq!(files.len(), 1);
+        assert_eq!((files[0].path, files[0].total), ("a.jsonl", 1));
+        assert_eq!(files[0].kept[0].kind, None);
+    }
 }

@@ -581,3 +581,64 @@ fn panther_json_lines_load_and_search() {
         .success()
         .stdout(predicate::str::is_match("^[1-9][0-9]*\n$").unwrap());
 }
+
+#[test]
+fn stats_problems_lists_every_loading_problem_by_file_and_exits_1() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("in");
+    // 150 bad lines in one file, two in another: the second file's problems are listed
+    // although the first file has more than the per-file bound.
+    let mut big = generic_lines(2);
+    for _ in 0..150 {
+        big.push_str("{not json\n");
+    }
+    write(&dir, "big.jsonl", big.as_bytes());
+    let mut small = generic_lines(1).into_bytes();
+    small.extend_from_slice(b"[1, 2]\n{\"msg\": \"bad \xff utf8\"}\n");
+    write(&dir, "small.jsonl", &small);
+    let out = auditlens(home.path())
+        .args(["stats", "--problems"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "problems found: exit 1");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("152 problem(s) in 2 file(s), 152 record(s) skipped"),
+        "{text}"
+    );
+    assert!(text.contains("big.jsonl: 150 problem(s)"), "{text}");
+    assert!(text.contains("big.jsonl:3: malformed: "), "{text}");
+    assert!(
+        text.contains("... and 50 more in this file (only counted)"),
+        "{text}"
+    );
+    assert!(text.contains("small.jsonl: 2 problem(s)"), "{text}");
+    assert!(text.contains("small.jsonl:3: invalid_utf8: "), "{text}");
+    let out = auditlens(home.path())
+        .args(["stats", "--problems", "--json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["problems_total"], 152);
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    let big = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("big.jsonl"))
+        .unwrap();
+    assert_eq!(big["total"], 150);
+    assert_eq!(big["kept"].as_array().unwrap().len(), 100);
+    assert_eq!(big["kept"][0]["line"], 3);
+    assert_eq!(big["kept"][0]["kind"], "malformed");
+    // A clean input: no problem, exit 0.
+    let clean = write(home.path(), "clean.jsonl", generic_lines(2).as_bytes());
+    let out = auditlens(home.path())
+        .args(["stats", "--problems"])
+        .arg(&clean)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("0 problem(s) in 0 file(s)"));
+}

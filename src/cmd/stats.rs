@@ -28,11 +28,14 @@ pub(super) fn run(
             command: "stats".into(),
             bundle: Some(opened.digest().to_owned()),
             inputs: a.paths.iter().map(|p| p.display().to_string()).collect(),
-            filters: json!({"json": a.json}),
+            filters: json!({"json": a.json, "problems": a.problems}),
             ..crate::privacy::TrailEntry::default()
         },
     )?;
     let s = opened.summary();
+    if a.problems {
+        return problems(s, a.json, &masker, out);
+    }
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
     };
@@ -118,12 +121,72 @@ pub(super) fn run(
         }
         if s.errors_total > 50 {
             w(format!(
-                "  ... and {} more (--json lists up to 10000)",
+                "  ... and {} more (--problems lists them by file)",
                 s.errors_total - 50
             ))?;
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// `stats --problems`: every loading problem by file, plain or JSON; exit 1 when any.
+fn problems(
+    s: &crate::ingest::IngestSummary,
+    json: bool,
+    masker: &crate::privacy::Masker,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let files = s.problems_by_file();
+    let kind = |k: Option<crate::ingest::ErrorKind>| {
+        k.and_then(|k| serde_json::to_value(k).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    if json {
+        let v = json!({
+            "problems_total": s.errors_total,
+            "skipped": s.skipped,
+            "files": files.iter().map(|f| json!({
+                "path": f.path,
+                "total": f.total,
+                "kept": f.kept.iter().map(|e| json!({
+                    "line": e.line,
+                    "kind": kind(e.kind),
+                    "reason": masker.mask_text(&e.reason),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", safe_json::to_string_pretty(&v)?)?;
+    } else {
+        let mut w = |line: String| writeln!(out, "{}", escape_control(&line));
+        w(format!(
+            "{} problem(s) in {} file(s), {} record(s) skipped",
+            s.errors_total,
+            files.len(),
+            s.skipped
+        ))?;
+        for f in &files {
+            w(format!("{}: {} problem(s)", f.path, f.total))?;
+            for e in &f.kept {
+                let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+                w(format!(
+                    "  {}{line}: {}: {}",
+                    f.path,
+                    kind(e.kind),
+                    masker.mask_text(&e.reason)
+                ))?;
+            }
+            let rest = f.total.saturating_sub(f.kept.len() as u64);
+            if rest > 0 {
+                w(format!("  ... and {rest} more in this file (only counted)"))?;
+            }
+        }
+    }
+    Ok(if s.errors_total > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Ok
+    })
 }
 
 fn cache_state(reused: bool) -> &'static str {

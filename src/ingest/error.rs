@@ -1,9 +1,9 @@
 //! `IngestError`: one problem with the input, naming the file and (when known) the line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The kind of an input problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Not valid JSON, duplicate keys, trailing commas...
