@@ -16,6 +16,9 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Bundles to open in the explorer (folders, .tar, .tar.gz, .jsonl, .json, .gz).
     pub paths: Vec<PathBuf>,
+    /// Explore a Quickwit index instead of local bundles: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]", conflicts_with = "paths")]
+    pub remote: Option<String>,
     /// Index and loading options.
     #[command(flatten)]
     pub load: LoadArgs,
@@ -44,6 +47,9 @@ pub struct UiArgs {
 pub struct OpenArgs {
     /// Bundles or files; none opens the shipped sample (sample-data/pristine).
     pub paths: Vec<PathBuf>,
+    /// Explore a Quickwit index instead of local bundles: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]", conflicts_with = "paths")]
+    pub remote: Option<String>,
 }
 
 /// Options shared by every command that loads bundles.
@@ -131,6 +137,11 @@ pub enum Command {
     /// Export matching events for a SIEM (JSON lines, CSV or OCSF), masked unless
     /// --unmask, with a sha256sum sidecar FILE.sha256.
     Export(ExportArgs),
+    /// Push bundles into a Quickwit index (created when missing): every event with its
+    /// integrity status, origin, bundle digest and lineage keys. Pushing the same bundle
+    /// again does nothing; an interrupted push resumes where it stopped. Exit 1 when the
+    /// server rejected documents (listed with their reasons).
+    Push(PushArgs),
     /// Show the access trail (who looked at which bundle, when, how) and verify its chain.
     AccessLog(AccessLogArgs),
     /// Compliance report against a standard's controls (eu-ai-act, iso42001, soc2, gdpr,
@@ -193,8 +204,12 @@ pub struct VerifyReportArgs {
 #[derive(Debug, Args)]
 pub struct Selection {
     /// Bundles or files, followed by the QUERY (the last argument; `*` for everything).
-    #[arg(value_name = "PATH... QUERY", required = true, num_args = 1..)]
+    /// With --remote, only the QUERY.
+    #[arg(value_name = "PATH... QUERY", required_unless_present_any = ["remote", "query"], num_args = 1..)]
     pub args: Vec<String>,
+    /// Search a Quickwit index instead of local bundles: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]")]
+    pub remote: Option<String>,
     /// The query, given as an option (then every positional argument is a path).
     #[arg(short, long)]
     pub query: Option<String>,
@@ -232,6 +247,33 @@ pub enum ExportFormat {
     Csv,
     /// OCSF 1.x JSON lines: API Activity (6003), Authentication (3002), else Base Event (0).
     Ocsf,
+}
+
+/// `auditlens push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Bundles or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The Quickwit server: `URL[/INDEX]` (e.g. `http://127.0.0.1:7280/audit`).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// The index [default: the URL's last path segment, else `auditlens`].
+    #[arg(long, value_name = "NAME")]
+    pub index: Option<String>,
+    /// Retention of a new index (180d, 26w, 1y): Quickwit deletes older events. AI Act
+    /// Art. 19 asks for at least six months.
+    #[arg(long, value_name = "PERIOD")]
+    pub retention: Option<String>,
+    /// Push masked records (the store never holds the personal data auditlens masks).
+    #[arg(long)]
+    pub mask: bool,
+    /// Events per batch.
+    #[arg(long, value_name = "N", default_value_t = 5000)]
+    pub batch: usize,
+    /// Stop after N batches; the next push of the same bundle continues from there.
+    #[arg(long, value_name = "N")]
+    pub max_batches: Option<usize>,
 }
 
 /// `auditlens access-log`.
@@ -278,8 +320,11 @@ pub struct SearchArgs {
 #[derive(Debug, Args)]
 pub struct StatsArgs {
     /// Bundles or files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "remote")]
     pub paths: Vec<PathBuf>,
+    /// Summarise a Quickwit index instead of local bundles: `URL[/INDEX]`.
+    #[arg(long, value_name = "URL[/INDEX]", conflicts_with = "paths")]
+    pub remote: Option<String>,
     /// JSON output.
     #[arg(long)]
     pub json: bool,

@@ -11,6 +11,7 @@ mod export;
 mod keygen;
 mod lineage;
 mod open;
+mod push;
 mod report;
 mod seal;
 mod search;
@@ -138,13 +139,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
             verify::run(&a, &settings.trust, out, err)
         }
         Some(Command::Export(a)) => export::run(&a, &session()?, out, err),
+        Some(Command::Push(a)) => push::run(&a, &session()?, out, err),
         Some(Command::AccessLog(a)) => access_log::run(&a, out),
         Some(Command::Report(a)) => report::run(&a, &session()?, out, err),
         Some(Command::VerifyReport(a)) => report::run_verify(&a, &settings()?, out),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
         Some(Command::Seal(a)) => seal::run(&a, &session()?, out, err),
-        Some(Command::Open(a)) => open::run(a.paths, &session()?, &cli.ui),
-        None => open::run(cli.paths, &session()?, &cli.ui),
+        Some(Command::Open(a)) => open::run(a.paths, a.remote.as_deref(), &session()?, &cli.ui),
+        None => open::run(cli.paths, cli.remote.as_deref(), &session()?, &cli.ui),
     }
 }
 
@@ -156,6 +158,34 @@ fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
     Ok(p)
+}
+
+/// The Quickwit index at `URL[/INDEX]` as a store, with the error naming the URL.
+pub fn remote_store(url: &str) -> Result<crate::remote::RemoteStore> {
+    let target = crate::remote::Target::parse(url, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::remote::RemoteStore::open(target, crate::remote::store_timeout())
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("opening the remote index {url}"))
+}
+
+/// The access-trail entry of a look at a remote index: its URL and index in the filters.
+pub(crate) fn remote_entry(
+    command: &str,
+    store: &crate::remote::RemoteStore,
+    query: Option<&str>,
+    mut filters: serde_json::Value,
+) -> crate::privacy::TrailEntry {
+    if let serde_json::Value::Object(m) = &mut filters {
+        m.insert("remote".into(), store.target().base.clone().into());
+        m.insert("index".into(), store.target().index.clone().into());
+    }
+    crate::privacy::TrailEntry {
+        command: command.into(),
+        inputs: vec![store.target().display()],
+        query: query.map(str::to_owned),
+        filters,
+        ..crate::privacy::TrailEntry::default()
+    }
 }
 
 /// Opens (or builds) the index of `paths` through the session, showing progress on stderr

@@ -49,6 +49,35 @@ pub(super) fn run(
     err: &mut dyn Write,
 ) -> Result<Outcome> {
     let settings = session.settings();
+    let format = match a.format {
+        ExportFormat::Jsonl => "jsonl",
+        ExportFormat::Csv => "csv",
+        ExportFormat::Ocsf => "ocsf",
+    };
+    if let Some(url) = &a.select.remote {
+        let query = super::search::remote_query("export", &a.select.args, a.select.query.as_ref())?;
+        let (from, to) =
+            super::search::time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
+        if a.out.exists() && !a.force {
+            bail!("{} exists (use --force to replace it)", a.out.display());
+        }
+        let store = super::remote_store(url)?;
+        let mut entry = super::remote_entry(
+            "export",
+            &store,
+            Some(&query),
+            json!({"from": a.select.from, "to": a.select.to, "format": format}),
+        );
+        entry.export = Some(absolute(&a.out).display().to_string());
+        super::access_log::record(settings, entry)?;
+        let sel = Selection {
+            query,
+            from,
+            to,
+            filter: None,
+        };
+        return write_file(a, &store, &sel, format, &settings.masker, out);
+    }
     let (paths, query) =
         super::search::paths_and_query("export", &a.select.args, a.select.query.as_ref())?;
     let (from, to) = super::search::time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
@@ -57,11 +86,6 @@ pub(super) fn run(
     }
     let masker = settings.masker.clone();
     let opened = open_index(session, &paths, err)?;
-    let format = match a.format {
-        ExportFormat::Jsonl => "jsonl",
-        ExportFormat::Csv => "csv",
-        ExportFormat::Ocsf => "ocsf",
-    };
     super::access_log::record(
         settings,
         TrailEntry {
@@ -76,6 +100,25 @@ pub(super) fn run(
     )?;
     report_skipped(&opened, err)?;
     let store = opened.store().context("opening the index reader")?;
+    let sel = Selection {
+        query: query.clone(),
+        from,
+        to,
+        filter: None,
+    };
+    write_file(a, &store, &sel, format, &masker, out)
+}
+
+/// Writes the matches of `sel` to `--out` (through a temporary file) and its checksum
+/// sidecar.
+fn write_file(
+    a: &ExportArgs,
+    store: &dyn Store,
+    sel: &Selection,
+    format: &str,
+    masker: &Masker,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     let tmp = tmp_path(&a.out);
     let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut w = HashingWriter {
@@ -83,12 +126,7 @@ pub(super) fn run(
         sha: Sha256::new(),
         bytes: 0,
     };
-    let sel = Selection {
-        query: query.clone(),
-        from,
-        to,
-    };
-    let written = write_all(&store, &sel, a.format, &masker, &mut w);
+    let written = write_all(store, sel, a.format, masker, &mut w);
     let written = match written.and_then(|n| w.flush().map(|()| n).map_err(Into::into)) {
         Ok(n) => n,
         Err(e) => {

@@ -53,6 +53,9 @@ pub(super) fn run(
     err: &mut dyn Write,
 ) -> Result<Outcome> {
     let settings = session.settings();
+    if let Some(url) = &a.select.remote {
+        return run_remote(a, url, session, out, err);
+    }
     let (paths, query) = paths_and_query("search", &a.select.args, a.select.query.as_ref())?;
     let (from, to) = time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
     let masker = settings.masker.clone();
@@ -74,16 +77,9 @@ pub(super) fn run(
         query: query.clone(),
         from,
         to,
+        filter: None,
     };
-    let page = PageRequest {
-        limit: if a.count { 0 } else { a.limit },
-        offset: a.offset,
-        order: if a.oldest_first {
-            SortOrder::OldestFirst
-        } else {
-            SortOrder::NewestFirst
-        },
-    };
+    let page = page_request(a);
     let answer = |opened: &Opened| -> Result<(u64, Vec<Hit>), StoreError> {
         let store = opened.store()?;
         let store: &dyn Store = &store;
@@ -100,16 +96,90 @@ pub(super) fn run(
         writeln!(err, "note: {}", escape_control(&note))?;
         result = answer(&super::rebuild_index(session, &paths, err)?);
     }
+    print_answer(a, &query, &masker, result, out, err)
+}
+
+/// The query of `search --remote` / `export --remote`: `-q`, else the only argument.
+pub(super) fn remote_query(
+    command: &str,
+    args: &[String],
+    query: Option<&String>,
+) -> Result<String> {
+    match (query, args) {
+        (Some(q), []) | (None, [q]) => Ok(q.clone()),
+        (None, []) => bail!("{command} --remote needs a QUERY (use '*' to match everything)"),
+        _ => bail!(
+            "{command} --remote takes only a QUERY: the events are in the remote index, not in local PATHs"
+        ),
+    }
+}
+
+fn run_remote(
+    a: &SearchArgs,
+    url: &str,
+    session: &Session,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome> {
+    let settings = session.settings();
+    let query = remote_query("search", &a.select.args, a.select.query.as_ref())?;
+    let (from, to) = time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
+    let store = super::remote_store(url)?;
+    super::access_log::record(
+        settings,
+        super::remote_entry(
+            "search",
+            &store,
+            Some(&query),
+            json!({"from": a.select.from, "to": a.select.to, "limit": a.limit, "offset": a.offset,
+                "oldest_first": a.oldest_first, "count": a.count, "json": a.json, "csv": a.csv}),
+        ),
+    )?;
+    let sel = Selection {
+        query: query.clone(),
+        from,
+        to,
+        filter: None,
+    };
+    let store: &dyn Store = &store;
+    let result = if a.count {
+        store.count(&sel).map(|total| (total, Vec::new()))
+    } else {
+        store
+            .page(&sel, &page_request(a))
+            .map(|p| (p.total, p.hits))
+    };
+    print_answer(a, &query, &settings.masker, result, out, err)
+}
+
+fn page_request(a: &SearchArgs) -> PageRequest {
+    PageRequest {
+        limit: if a.count { 0 } else { a.limit },
+        offset: a.offset,
+        order: if a.oldest_first {
+            SortOrder::OldestFirst
+        } else {
+            SortOrder::NewestFirst
+        },
+    }
+}
+
+fn print_answer(
+    a: &SearchArgs,
+    query: &str,
+    masker: &crate::privacy::Masker,
+    result: Result<(u64, Vec<Hit>), StoreError>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome> {
     let (total, hits) = match result {
         Ok((total, hits)) => (
             total,
-            hits.iter()
-                .map(|h| mask_hit(&masker, h))
-                .collect::<Vec<_>>(),
+            hits.iter().map(|h| mask_hit(masker, h)).collect::<Vec<_>>(),
         ),
         Err(StoreError::Query(qe)) => {
             let mut msg = format!("query error: {qe}");
-            if let Some(p) = qe.pointer(&query) {
+            if let Some(p) = qe.pointer(query) {
                 msg.push('\n');
                 msg.push_str(&p);
             }

@@ -148,7 +148,7 @@ fn build_or_reuse(
             build_time: Duration::ZERO,
         };
         events(LiveEvent::Opened {
-            index: opened.index.clone(),
+            store: opened.store().map_err(|e| e.to_string())?,
             complete: true,
         });
         events(LiveEvent::Done(Box::new(opened.clone())));
@@ -261,7 +261,7 @@ fn build(
         Some(l) => {
             indexer.set_on_commit(l.on_commit);
             events(LiveEvent::Opened {
-                index,
+                store: super::LocalStore::open(index, Some(tmp.to_owned()))?,
                 complete: false,
             });
             Some(l.cancel)

@@ -1,0 +1,319 @@
+//! Pushing a bundle's events into a Quickwit index: in ordinal order, in NDJSON batches,
+//! each with its integrity status and origin. Idempotent (a marker in the companion
+//! `INDEX.pushes` index records a completed push of a content digest: pushing it again is
+//! a no-op) and resumable (markers record progress; an interrupted push resumes after the
+//! last event the server holds, so nothing is sent twice). Rejected documents are counted
+//! with Quickwit's reasons.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::Target;
+use super::client::{Client, Refusal};
+use super::mapping::{self, Provenance};
+use crate::privacy::Masker;
+use crate::store::{Selection, Store, StoreError};
+
+/// Largest NDJSON body sent at once (Quickwit refuses bodies over 10 MB by default).
+const MAX_BATCH_BYTES: usize = 8 << 20;
+
+/// How to push.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// Retention period for a new index (Quickwit's text, `180 days`).
+    pub retention: Option<String>,
+    /// Mask records before they leave (for stores that must never hold personal data).
+    pub mask: Option<Arc<Masker>>,
+    /// Events per batch.
+    pub batch: usize,
+    /// Stop after this many batches (resumed by the next push).
+    pub max_batches: Option<usize>,
+    /// The inputs as given (recorded in each document when there is one).
+    pub inputs: Vec<String>,
+}
+
+/// Progress, after each acknowledged batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushProgress {
+    /// Events acknowledged so far (this run and before).
+    pub done: u64,
+    /// Events of the bundle.
+    pub total: u64,
+    /// Documents rejected so far (this run).
+    pub rejected: u64,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushReport {
+    /// Content digest of the bundle.
+    pub digest: String,
+    /// Events of the bundle.
+    pub total: u64,
+    /// Events accepted by this run.
+    pub pushed: u64,
+    /// Documents Quickwit rejected in this run.
+    pub rejected: u64,
+    /// Rejection reasons with their counts (Quickwit's messages).
+    pub reasons: BTreeMap<String, u64>,
+    /// The bundle was already pushed: nothing sent.
+    pub already: bool,
+    /// This run continued an interrupted push from this local ordinal.
+    pub resumed_from: Option<u64>,
+    /// The push is complete (else stopped by `max_batches`).
+    pub complete: bool,
+    /// The index was created by this run.
+    pub created: bool,
+    /// Ordinal of the bundle's first event in the remote index.
+    pub base: u64,
+}
+
+/// The last push marker of `digest`, if any.
+fn last_marker(client: &Client, index: &str, digest: &str) -> Result<Option<Value>, StoreError> {
+    let body =
+        json!({"query": format!("digest:\"{digest}\""), "max_hits": 1, "sort_by": "written_ms"});
+    let v = client.post_json(
+        &format!("{}/search", mapping::pushes_index(index)),
+        &body,
+        Refusal::Unavailable,
+    )?;
+    Ok(v.get("hits")
+        .and_then(Value::as_array)
+        .and_then(|h| h.first())
+        .cloned())
+}
+
+fn ensure_index(client: &Client, id: &str, config: &Value) -> Result<bool, StoreError> {
+    if client.get(&format!("indexes/{id}"))?.is_some() {
+        return Ok(false);
+    }
+    client.post_json("indexes", config, Refusal::Unavailable)?;
+    Ok(true)
+}
+
+/// Searches `index` (events) for one aggregate of the ordinals of `query`.
+fn ord_stats(client: &Client, index: &str, query: &str) -> Result<(u64, Option<u64>), StoreError> {
+    let body = json!({"query": query, "max_hits": 0,
+        "aggs": {"o": {"stats": {"field": "ord"}}}});
+    let v = client.post_json(&format!("{index}/search"), &body, Refusal::Unavailable)?;
+    let count = v["aggregations"]["o"]["count"].as_u64().unwrap_or_default();
+    let max = v["aggregations"]["o"]["max"].as_f64().map(|m| m as u64);
+    Ok((count, if count == 0 { None } else { max }))
+}
+
+fn write_marker(
+    client: &Client,
+    index: &str,
+    marker: &Value,
+    force: bool,
+) -> Result<(), StoreError> {
+    let mut body = marker.to_string().into_bytes();
+    body.push(b'\n');
+    let commit = if force { "force" } else { "auto" };
+    client.post_ndjson(
+        &format!("{}/ingest?commit={commit}", mapping::pushes_index(index)),
+        body,
+    )?;
+    Ok(())
+}
+
+/// Pushes every event of `local` (the bundle's index, content digest `digest`) into
+/// `target`, creating the index when missing.
+pub fn push(
+    client: &Client,
+    target: &Target,
+    local: &dyn Store,
+    digest: &str,
+    opts: &PushOptions,
+    progress: &mut dyn FnMut(PushProgress),
+) -> Result<PushReport, StoreError> {
+    let index = target.index.as_str();
+    let total = local.len();
+    let mut report = PushReport {
+        digest: digest.to_owned(),
+        total,
+        ..PushReport::default()
+    };
+    report.created = ensure_index(
+        client,
+        index,
+        &mapping::index_config(index, opts.retention.as_deref()),
+    )?;
+    ensure_index(
+        client,
+        &mapping::pushes_index(index),
+        &mapping::pushes_config(index),
+    )?;
+    let marker = last_marker(client, index, digest)?;
+    if marker
+        .as_ref()
+        .is_some_and(|m| m["done"].as_bool() == Some(true))
+    {
+        report.already = true;
+        report.complete = true;
+        report.base = marker
+            .as_ref()
+            .and_then(|m| m["base"].as_u64())
+            .unwrap_or_default();
+        return Ok(report);
+    }
+    let (base, mut next) = start_point(client, index, digest, marker.as_ref())?;
+    if marker.is_some() {
+        report.resumed_from = Some(next);
+    }
+    report.base = base;
+    let now = Utc::now();
+    let input = (opts.inputs.len() == 1).then(|| opts.inputs[0].as_str());
+    let prov = Provenance {
+        bundle: digest,
+        input,
+        now,
+    };
+    let marker_doc = |next: u64, done: bool, report: &PushReport| {
+        let now = Utc::now();
+        json!({
+            "kept": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "written_ms": now.timestamp_millis(),
+            "digest": digest,
+            "base": base,
+            "next": next,
+            "total": total,
+            "done": done,
+            "rejected": report.rejected,
+            "masked": opts.mask.is_some(),
+            "inputs": opts.inputs,
+            "mapping_version": mapping::MAPPING_VERSION,
+        })
+    };
+    write_marker(client, index, &marker_doc(next, false, &report), false)?;
+    let batch = opts.batch.clamp(1, 50_000) as u64;
+    let mut batches = 0usize;
+    while next < total {
+        if opts.max_batches.is_some_and(|m| batches >= m) {
+            return Ok(report);
+        }
+        let end = (next + batch).min(total);
+        let sel = Selection {
+            query: format!("ord:[{next} TO {}]", end - 1),
+            ..Selection::default()
+        };
+        let mut hits = Vec::with_capacity((end - next) as usize);
+        for page in crate::store::Scan::new(local, sel, batch as usize) {
+            hits.extend(page?);
+        }
+        hits.sort_by_key(|h| h.ord);
+        let (body, sent_to) = batch_body(&hits, base, next, end, opts, &prov);
+        let commit = if sent_to >= total { "force" } else { "auto" };
+        let answer = client.post_ndjson(
+            &format!("{index}/ingest?commit={commit}&detailed_response=true"),
+            body,
+        )?;
+        count_answer(&answer, &mut report);
+        next = sent_to;
+        batches += 1;
+        write_marker(client, index, &marker_doc(next, false, &report), false)?;
+        progress(PushProgress {
+            done: next,
+            total,
+            rejected: report.rejected,
+        });
+    }
+    write_marker(client, index, &marker_doc(next, true, &report), true)?;
+    report.complete = true;
+    Ok(report)
+}
+
+/// Where a push starts: the bundle's first remote ordinal and the next local ordinal to
+/// send. A new push goes after everything in the index; an interrupted one (a `marker`
+/// not done) resumes after the last event of the bundle the server holds, once the server
+/// had time to commit what it acknowledged (it does within its commit timeout).
+fn start_point(
+    client: &Client,
+    index: &str,
+    digest: &str,
+    marker: Option<&Value>,
+) -> Result<(u64, u64), StoreError> {
+    let Some(m) = marker else {
+        let (_, max) = ord_stats(client, index, "*")?;
+        return Ok((max.map_or(0, |m| m + 1), 0));
+    };
+    let written = m["written_ms"].as_i64().unwrap_or_default();
+    let settle = (mapping::COMMIT_TIMEOUT_SECS as i64 + 3) * 1000;
+    let wait = written + settle - Utc::now().timestamp_millis();
+    if wait > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(wait as u64));
+    }
+    let base = m["base"].as_u64().unwrap_or_default();
+    let (_, max) = ord_stats(client, index, &format!("bundle:\"{digest}\""))?;
+    let held = max.map_or(0, |m| (m + 1).saturating_sub(base));
+    Ok((base, held.max(m["next"].as_u64().unwrap_or_default())))
+}
+
+/// The NDJSON body of the events `hits` (local ordinals `next..end`, sorted), at most
+/// [`MAX_BATCH_BYTES`], and the local ordinal after the last one in it.
+fn batch_body(
+    hits: &[crate::store::Hit],
+    base: u64,
+    next: u64,
+    end: u64,
+    opts: &PushOptions,
+    prov: &Provenance<'_>,
+) -> (Vec<u8>, u64) {
+    let mut body = Vec::new();
+    let mut sent_to = next;
+    for h in hits {
+        let (event, raw) = match &opts.mask {
+            Some(m) => {
+                let raw = m.mask_record(&h.event, &h.raw);
+                let mut ev = m.mask_event(&h.event);
+                ev.integrity.clone_from(&h.event.integrity);
+                (ev, raw)
+            }
+            None => (h.event.clone(), h.raw.clone()),
+        };
+        let doc = mapping::document(base + h.ord, &event, &raw, prov);
+        body.extend_from_slice(doc.to_string().as_bytes());
+        body.push(b'\n');
+        sent_to = h.ord + 1;
+        if body.len() >= MAX_BATCH_BYTES {
+            return (body, sent_to);
+        }
+    }
+    (
+        body,
+        if hits.is_empty() {
+            end
+        } else {
+            sent_to.max(end)
+        },
+    )
+}
+
+/// Adds an ingest answer's accepted and rejected counts, with the rejection reasons.
+fn count_answer(answer: &Value, report: &mut PushReport) {
+    let ingested = answer["num_ingested_docs"].as_u64().unwrap_or_default();
+    let rejected = answer["num_rejected_docs"].as_u64().unwrap_or_default();
+    report.pushed += ingested;
+    report.rejected += rejected;
+    let failures = answer["parse_failures"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    for f in failures {
+        let reason = f["message"]
+            .as_str()
+            .or_else(|| f["reason"].as_str())
+            .unwrap_or("rejected")
+            .to_owned();
+        *report.reasons.entry(reason).or_default() += 1;
+    }
+    let unexplained = rejected.saturating_sub(failures.len() as u64);
+    if unexplained > 0 {
+        *report
+            .reasons
+            .entry("rejected (no reason given by the server)".to_owned())
+            .or_default() += unexplained;
+    }
+}
