@@ -1,5 +1,25 @@
 //! The index schema: the only place field names appear. Keyword fields match exactly as
 //! written; `message`, `raw` and `details` are full text.
+//!
+//! What each field costs and why it is kept (issue 14; `perf` of a 200k-event generic build,
+//! about 10 s of CPU, 70 % of it in tantivy's indexing threads; figures in README.md):
+//! - `raw`: stored (the detail view and re-hashing decode the event again from it) and
+//!   indexed by its values with positions (about 1.6 s): bare words and phrases search it
+//!   (`mdl-0042` is a phrase of two words). Positions cost no measurable time; without them
+//!   those queries would fail.
+//! - `message`: indexed with positions, not stored (about 1.6 s, though its words are also in
+//!   `raw`): `message:` queries and phrases must keep matching only the summary.
+//! - `details`: a JSON object field, indexed with positions and a fast column (about 2.5 s,
+//!   1.3 s of it the column). Ranges (`details.x:[0.2 TO 1]`) and existence (`details.n:*`)
+//!   on JSON paths are answered only from the column in tantivy 0.27, and `details.policy:
+//!   eu-ai-act` is a phrase, so neither the column nor the positions can go without losing
+//!   queries that work today.
+//! - Keywords: indexed raw terms, a column only for `severity` (the one read by column).
+//! - `ts`, `ts_key`, `seq`, `line`, `ord`: columns only (exact terms become one-value ranges).
+//!
+//! So everything indexed here is something a query reads; cutting the CPU per event further
+//! means indexing less (for instance no `details` column, answering ranges from the records),
+//! which changes what queries find and is a decision for the issue, not a silent change.
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, IndexRecordOption, JsonObjectOptions, STORED,
