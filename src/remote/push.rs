@@ -221,9 +221,10 @@ pub fn push(
         hits.sort_by_key(|h| h.ord);
         let (body, sent_to) = batch_body(&hits, base, next, end, opts, &prov);
         let commit = if sent_to >= total { "force" } else { "auto" };
-        let answer = client.post_ndjson(
+        let answer = ingest(
+            client,
             &format!("{index}/ingest?commit={commit}&detailed_response=true"),
-            body,
+            &body,
         )?;
         count_answer(&answer, &mut report);
         next = sent_to;
@@ -335,5 +336,24 @@ fn count_answer(answer: &Value, report: &mut PushReport) {
             .reasons
             .entry("rejected (no reason given by the server)".to_owned())
             .or_default() += unexplained;
+    }
+}
+
+/// One ingest request, sent again (up to a minute, backing off) while the server says it
+/// is busy (429, or 503 while it opens shards): nothing of a refused request was kept.
+fn ingest(client: &Client, path: &str, body: &[u8]) -> Result<Value, StoreError> {
+    let mut delay = std::time::Duration::from_millis(250);
+    let started = std::time::Instant::now();
+    loop {
+        match client.post_ndjson(path, body.to_vec()) {
+            Err(StoreError::Unavailable(m))
+                if (m.contains("answered 503") || m.contains("answered 429"))
+                    && started.elapsed() < std::time::Duration::from_secs(60) =>
+            {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(std::time::Duration::from_secs(4));
+            }
+            other => return other,
+        }
     }
 }
