@@ -9,10 +9,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::path::Path;
 use std::time::Instant;
 
 use auditlens::alerts::RuleSet;
-use auditlens::index::{CommitPolicy, Indexer, SearchService, schema};
+use auditlens::index::{BareIndex, CommitPolicy};
 use auditlens::ingest::decode_record;
 use auditlens::sample::Story;
 use auditlens::session::alerts::evaluate as evaluate_index;
@@ -30,8 +31,10 @@ fn status(key: &str) -> String {
 }
 
 fn evaluate(dir: &str) {
-    let index = tantivy::Index::open_in_dir(dir).unwrap();
-    let service = SearchService::new(index).unwrap();
+    let service = BareIndex::open_in_dir(Path::new(dir))
+        .unwrap()
+        .store()
+        .unwrap();
     let rules = RuleSet::defaults().unwrap();
     let started = Instant::now();
     let eval = evaluate_index(&service, &rules).unwrap();
@@ -43,7 +46,7 @@ fn evaluate(dir: &str) {
     println!(
         "alerts: {} default rules over {} events: {secs:.2} s (target < 5 s), {} alert(s) {by_rule:?}",
         rules.rules.len(),
-        service.num_docs(),
+        service.service().num_docs(),
         eval.alerts.len()
     );
     println!(
@@ -64,9 +67,8 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let tmp = tempfile::tempdir().unwrap();
-    let (schema, fields) = schema::build();
-    let index = tantivy::Index::create_in_dir(tmp.path(), schema).unwrap();
-    let mut indexer = Indexer::new(&index, fields, 400_000_000, 2, CommitPolicy::AT_END).unwrap();
+    let mem = BareIndex::create_in_dir(tmp.path()).unwrap();
+    let mut indexer = mem.indexer(400_000_000, 2, CommitPolicy::AT_END).unwrap();
     let started = Instant::now();
     let mut seqs = std::collections::HashMap::new();
     let mut line = String::new();

@@ -239,7 +239,7 @@ fn main() {
     assert!(opened.reused);
     let digest_and_open = t.elapsed();
     let t = Instant::now();
-    let s = SearchService::new(opened.index).expect("reader");
+    let s = opened.service().expect("reader");
     println!(
         "reopen cached index: {:.3} s (content digest + open), reader {:.3} s",
         digest_and_open.as_secs_f64(),
@@ -249,9 +249,7 @@ fn main() {
     println!(
         "queries over {} events in {} segments (median of 21):",
         s.num_docs(),
-        s.index()
-            .searchable_segment_ids()
-            .map_or(0, |ids| ids.len())
+        s.segments()
     );
     let q = |query: &str| SearchRequest {
         query: query.into(),

@@ -22,7 +22,8 @@ use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use auditlens::app::{Action, AppState, Effect, Job, execute, update};
-use auditlens::index::{BuildOptions, LiveEvent, SearchService, build_live};
+use auditlens::index::{BuildOptions, LiveEvent, LocalStore, build_live};
+use auditlens::store::Store as _;
 use auditlens::ui::{Keymap, Theme, UiViews};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -123,13 +124,13 @@ fn render(
 }
 
 /// Applies an action and every effect it causes, synchronously.
-fn settle(state: &mut AppState, svc: &SearchService, action: Action) {
+fn settle(state: &mut AppState, svc: &LocalStore, action: Action) {
     let mut queue = std::collections::VecDeque::from([action]);
     while let Some(a) = queue.pop_front() {
         for e in update(state, a) {
             match e {
                 Effect::Run(job) => queue.push_back(execute(svc, job, None)),
-                Effect::ReloadReader => svc.reload().unwrap(),
+                Effect::ReloadReader => svc.refresh().unwrap(),
                 _ => {}
             }
         }
@@ -138,7 +139,7 @@ fn settle(state: &mut AppState, svc: &SearchService, action: Action) {
 
 /// Opens `input` with a live build (or the cache) and returns the time until the first
 /// frame showing events, and the service once the build is done.
-fn open(input: &Path, cache: &Path, size: (u16, u16)) -> (Duration, Duration, SearchService) {
+fn open(input: &Path, cache: &Path, size: (u16, u16)) -> (Duration, Duration, LocalStore) {
     let started = Instant::now();
     let (tx, rx) = channel();
     let cancel = Arc::new(AtomicBool::new(false));
@@ -161,13 +162,12 @@ fn open(input: &Path, cache: &Path, size: (u16, u16)) -> (Duration, Duration, Se
     let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
     let mut views = UiViews::default();
     let mut state = AppState::new(input.display().to_string(), size);
-    let mut svc: Option<SearchService> = None;
+    let mut svc: Option<LocalStore> = None;
     let mut first_screen = None;
     let mut done_at = None;
     for ev in rx {
         match ev {
-            LiveEvent::Opened { index, complete } => {
-                let s = SearchService::new(index).unwrap();
+            LiveEvent::Opened { store: s, complete } => {
                 settle(&mut state, &s, Action::IndexOpened { complete });
                 svc = Some(s);
             }
@@ -185,7 +185,7 @@ fn open(input: &Path, cache: &Path, size: (u16, u16)) -> (Duration, Duration, Se
             LiveEvent::Done(opened) => {
                 done_at = Some(started.elapsed());
                 if !opened.reused {
-                    let s = SearchService::new(opened.index).unwrap();
+                    let s = opened.store().unwrap();
                     settle(
                         &mut state,
                         &s,

@@ -9,7 +9,9 @@
 
 mod action;
 mod effect;
+mod line;
 mod msg;
+pub mod prefs;
 pub mod reports;
 mod run;
 mod state;
@@ -18,11 +20,13 @@ mod worker;
 
 pub use action::Action;
 pub use effect::{Effect, Job, LocateTarget};
+pub use line::LineInput;
 pub use msg::{Msg, WorkerMsg};
+pub use prefs::{Column, Prefs};
 pub use run::{RunOptions, run, run_loop};
 pub use state::{
-    AppState, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow, RowTarget, Status,
-    TimelineState, Tz, Window,
+    AppState, Completion, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow, RowTarget,
+    Scroll, Status, TimelineState, Tz, Window,
 };
 pub use update::{MARGIN, WINDOW, problem_query, update};
 pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute};

@@ -16,6 +16,9 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Bundles to open in the explorer (folders, .tar, .tar.gz, .jsonl, .json, .gz).
     pub paths: Vec<PathBuf>,
+    /// Explore a Quickwit index instead of local bundles: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]", conflicts_with = "paths")]
+    pub remote: Option<String>,
     /// Index and loading options.
     #[command(flatten)]
     pub load: LoadArgs,
@@ -44,6 +47,9 @@ pub struct UiArgs {
 pub struct OpenArgs {
     /// Bundles or files; none opens the shipped sample (sample-data/pristine).
     pub paths: Vec<PathBuf>,
+    /// Explore a Quickwit index instead of local bundles: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]", conflicts_with = "paths")]
+    pub remote: Option<String>,
 }
 
 /// Options shared by every command that loads bundles.
@@ -68,6 +74,9 @@ pub struct LoadArgs {
     /// Index writer memory budget in MB (at least 15 per thread).
     #[arg(long, global = true, value_name = "MB", default_value_t = crate::index::DEFAULT_WRITER_MB)]
     pub writer_mb: usize,
+    /// Threads that build an index (decoding and indexing) [default: the cores, at most 8].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// Show secrets and personal data as they are (masked by default); recorded in the
     /// access trail.
     #[arg(long, global = true)]

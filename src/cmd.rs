@@ -145,8 +145,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome
         Some(Command::VerifyReport(a)) => report::run_verify(&a, &settings()?, out),
         Some(Command::Keygen(a)) => keygen::run(&a, out),
         Some(Command::Seal(a)) => seal::run(&a, &session()?, out, err),
-        Some(Command::Open(a)) => open::run(a.paths, &session()?, &cli.ui),
-        None => open::run(cli.paths, &session()?, &cli.ui),
+        Some(Command::Open(a)) => open::run(a.paths, a.remote.as_deref(), &session()?, &cli.ui),
+        None => open::run(cli.paths, cli.remote.as_deref(), &session()?, &cli.ui),
     }
 }
 
@@ -169,7 +169,7 @@ pub fn remote_store(url: &str) -> Result<crate::remote::RemoteStore> {
 }
 
 /// The access-trail entry of a look at a remote index: its URL and index in the filters.
-fn remote_entry(
+pub(crate) fn remote_entry(
     command: &str,
     store: &crate::remote::RemoteStore,
     query: Option<&str>,

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::index::{CommitPolicy, IndexError, Indexer, SearchRequest, SearchService};
+use crate::index::{CommitPolicy, IndexError, SearchRequest, SearchService};
 use crate::ingest::{
     self, EventSink, Found, IngestError, IngestOptions, ReadLimits, RecordSink, Span,
     decode_record, redecode,
@@ -347,8 +347,8 @@ pub fn bundle(data: &[u8]) {
 
 /// A small index to run queries against, built once per fuzzing process.
 fn search_service() -> Option<SearchService> {
-    let (index, fields) = crate::index::create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).ok()?;
+    let mem = crate::index::BareIndex::new();
+    let mut indexer = mem.indexer(15_000_000, 1, CommitPolicy::AT_END).ok()?;
     let lines = [
         r#"{"time":"2024-01-01T00:00:00Z","user":"alice","action":"model.deploy","msg":"deployed fraud-v2","seq":3}"#,
         r#"{"time":"2024-01-02T10:00:00Z","user":"bob","action":"dataset.read","msg":"read a\\b c","severity":"high"}"#,
@@ -360,7 +360,7 @@ fn search_service() -> Option<SearchService> {
         }
     }
     indexer.finish().ok()?;
-    SearchService::new(index).ok()
+    mem.service().ok()
 }
 
 thread_local! {

@@ -8,6 +8,8 @@
 mod build;
 mod cache;
 mod damage;
+mod facets;
+mod filter;
 mod histogram;
 mod live;
 mod query;
@@ -19,17 +21,19 @@ mod store;
 mod tokenizer;
 mod writer;
 
+pub use crate::store::SearchRequest;
 pub use crate::store::{Histogram, Hit, LEVELS, Page, QueryError, SortOrder};
 pub use build::{build_live, open_or_build};
 pub use cache::{BuildOptions, DEFAULT_WRITER_MB, OpenedIndex, cache_root, content_digest};
+pub use filter::query_text as filter_query;
 pub use histogram::nice_bucket_ms;
 pub use live::LiveEvent;
 pub use scan::{MatchScan, match_batch};
-pub use search::{SearchRequest, SearchService};
+pub use search::SearchService;
 pub use store::LocalStore;
 pub use writer::{CommitPolicy, Indexer};
 
-pub use tantivy::Index;
+use tantivy::Index;
 
 /// Failures of the index layer.
 #[derive(Debug, thiserror::Error)]
@@ -53,14 +57,77 @@ pub enum IndexError {
     },
 }
 
-/// A new in-RAM index with the current schema (tests, small loads).
-pub fn create_in_ram() -> (Index, schema::Fields) {
+/// An index with the current schema and none of the cache's bookkeeping, in RAM or in a
+/// folder (tests, benches): fill it through [`BareIndex::indexer`], search it through
+/// [`BareIndex::store`].
+pub struct BareIndex {
+    index: Index,
+    fields: schema::Fields,
+}
+
+impl Default for BareIndex {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BareIndex {
+    /// An empty index in RAM.
+    pub fn new() -> Self {
+        let (index, fields) = create_in_ram();
+        Self { index, fields }
+    }
+
+    /// An empty index in the empty folder `dir`.
+    pub fn create_in_dir(dir: &std::path::Path) -> Result<Self, IndexError> {
+        let (schema, fields) = schema::build();
+        Ok(Self {
+            index: Index::create_in_dir(dir, schema)?,
+            fields,
+        })
+    }
+
+    /// The index in `dir` (built with the current schema).
+    pub fn open_in_dir(dir: &std::path::Path) -> Result<Self, IndexError> {
+        let index = Index::open_in_dir(dir)?;
+        let fields = fields_of(&index)?;
+        Ok(Self { index, fields })
+    }
+
+    /// A writer into it (`budget` bytes of heap over `threads` threads).
+    pub fn indexer(
+        &self,
+        budget: usize,
+        threads: usize,
+        policy: CommitPolicy,
+    ) -> Result<Indexer, IndexError> {
+        Indexer::new(&self.index, self.fields.clone(), budget, threads, policy)
+    }
+
+    /// The index as a store (sees what was committed when it was opened; `refresh` for more).
+    pub fn store(&self) -> Result<LocalStore, IndexError> {
+        LocalStore::open(self.index.clone(), None)
+    }
+
+    /// A search service over it.
+    pub fn service(&self) -> Result<SearchService, IndexError> {
+        SearchService::new(self.index.clone())
+    }
+}
+
+/// A new in-RAM index with the current schema.
+pub(crate) fn create_in_ram() -> (Index, schema::Fields) {
     let (schema, fields) = schema::build();
     (Index::create_in_ram(schema), fields)
 }
 
+/// An empty in-RAM store with the current schema: checks queries without data.
+pub fn empty_store() -> Result<LocalStore, IndexError> {
+    LocalStore::open(create_in_ram().0, None)
+}
+
 /// The field handles of an index built with the current schema.
-pub fn fields_of(index: &Index) -> Result<schema::Fields, IndexError> {
+pub(crate) fn fields_of(index: &Index) -> Result<schema::Fields, IndexError> {
     let (expected, fields) = schema::build();
     if index.schema() != expected {
         return Err(IndexError::Corrupt(

@@ -22,6 +22,7 @@ mod mlflow;
 mod native;
 mod ocsf;
 mod openlineage;
+mod parallel;
 mod reader;
 mod sagemaker;
 mod scan;
@@ -237,6 +238,9 @@ pub struct IngestOptions {
     pub limits: ReadLimits,
     /// Integrity statuses to attach to events.
     pub status: Option<std::sync::Arc<dyn StatusLookup>>,
+    /// Threads that decode records (0 or 1: the reading thread decodes). Whatever the
+    /// number, events reach the sink in input order.
+    pub threads: usize,
 }
 
 struct Pipeline<'a, F: FnMut(IngestProgress)> {
@@ -250,6 +254,8 @@ struct Pipeline<'a, F: FnMut(IngestProgress)> {
     limits: ReadLimits,
     status: Option<std::sync::Arc<dyn StatusLookup>>,
     stopped: bool,
+    /// Decoding threads, when there are several.
+    pool: Option<parallel::Pool>,
 }
 
 impl<F: FnMut(IngestProgress)> Pipeline<'_, F> {
@@ -270,11 +276,57 @@ impl<F: FnMut(IngestProgress)> Pipeline<'_, F> {
             (self.on_progress)(p);
         }
     }
+
+    /// Takes one decoded result, in input order; `false` once the sink stopped the load.
+    fn apply(&mut self, applied: parallel::Applied<'_>) -> bool {
+        if self.stopped {
+            return false;
+        }
+        match applied {
+            parallel::Applied::Event(event, raw) => {
+                self.summary.add_event(&event);
+                if !self.sink.event(event, raw) {
+                    self.stopped = true;
+                    return false;
+                }
+            }
+            parallel::Applied::Error(e) => self.summary.add_error(&e),
+            parallel::Applied::RecordEnd => {
+                if self.summary.events.is_multiple_of(1024) {
+                    self.maybe_report();
+                }
+            }
+        }
+        true
+    }
+
+    /// Runs `f` on the pool (taken out for the call, so that it can apply into `self`).
+    fn with_pool(
+        &mut self,
+        f: impl FnOnce(&mut parallel::Pool, &mut dyn FnMut(parallel::Applied<'_>) -> bool),
+    ) {
+        if let Some(mut pool) = self.pool.take() {
+            f(&mut pool, &mut |a| self.apply(a));
+            self.pool = Some(pool);
+        }
+    }
+
+    /// A reading problem: counted now, or queued in its place when decoding in parallel.
+    fn add_problem(&mut self, error: IngestError) {
+        match &mut self.pool {
+            Some(pool) => pool.problem(error),
+            None => self.summary.add_error(&error),
+        }
+    }
 }
 
 impl<F: FnMut(IngestProgress)> RecordSink for Pipeline<'_, F> {
     fn record(&mut self, path: &str, line: u64, bytes: &[u8]) {
         if self.stopped {
+            return;
+        }
+        if self.pool.is_some() {
+            self.with_pool(|pool, apply| pool.record(path, line, bytes, apply));
             return;
         }
         match decode_record(path, line, bytes) {
@@ -300,7 +352,7 @@ impl<F: FnMut(IngestProgress)> RecordSink for Pipeline<'_, F> {
     }
 
     fn problem(&mut self, error: IngestError) {
-        self.summary.add_error(&error);
+        self.add_problem(error);
     }
 }
 
@@ -316,7 +368,7 @@ impl<F: FnMut(IngestProgress)> MemberVisitor for Pipeline<'_, F> {
     }
 
     fn problem(&mut self, error: IngestError) {
-        self.summary.add_error(&error);
+        self.add_problem(error);
     }
 }
 
@@ -339,10 +391,17 @@ pub fn ingest(
         last_progress: Instant::now(),
         on_progress,
         limits: options.limits,
+        pool: if options.threads > 1 {
+            parallel::Pool::start(options.threads, options.status.as_ref())
+        } else {
+            None
+        },
         status: options.status,
         stopped: false,
     };
     visit_inputs(paths, &counter, &mut p);
+    p.with_pool(parallel::Pool::finish);
+    p.pool = None;
     p.summary.bytes = counter.get();
     let last = p.progress();
     (p.on_progress)(last);

@@ -3,7 +3,8 @@
 //! evaluations, approvals, deployments, prediction counts), per-model trees, impact
 //! queries, cycle reports and renderings (text tree, Graphviz).
 //!
-//! Pure: allowed imports are `crate::model`, std, serde, `serde_json` and chrono. Never
+//! Pure: allowed imports are `crate::model`, `crate::store` (its plain `Filter` values), std,
+//! serde, `serde_json` and chrono. Never
 //! tantivy or ratatui. Memory is bounded by the graph (distinct nodes and edges plus
 //! capped per-version histories), never by the number of events.
 
@@ -14,7 +15,7 @@ mod render;
 mod tree;
 
 pub use builder::GraphBuilder;
-pub use graph::{Cycle, GRAPH_FILE, Graph, GraphError, ModelSummary, quote};
+pub use graph::{Cycle, GRAPH_FILE, Graph, GraphError, ModelSummary};
 pub use node::{
     Approval, Deployment, Edge, Evaluation, MAX_HISTORY, Node, NodeKey, PredictionCount, RefSite,
     RunInfo, RunStatus, VersionInfo, kind,

@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 pub use alerts::{Evaluation, RulesError};
 pub use lineage::{LineageObserver, load_graph};
 
-use crate::index::{BuildOptions, IndexError, LiveEvent, OpenedIndex, SearchService};
+use crate::index::{BuildOptions, IndexError, LiveEvent, OpenedIndex};
 use crate::ingest::{IngestOptions, IngestProgress, IngestSummary};
 use crate::integrity::Verification;
 use crate::lineage::Graph;
@@ -118,6 +118,7 @@ impl Session {
             ingest: IngestOptions {
                 limits: s.limits,
                 status: crate::integrity::status_lookup(integrity),
+                threads: s.threads,
             },
             writer_budget: s.writer_budget,
             threads: s.threads,
@@ -207,15 +208,7 @@ impl Opened {
 
     /// The index as a [`Store`](crate::store::Store): what front ends query.
     pub fn store(&self) -> Result<crate::index::LocalStore, IndexError> {
-        Ok(crate::index::LocalStore::new(
-            self.service()?,
-            Some(self.index.dir.clone()),
-        ))
-    }
-
-    /// A search service over the index.
-    pub fn service(&self) -> Result<SearchService, IndexError> {
-        SearchService::new(self.index.index.clone())
+        self.index.store()
     }
 
     /// The inputs, as given.
@@ -256,7 +249,8 @@ impl Opened {
 
     /// The alerts of `rules` over the index.
     pub fn alerts(&self, rules: &crate::alerts::RuleSet) -> Result<Evaluation, RulesError> {
-        alerts::evaluate(&self.service()?, rules)
+        let store = self.store().map_err(crate::store::StoreError::from)?;
+        alerts::evaluate(&store, rules)
     }
 }
 

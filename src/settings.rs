@@ -155,9 +155,7 @@ impl Settings {
                 max_document_bytes: load.max_document_bytes,
             },
             writer_budget: load.writer_mb.saturating_mul(1_000_000),
-            threads: std::thread::available_parallelism()
-                .map_or(1, std::num::NonZero::get)
-                .min(4),
+            threads: load.threads.map_or_else(default_threads, usize::from),
             trust: Trust::resolve(load.trust.as_deref())?,
             masker: Arc::new(masker),
             unmask: load.unmask,
@@ -182,8 +180,17 @@ impl Settings {
         IngestOptions {
             limits: self.limits,
             status: None,
+            threads: self.threads,
         }
     }
+}
+
+/// Build threads when `--threads` is not given: every core, up to 8 (beyond that a build
+/// waits on reading and on the final merge more than on decoding and indexing).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
 }
 
 #[cfg(test)]

@@ -99,6 +99,46 @@ impl Histogram {
     }
 }
 
+/// A search: query text, optional time window, page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// Query in the query language; empty or `*` matches everything.
+    pub query: String,
+    /// Inclusive lower bound on `ts`.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on `ts`.
+    pub to: Option<DateTime<Utc>>,
+    /// Page size.
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Order.
+    pub order: SortOrder,
+    /// Events named by a report jump (and the query), when one is active.
+    pub filter: Option<Filter>,
+}
+
+impl SearchRequest {
+    /// Which events this request selects (its query and time window).
+    pub fn selection(&self) -> Selection {
+        Selection {
+            query: self.query.clone(),
+            from: self.from,
+            to: self.to,
+            filter: self.filter.clone(),
+        }
+    }
+
+    /// Which page of them.
+    pub fn page_request(&self) -> PageRequest {
+        PageRequest {
+            offset: self.offset,
+            limit: self.limit,
+            order: self.order,
+        }
+    }
+}
+
 /// Which events: a query in the query language (empty or `*`: all) and a time window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
@@ -108,6 +148,97 @@ pub struct Selection {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive upper bound on the event time.
     pub to: Option<DateTime<Utc>>,
+    /// Events named by a report jump (and the query).
+    pub filter: Option<Filter>,
+}
+
+/// Events named by what they are, never by query text built by hand: where a report row
+/// leads (alert evidence, an integrity finding's lines, a lineage node). Each store spells
+/// it in its own query language, with one quoting rule (`index` for the local index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// The events with these ordinals.
+    Ords(Vec<u64>),
+    /// The events of a model, or of one of its versions.
+    Model {
+        /// `model.id`.
+        id: String,
+        /// `model.version`, when one version.
+        version: Option<String>,
+    },
+    /// A run's events: its own, its child runs', and those that take it as an input.
+    Run(String),
+    /// A dataset's, feature set's or other resource's events: those that read, write or
+    /// name it.
+    Resource(String),
+    /// Lines `from..=to` of the input shown as `path`.
+    Lines {
+        /// The input as events name it (`path`).
+        path: String,
+        /// First line.
+        from: u64,
+        /// Last line.
+        to: u64,
+    },
+    /// The events every one of these filters selects.
+    All(Vec<Filter>),
+    /// Records `from..=to` by sequence number in the stream file shown as `path`.
+    Seqs {
+        /// The stream file as events name it (`path`).
+        path: String,
+        /// First sequence number.
+        from: u64,
+        /// Last sequence number.
+        to: u64,
+    },
+}
+
+impl Filter {
+    /// True when it selects nothing whatever the data (an empty ordinal set).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Ords(o) => o.is_empty(),
+            Self::All(parts) => parts.iter().any(Self::is_empty),
+            _ => false,
+        }
+    }
+
+    /// This filter and `other`.
+    #[must_use]
+    pub fn and(self, other: Filter) -> Filter {
+        match self {
+            Self::All(mut parts) => {
+                parts.push(other);
+                Self::All(parts)
+            }
+            first => Self::All(vec![first, other]),
+        }
+    }
+}
+
+/// Quotes a value as a phrase of the query language (the one quoting rule of every
+/// query the product writes): backslashes and double quotes are
+/// escaped, so no value can end the phrase early or be dropped.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Where Enter on a report row goes, and what the explorer calls it while it is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jump {
+    /// A readable name ("evidence of: production deployment without approval").
+    pub label: String,
+    /// The events.
+    pub filter: Filter,
 }
 
 /// Which page of a sorted selection.
@@ -137,6 +268,23 @@ pub struct ScanPage {
     pub hits: Vec<Hit>,
     /// The cursor for the next page; `None` when the scan is over.
     pub next: Option<Cursor>,
+}
+
+/// The most frequent values of one keyword field among the matches of a selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    /// The field counted.
+    pub field: String,
+    /// Matches of the selection.
+    pub matches: u64,
+    /// The top values with their number of matches, most frequent first (ties by value).
+    pub values: Vec<(String, u64)>,
+    /// Distinct values counted (the top ones and the rest).
+    pub distinct: u64,
+    /// Matches that have the field, summed over the values not in `values`.
+    pub others: u64,
+    /// Matches without any value in the field.
+    pub missing: u64,
 }
 
 /// What a store can fail with.
@@ -175,6 +323,48 @@ pub trait Store: Send + Sync {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<ScanPage, StoreError>;
+    /// The `limit` most frequent values of keyword `field` among the matches of `sel`.
+    fn terms(&self, sel: &Selection, field: &str, limit: usize) -> Result<Facets, StoreError>;
+    /// The earliest and latest event time (ms) among the matches of `sel` that have one.
+    fn time_span(&self, sel: &Selection) -> Result<Option<(i64, i64)>, StoreError>;
+    /// The position of the event keyed (`ts_ms`, `ord`) in the newest-first list of `sel`:
+    /// matches in later milliseconds come first, then ties by ordinal (`i64::MAX`: the
+    /// start; `i64::MIN`: the untimed events, which sort last). A record not in the list
+    /// gets the position where it would be.
+    fn position(&self, sel: &Selection, ts_ms: i64, ord: u64) -> Result<u64, StoreError> {
+        let newer = if ts_ms == i64::MAX {
+            0
+        } else if ts_ms == i64::MIN {
+            let mut timed = sel.clone();
+            timed.from = Some(sel.from.unwrap_or(DateTime::<Utc>::MIN_UTC));
+            self.count(&timed)?
+        } else {
+            let after = DateTime::from_timestamp_millis(ts_ms.saturating_add(1))
+                .ok_or_else(|| StoreError::Unavailable(format!("time {ts_ms} out of range")))?;
+            let mut later = sel.clone();
+            later.from = Some(sel.from.map_or(after, |f| f.max(after)));
+            if later.to.is_some_and(|t| t <= after) {
+                0
+            } else {
+                self.count(&later)?
+            }
+        };
+        // Ties in the same millisecond: look through them for the ordinal.
+        let req = PageRequest {
+            offset: usize::try_from(newer).unwrap_or(usize::MAX),
+            limit: 512,
+            order: SortOrder::NewestFirst,
+        };
+        let page = self.page(sel, &req)?;
+        let i = page
+            .hits
+            .iter()
+            .position(|h| {
+                h.event.ts.map_or(i64::MIN, |t| t.timestamp_millis()) < ts_ms || h.ord <= ord
+            })
+            .unwrap_or(page.hits.len());
+        Ok(newer + i as u64)
+    }
     /// The record with ordinal `ord`.
     fn fetch(&self, ord: u64) -> Result<Option<Hit>, StoreError>;
     /// Checks a query against the query language without running it.

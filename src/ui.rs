@@ -14,10 +14,10 @@ mod text;
 mod theme;
 mod views;
 
-pub use keymap::{Binding, DEFAULT as DEFAULT_KEYMAP, Keymap, action_by_name};
+pub use keymap::{Binding, DEFAULT as DEFAULT_KEYMAP, Keymap};
 pub use layout::{Areas, areas, render};
 pub use settings::UiSettings;
-pub use strings::{ACTIONS, describe};
+pub use strings::{ACTIONS, ActionInfo, action_by_name, describe};
 pub use text::{format_ts, json_lines, truncate};
-pub use theme::{DARK as DARK_THEME, LIGHT as LIGHT_THEME, Theme};
+pub use theme::{DARK as DARK_THEME, LIGHT as LIGHT_THEME, Theme, theme_for_colorfgbg};
 pub use views::UiViews;

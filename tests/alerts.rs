@@ -1,5 +1,5 @@
 //! Alerts: every rule kind on hand-made events (windows, edges, grouping), the sample
-//! story (its five planted incidents and nothing else), and `watch` on growing files.
+//! story (its six planted incidents and nothing else), and `watch` on growing files.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -395,7 +395,7 @@ fn record(root: &Path, stream: &str, seq: u64) -> Value {
 }
 
 #[test]
-fn sample_story_raises_exactly_the_five_planted_incidents() {
+fn sample_story_raises_exactly_the_six_planted_incidents() {
     let dir = tempfile::tempdir().unwrap();
     let root = write_story(dir.path(), 3000, 7);
     let (code, v) = alerts_json(dir.path(), &[root.to_str().unwrap()]);
@@ -409,7 +409,8 @@ fn sample_story_raises_exactly_the_five_planted_incidents() {
             "prod-deploy-unapproved",
             "pii-access-outside-roles",
             "drift-above-threshold",
-            "audit-config-changed"
+            "audit-config-changed",
+            "inference-error-spike"
         ],
         "{v:#}"
     );
@@ -473,6 +474,71 @@ fn sample_story_raises_exactly_the_five_planted_incidents() {
         (Some("audit.config.change"), Some("erin"))
     );
     assert_eq!(r["details"]["new"], "disabled");
+    // 6. The 40 timed-out predictions of churn-predictor 4, and only those.
+    let ev6 = evidence_of(&alerts[5]);
+    assert_eq!(ev6.len(), 40);
+    for (s, q) in &ev6 {
+        let r = record(&root, s, *q);
+        assert_eq!(r["action"], "inference.predict");
+        assert_eq!(r["outcome"], "failure");
+        assert_eq!(r["model"], json!({"id": "churn-predictor", "version": "4"}));
+    }
+    assert_eq!(
+        alerts[5]["key"],
+        "model.id=churn-predictor, model.version=4"
+    );
+    assert_eq!(alerts[5]["severity"], "error");
+}
+
+/// A native stream `dir/<name>/streams/serving.jsonl` of predictions (seconds after t0,
+/// model version, outcome), with a dummy hash like [`write_story`]; returns the folder.
+fn predictions(dir: &Path, name: &str, events: &[(i64, &str, &str)]) -> PathBuf {
+    let root = dir.join(name);
+    std::fs::create_dir_all(root.join("streams")).unwrap();
+    let mut text = String::new();
+    for (seq, (secs, version, outcome)) in events.iter().enumerate() {
+        let ts =
+            (t0() + TimeDelta::seconds(*secs)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let rec = json!({"stream": "serving", "seq": seq, "ts": ts, "action": "inference.predict",
+            "actor": {"id": "svc-serving", "type": "service"}, "outcome": outcome,
+            "model": {"id": "m", "version": version}, "message": "scored a request"});
+        text.push_str(&json!({"hash": "0".repeat(64), "rec": rec}).to_string());
+        text.push('\n');
+    }
+    std::fs::write(root.join("streams/serving.jsonl"), text).unwrap();
+    root
+}
+
+#[test]
+fn default_rules_catch_an_inference_error_spike_per_model_version() {
+    let dir = tempfile::tempdir().unwrap();
+    // Version 2 fails 12 times in 11.5 minutes among successes of version 1: one alert on
+    // version 2 whose evidence is exactly the failures.
+    let mixed: Vec<(i64, &str, &str)> = (0..24)
+        .map(|i| {
+            if i % 2 == 0 {
+                (i * 30, "1", "success")
+            } else {
+                (i * 30, "2", "failure")
+            }
+        })
+        .collect();
+    let root = predictions(dir.path(), "mixed", &mixed);
+    let (code, v) = alerts_json(dir.path(), &[root.to_str().unwrap()]);
+    assert_eq!(code, 1, "{v:#}");
+    let alerts = v["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{v:#}");
+    assert_eq!(alerts[0]["rule"], "inference-error-spike");
+    assert_eq!(alerts[0]["key"], "model.id=m, model.version=2");
+    let seqs: Vec<u64> = evidence_of(&alerts[0]).iter().map(|(_, q)| *q).collect();
+    assert_eq!(seqs, (0..12).map(|i| 2 * i + 1).collect::<Vec<u64>>());
+    // The same twelve failures spread over two versions reach neither version's threshold.
+    let spread: Vec<(i64, &str, &str)> = (0..12)
+        .map(|i| (i * 60, if i % 2 == 0 { "1" } else { "2" }, "failure"))
+        .collect();
+    let root = predictions(dir.path(), "spread", &spread);
+    let (code, v) = alerts_json(dir.path(), &[root.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v:#}");
 }
 
 #[test]
@@ -492,15 +558,16 @@ fn alerts_text_output_and_exit_codes() {
     );
     assert!(text.contains("evidence (14 event(s))"), "{text}");
     assert!(
-        text.contains("5 alert(s) (3 error, 2 warning) from 10 rules"),
+        text.contains("6 alert(s) (4 error, 2 warning) from 11 rules"),
         "{text}"
     );
-    // Disabling the five rules that fire leaves a clean bill: exit 0.
+    // Disabling the six rules that fire leaves a clean bill: exit 0.
     let rules = dir.path().join("quiet.json");
     std::fs::write(
         &rules,
         r#"{"disable": ["failed-logins", "prod-deploy-unapproved",
-        "pii-access-outside-roles", "drift-above-threshold", "audit-config-changed"]}"#,
+        "pii-access-outside-roles", "drift-above-threshold", "audit-config-changed",
+        "inference-error-spike"]}"#,
     )
     .unwrap();
     let out = auditlens(dir.path())
@@ -821,7 +888,7 @@ fn watch_once_reads_the_whole_file_and_stops() {
 }
 
 #[test]
-fn other_story_seeds_raise_the_same_five_alerts_and_nothing_else() {
+fn other_story_seeds_raise_the_same_six_alerts_and_nothing_else() {
     for seed in [1, 2, 3] {
         let dir = tempfile::tempdir().unwrap();
         let root = write_story(dir.path(), 6000, seed);
@@ -833,7 +900,7 @@ fn other_story_seeds_raise_the_same_five_alerts_and_nothing_else() {
             .iter()
             .map(|a| a["rule"].as_str().unwrap())
             .collect();
-        assert_eq!(rules.len(), 5, "seed {seed}: {v:#}");
+        assert_eq!(rules.len(), 6, "seed {seed}: {v:#}");
     }
 }
 
@@ -847,6 +914,7 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,
+        threads: None,
         trust: None,
         unmask: false,
         role: None,
@@ -855,13 +923,13 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
     let session =
         auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());
     let opened = session.open(&[root], &mut |_| {}, &mut |_| {}).unwrap();
-    let service = opened.service().unwrap();
+    let service = opened.store().unwrap();
     let eval = opened.alerts(&RuleSet::defaults().unwrap()).unwrap();
-    assert_eq!(eval.alerts.len(), 5);
+    assert_eq!(eval.alerts.len(), 6);
     assert!(eval.notes.is_empty(), "{:?}", eval.notes);
     for a in &eval.alerts {
         for e in &a.evidence {
-            let hit = service.get(e.ord.unwrap()).unwrap().unwrap();
+            let hit = service.service().get(e.ord.unwrap()).unwrap().unwrap();
             assert_eq!(
                 (hit.event.origin.stream.as_ref(), hit.event.origin.seq),
                 (e.stream.as_ref(), e.seq)
@@ -937,7 +1005,7 @@ fn sample_alerts(home: &Path, bundle: &str) -> Vec<Value> {
 }
 
 #[test]
-fn sealed_sample_raises_the_five_planted_incidents_and_tampering_is_critical() {
+fn sealed_sample_raises_the_six_planted_incidents_and_tampering_is_critical() {
     let dir = tempfile::tempdir().unwrap();
     let rules = |alerts: &[Value]| -> Vec<String> {
         alerts
@@ -951,20 +1019,21 @@ fn sealed_sample_raises_the_five_planted_incidents_and_tampering_is_critical() {
         "pii-access-outside-roles",
         "drift-above-threshold",
         "audit-config-changed",
+        "inference-error-spike",
     ];
     let pristine = sample_alerts(dir.path(), "sample-data/pristine");
     assert_eq!(rules(&pristine), planted);
     assert_eq!(evidence_of(&pristine[0]).len(), 14);
     // Each tampered copy adds one critical alert naming the tampered records.
     for (bundle, seqs) in [
-        ("sample-data/tampered/modified-record.tar.gz", vec![952]),
+        ("sample-data/tampered/modified-record.tar.gz", vec![936]),
         (
             "sample-data/tampered/swapped-records.tar.gz",
-            vec![476, 477],
+            vec![468, 469],
         ),
         (
             "sample-data/tampered/appended-records.tar.gz",
-            vec![1904, 1905, 1906],
+            vec![1872, 1873, 1874],
         ),
         ("sample-data/tampered/replayed-record.tar.gz", vec![4]),
     ] {
@@ -1070,8 +1139,8 @@ fn readme_rules_example_works() {
     assert!(set.get("secret-read-by-human").is_none());
     assert_eq!(
         set.rules.len(),
-        10,
-        "9 defaults left, one replaced, one added"
+        11,
+        "10 defaults left, one replaced, one added"
     );
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.json");

@@ -78,3 +78,27 @@ pub fn generic_lines(n: usize) -> String {
         })
         .collect()
 }
+
+/// An in-RAM index of `generic_lines(n)` plus an event tied with the first in time and one
+/// without any time (ties and gaps), and the folder of its input.
+pub fn small_index(n: usize) -> (auditlens::index::BareIndex, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = generic_lines(n);
+    lines.push_str(
+        "{\"time\":\"2024-01-01T00:00:00Z\",\"msg\":\"tie\"}\n{\"msg\":\"no time at all\"}\n",
+    );
+    let f = write(dir.path(), "e.jsonl", lines.as_bytes());
+    let mem = auditlens::index::BareIndex::new();
+    let mut indexer = mem
+        .indexer(15_000_000, 1, auditlens::index::CommitPolicy::AT_END)
+        .unwrap();
+    let summary = auditlens::ingest::ingest(
+        &[f],
+        auditlens::ingest::IngestOptions::default(),
+        &mut indexer,
+        |_| {},
+    );
+    assert_eq!(summary.events, n as u64 + 2);
+    indexer.finish().unwrap();
+    (mem, dir)
+}

@@ -75,16 +75,17 @@ fn set(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
 
 // The planted incidents (sample-data/README.md) where the report finds them.
 const UNAPPROVED: (&str, &str) = ("unapproved_deployment", "registry.jsonl:40");
-const PII: (&str, &str) = ("personal_data_outside_roles", "platform.jsonl:1494");
-const LOGGING_OFF: (&str, &str) = ("logging_disabled", "platform.jsonl:1773");
-const DRIFT: (&str, &str) = ("monitoring_breach_followed", "serving.jsonl:801");
+const PII: (&str, &str) = ("personal_data_outside_roles", "platform.jsonl:1472");
+const LOGGING_OFF: (&str, &str) = ("logging_disabled", "platform.jsonl:1747");
+const DRIFT: (&str, &str) = ("monitoring_breach_followed", "serving.jsonl:784");
 const RETENTION: (&str, &str) = ("retention_short", "platform.jsonl:1");
-const ALERTS: [(&str, &str); 5] = [
-    ("alert:failed-logins", "platform.jsonl:1056"),
+const ALERTS: [(&str, &str); 6] = [
+    ("alert:failed-logins", "platform.jsonl:1043"),
     ("alert:prod-deploy-unapproved", "registry.jsonl:40"),
-    ("alert:pii-access-outside-roles", "platform.jsonl:1494"),
-    ("alert:drift-above-threshold", "serving.jsonl:801"),
-    ("alert:audit-config-changed", "platform.jsonl:1773"),
+    ("alert:pii-access-outside-roles", "platform.jsonl:1472"),
+    ("alert:drift-above-threshold", "serving.jsonl:784"),
+    ("alert:audit-config-changed", "platform.jsonl:1747"),
+    ("alert:inference-error-spike", "serving.jsonl:943"),
 ];
 
 #[test]
@@ -151,7 +152,7 @@ fn the_drift_breach_cites_what_followed_it() {
         ),
         "{f}"
     );
-    assert_eq!(f["evidence"][1]["line"], 803);
+    assert_eq!(f["evidence"][1]["line"], 786);
 }
 
 /// The `rec` span of a native envelope line, else the line.
@@ -268,7 +269,7 @@ fn the_tampered_copies_findings_are_in_every_report() {
         .iter()
         .find(|f| f["code"] == "MODIFIED")
         .unwrap();
-    assert_eq!(f["evidence"][0]["line"], 953);
+    assert_eq!(f["evidence"][0]["line"], 937);
     assert!(
         f["evidence"][0]["path"]
             .as_str()

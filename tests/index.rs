@@ -1,26 +1,15 @@
 //! The index layer: ordering, paging, counts and lenient query errors on an in-RAM index.
 
 use auditlens::index::{
-    CommitPolicy, IndexError, Indexer, SearchRequest, SearchService, SortOrder, create_in_ram,
+    BareIndex, CommitPolicy, IndexError, SearchRequest, SearchService, SortOrder,
 };
 use auditlens::ingest::{IngestOptions, ingest};
 
-use crate::common::{generic_lines, write};
+use crate::common::{generic_lines, small_index, write};
 
 fn service(n: usize) -> (SearchService, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut lines = generic_lines(n);
-    // Two events with the same timestamp and one without any: ties and gaps.
-    lines.push_str(
-        "{\"time\":\"2024-01-01T00:00:00Z\",\"msg\":\"tie\"}\n{\"msg\":\"no time at all\"}\n",
-    );
-    let f = write(dir.path(), "e.jsonl", lines.as_bytes());
-    let (index, fields) = create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
-    let summary = ingest(&[f], IngestOptions::default(), &mut indexer, |_| {});
-    assert_eq!(summary.events, n as u64 + 2);
-    indexer.finish().unwrap();
-    (SearchService::new(index).unwrap(), dir)
+    let (mem, dir) = small_index(n);
+    (mem.service().unwrap(), dir)
 }
 
 fn req(query: &str, limit: usize, offset: usize) -> SearchRequest {
@@ -199,15 +188,15 @@ fn exact_numbers_and_ordinal_sets_are_answered_from_the_columns() {
     // segment).
     let dir = tempfile::tempdir().unwrap();
     let f = write(dir.path(), "e.jsonl", generic_lines(40).as_bytes());
-    let (index, fields) = create_in_ram();
+    let mem = BareIndex::new();
     let policy = CommitPolicy {
         every_docs: 7,
         every: std::time::Duration::MAX,
     };
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, policy).unwrap();
+    let mut indexer = mem.indexer(15_000_000, 1, policy).unwrap();
     ingest(&[f], IngestOptions::default(), &mut indexer, |_| {});
     indexer.finish().unwrap();
-    let s = SearchService::new(index).unwrap();
+    let s = mem.service().unwrap();
     let count = |q: &str| s.count(&req(q, 0, 0)).unwrap();
     let ords = |q: &str| {
         let mut o: Vec<u64> = s

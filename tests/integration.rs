@@ -17,4 +17,5 @@ mod privacy;
 mod realdata;
 mod reports;
 mod sample;
+mod store;
 mod ui;

@@ -64,7 +64,15 @@ fn ok(home: &Path, args: &[&str]) -> String {
 }
 
 fn assert_masked(what: &str, text: &str) {
+    assert_masked_but(what, text, &[]);
+}
+
+/// [`assert_masked`] for every secret but the identities in `shown`.
+fn assert_masked_but(what: &str, text: &str, shown: &[&str]) {
     for (secret, masked) in SECRETS {
+        if shown.contains(secret) {
+            continue;
+        }
         assert!(!text.contains(secret), "{what}: {secret} leaked:\n{text}");
         if *secret == "123-45-6789" && !text.contains("ssn") {
             continue;
@@ -176,7 +184,9 @@ fn roles_select_views_and_user_policy_extends_fields() {
     assert!(!sre.contains("hunter2"));
     let auditor = ok(home, &["search", b, "*", "--json", "--role", "auditor"]);
     assert!(auditor.contains("prediction_input") && auditor.contains("svc-deploy"));
-    assert_masked("auditor", &auditor);
+    // The auditor sees who did it (mary's e-mail is her actor id), and no secret.
+    assert!(auditor.contains("mary@example.org"), "{auditor}");
+    assert_masked_but("auditor", &auditor, &["mary@example.org"]);
     let (code, _, err) = run(home, &["search", b, "*", "--role", "nobody"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown role"), "{err}");
@@ -559,6 +569,105 @@ fn concurrent_appends_keep_one_chain() {
     assert_eq!(seqs, (0..8).collect::<Vec<_>>());
 }
 
+/// Runs `search FILE * --json [--role ROLE]` and returns the output.
+fn search_json(home: &Path, file: &Path, role: Option<&str>) -> String {
+    let mut args = vec![
+        "search",
+        file.to_str().unwrap(),
+        "*",
+        "--json",
+        "--limit",
+        "5000",
+    ];
+    if let Some(r) = role {
+        args.extend(["--role", r]);
+    }
+    ok(home, &args)
+}
+
+#[test]
+fn auditors_see_kubernetes_actors_while_secrets_stay_masked() {
+    // Issue 16 item 12: `--role auditor` showed `u***@company.com` for both
+    // user@company.com and another u... user, so they could not be told apart.
+    let Some(k8s) = crate::common::shared_path("realdata/panther/kubernetes.jsonl") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    // The real export, plus one of its records carrying planted secrets (written to the
+    // temporary folder only).
+    let text = std::fs::read_to_string(&k8s).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("\"username\": \"user@company.com\""))
+        .expect("the export has user@company.com");
+    let mut rec: Value = serde_json::from_str(line).unwrap();
+    rec["requestObject"] = serde_json::json!({"kind": "Secret", "data": {"password": "hunter2-k8s"},
+        "metadata": {"annotations": {"note": "Authorization: Bearer abcdefghijk12345 for user@example.com"}}});
+    let mut planted = text.clone();
+    if !planted.ends_with('\n') {
+        planted.push('\n');
+    }
+    planted.push_str(&rec.to_string());
+    planted.push('\n');
+    let file = write(home, "k8s.jsonl", planted.as_bytes());
+    let users = [
+        "user@company.com",
+        "john.doe@company.com",
+        "admin@example.com",
+        "user@example.com",
+    ];
+    let default = search_json(home, &file, None);
+    for u in users {
+        assert!(!default.contains(u), "default view: {u} in clear");
+    }
+    assert!(default.contains("u***@company.com") && default.contains("j***@company.com"));
+    let auditor = search_json(home, &file, Some("auditor"));
+    for u in users {
+        assert!(auditor.contains(u), "auditor: no {u}");
+    }
+    // Two actors sharing an initial are told apart; secrets are not shown.
+    assert!(!auditor.contains("u***@company.com"), "{auditor}");
+    for secret in ["hunter2-k8s", "abcdefghijk12345"] {
+        assert!(!auditor.contains(secret), "auditor: {secret} leaked");
+    }
+    // An e-mail that is nobody's actor id stays masked; user@example.com is an actor of
+    // other records, so only the annotation's own mention tells: it must not be shown in
+    // the planted record's masked record text.
+    let planted_out: Vec<&str> = auditor
+        .lines()
+        .filter(|l| l.contains("hunter2") || l.contains("Bearer ***"))
+        .collect();
+    assert!(
+        !planted_out.is_empty(),
+        "the planted record is in the output"
+    );
+    for l in planted_out {
+        assert!(
+            l.contains("u***@example.com") && !l.contains("for user@example.com"),
+            "{l}"
+        );
+    }
+    // The sre role still masks actors whole.
+    let sre = search_json(home, &file, Some("sre"));
+    for u in users {
+        assert!(!sre.contains(u), "sre: {u} in clear");
+    }
+}
+
+#[test]
+fn on_the_sample_the_auditor_sees_actors_and_the_sre_does_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let pristine = repo_root().join("sample-data/pristine");
+    let p = pristine.to_str().unwrap();
+    let q = ["search", p, "action:audit.config.change", "--json"];
+    let auditor = ok(home, &[&q[..], &["--role", "auditor"]].concat());
+    assert!(auditor.contains("\"erin\""), "{auditor}");
+    let sre = ok(home, &[&q[..], &["--role", "sre"]].concat());
+    assert!(!sre.contains("\"erin\"") && sre.contains("***"), "{sre}");
+}
+
 #[test]
 fn no_email_key_or_token_from_realdata_reaches_search_output() {
     let Some(real) = crate::common::realdata() else {
@@ -692,17 +801,17 @@ fn secrets_in_keys_under_secret_named_keys_and_percent_encoded_are_masked_in_sea
 #[test]
 fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
     use auditlens::app::{Action, AppState, Effect, execute, update};
-    use auditlens::index::{CommitPolicy, Indexer, SearchService, create_in_ram};
+    use auditlens::index::{BareIndex, CommitPolicy};
     use auditlens::ingest::{IngestOptions, ingest};
     use auditlens::ui::{Keymap, Theme, UiViews};
 
     let tmp = tempfile::tempdir().unwrap();
     let path = hidden_secrets_bundle(tmp.path());
-    let (index, fields) = create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+    let mem = BareIndex::new();
+    let mut indexer = mem.indexer(15_000_000, 1, CommitPolicy::AT_END).unwrap();
     ingest(&[path], IngestOptions::default(), &mut indexer, |_| {});
     indexer.finish().unwrap();
-    let svc = SearchService::new(index).unwrap();
+    let svc = mem.store().unwrap();
     // The explorer's masker, as `auditlens open` sets it up.
     let masker = auditlens::privacy::masker_for(None, false, None).unwrap();
     let mut copied = Vec::new();
@@ -724,7 +833,7 @@ fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
         vec![
             Action::IndexOpened { complete: true },
             Action::IndexDone {
-                events: svc.num_docs(),
+                events: svc.service().num_docs(),
                 errors: 0,
                 skipped: 0,
                 reused: true,

@@ -1,9 +1,10 @@
 //! The explorer's integrity, lineage and alerts panes, computed from the shipped sample.
 
 use auditlens::app::reports::{alerts_report, integrity_report, lineage_report};
-use auditlens::index::{BuildOptions, SearchRequest, SearchService, open_or_build};
+use auditlens::index::{BuildOptions, SearchRequest, open_or_build};
 use auditlens::integrity::TrustStore;
 use auditlens::model::Severity;
+use auditlens::store::{Filter, Jump};
 
 use crate::common::repo_root;
 
@@ -20,10 +21,10 @@ fn modified_row_jumps_to_its_record(tgz: &std::path::Path) {
     let modified = report
         .rows
         .iter()
-        .find(|r| r.text.contains("MODIFIED ") && r.text.contains("seq 952"))
+        .find(|r| r.text.contains("MODIFIED ") && r.text.contains("seq 936"))
         .expect("a MODIFIED row");
     assert_eq!(modified.level, Severity::Error);
-    let jump = modified.jump.as_deref().unwrap();
+    let jump = modified.jump.clone().unwrap();
     // The jump query finds exactly that record in an index of the tarball.
     let home = tempfile::tempdir().unwrap();
     let mut opts = BuildOptions {
@@ -39,16 +40,16 @@ fn modified_row_jumps_to_its_record(tgz: &std::path::Path) {
         &mut |_| {},
     )
     .unwrap();
-    let s = SearchService::new(opened.index).unwrap();
+    let s = opened.service().unwrap();
     let page = s
         .search(&SearchRequest {
-            query: jump.to_owned(),
+            filter: Some(jump.filter.clone()),
             limit: 10,
             ..SearchRequest::default()
         })
         .unwrap();
-    assert_eq!(page.total, 1, "{jump}");
-    assert_eq!(page.hits[0].event.origin.seq, Some(952));
+    assert_eq!(page.total, 1, "{jump:?}");
+    assert_eq!(page.hits[0].event.origin.seq, Some(936));
     assert_eq!(page.hits[0].event.integrity.as_deref(), Some("modified"));
 }
 
@@ -104,12 +105,12 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
         &mut |_| {},
     )
     .unwrap();
-    let alerts = alerts_report(&opened.index, None);
-    assert_eq!(alerts.heading, "alerts: 5 (Enter shows the evidence)");
+    let alerts = alerts_report(&opened.store().unwrap(), None);
+    assert_eq!(alerts.heading, "alerts: 6 (Enter shows the evidence)");
     // Most severe first; each alert row jumps to its evidence events.
     let first = &alerts.rows[0];
     assert!(first.text.starts_with("[error]"), "{}", first.text);
-    let s = SearchService::new(opened.index.clone()).unwrap();
+    let s = opened.service().unwrap();
     let burst = alerts
         .rows
         .iter()
@@ -117,38 +118,45 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
         .unwrap();
     let n = s
         .count(&SearchRequest {
-            query: burst.jump.clone().unwrap(),
+            filter: Some(burst.jump.clone().unwrap().filter),
             ..SearchRequest::default()
         })
         .unwrap();
     assert_eq!(n, 14);
     // The explorer's timeline markers and `e` / `E`: one mark per alert, and one query that
-    // selects exactly the evidence (14 failed logins + 4 single-event alerts).
+    // selects exactly the evidence (14 failed logins + 4 single-event alerts + 40 failed predictions).
     let verification =
         auditlens::integrity::Verification::new(std::slice::from_ref(&pristine), None);
-    let all = auditlens::app::reports::compute(&verification, &opened.index, &opened.dir);
-    assert_eq!(all.alert_marks.len(), 5);
+    let all =
+        auditlens::app::reports::compute(&verification, &opened.store().unwrap(), &opened.dir);
+    assert_eq!(all.alert_marks.len(), 6);
     let evidence = s
         .count(&SearchRequest {
-            query: all.alert_evidence.unwrap(),
+            filter: Some(Filter::Ords(all.alert_evidence.clone())),
             ..SearchRequest::default()
         })
         .unwrap();
-    assert_eq!(evidence, 18);
+    assert_eq!(evidence, 58);
     let lineage = lineage_report(&opened.dir);
     assert_eq!(
         lineage.heading,
         "lineage: 3 model(s) (Enter shows a version's events)"
     );
-    let v4 = lineage
+    let v4: Vec<Jump> = lineage
         .rows
         .iter()
-        .find(|r| r.text.trim_start().starts_with("version 4"))
-        .unwrap();
+        .filter(|r| r.text.trim_start().starts_with("version 4"))
+        .map(|r| r.jump.clone().unwrap())
+        .collect();
+    let want = |id: &str| Filter::Model {
+        id: id.into(),
+        version: Some("4".into()),
+    };
     assert_eq!(
-        v4.jump.as_deref(),
-        Some("model.id:\"fraud-detector\" AND model.version:\"4\"")
+        v4.iter().map(|j| j.filter.clone()).collect::<Vec<_>>(),
+        [want("churn-predictor"), want("fraud-detector")]
     );
+    assert_eq!(v4[1].label, "events of model fraud-detector version 4");
     assert!(
         lineage
             .rows
@@ -169,6 +177,7 @@ fn a_fresh_open_of_a_sealed_bundle_verifies_it_once() {
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,
+        threads: None,
         trust: Some(repo_root().join("sample-data/trust.json")),
         unmask: false,
         role: None,
@@ -182,7 +191,7 @@ fn a_fresh_open_of_a_sealed_bundle_verifies_it_once() {
     assert!(!fresh.reused());
     assert_eq!(fresh.integrity().runs(), 1, "the build verified the bundle");
     let reports =
-        auditlens::app::reports::compute(fresh.integrity(), &fresh.index().index, fresh.dir());
+        auditlens::app::reports::compute(fresh.integrity(), &fresh.store().unwrap(), fresh.dir());
     assert_eq!(
         fresh.integrity().runs(),
         1,
@@ -195,6 +204,6 @@ fn a_fresh_open_of_a_sealed_bundle_verifies_it_once() {
         .unwrap();
     assert!(cached.reused());
     assert_eq!(cached.integrity().runs(), 0);
-    auditlens::app::reports::compute(cached.integrity(), &cached.index().index, cached.dir());
+    auditlens::app::reports::compute(cached.integrity(), &cached.store().unwrap(), cached.dir());
     assert_eq!(cached.integrity().runs(), 1);
 }

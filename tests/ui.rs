@@ -10,10 +10,10 @@ use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use auditlens::app::{
-    Action, AppState, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, RowTarget, SyncRunner,
-    WorkerMsg, execute, run_loop, update,
+    Action, AppState, Column, Effect, Job, Mode, Msg, Pane, PaneReport, ReportRow, RowTarget,
+    SyncRunner, WorkerMsg, execute, run_loop, update,
 };
-use auditlens::index::{CommitPolicy, Indexer, Page, QueryError, SearchService, create_in_ram};
+use auditlens::index::{BareIndex, CommitPolicy, LocalStore, Page, QueryError};
 use auditlens::ingest::{IngestOptions, ingest};
 use auditlens::lineage::TreeLineKind;
 use auditlens::model::Severity;
@@ -82,9 +82,9 @@ fn fixture() -> Fixture {
     Fixture { path }
 }
 
-fn service(path: &Path) -> SearchService {
-    let (index, fields) = create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+fn service(path: &Path) -> LocalStore {
+    let mem = BareIndex::new();
+    let mut indexer = mem.indexer(15_000_000, 1, CommitPolicy::AT_END).unwrap();
     let summary = ingest(
         &[path.to_owned()],
         IngestOptions::default(),
@@ -93,11 +93,11 @@ fn service(path: &Path) -> SearchService {
     );
     assert!(summary.events > 50, "{summary:?}");
     indexer.finish().unwrap();
-    SearchService::new(index).unwrap()
+    mem.store().unwrap()
 }
 
 /// Applies actions, running every effect synchronously (like `SyncRunner`).
-fn settle(state: &mut AppState, svc: &SearchService, actions: Vec<Action>) -> Vec<Effect> {
+fn settle(state: &mut AppState, svc: &LocalStore, actions: Vec<Action>) -> Vec<Effect> {
     let mut all = Vec::new();
     let mut queue: std::collections::VecDeque<Action> = actions.into();
     while let Some(a) = queue.pop_front() {
@@ -111,7 +111,7 @@ fn settle(state: &mut AppState, svc: &SearchService, actions: Vec<Action>) -> Ve
     all
 }
 
-fn ready_state(svc: &SearchService, size: (u16, u16)) -> AppState {
+fn ready_state(svc: &LocalStore, size: (u16, u16)) -> AppState {
     let mut s = AppState::new("events.jsonl", size);
     settle(
         &mut s,
@@ -119,7 +119,7 @@ fn ready_state(svc: &SearchService, size: (u16, u16)) -> AppState {
         vec![
             Action::IndexOpened { complete: true },
             Action::IndexDone {
-                events: svc.num_docs(),
+                events: svc.service().num_docs(),
                 errors: 1,
                 skipped: 1,
                 reused: true,
@@ -332,7 +332,10 @@ fn moving_inside_the_window_fetches_nothing_and_enter_opens_detail_with_related_
     assert!(rel.query.contains("run_id:\"run-fraud-7\""));
     // In the detail view j scrolls the text, it does not move the selection.
     update(&mut s, Action::MoveDown);
-    assert_eq!((s.selected, s.detail_scroll), (0, 1));
+    assert_eq!(
+        (s.selected, s.detail_scroll),
+        (0, auditlens::app::Scroll::Top(1))
+    );
     update(&mut s, Action::Back);
     assert_eq!(s.focus, Pane::Results);
 }
@@ -382,7 +385,7 @@ fn commands_set_filters_zone_goto_and_export() {
     else {
         panic!("no export effect")
     };
-    let mut runner = SyncRunner::new(service(&fixture().path));
+    let mut runner = SyncRunner::new(std::sync::Arc::new(service(&fixture().path)));
     let acts = auditlens::app::EffectRunner::run(
         &mut runner,
         Effect::Export {
@@ -472,7 +475,7 @@ fn timeline_zoom_and_range_selection_filter_everything() {
 
 // ---------------------------------------------------------------- rendering
 
-fn snapshot_state(svc: &SearchService, size: (u16, u16), actions: Vec<Action>) -> AppState {
+fn snapshot_state(svc: &LocalStore, size: (u16, u16), actions: Vec<Action>) -> AppState {
     let mut s = ready_state(svc, size);
     settle(&mut s, svc, actions);
     s
@@ -549,7 +552,10 @@ fn report_panes_show_what_they_are_given() {
         rows: vec![ReportRow {
             text: "platform.jsonl:7 MODIFIED seq 7".into(),
             level: Severity::Error,
-            jump: Some("actor.id:alice".into()),
+            jump: Some(auditlens::store::Jump {
+                label: "alice".into(),
+                filter: auditlens::store::Filter::Ords(vec![1]),
+            }),
             target: RowTarget::None,
         }],
     });
@@ -560,7 +566,9 @@ fn report_panes_show_what_they_are_given() {
     );
     settle(&mut s, &svc, vec![Action::OpenDetail]);
     assert_eq!(s.focus, Pane::Results);
-    assert_eq!(s.shown_query, "actor.id:alice");
+    assert_eq!(s.jump.as_ref().map(|j| j.label.as_str()), Some("alice"));
+    assert_eq!(s.total, 1);
+    assert_eq!(s.selected_hit().map(|h| h.ord), Some(1));
 }
 
 #[test]
@@ -663,7 +671,7 @@ fn the_real_loop_runs_headless_search_move_detail_quit() {
     let mut term = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let mut state = AppState::new("events.jsonl", (100, 30));
     let mut views = UiViews::default();
-    let mut runner = SyncRunner::new(svc);
+    let mut runner = SyncRunner::new(std::sync::Arc::new(svc));
     let stop = AtomicBool::new(false);
     let mut copied = Vec::new();
     run_loop(
@@ -675,7 +683,7 @@ fn the_real_loop_runs_headless_search_move_detail_quit() {
         &Keymap::builtin(),
         &theme(),
         &stop,
-        &mut |_| Ok(()),
+        &mut |_| {},
         &mut |t: &str| copied.push(t.to_owned()),
     )
     .unwrap();
@@ -759,11 +767,33 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
     t(&["send-keys", "-t", s, "Enter"]);
     let results = wait("7 of 58 events");
     assert!(results.contains("auth.login"), "{results}");
+    // An unfinished query: Enter keeps the bar open with the error, Esc restores.
+    t(&["send-keys", "-t", s, "/"]);
+    t(&["send-keys", "-t", s, "-l", " AND ("]);
+    t(&["send-keys", "-t", s, "Enter"]);
+    let refused = wait("\u{2717} ");
+    assert!(refused.contains("outcome:failure AND ("), "{refused}");
+    t(&["send-keys", "-t", s, "Escape"]);
+    let mut restored = String::new();
+    for _ in 0..300 {
+        restored = t(&["capture-pane", "-p", "-t", s]);
+        if !restored.contains("AND (") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !restored.contains("AND (") && restored.contains("7 of 58 events"),
+        "{restored}"
+    );
     t(&["send-keys", "-t", s, "j"]);
     wait("2/7");
     t(&["send-keys", "-t", s, "Enter"]);
     let detail = wait("Original record");
     assert!(detail.contains("integrity"), "{detail}");
+    // G goes to the end of the detail view.
+    t(&["send-keys", "-t", s, "G"]);
+    wait("Related events");
     t(&["send-keys", "-t", s, "q"]);
     let mut code = None;
     for _ in 0..300 {
@@ -780,6 +810,9 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
         !after.contains("Original record"),
         "the screen was restored:\n{after}"
     );
+    // The applied query is in the saved history.
+    let saved = std::fs::read_to_string(home.path().join("auditlens/explorer.json")).unwrap();
+    assert!(saved.contains("outcome:failure"), "{saved}");
     let _ = wait_for;
 }
 
@@ -807,7 +840,7 @@ fn live_events(input: &Path, cache: &Path) -> Vec<String> {
             auditlens::index::LiveEvent::Committed { docs } => format!("committed {docs}"),
             auditlens::index::LiveEvent::Notice(n) => format!("notice {n}"),
             auditlens::index::LiveEvent::Done(o) => {
-                let n = SearchService::new(o.index).unwrap().num_docs();
+                let n = o.service().unwrap().num_docs();
                 format!(
                     "done reused={} events={} docs={n}",
                     o.reused, o.summary.events
@@ -991,8 +1024,9 @@ fn deep_pages_read_from_the_other_end_equal_the_sorted_list() {
     }
     std::fs::write(&input, text).unwrap();
     let svc = service(&input);
-    let total = svc.num_docs() as usize;
+    let total = svc.service().num_docs() as usize;
     let all = svc
+        .service()
         .search(&auditlens::index::SearchRequest {
             limit: total,
             ..Default::default()
@@ -1037,6 +1071,7 @@ fn alert_markers_on_the_timeline_and_e_visits_alert_evidence() {
     assert!(!before.contains('\u{25bc}'));
     // The oldest ordinary event: not an error, critical or integrity problem by itself.
     let ordinary = svc
+        .service()
         .search(&SearchRequest {
             query: "severity:info".into(),
             limit: 1,
@@ -1052,7 +1087,7 @@ fn alert_markers_on_the_timeline_and_e_visits_alert_evidence() {
             rows: vec![],
         }),
         alert_marks: vec![(h.start_ms, Severity::Critical)],
-        alert_evidence: Some(format!("ord:{}", ordinary.ord)),
+        alert_evidence: vec![ordinary.ord],
         ..Reports::default()
     };
     settle(&mut s, &svc, vec![Action::ReportsReady(Box::new(reports))]);
@@ -1224,8 +1259,8 @@ fn the_explorer_only_ever_receives_masked_events_and_records() {
         "{\"time\":\"2026-03-09T10:00:00Z\",\"user\":\"mallory@example.org\",\"action\":\"api.call\",\"msg\":\"used key AKIAIOSFODNN7EXAMPLE\"}\n",
     )
     .unwrap();
-    let (index, fields) = create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END).unwrap();
+    let mem = BareIndex::new();
+    let mut indexer = mem.indexer(15_000_000, 1, CommitPolicy::AT_END).unwrap();
     ingest(
         std::slice::from_ref(&path),
         IngestOptions::default(),
@@ -1233,7 +1268,7 @@ fn the_explorer_only_ever_receives_masked_events_and_records() {
         |_| {},
     );
     indexer.finish().unwrap();
-    let svc = SearchService::new(index).unwrap();
+    let svc = mem.store().unwrap();
     let job = || Job::Page {
         generation: 1,
         request: SearchRequest {
@@ -1338,4 +1373,433 @@ fn lineage_rows_that_read_like_a_heading_are_not_taken_for_one() {
     });
     settle(&mut s, &svc, vec![Action::ShowLineage]);
     assert_eq!(s.report_cursor, 4, "beta has no version 7: its heading");
+}
+
+// ---------------------------------------------------------------- issue 16: bar, columns, panes
+
+fn typed(text: &str) -> Vec<Action> {
+    text.chars().map(Action::InsertChar).collect()
+}
+
+/// The text of the rows of `buf` between `top` and `bottom` (exclusive).
+fn rows_text(buf: &Buffer, top: u16, bottom: u16) -> Vec<String> {
+    (top..bottom)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+#[test]
+fn the_query_bar_applies_only_accepted_queries_and_esc_restores_the_previous_one() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusSearch],
+            typed("alice"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    assert_eq!((s.mode, s.query.as_str()), (Mode::Normal, "alice"));
+    let alice = s.total;
+    // Typing an unfinished query: the bar shows the error, the applied query stays.
+    settle(
+        &mut s,
+        &svc,
+        [vec![Action::FocusSearch], typed(" AND (")].concat(),
+    );
+    assert!(s.query_error.is_some());
+    assert_eq!(s.query, "alice");
+    // Enter on the refused query keeps the bar open: the next keys still type.
+    settle(&mut s, &svc, vec![Action::Submit, Action::InsertChar('q')]);
+    assert_eq!(s.mode, Mode::Search);
+    assert_eq!(s.input.text(), "alice AND (q");
+    assert_eq!(s.query, "alice");
+    // Esc puts back the query that was applied before.
+    settle(&mut s, &svc, vec![Action::Leave]);
+    assert_eq!((s.mode, s.query.as_str()), (Mode::Normal, "alice"));
+    assert_eq!((s.shown_query.as_str(), s.total), ("alice", alice));
+    assert!(s.query_error.is_none());
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(
+        text.contains(" / alice ") && !text.contains("AND ("),
+        "{text}"
+    );
+    // A line editor: Home, Ctrl-W, cursor moves, Ctrl-U kills before the cursor.
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusSearch, Action::LineStart],
+            typed("actor.id:"),
+            vec![Action::LineEnd],
+            typed(" OR bob"),
+            vec![Action::DeleteWord],
+            typed("carol"),
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "actor.id:alice OR carol");
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::CursorLeft; 6],
+            vec![Action::ClearInput, Action::DeleteForward],
+            vec![
+                Action::CursorRight,
+                Action::Backspace,
+                Action::InsertChar('c'),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "carol");
+    // A good query is applied by Enter once the index accepted it.
+    settle(&mut s, &svc, vec![Action::Submit]);
+    assert_eq!((s.mode, s.query.as_str()), (Mode::Normal, "carol"));
+    assert!(
+        s.window
+            .hits
+            .iter()
+            .all(|h| h.event.actor.id.as_deref() == Some("carol"))
+    );
+    assert_eq!(s.history, vec!["alice".to_owned(), "carol".to_owned()]);
+}
+
+#[test]
+fn the_history_walks_with_up_and_down_and_applied_queries_are_saved() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let dir = tempfile::tempdir().unwrap();
+    s.prefs_dir = Some(dir.path().to_owned());
+    s.history = vec!["alice".into(), "bob".into()];
+    settle(
+        &mut s,
+        &svc,
+        [vec![Action::FocusSearch], typed("car")].concat(),
+    );
+    settle(&mut s, &svc, vec![Action::HistoryPrev]);
+    assert_eq!(s.input.text(), "bob");
+    settle(&mut s, &svc, vec![Action::HistoryPrev, Action::HistoryPrev]);
+    assert_eq!(s.input.text(), "alice");
+    settle(&mut s, &svc, vec![Action::HistoryNext]);
+    assert_eq!(s.input.text(), "bob");
+    settle(&mut s, &svc, vec![Action::HistoryNext]);
+    assert_eq!(
+        s.input.text(),
+        "car",
+        "past the newest entry, the typed text returns"
+    );
+    let fx = settle(&mut s, &svc, [typed("ol"), vec![Action::Submit]].concat());
+    let saved = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::SavePrefs { dir: d, prefs } => Some((d.clone(), prefs.clone())),
+            _ => None,
+        })
+        .expect("the history is saved");
+    assert_eq!(saved.0.as_path(), dir.path());
+    assert_eq!(saved.1.history, vec!["alice", "bob", "carol"]);
+    // Written and read back as the next session would.
+    saved.1.save(&saved.0).unwrap();
+    assert_eq!(
+        auditlens::app::Prefs::load(dir.path()).history,
+        saved.1.history
+    );
+}
+
+#[test]
+fn tab_completes_field_names_and_known_values() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusSearch],
+            typed("sever"),
+            vec![Action::Complete],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "severity:");
+    settle(&mut s, &svc, [typed("cr"), vec![Action::Complete]].concat());
+    assert_eq!(s.input.text(), "severity:critical ");
+    // Values seen in the results; ambiguous: Tab cycles, the choices are listed.
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::ClearInput],
+            typed("actor.id:"),
+            vec![Action::Complete],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.input.text(), "actor.id:alice");
+    let status = s.status.clone().unwrap().text;
+    assert!(
+        status.contains("actor.id:bob") && status.contains("actor.id:svc-pipeline"),
+        "{status}"
+    );
+    assert!(
+        !status.contains("mallory"),
+        "values with control characters are not offered"
+    );
+    settle(&mut s, &svc, vec![Action::Complete]);
+    assert_eq!(s.input.text(), "actor.id:bob");
+    // Typing ends the cycle; a single candidate is completed whole.
+    settle(&mut s, &svc, vec![Action::Backspace, Action::Complete]);
+    assert_eq!(s.input.text(), "actor.id:bob ");
+    settle(
+        &mut s,
+        &svc,
+        [typed(" zz"), vec![Action::Complete]].concat(),
+    );
+    assert_eq!(s.status.clone().unwrap().text, "no completion");
+}
+
+#[test]
+fn result_columns_fit_their_content_and_columns_chooses_them() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    // Sized by content: whole actor and action values, no `svc-pipel…`.
+    assert!(text.contains("svc-pipeline    inference.predict"), "{text}");
+    let header = |s: &AppState| {
+        let t = draw(s, 120, 40);
+        rows_text(t.backend().buffer(), 10, 11).remove(0)
+    };
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("columns time,env,actor"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    let chosen = Some(vec![Column::Time, Column::Env, Column::Actor]);
+    assert_eq!(s.columns, chosen);
+    let h = header(&s);
+    assert!(
+        h.contains("env") && h.contains("actor") && !h.contains("action"),
+        "{h}"
+    );
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("columns time,colour"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    let st = s.status.clone().unwrap();
+    assert!(st.error && st.text.contains("colour"), "{st:?}");
+    assert_eq!(s.columns, chosen);
+    // Sideways: the time stays, the first other column goes.
+    settle(&mut s, &svc, vec![Action::Right]);
+    let h = header(&s);
+    assert!(
+        h.contains("time (UTC)") && !h.contains("env") && h.contains("actor"),
+        "{h}"
+    );
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("columns auto"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    assert_eq!(s.columns, None);
+}
+
+#[test]
+fn oldest_first_shows_the_whole_list_reversed_and_keys_follow_the_screen() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    let newest = s.window.get(0).unwrap().event.ts;
+    settle(&mut s, &svc, vec![Action::ToggleOrder, Action::Top]);
+    assert!(s.oldest_first);
+    assert_eq!(
+        s.selected,
+        s.total - 1,
+        "the top of the table is the oldest event"
+    );
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(text.contains("oldest first"), "the header says so: {text}");
+    let rows = rows_text(draw(&s, 120, 40).backend().buffer(), 11, 13);
+    assert!(rows[0].contains("2026-03-09 00:00:00Z"), "{rows:?}");
+    settle(&mut s, &svc, vec![Action::MoveDown]);
+    assert_eq!(s.selected, s.total - 2);
+    settle(&mut s, &svc, vec![Action::Bottom]);
+    assert_eq!(s.selected, 0);
+    assert_eq!(s.selected_hit().unwrap().event.ts, newest);
+    settle(
+        &mut s,
+        &svc,
+        [
+            vec![Action::FocusCommand],
+            typed("sort newest"),
+            vec![Action::Submit],
+        ]
+        .concat(),
+    );
+    assert!(!s.oldest_first);
+}
+
+#[test]
+fn report_rows_wrap_or_are_cut_with_an_ellipsis_never_silently() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = snapshot_state(
+        &svc,
+        (80, 24),
+        vec![Action::PrevPane, Action::PrevPane, Action::PrevPane],
+    );
+    let long = "records: 3000 in 4 streams, signature valid, deployment of fraud-detector 4 NOT APPROVED BEFORE";
+    s.integrity = Some(PaneReport {
+        heading: "verified: every record of every stream checks out against the signed manifest (3000 records)".into(),
+        rows: vec![ReportRow {
+            text: long.into(),
+            level: Severity::Error,
+            jump: None,
+            target: RowTarget::None,
+        }],
+    });
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(text.contains("(3000 records)"), "{text}");
+    assert!(
+        text.contains("records: 3000") && text.contains("NOT APPROVED BEFORE"),
+        "{text}"
+    );
+    // Cut instead: the edge says so, and sideways scrolling shows the rest.
+    settle(&mut s, &svc, vec![Action::ToggleWrap]);
+    let t = draw(&s, 80, 24);
+    let row = rows_text(t.backend().buffer(), 0, 24)
+        .into_iter()
+        .find(|r| r.contains("records: 3000"))
+        .unwrap();
+    assert!(row.contains('\u{2026}') && !row.contains("BEFORE"), "{row}");
+    settle(&mut s, &svc, vec![Action::Right; 4]);
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(
+        text.contains("BEFORE") && text.contains('\u{2026}'),
+        "{text}"
+    );
+}
+
+#[test]
+fn g_and_end_reach_the_end_of_detail_and_help_never_blank_space() {
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = snapshot_state(
+        &svc,
+        (80, 24),
+        vec![
+            Action::SetQuery("run_id:run-fraud-7".into()),
+            Action::OpenDetail,
+            Action::Bottom,
+        ],
+    );
+    assert_eq!(s.focus, Pane::Detail);
+    let rows = rows_text(draw(&s, 80, 24).backend().buffer(), 3, 22);
+    // The content's last line sits on the pane's last row: no blank space below it.
+    assert!(
+        !rows.last().unwrap().trim_matches(['┃', ' ']).is_empty(),
+        "no blank row at the end: {rows:#?}"
+    );
+    assert!(rows.last().unwrap().contains("model.train"), "{rows:#?}");
+    // Further down stays at the end; up moves at once.
+    settle(&mut s, &svc, vec![Action::MoveDown; 5]);
+    let again = rows_text(draw(&s, 80, 24).backend().buffer(), 3, 22);
+    assert_eq!(again, rows);
+    settle(&mut s, &svc, vec![Action::MoveUp]);
+    assert_ne!(rows_text(draw(&s, 80, 24).backend().buffer(), 3, 22), rows);
+    settle(&mut s, &svc, vec![Action::Top]);
+    let top = rows_text(draw(&s, 80, 24).backend().buffer(), 3, 4);
+    assert!(top[0].contains("time"), "{top:?}");
+    // Help: G shows its last line.
+    settle(&mut s, &svc, vec![Action::Help, Action::Bottom]);
+    let text = screen_text(draw(&s, 80, 24).backend().buffer());
+    assert!(text.contains(":q ") && text.contains("quit"), "{text}");
+    assert!(!text.contains("Moving around"), "{text}");
+}
+
+#[test]
+fn a_report_jump_shows_its_events_under_a_label_and_backspace_returns() {
+    use auditlens::store::{Filter, Jump};
+    let fx = fixture();
+    let svc = service(&fx.path);
+    let mut s = ready_state(&svc, (120, 40));
+    settle(&mut s, &svc, vec![Action::SetQuery("alice".into())]);
+    settle(&mut s, &svc, vec![Action::MoveDown, Action::MoveDown]);
+    let before = s.selected_hit().map(|h| h.ord).unwrap();
+    let alice_total = s.total;
+    // Two of bob's events, named by ordinal, as alert evidence is.
+    let bob = svc
+        .service()
+        .search(&auditlens::index::SearchRequest {
+            query: "bob".into(),
+            limit: 2,
+            ..Default::default()
+        })
+        .unwrap();
+    let ords: Vec<u64> = bob.hits.iter().map(|h| h.ord).collect();
+    s.alerts = Some(PaneReport {
+        heading: "alerts: 1".into(),
+        rows: vec![ReportRow {
+            text: "[warning] something bob did".into(),
+            level: Severity::Warning,
+            jump: Some(Jump {
+                label: "evidence of: something bob did".into(),
+                filter: Filter::Ords(ords.clone()),
+            }),
+            target: RowTarget::None,
+        }],
+    });
+    s.focus = Pane::Alerts;
+    s.report_cursor = 0;
+    settle(&mut s, &svc, vec![Action::OpenDetail]);
+    assert_eq!(s.focus, Pane::Results);
+    assert_eq!(s.total, 2);
+    assert!(s.query.is_empty(), "the query gives way to the jump");
+    let mut shown: Vec<u64> = s.window.hits.iter().map(|h| h.ord).collect();
+    shown.sort_unstable();
+    let mut want = ords.clone();
+    want.sort_unstable();
+    assert_eq!(shown, want);
+    let text = screen_text(draw(&s, 120, 40).backend().buffer());
+    assert!(text.contains("[evidence of: something bob did]"), "{text}");
+    assert!(!text.contains("ord:"), "no hand-built query shows: {text}");
+    // Back: the query, the pane and the selected event return.
+    settle(&mut s, &svc, vec![Action::JumpBack]);
+    assert_eq!(s.query, "alice");
+    assert!(s.jump.is_none());
+    assert_eq!(s.focus, Pane::Alerts);
+    assert_eq!(s.total, alice_total);
+    assert_eq!(s.selected_hit().map(|h| h.ord), Some(before));
+    // Nothing left to go back to: said, not silent.
+    settle(&mut s, &svc, vec![Action::JumpBack]);
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|st| st.text.contains("no jump")),
+        "{:?}",
+        s.status
+    );
 }

@@ -1,1 +1,1 @@
-{"alg":"ed25519","key_id":"1cfb2a6fe9244063","sig":"dacNS/Uyr/kblrhOgto96Cda8hYZIi9yr1ZQCMKbO0ugNDFiIXrbyZk40pdZcbVi5yPb7j0rlUA+z3opEI+bBQ=="}
+{"alg":"ed25519","key_id":"1cfb2a6fe9244063","sig":"JdZeo4A+HHVzTvauzl5D9YSUqvLwtEsl038YZFV3Z2UWYkxBL+mjwrRLlyrEbR4nk9mjSk8L4jWHXuYTEMuiDA=="}

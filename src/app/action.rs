@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::index::{Histogram, Hit, Page, QueryError};
 use crate::ingest::IngestProgress;
+use crate::store::{Histogram, Hit, Page, QueryError};
 
 /// One thing that happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,14 +44,39 @@ pub enum Action {
     InsertChar(char),
     /// Delete the character before the cursor.
     Backspace,
-    /// Clear the input line.
+    /// Delete everything before the cursor.
     ClearInput,
+    /// Delete the character under the cursor.
+    DeleteForward,
+    /// Delete the word before the cursor.
+    DeleteWord,
+    /// Input line: cursor left.
+    CursorLeft,
+    /// Input line: cursor right.
+    CursorRight,
+    /// Input line: cursor to the start.
+    LineStart,
+    /// Input line: cursor to the end.
+    LineEnd,
+    /// Search bar: an older query from the history.
+    HistoryPrev,
+    /// Search bar: a newer query from the history.
+    HistoryNext,
+    /// Search bar: complete a field name or a known value.
+    Complete,
+    /// Results newest first / oldest first.
+    ToggleOrder,
+    /// Detail and report panes: wrap long lines, or cut them with `…` and scroll sideways.
+    ToggleWrap,
     /// Replace the query and search now.
     SetQuery(String),
     /// Show the selected event (or act on the focused row).
     OpenDetail,
     /// Esc in normal mode: back to the results, close overlays.
     Back,
+    /// Return to where the last report jump came from (query, time range, selection,
+    /// pane); with none left, drop the jump shown.
+    JumpBack,
     /// Focus the next pane.
     NextPane,
     /// Focus the previous pane.

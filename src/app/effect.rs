@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::index::SearchRequest;
+use crate::store::SearchRequest;
 
 /// A position to find in the current result list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +17,8 @@ pub enum LocateTarget {
         down: bool,
         /// Current event key.
         from: (i64, u64),
-        /// More events that count as problems (the alerts' evidence), as a query.
-        extra: Option<String>,
+        /// More events that count as problems: the alerts' evidence, by ordinal.
+        evidence: Vec<u64>,
     },
 }
 
@@ -79,6 +79,13 @@ pub enum Effect {
     },
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Remember the query history and the chosen columns in `dir`.
+    SavePrefs {
+        /// The configuration folder.
+        dir: PathBuf,
+        /// What to remember.
+        prefs: super::prefs::Prefs,
+    },
     /// Stop the build and leave.
     Quit,
 }

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::index::{Index, SearchService};
+use crate::store::{Filter, Jump, Store};
 use std::fmt::Write as _;
 
 use crate::integrity::{Finding, Report, TrustStore, Verdict, Verification};
 use crate::lineage::TreeLineKind;
 use crate::model::{Severity, escape_control};
-use crate::session::alerts::{RulesError, evaluate, load_rules};
+use crate::session::alerts::{evaluate, load_rules};
 
 use super::state::{PaneReport, ReportRow, RowTarget};
 
@@ -26,15 +26,10 @@ pub struct Reports {
     /// When each alert fired (ms) and its severity: timeline markers.
     pub alert_marks: Vec<(i64, Severity)>,
     /// Every alert's evidence events as one query (ordinals), for `e` / `E`.
-    pub alert_evidence: Option<String>,
+    pub alert_evidence: Vec<u64>,
 }
 
-/// Quotes a value for the query language.
-fn quoted(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn row(text: impl AsRef<str>, level: Severity, jump: Option<String>) -> ReportRow {
+fn row(text: impl AsRef<str>, level: Severity, jump: Option<Jump>) -> ReportRow {
     ReportRow {
         text: escape_control(text.as_ref()).into_owned(),
         level,
@@ -175,38 +170,36 @@ fn finding_row(report: &Report, f: &Finding) -> ReportRow {
             .map(|s| s.display.as_str())
     });
     let jump = shown.and_then(|shown| {
-        let p = quoted(shown);
-        match (lines, seqs) {
-            (Some((a, b)), _) => Some(format!("path:{p} AND line:[{a} TO {b}]")),
+        let path = shown.to_owned();
+        let filter = match (lines, seqs) {
+            (Some((from, to)), _) => Filter::Lines { path, from, to },
             // A gap has no lines of its own: show its neighbours.
-            (None, Some((a, b))) => Some(format!(
-                "path:{p} AND seq:[{} TO {}]",
-                a.saturating_sub(1),
-                b + 1
-            )),
-            (None, None) => None,
-        }
+            (None, Some((a, b))) => Filter::Seqs {
+                path,
+                from: a.saturating_sub(1),
+                to: b.saturating_add(1),
+            },
+            (None, None) => return None,
+        };
+        Some(Jump {
+            label: format!("{} at {}", f.code, loc.trim()),
+            filter,
+        })
     });
     row(format!("  {:<24} {loc}  {}", f.code, f.detail), level, jump)
 }
 
 /// The alerts pane: every alert of the default (or user) rules, most severe first, with the
 /// timeline markers and the evidence query.
-pub fn alerts_report(index: &Index, rules: Option<&Path>) -> PaneReport {
-    alerts_with_marks(index, rules).0
+pub fn alerts_report(store: &dyn Store, rules: Option<&Path>) -> PaneReport {
+    alerts_with_marks(store, rules).0
 }
 
-/// Most evidence events `e` / `E` visit, so that the query stays small.
-const MAX_EVIDENCE_QUERY: usize = 2_000;
-
 fn alerts_with_marks(
-    index: &Index,
+    store: &dyn Store,
     rules: Option<&Path>,
-) -> (PaneReport, Vec<(i64, Severity)>, Option<String>) {
-    let result = SearchService::new(index.clone())
-        .map_err(RulesError::from)
-        .and_then(|s| Ok((s, load_rules(rules)?)))
-        .and_then(|(s, r)| evaluate(&s, &r));
+) -> (PaneReport, Vec<(i64, Severity)>, Vec<u64>) {
+    let result = load_rules(rules).and_then(|r| evaluate(store, &r));
     let mut eval = match result {
         Ok(e) => e,
         Err(e) => {
@@ -214,7 +207,7 @@ fn alerts_with_marks(
                 heading: "alerts: could not evaluate the rules".to_owned(),
                 rows: vec![row(e.to_string(), Severity::Error, None)],
             };
-            return (report, Vec::new(), None);
+            return (report, Vec::new(), Vec::new());
         }
     };
     eval.alerts
@@ -225,18 +218,11 @@ fn alerts_with_marks(
             || "-".to_owned(),
             |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
         );
-        let ords: Vec<String> = a
-            .evidence
-            .iter()
-            .filter_map(|e| e.ord)
-            .take(200)
-            .map(|o| format!("ord:{o}"))
-            .collect();
-        let jump = if ords.is_empty() {
-            None
-        } else {
-            Some(ords.join(" OR "))
-        };
+        let ords: Vec<u64> = a.evidence.iter().filter_map(|e| e.ord).collect();
+        let jump = (!ords.is_empty()).then(|| Jump {
+            label: format!("evidence of: {}", a.title),
+            filter: Filter::Ords(ords),
+        });
         rows.push(row(
             format!(
                 "[{}] {when}  {}  {}  ({} event(s))",
@@ -266,54 +252,59 @@ fn alerts_with_marks(
         .collect();
     ords.sort_unstable();
     ords.dedup();
-    ords.truncate(MAX_EVIDENCE_QUERY);
-    let evidence = if ords.is_empty() {
-        None
-    } else {
-        Some(
-            ords.iter()
-                .map(|o| format!("ord:{o}"))
-                .collect::<Vec<_>>()
-                .join(" OR "),
-        )
-    };
-    (PaneReport { heading, rows }, marks, evidence)
+    (PaneReport { heading, rows }, marks, ords)
 }
 
 /// The lineage pane: every model's tree, from the graph saved beside the index.
 pub fn lineage_report(dir: &Path) -> PaneReport {
-    let graph = match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
+    match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
         .map_err(|e| e.to_string())
         .and_then(|b| crate::lineage::Graph::from_bytes(&b).map_err(|e| e.to_string()))
     {
-        Ok(g) => g,
-        Err(e) => {
-            return PaneReport {
-                heading: "lineage: not available".to_owned(),
-                rows: vec![row(
-                    format!("the lineage graph could not be read: {e}"),
-                    Severity::Warning,
-                    None,
-                )],
-            };
-        }
-    };
+        Ok(g) => lineage_pane(&g),
+        Err(e) => lineage_unavailable(&format!("the lineage graph could not be read: {e}")),
+    }
+}
+
+fn lineage_unavailable(why: &str) -> PaneReport {
+    PaneReport {
+        heading: "lineage: not available".to_owned(),
+        rows: vec![row(why, Severity::Warning, None)],
+    }
+}
+
+/// The lineage pane of `graph`: every model's tree.
+pub fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
     let models = graph.models();
     let mut rows = Vec::new();
     for m in &models {
         let Some(tree) = graph.model_tree(&m.id) else {
             continue;
         };
-        let model_jump = Some(format!("model.id:{}", quoted(&m.id)));
+        let model_jump = Some(Jump {
+            label: format!("events of model {}", m.id),
+            filter: Filter::Model {
+                id: m.id.clone(),
+                version: None,
+            },
+        });
         for line in crate::lineage::model_lines(&tree) {
             let jump = match &line.kind {
                 TreeLineKind::Model => model_jump.clone(),
                 // A node of the tree: its own events (dataset, run, deployment...).
-                TreeLineKind::Node(key) => Some(graph.events_filter_for(key)),
-                TreeLineKind::Version | TreeLineKind::Detail => line
-                    .version
-                    .as_ref()
-                    .map(|v| format!("model.id:{} AND model.version:{}", quoted(&m.id), quoted(v))),
+                TreeLineKind::Node(key) => Some(Jump {
+                    label: format!("events of {} {}", key.kind, key.id),
+                    filter: graph.events_filter_for(key),
+                }),
+                TreeLineKind::Version | TreeLineKind::Detail => {
+                    line.version.as_ref().map(|v| Jump {
+                        label: format!("events of model {} version {v}", m.id),
+                        filter: Filter::Model {
+                            id: m.id.clone(),
+                            version: Some(v.clone()),
+                        },
+                    })
+                }
             };
             let level = if line.warning {
                 Severity::Warning
@@ -342,10 +333,110 @@ pub fn lineage_report(dir: &Path) -> PaneReport {
     PaneReport { heading, rows }
 }
 
+/// The panes of a remote store: the integrity statuses as pushed (verified on the pushing
+/// side against its trust store; the bundle files are not here to verify again), the
+/// lineage graph built from one keyset scan of the store, and the alerts.
+pub fn compute_remote(store: &dyn Store) -> Reports {
+    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
+    let mut builder = crate::lineage::GraphBuilder::default();
+    let mut failed = None;
+    for page in crate::store::Scan::new(store, crate::store::Selection::default(), 4096) {
+        match page {
+            Ok(hits) => hits.iter().for_each(|h| builder.observe(&h.event)),
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let lineage = match failed {
+        Some(e) => lineage_unavailable(&format!(
+            "reading the events from {}: {e}",
+            store.describe()
+        )),
+        None => lineage_pane(&builder.finish()),
+    };
+    Reports {
+        integrity: Some(pushed_integrity(store)),
+        lineage: Some(lineage),
+        alerts: Some(alerts),
+        alert_marks,
+        alert_evidence,
+    }
+}
+
+/// Record statuses as they were pushed, counted by the store.
+fn pushed_integrity(store: &dyn Store) -> PaneReport {
+    let all = crate::store::Selection::default();
+    match store.terms(&all, "integrity", 32) {
+        Err(e) => PaneReport {
+            heading: "integrity: not available".to_owned(),
+            rows: vec![row(e.to_string(), Severity::Error, None)],
+        },
+        Ok(f) => {
+            let problems: u64 = f
+                .values
+                .iter()
+                .filter(|(v, _)| v != "verified")
+                .map(|(_, n)| n)
+                .sum();
+            let heading = if problems > 0 {
+                format!("integrity (as pushed): {problems} record(s) not verified")
+            } else if f.values.is_empty() {
+                "integrity (as pushed): no sealed records".to_owned()
+            } else {
+                "integrity (as pushed): every sealed record verified".to_owned()
+            };
+            let mut rows = vec![row(
+                format!(
+                    "statuses were verified when the bundle was pushed; {} hold them",
+                    store.describe()
+                ),
+                Severity::Info,
+                None,
+            )];
+            for (status, n) in &f.values {
+                let level = if status == "verified" {
+                    Severity::Info
+                } else {
+                    Severity::Error
+                };
+                rows.push(row(
+                    format!("  {status:<12} {n} record(s)   (search: integrity:{status})"),
+                    level,
+                    None,
+                ));
+            }
+            if f.missing > 0 {
+                rows.push(row(
+                    format!("  {:<12} {} record(s) without a seal", "none", f.missing),
+                    Severity::Info,
+                    None,
+                ));
+            }
+            PaneReport { heading, rows }
+        }
+    }
+}
+
+/// The panes when the index cannot be read: each says why.
+pub fn unavailable(why: &str) -> Reports {
+    let pane = |what: &str| PaneReport {
+        heading: format!("{what}: not available"),
+        rows: vec![row(escape_control(why), Severity::Error, None)],
+    };
+    Reports {
+        integrity: Some(pane("integrity")),
+        lineage: Some(pane("lineage")),
+        alerts: Some(pane("alerts")),
+        ..Reports::default()
+    }
+}
+
 /// All three panes of an index in the cache folder `dir`, the integrity pane from the
 /// session's shared verification.
-pub fn compute(verification: &Verification, index: &Index, dir: &Path) -> Reports {
-    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(index, None);
+pub fn compute(verification: &Verification, store: &dyn Store, dir: &Path) -> Reports {
+    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
     Reports {
         integrity: Some(integrity_pane(verification)),
         lineage: Some(lineage_report(dir)),

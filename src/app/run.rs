@@ -22,9 +22,10 @@ use super::msg::{Msg, WorkerMsg};
 use super::state::AppState;
 use super::update::update;
 use super::worker::{EffectRunner, ThreadRunner};
-use crate::index::{LiveEvent, SearchService};
+use crate::index::LiveEvent;
 use crate::model::escape_control;
 use crate::session::Session;
+use crate::store::Store;
 use crate::ui::{Keymap, Theme, UiSettings, UiViews};
 
 /// Loop tick: input poll and debounce resolution.
@@ -38,6 +39,8 @@ pub struct RunOptions {
     pub session: Session,
     /// Keymap, theme, zone and mouse.
     pub ui: UiSettings,
+    /// A store to explore instead of indexing `paths` (`--remote`).
+    pub remote: Option<Arc<dyn Store>>,
 }
 
 /// Restores the terminal when dropped (error returns, normal exit).
@@ -93,18 +96,16 @@ fn msg_actions(
     state: &AppState,
     views: &UiViews,
     keymap: &Keymap,
-    on_index: &mut dyn FnMut(crate::index::Index) -> Result<(), String>,
+    on_store: &mut dyn FnMut(Arc<dyn Store>),
 ) -> Vec<Action> {
     match msg {
         Msg::Input(ev) => input_actions(state, views, keymap, &ev),
         Msg::Worker(WorkerMsg::Action(a)) => vec![a],
         Msg::Worker(WorkerMsg::Live(ev)) => match ev {
-            LiveEvent::Opened { index, complete } => match on_index(index) {
-                Ok(()) => vec![Action::IndexOpened { complete }],
-                // A short build may already have moved its index: `Done` follows.
-                Err(_) if !complete => vec![],
-                Err(e) => vec![Action::WorkerFailed(e)],
-            },
+            LiveEvent::Opened { store, complete } => {
+                on_store(Arc::new(store));
+                vec![Action::IndexOpened { complete }]
+            }
             LiveEvent::Progress(p) => vec![Action::IndexProgress(p)],
             LiveEvent::Committed { docs } => vec![Action::Committed { docs }],
             LiveEvent::Notice(text) => vec![Action::Notice(text)],
@@ -126,10 +127,16 @@ fn msg_actions(
                     reused: opened.reused,
                     problems,
                 };
-                if !opened.reused
-                    && let Err(e) = on_index(opened.index)
-                {
-                    return vec![action, Action::WorkerFailed(e)];
+                if !opened.reused {
+                    match opened.store() {
+                        Ok(store) => on_store(Arc::new(store)),
+                        Err(e) => {
+                            return vec![
+                                action,
+                                Action::WorkerFailed(format!("opening the index: {e}")),
+                            ];
+                        }
+                    }
                 }
                 vec![action]
             }
@@ -150,7 +157,7 @@ pub fn run_loop<B: Backend>(
     keymap: &Keymap,
     theme: &Theme,
     stop: &AtomicBool,
-    on_index: &mut dyn FnMut(crate::index::Index) -> Result<(), String>,
+    on_store: &mut dyn FnMut(Arc<dyn Store>),
     copy: &mut dyn FnMut(&str),
 ) -> Result<()>
 where
@@ -175,7 +182,7 @@ where
         let mut changed = false;
         let mut pending = first;
         while let Some(msg) = pending.take().or_else(|| rx.try_recv().ok()) {
-            let actions = msg_actions(msg, state, views, keymap, on_index);
+            let actions = msg_actions(msg, state, views, keymap, on_store);
             changed |= !actions.is_empty();
             if apply(state, actions, runner, copy) {
                 return Ok(());
@@ -215,6 +222,13 @@ fn run_effect(
             copy(&text);
             vec![]
         }
+        // Small and rare (Enter on a new query, `:columns`): written inline.
+        Effect::SavePrefs { dir, prefs } => match prefs.save(&dir) {
+            Ok(()) => vec![],
+            Err(e) => vec![Action::Notice(format!(
+                "could not save the query history: {e}"
+            ))],
+        },
         other => runner.run(other),
     }
 }
@@ -287,11 +301,10 @@ fn spawn_indexer(
             if let Some(opened) = opened
                 && !cancel.load(std::sync::atomic::Ordering::Relaxed)
             {
-                let reports = super::reports::compute(
-                    opened.integrity(),
-                    &opened.index().index,
-                    opened.dir(),
-                );
+                let reports = match opened.store() {
+                    Ok(store) => super::reports::compute(opened.integrity(), &store, opened.dir()),
+                    Err(e) => super::reports::unavailable(&format!("opening the index: {e}")),
+                };
                 let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::ReportsReady(
                     Box::new(reports),
                 ))));
@@ -300,14 +313,54 @@ fn spawn_indexer(
         .context("starting the indexer")
 }
 
+/// Starts the thread that announces a remote store as a complete index and computes its
+/// report panes (alerts, lineage, the integrity statuses as pushed).
+fn spawn_remote(
+    store: Arc<dyn Store>,
+    tx: std::sync::mpsc::Sender<Msg>,
+) -> Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("auditlens-remote".to_owned())
+        .spawn(move || {
+            let send = |a: Action| tx.send(Msg::Worker(WorkerMsg::Action(a))).is_ok();
+            let events = match store.count(&crate::store::Selection::default()) {
+                Ok(n) => n,
+                Err(e) => {
+                    send(Action::WorkerFailed(format!("{}: {e}", store.describe())));
+                    0
+                }
+            };
+            let opened = send(Action::IndexOpened { complete: true })
+                && send(Action::IndexDone {
+                    events,
+                    errors: 0,
+                    skipped: 0,
+                    reused: true,
+                    problems: vec![],
+                });
+            if opened {
+                let reports = super::reports::compute_remote(store.as_ref());
+                send(Action::ReportsReady(Box::new(reports)));
+            }
+        })
+        .context("starting the remote reader")
+}
+
 /// Runs the interactive explorer on the real terminal until the user quits.
 pub fn run(opts: RunOptions) -> Result<()> {
-    let RunOptions { paths, session, ui } = opts;
+    let RunOptions {
+        paths,
+        session,
+        ui,
+        remote,
+    } = opts;
     let UiSettings {
         keymap,
         theme,
         mouse,
         tz,
+        prefs,
+        prefs_dir,
     } = ui;
     let masker = Arc::clone(&session.settings().masker);
     let stop = Arc::new(AtomicBool::new(false));
@@ -326,30 +379,38 @@ pub fn run(opts: RunOptions) -> Result<()> {
             .context("enabling the mouse")?;
     }
     let size = terminal.size().context("reading the terminal size")?;
-    let bundle = paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let bundle = match &remote {
+        Some(store) => store.describe(),
+        None => paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
     let mut state = AppState::new(
         escape_control(&bundle).into_owned(),
         (size.width, size.height),
     );
     state.tz = tz;
+    state.history = prefs.history;
+    state.columns = prefs.columns;
+    state.prefs_dir = prefs_dir;
     let mut views = UiViews::default();
 
     let (tx, rx) = channel::<Msg>();
     let cancel = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), Arc::clone(&cancel));
-    let indexer = spawn_indexer(paths, session, Arc::clone(&cancel), tx.clone())?;
     let (mut runner, search) = ThreadRunner::start(tx.clone(), masker);
+    let indexer = match remote {
+        None => spawn_indexer(paths, session, Arc::clone(&cancel), tx.clone())?,
+        Some(store) => {
+            runner.handle().set_store(Arc::clone(&store));
+            spawn_remote(store, tx.clone())?
+        }
+    };
     drop(tx);
     let handle = runner.handle();
-    let mut on_index = |index: crate::index::Index| {
-        SearchService::new(index)
-            .map(|svc| handle.set_index(svc))
-            .map_err(|e| format!("opening the index: {e}"))
-    };
+    let mut on_store = |store: Arc<dyn Store>| handle.set_store(store);
     let result = run_loop(
         &mut terminal,
         &mut state,
@@ -359,7 +420,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
         &keymap,
         &theme,
         &stop,
-        &mut on_index,
+        &mut on_store,
         &mut osc52,
     );
     drop(handle);

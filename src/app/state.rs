@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::index::{Histogram, Hit, QueryError};
+use super::line::LineInput;
+use super::prefs::Column;
 use crate::lineage::TreeLineKind;
 use crate::model::Severity;
+use crate::store::{Histogram, Hit, Jump, QueryError};
 
 /// What the keyboard is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -199,8 +201,8 @@ pub struct ReportRow {
     pub text: String,
     /// How serious it is (colour).
     pub level: Severity,
-    /// Query that shows the affected events (Enter jumps there).
-    pub jump: Option<String>,
+    /// The affected events (Enter jumps there).
+    pub jump: Option<Jump>,
     /// What the row stands for: the explorer finds rows by this, never by their text.
     pub target: RowTarget,
 }
@@ -248,6 +250,28 @@ impl ReportRow {
     }
 }
 
+/// What a jump left: the view Backspace / Ctrl-O returns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Back {
+    /// The query.
+    pub query: String,
+    /// The jump shown then, if any.
+    pub jump: Option<Jump>,
+    /// The time filter.
+    pub from: Option<DateTime<Utc>>,
+    /// The time filter's end.
+    pub to: Option<DateTime<Utc>>,
+    /// The selected event (time key, ordinal).
+    pub selected: Option<(i64, u64)>,
+    /// The focused pane.
+    pub focus: Pane,
+    /// The cursor in the report panes.
+    pub report_cursor: usize,
+}
+
+/// Jumps remembered for Backspace / Ctrl-O.
+pub const MAX_BACK: usize = 50;
+
 /// The content of a report pane, filled in by the integrity, lineage and alerts features.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PaneReport {
@@ -255,6 +279,53 @@ pub struct PaneReport {
     pub heading: String,
     /// Rows.
     pub rows: Vec<ReportRow>,
+}
+
+/// A vertical scroll position that cannot run past the content: counted from the top, or
+/// from the end (`G`), and resolved against the content height only when drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scroll {
+    /// Rows hidden above the view.
+    Top(u16),
+    /// Rows between the view's bottom and the end of the content.
+    Bottom(u16),
+}
+
+impl Default for Scroll {
+    fn default() -> Self {
+        Self::Top(0)
+    }
+}
+
+impl Scroll {
+    /// Moved by `delta` rows (positive: down).
+    #[must_use]
+    pub fn by(self, delta: i64) -> Self {
+        let clamp = |v: i64| v.clamp(0, i64::from(u16::MAX)) as u16;
+        match self {
+            Self::Top(n) => Self::Top(clamp(i64::from(n) + delta)),
+            Self::Bottom(n) => Self::Bottom(clamp(i64::from(n) - delta)),
+        }
+    }
+
+    /// The first row shown when the content is `max` rows taller than the view.
+    pub fn resolve(self, max: usize) -> usize {
+        match self {
+            Self::Top(n) => usize::from(n).min(max),
+            Self::Bottom(n) => max.saturating_sub(usize::from(n)),
+        }
+    }
+}
+
+/// A Tab completion being cycled: Tab again puts the next candidate in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// Byte offset where the completed word starts.
+    pub start: usize,
+    /// The candidates, in order.
+    pub candidates: Vec<String>,
+    /// The candidate in place now.
+    pub index: usize,
 }
 
 /// Everything the explorer knows.
@@ -268,12 +339,46 @@ pub struct AppState {
     pub focus: Pane,
     /// Focused pane takes the whole screen.
     pub maximised: bool,
-    /// Search bar text.
+    /// The applied query (the one the results are for, once they arrive).
     pub query: String,
+    /// The search bar's line while typing (`/`); applied only when valid.
+    pub input: LineInput,
+    /// The query applied before the bar was opened (Esc restores it).
+    pub query_before: String,
+    /// Enter was pressed on a query not yet checked: apply it when its answer is good.
+    pub submit_pending: bool,
+    /// The text the shown query error is about.
+    pub error_query: String,
+    /// Applied queries, oldest first (saved in the configuration folder).
+    pub history: Vec<String>,
+    /// Position in `history` while walking it with ↑ / ↓.
+    pub history_pos: Option<usize>,
+    /// What was typed before walking the history.
+    pub history_draft: String,
+    /// A Tab completion being cycled.
+    pub completion: Option<Completion>,
+    /// Values seen in results, per learned keyword field (Tab completes them).
+    pub known_values: Vec<BTreeSet<String>>,
+    /// Where remembered settings are saved (history, columns); `None`: not saved.
+    pub prefs_dir: Option<std::path::PathBuf>,
+    /// Columns chosen with `:columns`; `None`: sized and picked from the content.
+    pub columns: Option<Vec<Column>>,
+    /// Results oldest first (the whole list, by time; positions stay newest-first).
+    pub oldest_first: bool,
+    /// Result table: scrollable columns hidden on the left.
+    pub hscroll: u16,
+    /// Detail and report panes cut long lines at the edge (with `…`) instead of wrapping.
+    pub nowrap: bool,
+    /// Detail and report panes: characters hidden on the left when not wrapping.
+    pub text_hscroll: u16,
+    /// The report jump shown (and the query): its label stands in the search bar.
+    pub jump: Option<Jump>,
+    /// Where jumps came from, newest last: Backspace / Ctrl-O walks back.
+    pub back: Vec<Back>,
     /// The query the shown results belong to.
     pub shown_query: String,
     /// Command line text (without the `:`).
-    pub command: String,
+    pub command: LineInput,
     /// The last query error (previous results stay).
     pub query_error: Option<QueryError>,
     /// Time filter: inclusive start.
@@ -320,10 +425,10 @@ pub struct AppState {
     pub tz: Tz,
     /// Marked events as (time key, ordinal).
     pub marks: BTreeSet<(i64, u64)>,
-    /// Detail view scroll (lines).
-    pub detail_scroll: u16,
-    /// Help overlay scroll (lines).
-    pub help_scroll: u16,
+    /// Detail view scroll.
+    pub detail_scroll: Scroll,
+    /// Help overlay scroll.
+    pub help_scroll: Scroll,
     /// Cursor in the report panes.
     pub report_cursor: usize,
     /// Terminal size (columns, rows).
@@ -342,8 +447,8 @@ pub struct AppState {
     pub collapsed: std::collections::BTreeSet<String>,
     /// When alerts fired (ms) and how severe, for the timeline markers.
     pub alert_marks: Vec<(i64, Severity)>,
-    /// The alerts' evidence events as a query (`e` / `E` visit them).
-    pub alert_evidence: Option<String>,
+    /// The ordinals of the alerts' evidence events (`e` / `E` visit them).
+    pub alert_evidence: Vec<u64>,
     /// Load problems to show (`file:line: reason`), first few.
     pub load_errors: Vec<String>,
     /// Set when the explorer should exit.
@@ -363,6 +468,25 @@ impl AppState {
     /// The selected hit, when fetched.
     pub fn selected_hit(&self) -> Option<&Hit> {
         self.window.get(self.selected)
+    }
+
+    /// The text the search bar shows: the line being typed, else the applied query.
+    pub fn bar_text(&self) -> &str {
+        if self.mode == Mode::Search {
+            self.input.text()
+        } else {
+            &self.query
+        }
+    }
+
+    /// Where list position `pos` (newest first) is shown in the table, and back: the table
+    /// shows the list reversed when sorted oldest first.
+    pub fn display_pos(&self, pos: u64) -> u64 {
+        if self.oldest_first {
+            self.total.saturating_sub(1).saturating_sub(pos)
+        } else {
+            pos
+        }
     }
 
     /// Whether an event is marked.

@@ -7,18 +7,20 @@
 
 mod command;
 mod fetch;
+mod input;
 mod lineage;
 mod navigate;
 mod timeline;
 
-use std::time::Duration;
-
 use super::action::Action;
-use super::effect::Effect;
-use super::state::{AppState, Mode, Pane, Phase, Related, Status, key_of};
+use super::effect::{Effect, LocateTarget};
+use super::line::LineInput;
+use super::state::{AppState, Back, MAX_BACK, Mode, Pane, Phase, Related, Scroll, Status, key_of};
 use crate::model::{RecordStatus, escape_control};
+use crate::store::Jump;
 use command::run_command;
 use fetch::{hist_effect, new_search, refresh, related_effect, request};
+use input::{edit, save_prefs};
 use lineage::{show_lineage, toggle_collapse, visible_lineage};
 use navigate::{locate, locate_problem, move_or_scroll, move_to, next_mark};
 use timeline::{select_range, timeline_step, zoom};
@@ -27,8 +29,6 @@ use timeline::{select_range, timeline_step, zoom};
 pub const WINDOW: u64 = 256;
 /// Refetch when the selection comes this close to a window edge.
 pub const MARGIN: u64 = 48;
-/// Quiet time after a keystroke before the query runs.
-const DEBOUNCE: Duration = Duration::from_millis(60);
 /// The query selecting "problems": errors, critical events, records whose integrity is
 /// not verified (alerts join this once they exist).
 pub fn problem_query() -> String {
@@ -58,47 +58,35 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Scroll(n) => move_or_scroll(s, i64::from(n)),
         Action::Click(pane, pos) => {
             let mut fx = focus(s, pane);
+            // The table reports the clicked row's place on screen.
             if let Some(p) = pos.filter(|p| *p < s.total) {
+                let p = s.display_pos(p);
                 fx.extend(move_to(s, p));
             }
             fx
         }
-        Action::Top => match s.focus {
-            Pane::Detail => {
-                s.detail_scroll = 0;
-                vec![]
-            }
-            _ => move_to(s, 0),
-        },
-        Action::Bottom => move_to(s, s.total.saturating_sub(1)),
-        Action::Left => timeline_step(s, -1),
-        Action::Right => timeline_step(s, 1),
-        Action::FocusSearch => {
-            s.mode = Mode::Search;
-            vec![]
-        }
+        Action::Top => to_end(s, false),
+        Action::Bottom => to_end(s, true),
+        Action::Left => sideways(s, -1),
+        Action::Right => sideways(s, 1),
+        Action::FocusSearch => input::focus_search(s),
         Action::FocusCommand => {
             s.mode = Mode::Command;
             s.command.clear();
             vec![]
         }
         Action::Submit => match s.mode {
-            Mode::Search => {
-                s.mode = Mode::Normal;
-                new_search(s)
-            }
+            Mode::Search => input::submit(s),
             Mode::Command => {
                 s.mode = Mode::Normal;
-                let line = std::mem::take(&mut s.command);
+                let line = s.command.text().to_owned();
+                s.command.clear();
                 run_command(s, &line)
             }
             Mode::Normal | Mode::Help => vec![],
         },
         Action::Leave => match s.mode {
-            Mode::Search => {
-                s.mode = Mode::Normal;
-                if s.query_dirty { new_search(s) } else { vec![] }
-            }
+            Mode::Search => input::leave(s),
             Mode::Command | Mode::Help => {
                 s.mode = Mode::Normal;
                 s.command.clear();
@@ -106,12 +94,64 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             Mode::Normal => vec![],
         },
-        Action::InsertChar(c) => edit(s, |t| t.push(c)),
-        Action::Backspace => edit(s, |t| {
-            t.pop();
+        Action::InsertChar(c) => edit(s, |l| {
+            l.insert(c);
+            true
         }),
-        Action::ClearInput => edit(s, String::clear),
+        Action::Backspace => edit(s, LineInput::backspace),
+        Action::ClearInput => edit(s, LineInput::kill_to_start),
+        Action::DeleteForward => edit(s, LineInput::delete),
+        Action::DeleteWord => edit(s, LineInput::delete_word),
+        Action::CursorLeft => edit(s, |l| {
+            l.left();
+            false
+        }),
+        Action::CursorRight => edit(s, |l| {
+            l.right();
+            false
+        }),
+        Action::LineStart => edit(s, |l| {
+            l.home();
+            false
+        }),
+        Action::LineEnd => edit(s, |l| {
+            l.end();
+            false
+        }),
+        Action::HistoryPrev => input::history(s, true),
+        Action::HistoryNext => input::history(s, false),
+        Action::Complete => input::complete(s),
+        Action::ToggleOrder => {
+            s.oldest_first = !s.oldest_first;
+            set_status(
+                s,
+                if s.oldest_first {
+                    "oldest first (the whole list, by time)"
+                } else {
+                    "newest first"
+                },
+                false,
+            );
+            vec![]
+        }
+        Action::ToggleWrap => {
+            s.nowrap = !s.nowrap;
+            s.text_hscroll = 0;
+            set_status(
+                s,
+                if s.nowrap {
+                    "long lines are cut with \u{2026}: \u{2190} \u{2192} scroll sideways, w wraps again"
+                } else {
+                    "long lines wrap"
+                },
+                false,
+            );
+            vec![]
+        }
         Action::SetQuery(q) => {
+            if s.mode == Mode::Search {
+                s.input.set(q.clone());
+            }
             s.query = q;
             new_search(s)
         }
@@ -128,16 +168,17 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::JumpBack => jump_back(s),
         Action::NextPane => focus(s, s.focus.next()),
         Action::PrevPane => focus(s, s.focus.prev()),
         Action::Maximise => {
             s.maximised = !s.maximised;
             vec![]
         }
-        Action::NextProblem => locate_problem(s, true),
+        Action::NextProblem => locate_problem(s, !s.oldest_first),
         Action::ShowLineage => show_lineage(s),
         Action::ToggleCollapse => toggle_collapse(s),
-        Action::PrevProblem => locate_problem(s, false),
+        Action::PrevProblem => locate_problem(s, s.oldest_first),
         Action::Mark => {
             if let Some(k) = s.selected_hit().map(key_of) {
                 if !s.marks.remove(&k) {
@@ -147,8 +188,8 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
-        Action::NextMark => next_mark(s, true),
-        Action::PrevMark => next_mark(s, false),
+        Action::NextMark => next_mark(s, !s.oldest_first),
+        Action::PrevMark => next_mark(s, s.oldest_first),
         Action::ZoomIn => zoom(s, 0.5),
         Action::ZoomOut => zoom(s, 2.0),
         Action::SelectRange => select_range(s),
@@ -170,7 +211,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             s.mode = if s.mode == Mode::Help {
                 Mode::Normal
             } else {
-                s.help_scroll = 0;
+                s.help_scroll = Scroll::Top(0);
                 Mode::Help
             };
             vec![]
@@ -269,13 +310,19 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                     if s.selected >= s.total {
                         s.selected = s.total.saturating_sub(1);
                     }
-                    related_effect(s).into_iter().collect()
+                    input::learn(s);
+                    let mut fx: Vec<Effect> = related_effect(s).into_iter().collect();
+                    fx.extend(input::answered(s, true));
+                    fx
                 }
                 Err(e) => {
                     // Keep the previous results, and a timeline that matches them.
+                    s.error_query = std::mem::take(&mut s.requested_query);
                     s.requested_query.clone_from(&s.shown_query);
                     s.query_error = Some(e);
-                    vec![hist_effect(s)]
+                    let mut fx = vec![hist_effect(s)];
+                    fx.extend(input::answered(s, false));
+                    fx
                 }
             }
         }
@@ -368,38 +415,77 @@ fn set_status(s: &mut AppState, text: impl AsRef<str>, error: bool) {
     });
 }
 
-/// Edits the input line. In the search bar the query runs as you type, debounced on both
-/// edges: a keystroke after a quiet spell searches at once; keystrokes closer together than
-/// `DEBOUNCE` to the last search are coalesced into one search when the spell ends.
-fn edit(s: &mut AppState, f: impl FnOnce(&mut String)) -> Vec<Effect> {
-    match s.mode {
-        Mode::Search => {
-            f(&mut s.query);
-            s.query_dirty = true;
-            let quiet = match (s.now, s.last_search_at) {
-                (Some(now), Some(last)) => now >= last + DEBOUNCE,
-                (_, None) => true,
-                (None, Some(_)) => false,
-            };
-            if quiet && s.debounce.is_none() {
-                new_search(s)
-            } else {
-                let base = s.last_search_at.or(s.now);
-                s.debounce = base.map(|b| b + DEBOUNCE);
-                vec![]
-            }
-        }
-        Mode::Command => {
-            f(&mut s.command);
-            vec![]
-        }
-        Mode::Normal | Mode::Help => vec![],
-    }
-}
-
 /// Rows a page step moves.
 fn page_rows(s: &AppState) -> i64 {
     i64::from(s.size.1.saturating_sub(12).max(5))
+}
+
+/// `g` / `G`: the top or the end of what is focused (never past the content).
+fn to_end(s: &mut AppState, end: bool) -> Vec<Effect> {
+    let edge = if end {
+        Scroll::Bottom(0)
+    } else {
+        Scroll::Top(0)
+    };
+    if s.mode == Mode::Help {
+        s.help_scroll = edge;
+        return vec![];
+    }
+    match s.focus {
+        Pane::Detail => {
+            s.detail_scroll = edge;
+            vec![]
+        }
+        Pane::Integrity | Pane::Lineage | Pane::Alerts => {
+            s.report_cursor = if end {
+                report_rows(s).saturating_sub(1)
+            } else {
+                0
+            };
+            vec![]
+        }
+        Pane::Results | Pane::Timeline => {
+            let last = s.total.saturating_sub(1);
+            let pos = s.display_pos(if end { last } else { 0 });
+            move_to(s, pos)
+        }
+    }
+}
+
+/// Rows of the focused report pane.
+fn report_rows(s: &AppState) -> usize {
+    let report = match s.focus {
+        Pane::Integrity => s.integrity.as_ref(),
+        Pane::Lineage => s.lineage.as_ref(),
+        Pane::Alerts => s.alerts.as_ref(),
+        _ => None,
+    };
+    report.map_or(0, |r| r.rows.len())
+}
+
+/// ← / →: the timeline's cursor; the result columns; the text of the detail and report
+/// panes when long lines are cut.
+fn sideways(s: &mut AppState, delta: i64) -> Vec<Effect> {
+    match s.focus {
+        Pane::Timeline => timeline_step(s, delta),
+        Pane::Results => {
+            s.hscroll = (i64::from(s.hscroll) + delta).clamp(0, 64) as u16;
+            vec![]
+        }
+        Pane::Detail | Pane::Integrity | Pane::Lineage | Pane::Alerts => {
+            if s.nowrap {
+                s.text_hscroll =
+                    (i64::from(s.text_hscroll) + delta * 8).clamp(0, i64::from(u16::MAX)) as u16;
+            } else {
+                set_status(
+                    s,
+                    "long lines wrap here; w cuts them instead, then \u{2190} \u{2192} scroll",
+                    false,
+                );
+            }
+            vec![]
+        }
+    }
 }
 
 fn focus(s: &mut AppState, pane: Pane) -> Vec<Effect> {
@@ -408,10 +494,60 @@ fn focus(s: &mut AppState, pane: Pane) -> Vec<Effect> {
     related_effect(s).into_iter().collect()
 }
 
+/// Shows the events of a report row: the view it leaves is remembered for `jump_back`.
+fn jump_to(s: &mut AppState, jump: Jump) -> Vec<Effect> {
+    if s.back.len() == MAX_BACK {
+        s.back.remove(0);
+    }
+    s.back.push(Back {
+        query: std::mem::take(&mut s.query),
+        jump: s.jump.take(),
+        from: s.from,
+        to: s.to,
+        selected: s.selected_hit().map(key_of),
+        focus: s.focus,
+        report_cursor: s.report_cursor,
+    });
+    set_status(
+        s,
+        format!("showing {} (Backspace: back)", escape_control(&jump.label)),
+        false,
+    );
+    s.jump = Some(jump);
+    s.from = None;
+    s.to = None;
+    s.focus = Pane::Results;
+    new_search(s)
+}
+
+/// Returns to the view the last jump left, its selected event back in view.
+fn jump_back(s: &mut AppState) -> Vec<Effect> {
+    let Some(b) = s.back.pop() else {
+        if s.jump.take().is_some() {
+            set_status(s, "jump cleared", false);
+            return new_search(s);
+        }
+        set_status(s, "no jump to go back from", false);
+        return vec![];
+    };
+    s.query = b.query;
+    s.jump = b.jump;
+    s.from = b.from;
+    s.to = b.to;
+    s.focus = b.focus;
+    s.report_cursor = b.report_cursor;
+    set_status(s, "back", false);
+    let mut effects = new_search(s);
+    if let Some((t, o)) = b.selected {
+        effects.extend(locate(s, LocateTarget::Event(t, o)));
+    }
+    effects
+}
+
 fn open(s: &mut AppState) -> Vec<Effect> {
     match s.focus {
         Pane::Results | Pane::Detail => {
-            s.detail_scroll = 0;
+            s.detail_scroll = Scroll::Top(0);
             focus(s, Pane::Detail)
         }
         Pane::Timeline => select_range(s),
@@ -425,11 +561,7 @@ fn open(s: &mut AppState) -> Vec<Effect> {
                 .and_then(|r| r.rows.get(s.report_cursor))
                 .and_then(|r| r.jump.clone());
             match jump {
-                Some(q) => {
-                    s.query = q;
-                    s.focus = Pane::Results;
-                    new_search(s)
-                }
+                Some(j) => jump_to(s, j),
                 None => vec![],
             }
         }

@@ -12,8 +12,11 @@ use super::action::Action;
 use super::effect::{Effect, Job, LocateTarget};
 use super::msg::{Msg, WorkerMsg};
 use super::update::problem_query;
-use crate::index::{Hit, SearchRequest, SearchService, SortOrder};
 use crate::privacy::Masker;
+use crate::store::{
+    Filter, Hit, Page, PageRequest, QueryError, Scan, SearchRequest, Selection, SortOrder, Store,
+    StoreError,
+};
 
 /// Something that carries out effects (except `Quit`, handled by the loop).
 pub trait EffectRunner {
@@ -33,8 +36,23 @@ fn mask_with(masker: Option<&Masker>, hits: &mut [Hit]) {
     }
 }
 
+/// What a failed store answer says in the explorer.
+fn store_message(e: StoreError) -> QueryError {
+    match e {
+        StoreError::Query(q) => q,
+        StoreError::Damaged(why) => QueryError {
+            message: format!("the index is damaged ({why}): quit and start again to rebuild it"),
+            span: None,
+        },
+        StoreError::Unavailable(why) => QueryError {
+            message: why,
+            span: None,
+        },
+    }
+}
+
 /// Runs one job, masking the hits it returns with `masker` (none: unmasked).
-pub fn execute(svc: &SearchService, job: Job, masker: Option<&Masker>) -> Action {
+pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
     match job {
         Job::Page {
             generation,
@@ -42,24 +60,12 @@ pub fn execute(svc: &SearchService, job: Job, masker: Option<&Masker>) -> Action
         } => Action::PageDone {
             generation,
             offset: request.offset as u64,
-            result: page(svc, &request)
+            result: page(store, &request)
                 .map(|mut p| {
                     mask_with(masker, &mut p.hits);
                     p
                 })
-                .map_err(|e| match e {
-                    crate::index::IndexError::Query(q) => q,
-                    crate::index::IndexError::Corrupt(why) => crate::index::QueryError {
-                        message: format!(
-                            "the index is damaged ({why}): quit and start again to rebuild it"
-                        ),
-                        span: None,
-                    },
-                    other => crate::index::QueryError {
-                        message: other.to_string(),
-                        span: None,
-                    },
-                }),
+                .map_err(store_message),
         },
         Job::Histogram {
             generation,
@@ -68,8 +74,8 @@ pub fn execute(svc: &SearchService, job: Job, masker: Option<&Masker>) -> Action
             buckets,
         } => Action::HistogramDone {
             generation,
-            result: svc
-                .histogram(&request, view, buckets)
+            result: store
+                .histogram(&request.selection(), view, buckets)
                 .map_err(|e| e.to_string()),
         },
         Job::Related {
@@ -77,12 +83,15 @@ pub fn execute(svc: &SearchService, job: Job, masker: Option<&Masker>) -> Action
             ord,
             query,
         } => {
-            let req = SearchRequest {
+            let sel = Selection {
                 query: query.clone(),
-                limit: 20,
-                ..SearchRequest::default()
+                ..Selection::default()
             };
-            match svc.search(&req).map(|mut p| {
+            let req = PageRequest {
+                limit: 20,
+                ..PageRequest::default()
+            };
+            match store.page(&sel, &req).map(|mut p| {
                 mask_with(masker, &mut p.hits);
                 p
             }) {
@@ -100,7 +109,7 @@ pub fn execute(svc: &SearchService, job: Job, masker: Option<&Masker>) -> Action
             generation,
             request,
             target,
-        } => match locate(svc, &request, &target) {
+        } => match locate(store, &request, &target) {
             Ok((position, what)) => Action::Located {
                 generation,
                 position,
@@ -116,23 +125,22 @@ const DEEP: usize = 1_000;
 
 /// One page of the newest-first list. Deep pages in the older half are read from the other
 /// end (oldest first, then reversed): the cost of a sorted page grows with its offset.
-fn page(
-    svc: &SearchService,
-    req: &SearchRequest,
-) -> Result<crate::index::Page, crate::index::IndexError> {
+fn page(store: &dyn Store, req: &SearchRequest) -> Result<Page, StoreError> {
+    let sel = req.selection();
     if req.offset < DEEP || req.order != SortOrder::NewestFirst {
-        return svc.search(req);
+        return store.page(&sel, &req.page_request());
     }
-    let total = svc.count(req)? as usize;
+    let total = usize::try_from(store.count(&sel)?).unwrap_or(usize::MAX);
     let end = (req.offset + req.limit).min(total);
     if req.offset >= total || total - end >= req.offset {
-        return svc.search(req);
+        return store.page(&sel, &req.page_request());
     }
-    let mut r = req.clone();
-    r.order = SortOrder::OldestFirst;
-    r.offset = total - end;
-    r.limit = end - req.offset;
-    let mut p = svc.search(&r)?;
+    let from_oldest = PageRequest {
+        order: SortOrder::OldestFirst,
+        offset: total - end,
+        limit: end - req.offset,
+    };
+    let mut p = store.page(&sel, &from_oldest)?;
     p.hits.reverse();
     Ok(p)
 }
@@ -144,100 +152,75 @@ fn key(hit: &Hit) -> (i64, u64) {
     )
 }
 
-/// Position of the event (`ts`, `ord`) in the newest-first list of `req`: events in later
-/// milliseconds come first, then ties by ordinal.
-fn position_of(svc: &SearchService, req: &SearchRequest, ts: i64, ord: u64) -> anyhow::Result<u64> {
-    let newer = if ts == i64::MAX {
-        0
-    } else if ts == i64::MIN {
-        // Untimed events sort last; count every timed match.
-        let mut r = req.clone();
-        r.from = Some(
-            r.from
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
-                .max(chrono::DateTime::<chrono::Utc>::MIN_UTC),
-        );
-        svc.count(&r)?
-    } else {
-        let mut r = req.clone();
-        let after = chrono::DateTime::from_timestamp_millis(ts + 1).context("time out of range")?;
-        r.from = Some(r.from.map_or(after, |f| f.max(after)));
-        if r.to.is_some_and(|t| t <= after) {
-            0
-        } else {
-            svc.count(&r)?
-        }
-    };
-    let mut r = req.clone();
-    r.offset = newer as usize;
-    r.limit = 512;
-    let page = svc.search(&r)?;
-    let i = page.hits.iter().position(|h| h.ord == ord).unwrap_or(0);
-    Ok(newer + i as u64)
-}
-
 fn locate(
-    svc: &SearchService,
+    store: &dyn Store,
     req: &SearchRequest,
     target: &LocateTarget,
 ) -> anyhow::Result<(Option<u64>, String)> {
+    let sel = req.selection();
     match *target {
         LocateTarget::Time(ms) => {
-            let pos = position_of(svc, req, ms, u64::MAX)?;
-            let total = svc.count(req)?;
+            let pos = store.position(&sel, ms, u64::MAX)?;
+            let total = store.count(&sel)?;
             Ok((
                 (pos < total).then_some(pos),
                 "event at that time".to_owned(),
             ))
         }
         LocateTarget::Event(ts, ord) => {
-            Ok((Some(position_of(svc, req, ts, ord)?), "mark".to_owned()))
+            Ok((Some(store.position(&sel, ts, ord)?), "mark".to_owned()))
         }
         LocateTarget::Problem {
             down,
             from,
-            ref extra,
+            ref evidence,
         } => {
+            // The nearest of two candidates: the next problem event of the current search,
+            // and the next of the alerts' evidence events in it.
             let current = req.query.trim();
-            let problems = match extra {
-                Some(x) => format!("{} OR {x}", problem_query()),
-                None => problem_query(),
-            };
-            let query = if current.is_empty() || current == "*" {
-                problems
+            let problems = if current.is_empty() || current == "*" {
+                problem_query()
             } else {
-                format!("({current}) AND ({problems})")
+                format!("({current}) AND ({})", problem_query())
             };
-            let mut r = SearchRequest {
-                query,
-                limit: 1,
-                ..req.clone()
-            };
-            let (ts, _) = from;
-            if down {
-                if ts != i64::MAX {
-                    let before = chrono::DateTime::from_timestamp_millis(ts).context("time")?;
-                    r.to = Some(r.to.map_or(before, |t| t.min(before)));
+            let mut candidates = vec![Selection {
+                query: problems,
+                ..sel.clone()
+            }];
+            if !evidence.is_empty() {
+                let ords = Filter::Ords(evidence.clone());
+                candidates.push(Selection {
+                    filter: Some(match sel.filter.clone() {
+                        Some(f) => f.and(ords),
+                        None => ords,
+                    }),
+                    ..sel.clone()
+                });
+            }
+            let mut best: Option<Hit> = None;
+            for c in candidates {
+                if let Some(h) = next_after(store, c, from, down)? {
+                    let closer = best.as_ref().is_none_or(|b| {
+                        if down {
+                            key(&h) > key(b)
+                        } else {
+                            key(&h) < key(b)
+                        }
+                    });
+                    if closer {
+                        best = Some(h);
+                    }
                 }
-            } else {
-                let after = chrono::DateTime::from_timestamp_millis(ts.saturating_add(1))
-                    .context("time")?;
-                r.from = Some(r.from.map_or(after, |f| f.max(after)));
-                r.order = SortOrder::OldestFirst;
             }
-            if r.from.zip(r.to).is_some_and(|(f, t)| f >= t) {
-                return Ok((None, "problem".to_owned()));
-            }
-            let page = svc.search(&r)?;
-            match page.hits.first() {
+            match best {
                 Some(h) => {
-                    let (t, o) = key(h);
+                    let (t, o) = key(&h);
                     let what = format!(
                         "problem: {} {}",
                         h.event.severity.as_str(),
                         crate::model::escape_control(&h.event.action)
                     );
-                    Ok((Some(position_of(svc, req, t, o)?), what))
+                    Ok((Some(store.position(&sel, t, o)?), what))
                 }
                 None => Ok((None, "problem".to_owned())),
             }
@@ -245,10 +228,43 @@ fn locate(
     }
 }
 
-/// Writes every match of `req` as JSON lines (the normalised event, masked with `masker`)
-/// to `path`.
+/// The first match of `sel` after the event keyed `from` in the newest-first list
+/// (`down`: older) or before it (newer). Events in the same millisecond as `from` are
+/// passed over, as they always were.
+fn next_after(
+    store: &dyn Store,
+    mut sel: Selection,
+    from: (i64, u64),
+    down: bool,
+) -> anyhow::Result<Option<Hit>> {
+    let (ts, _) = from;
+    let order = if down {
+        if ts != i64::MAX {
+            let before = chrono::DateTime::from_timestamp_millis(ts).context("time")?;
+            sel.to = Some(sel.to.map_or(before, |t| t.min(before)));
+        }
+        SortOrder::NewestFirst
+    } else {
+        let after =
+            chrono::DateTime::from_timestamp_millis(ts.saturating_add(1)).context("time")?;
+        sel.from = Some(sel.from.map_or(after, |f| f.max(after)));
+        SortOrder::OldestFirst
+    };
+    if sel.from.zip(sel.to).is_some_and(|(f, t)| f >= t) {
+        return Ok(None);
+    }
+    let one = PageRequest {
+        offset: 0,
+        limit: 1,
+        order,
+    };
+    Ok(store.page(&sel, &one)?.hits.into_iter().next())
+}
+
+/// Writes every match of `req` as JSON lines (the normalised event, masked with `masker`),
+/// oldest first, to `path`.
 pub fn export(
-    svc: &SearchService,
+    store: &dyn Store,
     req: &SearchRequest,
     path: &Path,
     masker: Option<&Masker>,
@@ -256,23 +272,13 @@ pub fn export(
     let file =
         std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let mut r = req.clone();
-    r.limit = 1000;
-    r.offset = 0;
     let mut n = 0u64;
-    loop {
-        let mut page = svc.search(&r)?;
-        if page.hits.is_empty() {
-            break;
-        }
-        mask_with(masker, &mut page.hits);
-        for h in &page.hits {
+    for page in Scan::new(store, req.selection(), 1000) {
+        let mut hits = page?;
+        mask_with(masker, &mut hits);
+        for h in &hits {
             crate::model::safe_json::write_line(&mut out, &h.event)?;
             n += 1;
-        }
-        r.offset += page.hits.len();
-        if r.offset as u64 >= page.total {
-            break;
         }
     }
     out.flush()?;
@@ -281,8 +287,8 @@ pub fn export(
 
 /// Commands for the search worker thread.
 pub enum SearchCmd {
-    /// Search this index from now on.
-    SetIndex(Box<crate::index::SearchService>),
+    /// Search this store from now on.
+    SetStore(Arc<dyn Store>),
     /// Reload the reader.
     Reload,
     /// A job (latest of each kind wins).
@@ -307,23 +313,23 @@ impl ThreadRunner {
         (Self { tx }, handle)
     }
 
-    /// A handle that hands new indexes to the worker.
-    pub fn handle(&self) -> IndexHandle {
-        IndexHandle {
+    /// A handle that hands new stores to the worker.
+    pub fn handle(&self) -> StoreHandle {
+        StoreHandle {
             tx: self.tx.clone(),
         }
     }
 }
 
-/// Hands new indexes to the search worker.
-pub struct IndexHandle {
+/// Hands new stores to the search worker.
+pub struct StoreHandle {
     tx: Sender<SearchCmd>,
 }
 
-impl IndexHandle {
-    /// Search `svc` from now on.
-    pub fn set_index(&self, svc: SearchService) {
-        let _ = self.tx.send(SearchCmd::SetIndex(Box::new(svc)));
+impl StoreHandle {
+    /// Search `store` from now on.
+    pub fn set_store(&self, store: Arc<dyn Store>) {
+        let _ = self.tx.send(SearchCmd::SetStore(store));
     }
 }
 
@@ -333,7 +339,7 @@ impl EffectRunner for ThreadRunner {
             Effect::Run(job) => SearchCmd::Job(job),
             Effect::ReloadReader => SearchCmd::Reload,
             Effect::Export { path, request } => SearchCmd::Export(path, request),
-            Effect::Copy(_) | Effect::Quit => return vec![],
+            Effect::Copy(_) | Effect::Quit | Effect::SavePrefs { .. } => return vec![],
         };
         if self.tx.send(cmd).is_err() {
             return vec![Action::WorkerFailed("the search worker stopped".to_owned())];
@@ -352,7 +358,7 @@ fn slot(job: &Job) -> usize {
 }
 
 fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Masker>) {
-    let mut svc: Option<SearchService> = None;
+    let mut store: Option<Arc<dyn Store>> = None;
     while let Ok(first) = rx.recv() {
         let mut jobs: [Option<Job>; 4] = [None, None, None, None];
         let mut reload = false;
@@ -360,8 +366,8 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Maske
         let mut pending = Some(first);
         while let Some(cmd) = pending.take().or_else(|| rx.try_recv().ok()) {
             match cmd {
-                SearchCmd::SetIndex(s) => {
-                    svc = Some(*s);
+                SearchCmd::SetStore(s) => {
+                    store = Some(s);
                     reload = false;
                 }
                 SearchCmd::Reload => reload = true,
@@ -372,30 +378,28 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Maske
                 SearchCmd::Export(p, r) => exports.push((p, r)),
             }
         }
-        let Some(s) = &svc else {
+        let Some(s) = &store else {
             continue;
         };
-        if reload && let Err(e) = s.reload() {
+        if reload && let Err(e) = s.refresh() {
             let _ = out.send(Msg::Worker(WorkerMsg::Action(Action::WorkerFailed(
                 format!("reloading the index: {e}"),
             ))));
         }
         for job in jobs.into_iter().flatten() {
-            let action = execute(s, job, Some(masker));
+            let action = execute(s.as_ref(), job, Some(masker));
             if out.send(Msg::Worker(WorkerMsg::Action(action))).is_err() {
                 return;
             }
         }
         for (path, req) in exports {
-            let index = s.index().clone();
+            let store = Arc::clone(s);
             let out = out.clone();
             let masker = Arc::clone(masker);
             let _ = std::thread::Builder::new()
                 .name("auditlens-export".to_owned())
                 .spawn(move || {
-                    let r = SearchService::new(index)
-                        .map_err(anyhow::Error::from)
-                        .and_then(|svc| export(&svc, &req, &path, Some(&masker)))
+                    let r = export(store.as_ref(), &req, &path, Some(&masker))
                         .map(|n| (path, n))
                         .map_err(|e| format!("{e:#}"));
                     let _ = out.send(Msg::Worker(WorkerMsg::Action(Action::Exported(r))));
@@ -406,8 +410,8 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Maske
 
 /// Runs jobs inline (tests, headless runs): results are returned at once.
 pub struct SyncRunner {
-    /// The service.
-    pub svc: SearchService,
+    /// The store.
+    pub store: Arc<dyn Store>,
     /// Copies requested (OSC 52 payloads).
     pub copied: Vec<String>,
     /// What results are masked with (none: unmasked).
@@ -415,10 +419,10 @@ pub struct SyncRunner {
 }
 
 impl SyncRunner {
-    /// A runner over `svc`, unmasked.
-    pub fn new(svc: SearchService) -> Self {
+    /// A runner over `store`, unmasked.
+    pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
-            svc,
+            store,
             copied: Vec::new(),
             masker: None,
         }
@@ -428,13 +432,13 @@ impl SyncRunner {
 impl EffectRunner for SyncRunner {
     fn run(&mut self, effect: Effect) -> Vec<Action> {
         match effect {
-            Effect::Run(job) => vec![execute(&self.svc, job, self.masker.as_deref())],
+            Effect::Run(job) => vec![execute(self.store.as_ref(), job, self.masker.as_deref())],
             Effect::ReloadReader => {
-                let _ = self.svc.reload();
+                let _ = self.store.refresh();
                 vec![]
             }
             Effect::Export { path, request } => vec![Action::Exported(
-                export(&self.svc, &request, &path, self.masker.as_deref())
+                export(self.store.as_ref(), &request, &path, self.masker.as_deref())
                     .map(|n| (path, n))
                     .map_err(|e| format!("{e:#}")),
             )],
@@ -442,7 +446,7 @@ impl EffectRunner for SyncRunner {
                 self.copied.push(text);
                 vec![]
             }
-            Effect::Quit => vec![],
+            Effect::Quit | Effect::SavePrefs { .. } => vec![],
         }
     }
 }

@@ -70,7 +70,12 @@ pub(super) fn run(
         );
         entry.export = Some(absolute(&a.out).display().to_string());
         super::access_log::record(settings, entry)?;
-        let sel = Selection { query, from, to };
+        let sel = Selection {
+            query,
+            from,
+            to,
+            filter: None,
+        };
         return write_file(a, &store, &sel, format, &settings.masker, out);
     }
     let (paths, query) =
@@ -99,6 +104,7 @@ pub(super) fn run(
         query: query.clone(),
         from,
         to,
+        filter: None,
     };
     write_file(a, &store, &sel, format, &masker, out)
 }

@@ -31,9 +31,35 @@ pub fn find_sample() -> Option<PathBuf> {
         .find(|p| p.is_dir())
 }
 
-/// Runs the explorer on `paths`.
-pub fn run(paths: Vec<PathBuf>, session: &Session, ui: &UiArgs) -> Result<Outcome> {
+/// Runs the explorer on `paths`, or on the Quickwit index at `remote`.
+pub fn run(
+    paths: Vec<PathBuf>,
+    remote: Option<&str>,
+    session: &Session,
+    ui: &UiArgs,
+) -> Result<Outcome> {
     let settings = session.settings();
+    if let Some(url) = remote {
+        let store = super::remote_store(url)?;
+        let ui_settings = UiSettings::load(settings.config_dir.as_deref(), ui)
+            .context("loading the configuration")?;
+        super::access_log::record(
+            settings,
+            super::remote_entry(
+                "tui",
+                &store,
+                None,
+                serde_json::json!({"tz": ui.tz, "mouse": ui.mouse}),
+            ),
+        )?;
+        crate::app::run(RunOptions {
+            paths: Vec::new(),
+            session: session.clone(),
+            ui: ui_settings,
+            remote: Some(std::sync::Arc::new(store)),
+        })?;
+        return Ok(Outcome::Ok);
+    }
     let paths = if paths.is_empty() {
         match find_sample() {
             Some(p) => vec![p],
@@ -62,6 +88,7 @@ pub fn run(paths: Vec<PathBuf>, session: &Session, ui: &UiArgs) -> Result<Outcom
         paths,
         session: session.clone(),
         ui: ui_settings,
+        remote: None,
     })?;
     Ok(Outcome::Ok)
 }

@@ -20,13 +20,14 @@ use crate::governance::{
     Params, Period, PersonalDataCheck, STAGES, StageCoverage, alerts_check, evaluate_controls,
     integrity_check, lifecycle_check, quote, retention_check,
 };
-use crate::index::{Hit, SearchRequest, SearchService, SortOrder, content_digest};
+use crate::index::content_digest;
 use crate::integrity::{VerifyOptions, check_export_chain, is_error_code, is_native_bundle};
 use crate::lineage::{Graph, kind};
 use crate::model::{AuditEvent, escape_control, safe_json};
 use crate::privacy::Masker;
 use crate::session::Session;
 use crate::settings::Settings;
+use crate::store::{Hit, PageRequest, Scan, Selection, SortOrder, Store};
 
 /// Evidence lines cited per integrity finding.
 const INTEGRITY_LINES: u64 = 20;
@@ -42,39 +43,45 @@ fn in_window(ev: &AuditEvent, w: Window) -> bool {
 
 /// Feeds every match of `query` inside the window to `f`, oldest first.
 fn scan(
-    service: &SearchService,
+    service: &dyn Store,
     query: &str,
     w: Window,
     mut f: impl FnMut(Option<u64>, &AuditEvent),
 ) -> Result<()> {
-    for item in service
-        .scan(query)
-        .with_context(|| format!("query {query:?}"))?
-    {
-        let (ord, ev) = item.context("scanning the index")?;
-        if in_window(&ev, w) {
-            f(Some(ord), &ev);
+    let sel = Selection {
+        query: query.to_owned(),
+        ..Selection::default()
+    };
+    for page in Scan::new(service, sel, 4096) {
+        for h in page.with_context(|| format!("query {query:?}"))? {
+            if in_window(&h.event, w) {
+                f(Some(h.ord), &h.event);
+            }
         }
     }
     Ok(())
 }
 
 /// The number of matches of `query` in the window and the oldest.
-fn first_match(service: &SearchService, query: &str, w: Window) -> Result<(u64, Option<Hit>)> {
+fn first_match(service: &dyn Store, query: &str, w: Window) -> Result<(u64, Option<Hit>)> {
+    let sel = Selection {
+        query: query.to_owned(),
+        from: w.0,
+        to: w.1,
+        filter: None,
+    };
+    let oldest = PageRequest {
+        limit: 1,
+        offset: 0,
+        order: SortOrder::OldestFirst,
+    };
     let page = service
-        .search(&SearchRequest {
-            query: query.to_owned(),
-            from: w.0,
-            to: w.1,
-            limit: 1,
-            offset: 0,
-            order: SortOrder::OldestFirst,
-        })
+        .page(&sel, &oldest)
         .with_context(|| format!("query {query:?}"))?;
     Ok((page.total, page.hits.into_iter().next()))
 }
 
-fn stage_of(service: &SearchService, query: &str, w: Window) -> Result<StageCoverage> {
+fn stage_of(service: &dyn Store, query: &str, w: Window) -> Result<StageCoverage> {
     let (n, hit) = first_match(service, query, w)?;
     Ok(match hit {
         Some(h) if n > 0 => StageCoverage::Events(n, EvidenceRef::of(&h.event, Some(h.ord))),
@@ -85,12 +92,7 @@ fn stage_of(service: &SearchService, query: &str, w: Window) -> Result<StageCove
 /// Per model and stage, what the events show: stages with a model id by `model.id`, data
 /// and features through the datasets and feature sets upstream of the model's versions,
 /// access platform-wide (access events rarely name a model).
-fn coverage(
-    service: &SearchService,
-    graph: &Graph,
-    params: &Params,
-    w: Window,
-) -> Result<Coverage> {
+fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> Result<Coverage> {
     let mut cov = Coverage::default();
     let access = stage_of(service, "category:access", w)?;
     for m in graph.models() {
@@ -250,7 +252,7 @@ fn integrity(paths: &[PathBuf], settings: &Settings) -> Result<IntegritySummary>
 type Found = Option<(String, String, Option<DateTime<Utc>>, Option<u64>)>;
 
 struct Enricher<'a> {
-    service: &'a SearchService,
+    service: &'a dyn Store,
     masker: &'a Masker,
     cache: HashMap<(String, u64), Found>,
 }
@@ -260,7 +262,7 @@ impl Enricher<'_> {
         let key = (e.path.clone(), e.line);
         if !self.cache.contains_key(&key) {
             let hit = match e.ord {
-                Some(ord) => self.service.get(ord).context("reading evidence")?,
+                Some(ord) => self.service.fetch(ord).context("reading evidence")?,
                 None => first_match(self.service, &e.search_query(), (None, None))?.1,
             };
             let v = hit.map(|h| {
@@ -289,7 +291,7 @@ impl Enricher<'_> {
 )]
 pub fn build_report(
     catalog: &Catalog,
-    service: &SearchService,
+    service: &dyn Store,
     graph: &Graph,
     paths: &[PathBuf],
     settings: &Settings,
@@ -453,7 +455,7 @@ pub(super) fn run(
     )?;
     report_skipped(&opened, err)?;
     let graph = super::lineage::load_graph(&opened, settings, err)?;
-    let service = opened.service().context("opening the index")?;
+    let service = opened.store().context("opening the index")?;
     let report = build_report(
         &catalog,
         &service,

@@ -77,6 +77,7 @@ pub(super) fn run(
         query: query.clone(),
         from,
         to,
+        filter: None,
     };
     let page = page_request(a);
     let answer = |opened: &Opened| -> Result<(u64, Vec<Hit>), StoreError> {
@@ -138,6 +139,7 @@ fn run_remote(
         query: query.clone(),
         from,
         to,
+        filter: None,
     };
     let store: &dyn Store = &store;
     let result = if a.count {

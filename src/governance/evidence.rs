@@ -55,4 +55,4 @@ impl EvidenceRef {
     }
 }
 
-pub use crate::lineage::quote;
+pub use crate::store::quote;

@@ -19,7 +19,7 @@ use super::cache::{
 use super::live::{LiveEvent, fingerprint, remember};
 use super::schema::SCHEMA_VERSION;
 use super::writer::CommitPolicy;
-use crate::ingest::{EventSink, IngestProgress, IngestSummary, ingest};
+use crate::ingest::{EventSink, IngestOptions, IngestProgress, IngestSummary, ingest};
 use crate::model::AuditEvent;
 
 /// Documents after which a live build makes its first commit.
@@ -148,7 +148,7 @@ fn build_or_reuse(
             build_time: Duration::ZERO,
         };
         events(LiveEvent::Opened {
-            index: opened.index.clone(),
+            store: opened.store().map_err(|e| e.to_string())?,
             complete: true,
         });
         events(LiveEvent::Done(Box::new(opened.clone())));
@@ -261,7 +261,7 @@ fn build(
         Some(l) => {
             indexer.set_on_commit(l.on_commit);
             events(LiveEvent::Opened {
-                index,
+                store: super::LocalStore::open(index, Some(tmp.to_owned()))?,
                 complete: false,
             });
             Some(l.cancel)
@@ -279,7 +279,13 @@ fn build(
         first_commit: cancel.map(|_| first_commit),
     };
     let mut progress = |p| events(LiveEvent::Progress(p));
-    let summary = ingest(paths, opts.ingest.clone(), &mut sink, &mut progress);
+    // The same threads decode the records and build the segments: decoding feeds the
+    // writer, so neither waits for the other for long.
+    let ingest_options = IngestOptions {
+        threads: opts.threads,
+        ..opts.ingest.clone()
+    };
+    let summary = ingest(paths, ingest_options, &mut sink, &mut progress);
     drop(sink);
     if let Some(e) = indexer.take_error() {
         return Err(e);

@@ -64,7 +64,7 @@ impl Default for BuildOptions {
 #[derive(Clone)]
 pub struct OpenedIndex {
     /// The index.
-    pub index: Index,
+    pub(crate) index: Index,
     /// What the load found.
     pub summary: IngestSummary,
     /// Where it lives.
@@ -75,6 +75,18 @@ pub struct OpenedIndex {
     pub reused: bool,
     /// Time spent building (zero when reused).
     pub build_time: Duration,
+}
+
+impl OpenedIndex {
+    /// The index as a [`Store`](crate::store::Store): what front ends query.
+    pub fn store(&self) -> Result<super::LocalStore, IndexError> {
+        super::LocalStore::open(self.index.clone(), Some(self.dir.clone()))
+    }
+
+    /// A search service over the index.
+    pub fn service(&self) -> Result<super::SearchService, IndexError> {
+        super::SearchService::new(self.index.clone())
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]

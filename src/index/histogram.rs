@@ -8,8 +8,9 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::IndexError;
 use super::schema;
-use super::search::{SearchRequest, SearchService, run};
+use super::search::{SearchService, run};
 use crate::model::Severity;
+use crate::store::SearchRequest;
 use crate::store::{Histogram, LEVELS};
 
 /// Bucket widths the timeline snaps to, in milliseconds.
@@ -207,6 +208,12 @@ impl SegmentCollector for BucketsSeg {
 }
 
 impl SearchService {
+    /// The earliest and latest known event time (ms) among the matches of `req`.
+    pub fn time_span(&self, req: &SearchRequest) -> Result<Option<(i64, i64)>, IndexError> {
+        let query = self.full_query(req)?;
+        run(&self.searcher(), &query, &Bounds)
+    }
+
     /// The time histogram of the matches of `req` (its query and time filter; paging is
     /// ignored) over `view` (start, end ms) or, when `None`, over the span of the matches,
     /// in about `buckets` buckets of a nice width.

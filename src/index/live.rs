@@ -5,8 +5,6 @@
 use std::fs;
 use std::path::PathBuf;
 
-use tantivy::Index;
-
 use super::IndexError;
 use super::cache::{OpenedIndex, io_err};
 use super::schema::SCHEMA_VERSION;
@@ -18,7 +16,7 @@ pub enum LiveEvent {
     /// A readable index: empty and growing (`complete == false`), or a reused cache.
     Opened {
         /// The index to search.
-        index: Index,
+        store: super::LocalStore,
         /// True when it is already complete (a cached index).
         complete: bool,
     },

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery,
 };
 use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputBound, UserInputLeaf};
 use tantivy::schema::Value as _;
@@ -18,24 +18,7 @@ use tantivy::{
 use super::IndexError;
 use super::schema::{self, Fields};
 use crate::model::Format;
-use crate::store::{Hit, Page, QueryError, SortOrder};
-
-/// A search: query text, optional time window, page.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchRequest {
-    /// Query in the query language; empty or `*` matches everything.
-    pub query: String,
-    /// Inclusive lower bound on `ts`.
-    pub from: Option<DateTime<Utc>>,
-    /// Exclusive upper bound on `ts`.
-    pub to: Option<DateTime<Utc>>,
-    /// Page size.
-    pub limit: usize,
-    /// Hits to skip.
-    pub offset: usize,
-    /// Order.
-    pub order: SortOrder,
-}
+use crate::store::{Hit, Page, QueryError, SearchRequest, SortOrder};
 
 /// Searches one index.
 pub struct SearchService {
@@ -47,7 +30,7 @@ pub struct SearchService {
 
 impl SearchService {
     /// Opens a reader over `index` (reloaded by hand, on `reload`).
-    pub fn new(mut index: Index) -> Result<Self, IndexError> {
+    pub(crate) fn new(mut index: Index) -> Result<Self, IndexError> {
         // Search the segments of a large index in parallel: a top-100 of a million matches
         // visits every one of them. (Small indexes have one segment; no threads for them.)
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -76,9 +59,11 @@ impl SearchService {
         Ok(())
     }
 
-    /// The underlying index.
-    pub fn index(&self) -> &Index {
-        &self.index
+    /// Searchable segments (benchmarks report it).
+    pub fn segments(&self) -> usize {
+        self.index
+            .searchable_segment_ids()
+            .map_or(0, |ids| ids.len())
     }
 
     /// One searcher over the latest reloaded commit.
@@ -136,7 +121,18 @@ impl SearchService {
     }
 
     pub(super) fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
-        let q = self.parse(&req.query)?;
+        let mut q = self.parse(&req.query)?;
+        match &req.filter {
+            None => {}
+            Some(f) if f.is_empty() => return Ok(Box::new(EmptyQuery)),
+            Some(f) => {
+                let named = self.parse(&super::filter::query_text(f))?;
+                q = Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, q),
+                    (Occur::Must, named),
+                ]));
+            }
+        }
         if req.from.is_none() && req.to.is_none() {
             return Ok(q);
         }

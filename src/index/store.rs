@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::{IndexError, SearchRequest, SearchService};
 use crate::store::{
-    Cursor, Histogram, Hit, Page, PageRequest, QueryError, ScanPage, Selection, Store, StoreError,
+    Cursor, Facets, Histogram, Hit, Page, PageRequest, QueryError, ScanPage, Selection, Store,
+    StoreError,
 };
 
 /// The local index as a [`Store`]. Cheap to clone (one reader, shared).
@@ -33,7 +34,12 @@ impl LocalStore {
         }
     }
 
-    /// The search service underneath (the explorer's worker, until it speaks the trait).
+    /// The store over a readable `index` (in `dir` when on disk).
+    pub(crate) fn open(index: tantivy::Index, dir: Option<PathBuf>) -> Result<Self, IndexError> {
+        Ok(Self::new(SearchService::new(index)?, dir))
+    }
+
+    /// The search service underneath.
     pub fn service(&self) -> &SearchService {
         &self.svc
     }
@@ -57,6 +63,7 @@ fn request(sel: &Selection, page: &PageRequest) -> SearchRequest {
         limit: page.limit,
         offset: page.offset,
         order: page.order,
+        filter: sel.filter.clone(),
     }
 }
 
@@ -110,6 +117,14 @@ impl Store for LocalStore {
             None
         };
         Ok(ScanPage { hits, next })
+    }
+
+    fn terms(&self, sel: &Selection, field: &str, limit: usize) -> Result<Facets, StoreError> {
+        Ok(self.svc.terms(&all(sel), field, limit)?)
+    }
+
+    fn time_span(&self, sel: &Selection) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(self.svc.time_span(&all(sel))?)
     }
 
     fn fetch(&self, ord: u64) -> Result<Option<Hit>, StoreError> {

@@ -47,7 +47,7 @@ pub struct Indexer {
 
 impl Indexer {
     /// Opens the writer with a memory budget in bytes (at least 15 MB per thread).
-    pub fn new(
+    pub(crate) fn new(
         index: &Index,
         fields: Fields,
         budget: usize,

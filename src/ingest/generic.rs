@@ -116,14 +116,23 @@ fn native_mapping() -> &'static GenericMapping {
     NATIVE.get_or_init(GenericMapping::builtin)
 }
 
+/// The value at a dotted path inside `obj` (each name matched ignoring ASCII case), read in
+/// place: this runs for every dotted candidate of every record, so it neither copies the
+/// record nor collects the path.
+fn nested<'a>(obj: &'a Map<String, Value>, dotted: &str) -> Option<&'a Value> {
+    let mut names = dotted.split('.');
+    let mut cur = super::adapt::get_ci(obj, names.next()?)?;
+    for name in names {
+        cur = super::adapt::get_ci(cur.as_object()?, name)?;
+    }
+    Some(cur)
+}
+
 /// Takes the first present, non-null candidate (a dotted name reads a nested value).
 fn take_candidate(f: &mut Fields, names: &[String]) -> Option<(String, Value)> {
     for n in names {
         if n.contains('.') && !f.0.contains_key(n.as_str()) {
-            let parts: Vec<&str> = n.split('.').collect();
-            if let Some(v) =
-                super::adapt::path_ci(&Value::Object(f.0.clone()), &parts).filter(|v| !v.is_null())
-            {
+            if let Some(v) = nested(&f.0, n).filter(|v| !v.is_null()) {
                 return Some((n.clone(), v.clone()));
             }
             continue;
@@ -140,8 +149,7 @@ fn take_candidate(f: &mut Fields, names: &[String]) -> Option<(String, Value)> {
 fn take_candidate_str(f: &mut Fields, names: &[String]) -> Option<String> {
     for n in names {
         let found = if n.contains('.') && !f.0.contains_key(n.as_str()) {
-            let parts: Vec<&str> = n.split('.').collect();
-            super::adapt::str_at(&Value::Object(f.0.clone()), &parts)
+            nested(&f.0, n).and_then(super::fields::scalar_string)
         } else if let Some(s) = f.0.get(n.as_str()).and_then(super::fields::scalar_string) {
             f.0.remove(n.as_str());
             Some(s)

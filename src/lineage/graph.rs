@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::node::{Edge, Node, NodeKey, RunInfo, VersionInfo, kind};
+use crate::store::Filter;
 
 /// File name of the persisted graph inside an index cache folder.
 pub const GRAPH_FILE: &str = "lineage.json";
@@ -88,20 +89,6 @@ pub fn version_order(a: &str, b: &str) -> Ordering {
         (Err(_), Ok(_)) => Ordering::Greater,
         (Err(_), Err(_)) => a.cmp(b),
     }
-}
-
-/// Quotes a value for the query language: `"..."` with `\` and `"` escaped.
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
 }
 
 impl Default for Graph {
@@ -344,16 +331,15 @@ impl Graph {
         out
     }
 
-    /// A query (in the search language) that selects the events of a node.
-    pub fn events_filter_for(&self, key: &NodeKey) -> String {
-        let id = quote(&key.id);
+    /// The events of a node, as a filter every store can answer.
+    pub fn events_filter_for(&self, key: &NodeKey) -> Filter {
         match key.kind.as_str() {
-            kind::MODEL_VERSION => match &key.version {
-                Some(v) => format!("model.id:{id} AND model.version:{}", quote(v)),
-                None => format!("model.id:{id}"),
+            kind::MODEL_VERSION => Filter::Model {
+                id: key.id.clone(),
+                version: key.version.clone(),
             },
-            kind::RUN => format!("run_id:{id} OR parent_run_id:{id} OR inputs.id:{id}"),
-            _ => format!("inputs.id:{id} OR outputs.id:{id} OR resource.id:{id}"),
+            kind::RUN => Filter::Run(key.id.clone()),
+            _ => Filter::Resource(key.id.clone()),
         }
     }
 

@@ -162,14 +162,23 @@ pub(super) fn mask_card(digits: &str) -> String {
     format!("{}{keep}", star(digits.len() - 4))
 }
 
-pub(super) fn apply<'a>(d: &Detector, s: &'a str) -> Cow<'a, str> {
+/// Masks what `d` finds in `s`. The detectors of personal data that can be an identity (an
+/// actor id that is an e-mail address or a phone number) leave a match that is, as a whole,
+/// one of `keep` (ASCII case ignored): a role that sees identities passes the actors here.
+/// Secrets (keys, tokens, passwords, cards) are masked whatever `keep` holds.
+pub(super) fn apply<'a>(d: &Detector, s: &'a str, keep: &[&str]) -> Cow<'a, str> {
     if !d.re.is_match(s) {
         return Cow::Borrowed(s);
     }
+    let kept = |m: &str| keep.iter().any(|k| k.eq_ignore_ascii_case(m));
     let out = match d.name {
-        "email" => {
-            d.re.replace_all(s, |c: &Captures| format!("{}***{}{}", &c[1], &c[2], &c[3]))
-        }
+        "email" => d.re.replace_all(s, |c: &Captures| {
+            if kept(&c[0]) {
+                c[0].to_owned()
+            } else {
+                format!("{}***{}{}", &c[1], &c[2], &c[3])
+            }
+        }),
         "aws_access_key_id" => d.re.replace_all(s, |c: &Captures| {
             let k = &c[1];
             format!("{}{}{}", &k[..4], star(k.len() - 8), &k[k.len() - 4..])
@@ -222,7 +231,7 @@ pub(super) fn apply<'a>(d: &Detector, s: &'a str) -> Cow<'a, str> {
         "phone" => d.re.replace_all(s, |c: &Captures| {
             let m = &c[0];
             let total = m.chars().filter(char::is_ascii_digit).count();
-            if !(7..=15).contains(&total) {
+            if !(7..=15).contains(&total) || kept(m) {
                 return m.to_owned();
             }
             let mut seen = 0;

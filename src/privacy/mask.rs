@@ -34,6 +34,10 @@ pub struct Masker {
     secret_keys: Vec<String>,
     mask_fields: Vec<String>,
     hide_fields: Vec<String>,
+    /// The role sees identities: e-mail addresses and phone numbers that are an actor stay.
+    show_identities: bool,
+    /// Record fields that hold an identity (besides the event's `actor.id`).
+    identity_fields: Vec<String>,
 }
 
 impl std::fmt::Debug for Masker {
@@ -46,6 +50,7 @@ impl std::fmt::Debug for Masker {
             )
             .field("mask_fields", &self.mask_fields)
             .field("hide_fields", &self.hide_fields)
+            .field("show_identities", &self.show_identities)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +96,8 @@ impl Masker {
             secret_keys: Vec::new(),
             mask_fields: Vec::new(),
             hide_fields: Vec::new(),
+            show_identities: false,
+            identity_fields: Vec::new(),
         }
     }
 
@@ -164,6 +171,8 @@ impl Masker {
             secret_keys: policy.secret_keys.iter().map(|k| squash(k)).collect(),
             mask_fields,
             hide_fields,
+            show_identities: role.is_some_and(|r| r.show_identities),
+            identity_fields: policy.identity_fields.clone(),
         })
     }
 
@@ -183,10 +192,16 @@ impl Masker {
     /// (at most three times: `%2540` is `%40` is `@`) and checked again; when the decoded
     /// text holds a secret, the masked decoded text is returned.
     pub fn mask_text<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        self.mask_text_keeping(s, &[])
+    }
+
+    /// [`Masker::mask_text`], leaving e-mail addresses and phone numbers that are one of
+    /// `keep` (identities the role may see); secrets are masked all the same.
+    fn mask_text_keeping<'a>(&self, s: &'a str, keep: &[&str]) -> Cow<'a, str> {
         if !self.enabled || s.len() < 5 {
             return Cow::Borrowed(s);
         }
-        let plain = self.mask_plain(s);
+        let plain = self.mask_plain(s, keep);
         if !plain.contains('%') {
             return plain;
         }
@@ -198,20 +213,20 @@ impl Masker {
             }
         }
         if let Some(d) = decoded
-            && let Cow::Owned(masked) = self.mask_plain(&d)
+            && let Cow::Owned(masked) = self.mask_plain(&d, keep)
         {
             return Cow::Owned(masked);
         }
         plain
     }
 
-    fn mask_plain<'a>(&self, s: &'a str) -> Cow<'a, str> {
+    fn mask_plain<'a>(&self, s: &'a str, keep: &[&str]) -> Cow<'a, str> {
         if s.len() < 5 {
             return Cow::Borrowed(s);
         }
         let mut cur: Cow<'a, str> = Cow::Borrowed(s);
         for d in &self.detectors {
-            let next = apply(d, &cur);
+            let next = apply(d, &cur, keep);
             if let Cow::Owned(o) = next {
                 cur = Cow::Owned(o);
             }
@@ -245,8 +260,29 @@ impl Masker {
         self.hide_fields.iter().any(|f| path_matches(path, f))
     }
 
+    /// True when this view shows the identity held at `path` (a role that sees identities,
+    /// a policy identity field, and no mask on the field itself).
+    fn shows_identity_at(&self, path: &str) -> bool {
+        self.show_identities
+            && !self.masks_field(path)
+            && self.identity_fields.iter().any(|f| path_matches(path, f))
+    }
+
+    /// The identities of `ev` this view shows wherever they appear: its actor, unless a
+    /// field mask hides it.
+    fn identities_of<'a>(&self, ev: &'a AuditEvent) -> Vec<&'a str> {
+        match &ev.actor.id {
+            Some(id) if self.show_identities && !self.masks_field("actor.id") => vec![id],
+            _ => Vec::new(),
+        }
+    }
+
     /// Masks a JSON value in place; `path` is its dotted location (empty at the root).
     pub fn mask_value(&self, path: &str, v: &mut Value) {
+        self.mask_value_keeping(path, v, &[]);
+    }
+
+    fn mask_value_keeping(&self, path: &str, v: &mut Value, keep: &[&str]) {
         if !self.enabled {
             return;
         }
@@ -258,9 +294,19 @@ impl Masker {
         }
         match v {
             Value::String(s) => {
-                if let Cow::Owned(m) = self.mask_text(s) {
-                    *s = m;
-                }
+                let own = self.shows_identity_at(path).then(|| s.clone());
+                let masked = match &own {
+                    Some(id) => {
+                        let mut with_own = keep.to_vec();
+                        with_own.push(id);
+                        self.mask_text_keeping(s, &with_own).into_owned()
+                    }
+                    None => match self.mask_text_keeping(s, keep) {
+                        Cow::Borrowed(_) => return,
+                        Cow::Owned(m) => m,
+                    },
+                };
+                *s = masked;
             }
             Value::Number(n) => {
                 let digits = n.to_string();
@@ -270,10 +316,10 @@ impl Masker {
             }
             Value::Array(items) => {
                 for item in items {
-                    self.mask_value(path, item);
+                    self.mask_value_keeping(path, item, keep);
                 }
             }
-            Value::Object(map) => self.mask_object(path, map),
+            Value::Object(map) => self.mask_object(path, map, keep),
             Value::Bool(_) | Value::Null => {}
         }
     }
@@ -282,7 +328,7 @@ impl Masker {
     /// null) and the `value` of a secret name/value pair become [`MASK`], other values are
     /// masked in depth, and the keys themselves are masked like text (a key may be an
     /// e-mail address or an access key id). Policy paths match the original keys.
-    fn mask_object(&self, path: &str, map: &mut Map<String, Value>) {
+    fn mask_object(&self, path: &str, map: &mut Map<String, Value>, keep: &[&str]) {
         let secret_pair = self.names_secret_pair(map);
         let mut next = HashMap::new();
         for (k, mut val) in std::mem::take(map) {
@@ -298,9 +344,9 @@ impl Masker {
             {
                 val = Value::String(MASK.to_owned());
             } else {
-                self.mask_value(&child, &mut val);
+                self.mask_value_keeping(&child, &mut val, keep);
             }
-            let key = match self.mask_text(&k) {
+            let key = match self.mask_text_keeping(&k, keep) {
                 Cow::Borrowed(_) => k,
                 Cow::Owned(m) => m,
             };
@@ -308,20 +354,16 @@ impl Masker {
         }
     }
 
-    fn mask_opt(&self, path: &str, v: &mut Option<String>) {
+    fn mask_opt(&self, path: &str, v: &mut Option<String>, keep: &[&str]) {
         if let Some(s) = v {
-            if self.masks_field(path) {
-                MASK.clone_into(s);
-            } else if let Cow::Owned(m) = self.mask_text(s) {
-                *s = m;
-            }
+            self.mask_str(path, s, keep);
         }
     }
 
-    fn mask_str(&self, path: &str, s: &mut String) {
+    fn mask_str(&self, path: &str, s: &mut String, keep: &[&str]) {
         if self.masks_field(path) {
             MASK.clone_into(s);
-        } else if let Cow::Owned(m) = self.mask_text(s) {
+        } else if let Cow::Owned(m) = self.mask_text_keeping(s, keep) {
             *s = m;
         }
     }
@@ -332,41 +374,43 @@ impl Masker {
         if !self.enabled {
             return e;
         }
-        self.mask_str("action", &mut e.action);
-        self.mask_opt("actor.id", &mut e.actor.id);
-        self.mask_opt("actor.type", &mut e.actor.kind);
-        self.mask_opt("actor.ip", &mut e.actor.ip);
-        self.mask_opt("actor.session", &mut e.actor.session);
+        let keep = self.identities_of(ev);
+        let keep = keep.as_slice();
+        self.mask_str("action", &mut e.action, keep);
+        self.mask_opt("actor.id", &mut e.actor.id, keep);
+        self.mask_opt("actor.type", &mut e.actor.kind, keep);
+        self.mask_opt("actor.ip", &mut e.actor.ip, keep);
+        self.mask_opt("actor.session", &mut e.actor.session, keep);
         for r in &mut e.actor.roles {
-            self.mask_str("actor.roles", r);
+            self.mask_str("actor.roles", r, keep);
         }
-        self.mask_opt("resource.type", &mut e.resource.kind);
-        self.mask_opt("resource.id", &mut e.resource.id);
-        self.mask_opt("resource.name", &mut e.resource.name);
-        self.mask_opt("resource.version", &mut e.resource.version);
+        self.mask_opt("resource.type", &mut e.resource.kind, keep);
+        self.mask_opt("resource.id", &mut e.resource.id, keep);
+        self.mask_opt("resource.name", &mut e.resource.name, keep);
+        self.mask_opt("resource.version", &mut e.resource.version, keep);
         for t in &mut e.resource.tags {
-            self.mask_str("resource.tags", t);
+            self.mask_str("resource.tags", t, keep);
         }
         if let Some(m) = &mut e.model {
-            self.mask_str("model.id", &mut m.id);
-            self.mask_opt("model.version", &mut m.version);
+            self.mask_str("model.id", &mut m.id, keep);
+            self.mask_opt("model.version", &mut m.version, keep);
         }
         for a in &mut e.inputs {
-            self.mask_str("inputs.id", &mut a.id);
+            self.mask_str("inputs.id", &mut a.id, keep);
         }
         for a in &mut e.outputs {
-            self.mask_str("outputs.id", &mut a.id);
+            self.mask_str("outputs.id", &mut a.id, keep);
         }
-        self.mask_opt("run_id", &mut e.run_id);
-        self.mask_opt("parent_run_id", &mut e.parent_run_id);
-        self.mask_opt("correlation_id", &mut e.correlation_id);
-        self.mask_opt("environment", &mut e.environment);
-        self.mask_opt("source", &mut e.source);
-        self.mask_opt("message", &mut e.message);
+        self.mask_opt("run_id", &mut e.run_id, keep);
+        self.mask_opt("parent_run_id", &mut e.parent_run_id, keep);
+        self.mask_opt("correlation_id", &mut e.correlation_id, keep);
+        self.mask_opt("environment", &mut e.environment, keep);
+        self.mask_opt("source", &mut e.source, keep);
+        self.mask_opt("message", &mut e.message, keep);
         if self.hides_field("details") {
             e.details = Value::Null;
         } else {
-            self.mask_value("details", &mut e.details);
+            self.mask_value_keeping("details", &mut e.details, keep);
         }
         e
     }
@@ -400,18 +444,19 @@ impl Masker {
         take("source", ev.source.as_ref());
         take("message", ev.message.as_ref());
         take("model.id", ev.model.as_ref().map(|m| &m.id));
+        let keep = self.identities_of(ev);
         if let Ok(mut v) = serde_json::from_str::<Value>(raw) {
             if !values.is_empty() {
                 replace_values(&mut v, &values);
             }
-            self.mask_value("", &mut v);
+            self.mask_value_keeping("", &mut v, &keep);
             v.to_string()
         } else {
             let mut t = raw.to_owned();
             for val in values {
                 t = t.replace(val, MASK);
             }
-            self.mask_text(&t).into_owned()
+            self.mask_text_keeping(&t, &keep).into_owned()
         }
     }
 }
@@ -477,6 +522,64 @@ mod tests {
         assert_eq!(h.actor.id.as_deref(), Some("mary@example.org"));
         assert!(h.details.get("prediction_input").is_none());
         assert_eq!(Masker::disabled().mask_event(&ev), ev);
+    }
+
+    #[test]
+    fn a_role_that_sees_identities_sees_actors_but_not_secrets() {
+        let mut ev = AuditEvent::new(
+            crate::model::Origin {
+                path: "k.jsonl".into(),
+                line: 1,
+                format: crate::model::Format::Kubernetes,
+                stream: None,
+                seq: None,
+                hash: None,
+                part: 0,
+            },
+            "k8s.create",
+        );
+        ev.actor.id = Some("user@company.com".into());
+        ev.message = Some("user@company.com created a pod for una@company.com, pwd=x".into());
+        ev.details = serde_json::json!({"token": "t0k", "note": "Bearer abcdefgh12345678"});
+        let raw = r#"{"user":{"username":"user@company.com"},"impersonatedUser":{"username":"uma@company.com"},"requestObject":{"owner":"una@company.com","password":"hunter2"}}"#;
+        let policy: Policy = serde_json::from_str(DEFAULT_POLICY).unwrap();
+        let sees = Role {
+            show_identities: true,
+            ..Role::default()
+        };
+        let m = Masker::new(&policy, Some(&sees)).unwrap();
+        let e = m.mask_event(&ev);
+        assert_eq!(e.actor.id.as_deref(), Some("user@company.com"));
+        assert_eq!(
+            e.message.as_deref(),
+            Some("user@company.com created a pod for u***@company.com, pwd=***")
+        );
+        assert_eq!(e.details["token"], MASK);
+        assert_eq!(e.details["note"], "Bearer ***");
+        let rec: Value = serde_json::from_str(&m.mask_record(&ev, raw)).unwrap();
+        assert_eq!(rec["user"]["username"], "user@company.com");
+        // A policy identity field is an identity too; any other e-mail is personal data.
+        assert_eq!(rec["impersonatedUser"]["username"], "uma@company.com");
+        assert_eq!(rec["requestObject"]["owner"], "u***@company.com");
+        assert_eq!(rec["requestObject"]["password"], MASK);
+        // Without the flag (today's default and the other roles), identities are masked.
+        for role in [None, Some(Role::default())] {
+            let m = Masker::new(&policy, role.as_ref()).unwrap();
+            assert_eq!(
+                m.mask_event(&ev).actor.id.as_deref(),
+                Some("u***@company.com")
+            );
+            assert!(!m.mask_record(&ev, raw).contains("user@company.com"));
+        }
+        // A field mask wins over seeing identities.
+        let masked = Role {
+            show_identities: true,
+            mask_fields: vec!["actor.id".into()],
+            ..Role::default()
+        };
+        let m = Masker::new(&policy, Some(&masked)).unwrap();
+        assert_eq!(m.mask_event(&ev).actor.id.as_deref(), Some(MASK));
+        assert!(!m.mask_record(&ev, raw).contains("user@company.com"));
     }
 
     #[test]

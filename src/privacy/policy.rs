@@ -27,6 +27,10 @@ pub struct Policy {
     /// Extra regular expressions, matches masked whole.
     #[serde(default)]
     pub extra_patterns: Vec<ExtraPattern>,
+    /// Record fields that hold an identity (who acted), besides the event's `actor.id`: a
+    /// role with `show_identities` sees the e-mail address or phone number they hold.
+    #[serde(default)]
+    pub identity_fields: Vec<String>,
 }
 
 /// A user-defined pattern.
@@ -50,6 +54,11 @@ pub struct Role {
     /// Fields removed for this role.
     #[serde(default)]
     pub hide_fields: Vec<String>,
+    /// Identities in clear: an e-mail address or phone number that is the actor (or sits in
+    /// a policy `identity_fields` field) is shown; secrets and other personal data stay
+    /// masked.
+    #[serde(default)]
+    pub show_identities: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +115,7 @@ pub fn load_policy(config_dir: Option<&Path>) -> Result<Policy, PrivacyError> {
         policy.secret_keys.extend(user.secret_keys);
         policy.fields.extend(user.fields);
         policy.extra_patterns.extend(user.extra_patterns);
+        policy.identity_fields.extend(user.identity_fields);
     }
     Ok(policy)
 }

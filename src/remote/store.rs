@@ -16,8 +16,8 @@ use super::{Target, convert};
 use crate::index::schema;
 use crate::model::{Format, Severity};
 use crate::store::{
-    Cursor, Histogram, Hit, LEVELS, Page, PageRequest, QueryError, ScanPage, Selection, SortOrder,
-    Store, StoreError,
+    Cursor, Facets, Histogram, Hit, LEVELS, Page, PageRequest, QueryError, ScanPage, Selection,
+    SortOrder, Store, StoreError,
 };
 
 /// Default request timeout.
@@ -98,6 +98,14 @@ impl RemoteStore {
             let close = if to.is_some() { '}' } else { ']' };
             clauses.push(format!("ts_key:[{lo} TO {hi}{close}"));
         }
+        match &sel.filter {
+            None => {}
+            // Matches nothing, whatever the data.
+            Some(f) if f.is_empty() => clauses.push("(+ord:[0 TO 0] -ord:[0 TO 0])".to_owned()),
+            Some(f) => clauses.push(
+                convert::to_quickwit(&crate::index::filter_query(f)).map_err(StoreError::Query)?,
+            ),
+        }
         if let Some(e) = extra {
             clauses.push(e.to_owned());
         }
@@ -170,7 +178,7 @@ impl RemoteStore {
 
     /// The most frequent values of keyword `field` among the matches of `sel`, most
     /// frequent first (ties by value).
-    pub fn terms(
+    pub fn top_values(
         &self,
         sel: &Selection,
         field: &str,
@@ -204,7 +212,7 @@ impl RemoteStore {
 
     /// The rank (0-based) of the record `ord` in `sel` sorted by `order`; `None` when it
     /// does not match.
-    pub fn position(
+    pub fn rank(
         &self,
         sel: &Selection,
         order: SortOrder,
@@ -437,6 +445,57 @@ impl Store for RemoteStore {
             hits,
             next: if more { last } else { None },
         })
+    }
+
+    fn terms(&self, sel: &Selection, field: &str, limit: usize) -> Result<Facets, StoreError> {
+        // Exact totals: the top values from a terms aggregation, the distinct count and
+        // the sum over every value from one more with every value (Quickwit caps a terms
+        // aggregation at 65,000 buckets: beyond, the rest is counted in `others`).
+        let matches = self.count(sel)?;
+        let all = self.top_values(sel, field, 65_000)?;
+        let mut with_value = sel.clone();
+        let exists = Selection {
+            query: format!("{field}:*"),
+            ..Selection::default()
+        };
+        with_value.query = if sel.query.trim().is_empty() || sel.query.trim() == "*" {
+            exists.query
+        } else {
+            format!("({}) AND {}", sel.query, exists.query)
+        };
+        let valued = self.count(&with_value)?;
+        let listed: u64 = all.iter().take(limit).map(|(_, n)| n).sum();
+        let counted: u64 = all.iter().map(|(_, n)| n).sum();
+        Ok(Facets {
+            field: field.to_owned(),
+            matches,
+            distinct: all.len() as u64,
+            values: all.into_iter().take(limit).collect(),
+            others: counted.saturating_sub(listed) + valued.saturating_sub(counted.min(valued)),
+            missing: matches.saturating_sub(valued),
+        })
+    }
+
+    fn time_span(&self, sel: &Selection) -> Result<Option<(i64, i64)>, StoreError> {
+        let mut timed = sel.clone();
+        // Untimed events sort first oldest-first: a lower bound leaves them out.
+        if timed.from.is_none() {
+            timed.from = Some(DateTime::<Utc>::MIN_UTC);
+        }
+        let edge = |order| -> Result<Option<i64>, StoreError> {
+            let req = PageRequest {
+                offset: 0,
+                limit: 1,
+                order,
+            };
+            Ok(self
+                .page(&timed, &req)?
+                .hits
+                .first()
+                .and_then(|h| h.event.ts)
+                .map(|t| t.timestamp_millis()))
+        };
+        Ok(edge(SortOrder::OldestFirst)?.zip(edge(SortOrder::NewestFirst)?))
     }
 
     fn fetch(&self, ord: u64) -> Result<Option<Hit>, StoreError> {

@@ -1,5 +1,5 @@
 //! The sample story: fourteen days of an ML platform (data, features, training, evaluation,
-//! registry, deployment, inference, monitoring, access, system, audit) with five planted
+//! registry, deployment, inference, monitoring, access, system, audit) with six planted
 //! incidents. Events come out in time order, one day at a time, so a million-event story
 //! needs no more memory than a day of it.
 
@@ -237,6 +237,7 @@ mod tests {
             .filter(|e| {
                 action(e) == "model.deploy"
                     && e.rec["environment"] == "production"
+                    && e.rec["model"]["id"] == "fraud-detector"
                     && e.rec["model"]["version"] == "4"
             })
             .count();
@@ -283,6 +284,46 @@ mod tests {
                 .filter(|e| action(e) == "secret.read")
                 .all(|e| e.rec["actor"]["type"] == "service")
         );
+    }
+
+    #[test]
+    fn inference_errors_spike_on_the_new_version_after_a_config_change_and_a_deploy() {
+        let events: Vec<_> = Story::new(3000, 7).collect();
+        let action = |e: &StoryEvent| e.rec["action"].as_str().unwrap().to_owned();
+        let errors: Vec<_> = events
+            .iter()
+            .filter(|e| action(e).starts_with("inference.") && e.rec["outcome"] != "success")
+            .collect();
+        assert_eq!(errors.len() as i64, incidents::SPIKE_ERRORS);
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.rec["model"] == json!({"id": "churn-predictor", "version": "4"}))
+        );
+        let first = errors[0].ts;
+        let deploy = events
+            .iter()
+            .find(|e| {
+                action(e) == "model.deploy"
+                    && e.rec["environment"] == "production"
+                    && e.rec["model"] == json!({"id": "churn-predictor", "version": "4"})
+            })
+            .expect("v4 deployed");
+        let change = events
+            .iter()
+            .rfind(|e| action(e) == "deploy.config.change" && e.ts < deploy.ts)
+            .expect("a config change before the deployment");
+        assert_eq!(change.rec["details"]["setting"], "request_timeout_ms");
+        assert!(change.ts < deploy.ts && deploy.ts < first);
+        // Approved before it was deployed: not a second unapproved deployment.
+        assert!(events.iter().any(|a| action(a) == "model.approve"
+            && a.rec["model"] == deploy.rec["model"]
+            && a.ts < deploy.ts));
+        // v4 also serves successful predictions, so the errors are a rate, not the only traffic.
+        assert!(events.iter().any(|e| action(e) == "inference.predict"
+            && e.rec["outcome"] == "success"
+            && e.rec["model"]["version"] == "4"
+            && e.rec["model"]["id"] == "churn-predictor"));
     }
 
     #[test]

@@ -2,13 +2,13 @@
 //! oldest first, fetched page by page) and the pure evaluator turns that stream into
 //! alerts. The `alerts` command and the explorer's Alerts pane both call [`evaluate`].
 //!
-//! Allowed imports: `alerts`, `index` (its search service), `model`, std.
+//! Allowed imports: `alerts`, `store` (the backend seam), `model`, std, chrono.
 
 use std::path::{Path, PathBuf};
 
 use crate::alerts::{Alert, Evaluator, Input, RuleError, RuleKind, RuleSet};
-use crate::index::{IndexError, MatchScan, SearchService};
 use crate::model::{AuditEvent, escape_control};
+use crate::store::{Hit, Scan, Selection, Store, StoreError};
 
 /// Why the rules could not be loaded or evaluated.
 #[derive(Debug, thiserror::Error)]
@@ -36,9 +36,9 @@ pub enum RulesError {
         /// What the parser said.
         message: String,
     },
-    /// The index failed while scanning.
+    /// The store failed while scanning.
     #[error(transparent)]
-    Index(#[from] IndexError),
+    Store(#[from] StoreError),
 }
 
 /// Alerts of a rule set over an index, plus notes on what some rules could not use.
@@ -65,14 +65,14 @@ pub fn load_rules(path: Option<&Path>) -> Result<RuleSet, RulesError> {
 }
 
 /// Checks every rule's queries against the query language.
-pub fn check_queries(service: &SearchService, rules: &RuleSet) -> Result<(), RulesError> {
+pub fn check_queries(store: &dyn Store, rules: &RuleSet) -> Result<(), RulesError> {
     for r in &rules.rules {
         let mut queries = vec![("query", r.query.as_str())];
         if let RuleKind::Absence { without, .. } = &r.kind {
             queries.push(("without", without.as_str()));
         }
         for (which, q) in queries {
-            service.parse(q).map_err(|e| RulesError::Query {
+            store.check_query(q).map_err(|e| RulesError::Query {
                 rule: r.id.clone(),
                 which,
                 query: q.to_owned(),
@@ -92,47 +92,92 @@ fn sort_key(item: &Item, input: Input) -> (i64, u8, u64) {
     (ts, rank, item.0)
 }
 
-fn next_item(
-    scan: &mut Option<std::iter::Peekable<MatchScan>>,
-) -> Result<Option<&Item>, RulesError> {
-    let Some(s) = scan else { return Ok(None) };
-    match s.peek() {
-        None => Ok(None),
-        Some(Err(_)) => match s.next() {
-            Some(Err(e)) => Err(e.into()),
-            _ => Ok(None),
-        },
-        Some(Ok(_)) => Ok(s.peek().and_then(|r| r.as_ref().ok())),
+/// Page size of a rule's scan: memory holds one page per scan.
+const PAGE: usize = 4096;
+
+/// Every match of one query, oldest first, one keyset page at a time.
+struct Matches<'a> {
+    pages: Scan<'a>,
+    page: std::vec::IntoIter<Hit>,
+    head: Option<Item>,
+}
+
+impl<'a> Matches<'a> {
+    fn new(store: &'a dyn Store, query: &str) -> Result<Self, RulesError> {
+        let sel = Selection {
+            query: query.to_owned(),
+            ..Selection::default()
+        };
+        let mut m = Self {
+            pages: Scan::new(store, sel, PAGE),
+            page: Vec::new().into_iter(),
+            head: None,
+        };
+        m.advance()?;
+        Ok(m)
+    }
+
+    fn peek(&self) -> Option<&Item> {
+        self.head.as_ref()
+    }
+
+    /// Takes the head and reads the next one.
+    fn take(&mut self) -> Result<Option<Item>, RulesError> {
+        let item = self.head.take();
+        self.advance()?;
+        Ok(item)
+    }
+
+    fn advance(&mut self) -> Result<(), RulesError> {
+        loop {
+            if let Some(h) = self.page.next() {
+                self.head = Some((h.ord, h.event));
+                return Ok(());
+            }
+            match self.pages.next() {
+                None => return Ok(()),
+                Some(p) => self.page = p?.into_iter(),
+            }
+        }
     }
 }
 
 /// Evaluates every rule over the index: each rule's query (and an absence rule's
 /// `without` query) is scanned oldest first and merged in time order into the rule's
 /// evaluator. Memory: one page of matches per scan plus the rules' windows.
-pub fn evaluate(service: &SearchService, rules: &RuleSet) -> Result<Evaluation, RulesError> {
-    check_queries(service, rules)?;
+pub fn evaluate(store: &dyn Store, rules: &RuleSet) -> Result<Evaluation, RulesError> {
+    check_queries(store, rules)?;
     let mut out = Evaluation::default();
-    let start = service.first_time()?;
+    let start = store
+        .time_span(&Selection::default())?
+        .and_then(|(first, _)| chrono::DateTime::from_timestamp_millis(first));
     for rule in &rules.rules {
         let mut eval = Evaluator::new(rule);
         if let Some(t) = start {
             eval.set_start(t);
         }
-        let mut primary = Some(service.scan(&rule.query)?.peekable());
+        let mut primary = Some(Matches::new(store, &rule.query)?);
         let mut prior = match &rule.kind {
-            RuleKind::Absence { without, .. } => Some(service.scan(without)?.peekable()),
+            RuleKind::Absence { without, .. } => Some(Matches::new(store, without)?),
             _ => None,
         };
         loop {
-            let a = next_item(&mut primary)?.map(|i| sort_key(i, Input::Primary));
-            let b = next_item(&mut prior)?.map(|i| sort_key(i, Input::Prior));
+            let head = |m: &Option<Matches<'_>>, input| {
+                m.as_ref()
+                    .and_then(Matches::peek)
+                    .map(|i| sort_key(i, input))
+            };
+            let a = head(&primary, Input::Primary);
+            let b = head(&prior, Input::Prior);
             let (input, scan) = match (a, b) {
                 (None, None) => break,
                 (None, Some(_)) => (Input::Prior, &mut prior),
                 (Some(a), Some(b)) if b <= a => (Input::Prior, &mut prior),
                 _ => (Input::Primary, &mut primary),
             };
-            if let Some(Ok((ord, ev))) = scan.as_mut().and_then(Iterator::next) {
+            if let Some(m) = scan.as_mut()
+                && let Some((ord, ev)) = m.take()?
+            {
                 eval.push(input, &ev, Some(ord));
             }
         }

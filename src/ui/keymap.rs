@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::strings::ACTIONS;
+use super::strings::{ACTIONS, action_by_name};
 use crate::app::{Action, Mode};
 
 /// The built-in bindings.
@@ -54,7 +54,7 @@ impl Keymap {
                         m.remove(&chord);
                         continue;
                     }
-                    if !ACTIONS.iter().any(|(n, _)| *n == action) {
+                    if !ACTIONS.iter().any(|a| a.name == action) {
                         return Err(format!("{name}: {mode}.{chord}: unknown action `{action}`"));
                     }
                     m.insert(chord, (action, true));
@@ -63,7 +63,7 @@ impl Keymap {
         }
         for (mode, binds) in &modes {
             for (chord, (action, _)) in binds {
-                if !ACTIONS.iter().any(|(n, _)| n == action) {
+                if !ACTIONS.iter().any(|a| a.name == action) {
                     return Err(format!("keymap: {mode}.{chord}: unknown action `{action}`"));
                 }
             }
@@ -142,7 +142,8 @@ impl Keymap {
         };
         ACTIONS
             .iter()
-            .filter_map(|(name, _)| {
+            .filter_map(|info| {
+                let name = info.name;
                 let b: Vec<Binding> = m
                     .iter()
                     .filter(|(_, (a, _))| a == name)
@@ -152,7 +153,7 @@ impl Keymap {
                         user: *user,
                     })
                     .collect();
-                (!b.is_empty()).then(|| ((*name).to_owned(), b))
+                (!b.is_empty()).then(|| (name.to_owned(), b))
             })
             .collect()
     }
@@ -168,46 +169,6 @@ impl Keymap {
     }
 }
 
-/// The action of a keymap action name.
-pub fn action_by_name(name: &str) -> Option<Action> {
-    Some(match name {
-        "quit" => Action::Quit,
-        "move_down" => Action::MoveDown,
-        "move_up" => Action::MoveUp,
-        "page_down" => Action::PageDown,
-        "page_up" => Action::PageUp,
-        "top" => Action::Top,
-        "bottom" => Action::Bottom,
-        "left" => Action::Left,
-        "right" => Action::Right,
-        "search" => Action::FocusSearch,
-        "command" => Action::FocusCommand,
-        "open" => Action::OpenDetail,
-        "back" => Action::Back,
-        "next_pane" => Action::NextPane,
-        "prev_pane" => Action::PrevPane,
-        "maximise" => Action::Maximise,
-        "next_problem" => Action::NextProblem,
-        "show_lineage" => Action::ShowLineage,
-        "toggle_collapse" => Action::ToggleCollapse,
-        "prev_problem" => Action::PrevProblem,
-        "mark" => Action::Mark,
-        "next_mark" => Action::NextMark,
-        "prev_mark" => Action::PrevMark,
-        "zoom_in" => Action::ZoomIn,
-        "zoom_out" => Action::ZoomOut,
-        "select_range" => Action::SelectRange,
-        "clear_range" => Action::ClearRange,
-        "copy" => Action::Copy,
-        "help" => Action::Help,
-        "submit" => Action::Submit,
-        "leave" => Action::Leave,
-        "delete_char" => Action::Backspace,
-        "clear_input" => Action::ClearInput,
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,9 +179,18 @@ mod tests {
 
     #[test]
     fn every_action_name_maps_and_defaults_resolve() {
-        for (name, _) in ACTIONS {
-            assert!(action_by_name(name).is_some(), "{name}");
+        for a in ACTIONS {
+            assert_eq!(action_by_name(a.name), Some(a.action.clone()), "{}", a.name);
         }
+        // One name per action, so the help overlay cannot describe one twice.
+        for (i, a) in ACTIONS.iter().enumerate() {
+            assert!(
+                ACTIONS[i + 1..].iter().all(|b| b.name != a.name),
+                "{}",
+                a.name
+            );
+        }
+        assert_eq!(action_by_name("explode"), None);
         let k = Keymap::builtin();
         assert_eq!(
             k.action_for(Mode::Normal, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)),

@@ -10,6 +10,7 @@ use super::panes;
 use super::theme::Theme;
 use super::views::UiViews;
 use crate::app::{AppState, Mode, Pane};
+use crate::model::escape_control;
 
 /// Where everything goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,10 +102,17 @@ pub fn render(
         panes::help::render(state, theme, keymap, full, buf);
     }
     if state.mode == Mode::Search {
-        let x = a.search.x + 3 + state.query.chars().count() as u16;
+        let before = &state.input.text()[..state.input.cursor()];
+        // After the jump's label, when one is shown (`[evidence of: ...] `).
+        let label = state
+            .jump
+            .as_ref()
+            .map_or(0, |j| crate::ui::text::width(&escape_control(&j.label)) + 3);
+        let x = a.search.x + 3 + (label + crate::ui::text::width(&escape_control(before))) as u16;
         frame.set_cursor_position((x.min(a.search.right().saturating_sub(1)), a.search.y));
     } else if state.mode == Mode::Command {
-        let x = a.status.x + 1 + state.command.chars().count() as u16;
+        let before = &state.command.text()[..state.command.cursor()];
+        let x = a.status.x + 1 + crate::ui::text::width(&escape_control(before)) as u16;
         frame.set_cursor_position((x.min(a.status.right().saturating_sub(1)), a.status.y));
     }
 }

@@ -52,7 +52,7 @@ pub fn draw(
     let focused = state.focus == pane;
     match pane {
         Pane::Results => results::render(state, views, theme, focused, area, buf),
-        Pane::Detail => detail::render(state, theme, focused, area, buf),
+        Pane::Detail => detail::render(state, views, theme, focused, area, buf),
         Pane::Timeline => timeline::render(state, theme, focused, area, buf),
         Pane::Integrity => report::render(
             "Integrity",

@@ -3,9 +3,10 @@
 //!
 //! Allowed imports: `cli` (the flags), `config`, `model` (Tz), `super` (keymap, theme).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{DEFAULT_KEYMAP, Keymap, Theme};
+use super::{DEFAULT_KEYMAP, Keymap, Theme, theme_for_colorfgbg};
+use crate::app::Prefs;
 use crate::cli::UiArgs;
 use crate::config::{ConfigError, UserConfig};
 use crate::model::Tz;
@@ -22,12 +23,27 @@ pub struct UiSettings {
     pub mouse: bool,
     /// Display zone.
     pub tz: Tz,
+    /// What the explorer remembered last time (query history, columns).
+    pub prefs: Prefs,
+    /// Where it is remembered (the configuration folder).
+    pub prefs_dir: Option<PathBuf>,
 }
 
 impl UiSettings {
     /// Loads from `dir` (the user configuration folder, when any) and the flags, honouring
-    /// `NO_COLOR`.
+    /// `NO_COLOR`; without a theme named by a flag or the config, the terminal's background
+    /// (`COLORFGBG`) picks dark or light.
     pub fn load(dir: Option<&Path>, flags: &UiArgs) -> Result<Self, ConfigError> {
+        let background = std::env::var("COLORFGBG").ok();
+        Self::load_with(dir, flags, background.as_deref())
+    }
+
+    /// [`UiSettings::load`] with the terminal's `COLORFGBG` given.
+    pub fn load_with(
+        dir: Option<&Path>,
+        flags: &UiArgs,
+        colorfgbg: Option<&str>,
+    ) -> Result<Self, ConfigError> {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let user = UserConfig::load(dir)?;
         let keymap_name = user.keymap.as_ref().map(|f| f.path.display().to_string());
@@ -43,6 +59,7 @@ impl UiSettings {
             .theme
             .clone()
             .or(user.theme)
+            .or_else(|| theme_for_colorfgbg(colorfgbg).map(str::to_owned))
             .unwrap_or_else(|| "dark".to_owned());
         let theme = Theme::builtin(&theme_name, no_color).map_err(ConfigError::Theme)?;
         let tz = match flags.tz.as_deref() {
@@ -54,6 +71,8 @@ impl UiSettings {
             theme,
             mouse: flags.mouse || user.mouse.unwrap_or(false),
             tz,
+            prefs: dir.map(Prefs::load).unwrap_or_default(),
+            prefs_dir: dir.map(Path::to_owned),
         })
     }
 }
@@ -88,6 +107,25 @@ mod tests {
         let c = UiSettings::load(Some(dir.path()), &flags).unwrap();
         assert_eq!(c.theme.name, "dark");
         assert_eq!(c.tz, Tz::Utc);
+        // A light background picks the light theme unless a flag or the config names one.
+        let empty = tempfile::tempdir().unwrap();
+        let none = UiArgs::default();
+        let c = UiSettings::load_with(Some(empty.path()), &none, Some("0;15")).unwrap();
+        assert_eq!(c.theme.name, "light");
+        let c = UiSettings::load_with(Some(empty.path()), &none, Some("15;0")).unwrap();
+        assert_eq!(c.theme.name, "dark");
+        let c = UiSettings::load_with(Some(empty.path()), &flags, Some("0;15")).unwrap();
+        assert_eq!(c.theme.name, "dark", "--theme overrides the background");
+        // What the explorer remembered is read back.
+        crate::app::Prefs {
+            history: vec!["alice".into()],
+            columns: None,
+        }
+        .save(empty.path())
+        .unwrap();
+        let c = UiSettings::load_with(Some(empty.path()), &none, None).unwrap();
+        assert_eq!(c.prefs.history, vec!["alice".to_owned()]);
+        assert_eq!(c.prefs_dir.as_deref(), Some(empty.path()));
         std::fs::write(
             dir.path().join("keymap.json"),
             r#"{"normal": {"w": "fly"}}"#,

@@ -1,11 +1,13 @@
-//! The `:` command line: `:from`, `:to`, `:tz`, `:export`, `:goto`, `:clear`, `:q`.
+//! The `:` command line: `:from`, `:to`, `:tz`, `:columns`, `:sort`, `:export`, `:goto`,
+//! `:clear`, `:q`.
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use super::{locate, new_search, request, set_status};
+use super::{locate, new_search, request, save_prefs, set_status};
 use crate::app::effect::{Effect, LocateTarget};
+use crate::app::prefs::Column;
 use crate::app::state::{AppState, Tz};
 use crate::model::parse_time_str;
 
@@ -49,6 +51,8 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
             }
             vec![]
         }
+        "columns" | "cols" => columns(s, arg),
+        "sort" => sort(s, arg),
         "goto" => {
             if let Some(t) = parse_ts(arg) {
                 locate(s, LocateTarget::Time(t.timestamp_millis()))
@@ -88,11 +92,61 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
             set_status(
                 s,
                 format!(
-                    "unknown command :{other} (try :from, :to, :tz, :export, :goto, :clear, :q)"
+                    "unknown command :{other} (try :from, :to, :tz, :columns, :sort, :export, :goto, :clear, :q)"
                 ),
                 true,
             );
             vec![]
         }
     }
+}
+
+/// `:columns a,b,c` chooses the result columns (remembered), `:columns auto` goes back to
+/// the automatic choice, `:columns` alone says what is shown and what can be.
+fn columns(s: &mut AppState, arg: &str) -> Vec<Effect> {
+    if arg.is_empty() {
+        let now = s.columns.as_ref().map_or_else(
+            || "automatic".to_owned(),
+            |c| c.iter().map(|c| c.name()).collect::<Vec<_>>().join(","),
+        );
+        set_status(
+            s,
+            format!(
+                "columns: {now} (choose from {}; `:columns auto` sizes and picks them from the content)",
+                Column::ALL.map(Column::name).join(",")
+            ),
+            false,
+        );
+        return vec![];
+    }
+    if arg == "auto" {
+        s.columns = None;
+    } else {
+        match Column::parse_list(arg) {
+            Ok(c) => s.columns = Some(c),
+            Err(e) => {
+                set_status(s, format!(":columns: {e}"), true);
+                return vec![];
+            }
+        }
+    }
+    s.hscroll = 0;
+    save_prefs(s)
+}
+
+/// `:sort newest|oldest`: the index orders by time only, so time is the one sort key.
+fn sort(s: &mut AppState, arg: &str) -> Vec<Effect> {
+    match arg {
+        "newest" | "desc" | "-time" | "time-" => s.oldest_first = false,
+        "oldest" | "asc" | "time" | "+time" => s.oldest_first = true,
+        _ => {
+            set_status(
+                s,
+                ":sort takes newest or oldest (the index orders by time only)",
+                true,
+            );
+            return vec![];
+        }
+    }
+    vec![]
 }

@@ -2,8 +2,8 @@
 
 use super::WINDOW;
 use crate::app::effect::{Effect, Job};
-use crate::app::state::{AppState, Pane, Related};
-use crate::index::{SearchRequest, SortOrder};
+use crate::app::state::{AppState, Mode, Pane, Related, Scroll};
+use crate::store::{SearchRequest, SortOrder};
 
 pub(super) fn request(s: &AppState, query: &str, offset: u64, limit: u64) -> SearchRequest {
     SearchRequest {
@@ -13,10 +13,12 @@ pub(super) fn request(s: &AppState, query: &str, offset: u64, limit: u64) -> Sea
         limit: limit as usize,
         offset: offset as usize,
         order: SortOrder::NewestFirst,
+        filter: s.jump.as_ref().map(|j| j.filter.clone()),
     }
 }
 
-/// A new query or filter: first window, new timeline.
+/// A new query or filter: first window, new timeline. In the search bar the bar's text is
+/// previewed; elsewhere the applied query runs.
 pub(super) fn new_search(s: &mut AppState) -> Vec<Effect> {
     s.query_dirty = false;
     s.debounce = None;
@@ -25,13 +27,17 @@ pub(super) fn new_search(s: &mut AppState) -> Vec<Effect> {
     }
     s.last_search_at = s.now;
     s.selected = 0;
-    s.detail_scroll = 0;
+    s.detail_scroll = Scroll::Top(0);
     s.search_gen += 1;
-    s.requested_query = s.query.clone();
+    s.requested_query = if s.mode == Mode::Search {
+        s.input.text().to_owned()
+    } else {
+        s.query.clone()
+    };
     s.want_offset = Some(0);
     let page = Job::Page {
         generation: s.search_gen,
-        request: request(s, &s.query, 0, WINDOW),
+        request: request(s, &s.requested_query, 0, WINDOW),
     };
     vec![Effect::Run(page), hist_effect(s)]
 }

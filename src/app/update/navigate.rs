@@ -2,18 +2,16 @@
 
 use super::{MARGIN, WINDOW, related_effect, request, set_status, timeline_step};
 use crate::app::effect::{Effect, Job, LocateTarget};
-use crate::app::state::{AppState, Mode, Pane, key_of};
+use crate::app::state::{AppState, Mode, Pane, Scroll, key_of};
 
 pub(super) fn move_or_scroll(s: &mut AppState, delta: i64) -> Vec<Effect> {
     if s.mode == Mode::Help {
-        let v = i64::from(s.help_scroll) + delta;
-        s.help_scroll = v.clamp(0, i64::from(u16::MAX)) as u16;
+        s.help_scroll = s.help_scroll.by(delta);
         return vec![];
     }
     match s.focus {
         Pane::Detail => {
-            let v = i64::from(s.detail_scroll) + delta;
-            s.detail_scroll = v.clamp(0, i64::from(u16::MAX)) as u16;
+            s.detail_scroll = s.detail_scroll.by(delta);
             vec![]
         }
         Pane::Timeline => timeline_step(s, delta.signum()),
@@ -23,6 +21,8 @@ pub(super) fn move_or_scroll(s: &mut AppState, delta: i64) -> Vec<Effect> {
             vec![]
         }
         Pane::Results => {
+            // Down the table is up the list when it is shown oldest first.
+            let delta = if s.oldest_first { -delta } else { delta };
             let target = (s.selected as i64 + delta).clamp(0, s.total.saturating_sub(1) as i64);
             move_to(s, target as u64)
         }
@@ -32,7 +32,7 @@ pub(super) fn move_or_scroll(s: &mut AppState, delta: i64) -> Vec<Effect> {
 /// Selects position `pos` and makes sure the window around it is fetched.
 pub(super) fn move_to(s: &mut AppState, pos: u64) -> Vec<Effect> {
     s.selected = pos.min(s.total.saturating_sub(1));
-    s.detail_scroll = 0;
+    s.detail_scroll = Scroll::Top(0);
     let mut fx = Vec::new();
     if s.total > 0 && s.index_ready {
         let lo = s.selected.saturating_sub(MARGIN);
@@ -74,8 +74,15 @@ pub(super) fn locate_problem(s: &mut AppState, down: bool) -> Vec<Effect> {
         None if down => (i64::MAX, u64::MAX),
         None => return vec![],
     };
-    let extra = s.alert_evidence.clone();
-    locate(s, LocateTarget::Problem { down, from, extra })
+    let evidence = s.alert_evidence.clone();
+    locate(
+        s,
+        LocateTarget::Problem {
+            down,
+            from,
+            evidence,
+        },
+    )
 }
 
 pub(super) fn next_mark(s: &mut AppState, down: bool) -> Vec<Effect> {

@@ -103,6 +103,17 @@ pub(super) const VERSIONS: &[Version] = &[
         prod_day: Some(9),
         legacy_run: None,
     },
+    // The retraining the drift of day 11 asked for: approved and deployed on day 13, when
+    // its inference errors spike (the SRE's incident, `incidents.rs`).
+    Version {
+        model: "churn-predictor",
+        number: "4",
+        train_day: 12,
+        features: "churn-features",
+        approve_day: Some(13),
+        prod_day: Some(13),
+        legacy_run: None,
+    },
 ];
 
 /// The production version of `model` serving at `t`, if any.

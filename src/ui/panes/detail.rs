@@ -7,16 +7,18 @@ use std::fmt::Write as _;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget};
 
 use super::results::{integrity_mark, severity_label};
 use super::{block, title};
-use crate::app::AppState;
+use crate::app::{AppState, Scroll};
 use crate::model::{RecordStatus, escape_control};
-use crate::ui::text::{format_ts, json_lines};
+use crate::store::Hit;
+use crate::ui::text::{clip_line, format_ts, json_lines, wrap_line};
 use crate::ui::theme::Theme;
+use crate::ui::views::{DetailCache, DetailKey, UiViews};
 
-fn field<'a>(name: &'a str, value: String, theme: &Theme) -> Line<'a> {
+fn field(name: &str, value: String, theme: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{name:<12}"), theme.muted()),
         Span::styled(value, theme.text()),
@@ -44,9 +46,49 @@ pub fn integrity_words(status: Option<&str>) -> String {
     }
 }
 
-/// Draws the detail view.
-#[allow(clippy::too_many_lines)]
-pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &mut Buffer) {
+/// The blanks a line starts with (continuation rows of a wrapped line go further in).
+pub fn lead(line: &Line<'_>) -> usize {
+    line.spans
+        .iter()
+        .flat_map(|s| s.content.chars())
+        .take_while(|c| *c == ' ')
+        .count()
+}
+
+/// Draws `lines` (rows already fitted to the width, or to be cut at `hscroll`) scrolled by
+/// `scroll` into `area` inside `blk`, never past the last row.
+pub fn draw_scrolled(
+    lines: &[Line<'static>],
+    scroll: Scroll,
+    cut_at: Option<usize>,
+    blk: ratatui::widgets::Block<'_>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let inner = blk.inner(area);
+    let h = usize::from(inner.height);
+    let top = scroll.resolve(lines.len().saturating_sub(h));
+    let shown: Vec<Line<'static>> = lines
+        .iter()
+        .skip(top)
+        .take(h)
+        .map(|l| match cut_at {
+            Some(skip) => clip_line(l, skip, usize::from(inner.width)),
+            None => l.clone(),
+        })
+        .collect();
+    Paragraph::new(shown).block(blk).render(area, buf);
+}
+
+/// Draws the detail view. Its lines are built once per selection and kept in `views`.
+pub fn render(
+    state: &AppState,
+    views: &mut UiViews,
+    theme: &Theme,
+    focused: bool,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let Some(hit) = state.selected_hit() else {
         let msg = if state.total == 0 {
             "no event selected"
@@ -58,8 +100,56 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
             .render(area, buf);
         return;
     };
+    let key = DetailKey {
+        ord: hit.ord,
+        tz: state.tz,
+        related: state
+            .related
+            .as_ref()
+            .map(|r| (r.ord, r.total, r.hits.len(), r.query.len())),
+    };
+    if views.detail.as_ref().is_none_or(|c| c.key != key) {
+        views.detail = Some(DetailCache {
+            key,
+            lines: detail_lines(state, hit, theme),
+            wrapped: Vec::new(),
+            wrapped_at: 0,
+        });
+    }
+    let Some(cache) = views.detail.as_mut() else {
+        return;
+    };
     let e = &hit.event;
-    let mut lines: Vec<Line> = Vec::new();
+    let t = title("Detail", format!("#{} {} ", hit.ord, esc(&e.action)), theme);
+    let blk = block(t, focused, theme);
+    let cols = usize::from(blk.inner(area).width);
+    if state.nowrap {
+        draw_scrolled(
+            &cache.lines,
+            state.detail_scroll,
+            Some(usize::from(state.text_hscroll)),
+            blk,
+            area,
+            buf,
+        );
+        return;
+    }
+    if cache.wrapped_at != cols {
+        cache.wrapped = cache
+            .lines
+            .iter()
+            .flat_map(|l| wrap_line(l, cols, lead(l) + 2))
+            .collect();
+        cache.wrapped_at = cols;
+    }
+    draw_scrolled(&cache.wrapped, state.detail_scroll, None, blk, area, buf);
+}
+
+/// The detail view's lines for `hit`.
+#[allow(clippy::too_many_lines)]
+fn detail_lines(state: &AppState, hit: &Hit, theme: &Theme) -> Vec<Line<'static>> {
+    let e = &hit.event;
+    let mut lines: Vec<Line<'static>> = Vec::new();
     lines.push(field(
         "time",
         format!("{}  ({})", format_ts(e.ts, state.tz), e.ts_quality.as_str()),
@@ -190,10 +280,5 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
         }
         _ => lines.push(Line::styled("Related events: \u{2026}", theme.muted())),
     }
-    let t = title("Detail", format!("#{} {} ", hit.ord, esc(&e.action)), theme);
-    Paragraph::new(lines)
-        .block(block(t, focused, theme))
-        .wrap(Wrap { trim: false })
-        .scroll((state.detail_scroll, 0))
-        .render(area, buf);
+    lines
 }

@@ -3,16 +3,18 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Clear, Widget};
 
+use super::detail::draw_scrolled;
 use super::{block, title};
 use crate::app::{AppState, Mode};
 use crate::ui::keymap::Keymap;
 use crate::ui::strings::describe;
+use crate::ui::text::wrap_line;
 use crate::ui::theme::Theme;
 
 /// The help text lines (generated from the keymap).
-pub fn lines<'a>(keymap: &Keymap, theme: &Theme) -> Vec<Line<'a>> {
+pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for (mode, heading) in [
         (Mode::Normal, "Moving around"),
@@ -43,6 +45,14 @@ pub fn lines<'a>(keymap: &Keymap, theme: &Theme) -> Vec<Line<'a>> {
     for (c, d) in [
         (":from TS / :to TS", "time filter (RFC 3339; `-` clears)"),
         (":tz utc|local", "display zone"),
+        (
+            ":columns a,b,c",
+            "result columns (time sev actor action outcome model version env resource category source input; `auto`), remembered",
+        ),
+        (
+            ":sort newest|oldest",
+            "order of the results (by time: the index sorts by time only)",
+        ),
         (":goto TS", "jump to the first event at or before TS"),
         (":export FILE", "write the current results as JSON lines"),
         (":clear", "drop query and time filter"),
@@ -61,13 +71,15 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
     let [v] = area.layout(&Layout::vertical([Constraint::Percentage(90)]).flex(Flex::Center));
     let [popup] = v.layout(&Layout::horizontal([Constraint::Max(90)]).flex(Flex::Center));
     Clear.render(popup, buf);
-    Paragraph::new(lines(keymap, theme))
-        .block(block(
-            title("Help", "(Esc closes, j/k scroll) ".to_owned(), theme),
-            true,
-            theme,
-        ))
-        .wrap(Wrap { trim: false })
-        .scroll((state.help_scroll, 0))
-        .render(popup, buf);
+    let blk = block(
+        title("Help", "(Esc closes, j/k g/G scroll) ".to_owned(), theme),
+        true,
+        theme,
+    );
+    let cols = usize::from(blk.inner(popup).width);
+    let rows: Vec<Line<'static>> = lines(keymap, theme)
+        .iter()
+        .flat_map(|l| wrap_line(l, cols, 24))
+        .collect();
+    draw_scrolled(&rows, state.help_scroll, None, blk, popup, buf);
 }

@@ -1,16 +1,21 @@
-//! The results table: only the fetched window of hits is turned into rows, so a million
-//! matches cost the same as ten. Columns narrow with the terminal.
+//! The results table: only the rows on screen are built, so a million matches cost the
+//! same as ten. Columns are sized by their content (capped, cut with `…`), picked
+//! automatically (empty ones hidden) or with `:columns`; the time column stays while ←/→
+//! scroll the others. Oldest first shows the same list reversed.
+
+use std::fmt::Write as _;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, Widget};
 
 use super::{block, title};
-use crate::app::{AppState, Tz};
-use crate::index::Hit;
-use crate::model::{Outcome, RecordStatus, Severity};
-use crate::ui::text::{format_ts, truncate};
+use crate::app::{AppState, Column, Tz};
+use crate::model::{Outcome, RecordStatus, Severity, escape_control};
+use crate::store::Hit;
+use crate::ui::text::{format_ts, truncate, width};
 use crate::ui::theme::Theme;
 use crate::ui::views::UiViews;
 
@@ -35,18 +40,6 @@ pub fn integrity_mark<'a>(status: Option<&str>, theme: &Theme) -> Span<'a> {
     }
 }
 
-fn resource(hit: &Hit) -> String {
-    let e = &hit.event;
-    match (&e.model, &e.resource.id) {
-        (Some(m), _) => match &m.version {
-            Some(v) => format!("{} v{v}", m.id),
-            None => m.id.clone(),
-        },
-        (None, Some(id)) => id.clone(),
-        (None, None) => e.resource.kind.clone().unwrap_or_default(),
-    }
-}
-
 fn outcome(o: Outcome) -> &'static str {
     match o {
         Outcome::Success => "ok",
@@ -54,6 +47,102 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::Denied => "DENY",
         Outcome::Unknown => "",
     }
+}
+
+/// The header of a column.
+fn header(col: Column, tz: Tz) -> &'static str {
+    match (col, tz) {
+        (Column::Time, Tz::Utc) => "time (UTC)",
+        (Column::Time, Tz::Local) => "time (local)",
+        (Column::Sev, _) => "sev",
+        (Column::Outcome, _) => "out",
+        (Column::Version, _) => "ver",
+        (c, _) => c.name(),
+    }
+}
+
+/// A cell's text (escaped) and style.
+fn cell(col: Column, hit: &Hit, tz: Tz, theme: &Theme) -> (String, Style) {
+    let e = &hit.event;
+    let esc = |s: &str| escape_control(s).into_owned();
+    let opt = |s: &Option<String>| s.as_deref().map(esc).unwrap_or_default();
+    let text = theme.text();
+    match col {
+        Column::Time => (format_ts(e.ts, tz), text),
+        Column::Sev => (
+            severity_label(e.severity).to_owned(),
+            theme.severity(e.severity),
+        ),
+        Column::Category => (e.category.as_str().to_owned(), text),
+        Column::Actor => (esc(e.actor.id.as_deref().unwrap_or("-")), text),
+        Column::Action => (esc(&e.action), text),
+        Column::Outcome => (
+            outcome(e.outcome).to_owned(),
+            match e.outcome {
+                Outcome::Failure | Outcome::Denied => theme.error(),
+                _ => theme.muted(),
+            },
+        ),
+        Column::Model => (
+            e.model.as_ref().map(|m| esc(&m.id)).unwrap_or_default(),
+            text,
+        ),
+        Column::Version => (
+            e.model
+                .as_ref()
+                .and_then(|m| m.version.as_deref())
+                .map(esc)
+                .unwrap_or_default(),
+            text,
+        ),
+        Column::Env => (opt(&e.environment), text),
+        Column::Resource => (
+            esc(e
+                .resource
+                .id
+                .as_deref()
+                .or(e.resource.kind.as_deref())
+                .unwrap_or_default()),
+            text,
+        ),
+        Column::Source => (opt(&e.source), text),
+        Column::Input => (esc(&e.origin.path), theme.muted()),
+    }
+}
+
+/// Cuts `s` to `w` columns with a `…`; the input column keeps the end (the file name).
+fn fit(col: Column, s: &str, w: usize) -> String {
+    if width(s) <= w {
+        return s.to_owned();
+    }
+    if col == Column::Input {
+        let tail: Vec<char> = s.chars().rev().take(w.saturating_sub(1)).collect();
+        let mut out = String::from("\u{2026}");
+        out.extend(tail.into_iter().rev());
+        return out;
+    }
+    truncate(s, w)
+}
+
+/// The columns to show: the chosen ones, or every column that has content on screen (the
+/// input file only when several inputs are open).
+fn pick_columns(state: &AppState, cells: &[Option<Vec<(String, Style)>>]) -> Vec<usize> {
+    let index = |c: Column| Column::ALL.iter().position(|x| *x == c).unwrap_or(0);
+    if let Some(chosen) = &state.columns {
+        // In the order the user gave.
+        return chosen.iter().map(|c| index(*c)).collect();
+    }
+    let several_inputs = state.bundle.contains(", ");
+    Column::ALL
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| match c {
+            Column::Time | Column::Sev | Column::Actor | Column::Action => true,
+            Column::Input => several_inputs,
+            _ => cells.iter().flatten().any(|r| !r[*i].0.is_empty()),
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Draws the results table.
@@ -66,141 +155,151 @@ pub fn render(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let zone = match state.tz {
-        Tz::Utc => "UTC",
-        Tz::Local => "local",
-    };
     let pos = if state.total == 0 {
         "0".to_owned()
     } else {
-        format!("{}/{}", state.selected + 1, state.total)
+        format!("{}/{}", state.display_pos(state.selected) + 1, state.total)
     };
-    let blk = block(title("Results", format!("{pos} "), theme), focused, theme);
+    let order = if state.oldest_first {
+        "oldest first"
+    } else {
+        "newest first"
+    };
     if state.total == 0 {
         let msg = if state.index_ready {
             "no events match"
         } else {
             "opening the index\u{2026}"
         };
+        let blk = block(title("Results", format!("{pos} "), theme), focused, theme);
         Paragraph::new(Line::styled(msg, theme.muted()))
             .block(blk)
             .render(area, buf);
         return;
     }
-    let wide = area.width >= 100;
-    // Very narrow tables (a side pane beside them) drop the resource column.
-    let with_resource = wide || area.width >= 70;
-    let time_w = match state.tz {
-        Tz::Utc => 20,
-        Tz::Local => 24,
-    };
-    let mut widths = vec![
-        Constraint::Length(2),
-        Constraint::Length(time_w),
-        Constraint::Length(4),
-    ];
-    let mut header = vec![
-        Cell::from(""),
-        Cell::from(format!("time ({zone})")),
-        Cell::from("sev"),
-    ];
-    if wide {
-        widths.push(Constraint::Length(10));
-        header.push(Cell::from("category"));
+    // The viewport, in display positions: keep the selection in view.
+    let height = u64::from(area.height.saturating_sub(3)).max(1);
+    let sel = state.display_pos(state.selected);
+    let mut top = views.table_base;
+    if sel < top {
+        top = sel;
+    } else if sel >= top + height {
+        top = sel + 1 - height;
     }
-    widths.extend([
-        Constraint::Length(if wide { 14 } else { 10 }),
-        Constraint::Fill(1),
-    ]);
-    header.extend(["actor", "action"].map(Cell::from));
-    if with_resource {
-        widths.push(Constraint::Length(if wide { 22 } else { 12 }));
-        header.push(Cell::from(if wide { "resource/model" } else { "resource" }));
-    }
-    if wide {
-        widths.push(Constraint::Length(4));
-        header.push(Cell::from("out"));
-    }
-
-    // Keep the viewport where it was when the window moved.
-    if views.table_base != state.window.offset {
-        let abs = views.table_base + views.table.offset() as u64;
-        *views.table.offset_mut() = abs.saturating_sub(state.window.offset) as usize;
-        views.table_base = state.window.offset;
-    }
-    let rows: Vec<Row> = state
-        .window
-        .hits
+    top = top.min(state.total.saturating_sub(height));
+    views.table_base = top;
+    *views.table.offset_mut() = 0;
+    let end = (top + height).min(state.total);
+    // Cells of the rows on screen only, every column (cheap: a few dozen rows).
+    let visible: Vec<Option<&Hit>> = (top..end)
+        .map(|d| state.window.get(state.display_pos(d)))
+        .collect();
+    let cells: Vec<Option<Vec<(String, Style)>>> = visible
         .iter()
-        .map(|h| {
-            let e = &h.event;
+        .map(|h| h.map(|h| Column::ALL.map(|c| cell(c, h, state.tz, theme)).to_vec()))
+        .collect();
+    let cols = pick_columns(state, &cells);
+    // Sizes from the content, capped so one long value cannot take the whole table.
+    let inner_w = usize::from(area.width.saturating_sub(2));
+    let cap = (inner_w * 3 / 5).max(12);
+    let natural: Vec<usize> = cols
+        .iter()
+        .map(|&i| {
+            let c = Column::ALL[i];
+            let content = cells
+                .iter()
+                .flatten()
+                .map(|r| width(&r[i].0))
+                .max()
+                .unwrap_or(0);
+            content.max(width(header(c, state.tz))).min(cap)
+        })
+        .collect();
+    // The time column stays; the others scroll sideways.
+    let pinned: Vec<usize> = (0..cols.len())
+        .filter(|k| Column::ALL[cols[*k]] == Column::Time)
+        .collect();
+    let scrollable: Vec<usize> = (0..cols.len()).filter(|k| !pinned.contains(k)).collect();
+    let skip = usize::from(state.hscroll).min(scrollable.len().saturating_sub(1));
+    let mut shown: Vec<(usize, usize)> = Vec::new();
+    let mut used = 2usize;
+    for &k in &pinned {
+        shown.push((k, natural[k]));
+        used += natural[k] + 1;
+    }
+    let mut hidden_right = 0;
+    for (n, &k) in scrollable.iter().enumerate().skip(skip) {
+        let room = inner_w.saturating_sub(used + 1);
+        if natural[k] <= room {
+            shown.push((k, natural[k]));
+            used += natural[k] + 1;
+        } else if room >= 6 {
+            shown.push((k, room));
+            hidden_right = scrollable.len() - n - 1;
+            break;
+        } else {
+            hidden_right = scrollable.len() - n;
+            break;
+        }
+    }
+    let mut extra = format!("{pos} \u{2502} {order} ");
+    if skip > 0 || hidden_right > 0 {
+        let _ = write!(
+            extra,
+            "\u{2502} {}columns {}{} ",
+            if skip > 0 { "\u{25c0} " } else { "" },
+            if hidden_right > 0 {
+                format!("{hidden_right} more")
+            } else {
+                "all shown".to_owned()
+            },
+            if hidden_right > 0 { " \u{25b6}" } else { "" },
+        );
+    }
+    let blk = block(title("Results", extra, theme), focused, theme);
+    let mut widths = vec![Constraint::Length(2)];
+    let mut head = vec![Cell::from("")];
+    for (k, w) in &shown {
+        widths.push(Constraint::Length(*w as u16));
+        head.push(Cell::from(fit(
+            Column::ALL[cols[*k]],
+            header(Column::ALL[cols[*k]], state.tz),
+            *w,
+        )));
+    }
+    let rows: Vec<Row> = visible
+        .iter()
+        .zip(&cells)
+        .map(|(hit, cells)| {
+            let (Some(h), Some(cells)) = (hit, cells) else {
+                return Row::new(vec![Cell::from(""), Cell::from("\u{2026}")]).style(theme.muted());
+            };
             let mark = if state.is_marked(h) {
                 Span::styled("*", theme.mark())
             } else {
                 Span::raw(" ")
             };
-            let mut cells = vec![
-                Cell::from(Line::from(vec![
-                    mark,
-                    integrity_mark(e.integrity.as_deref(), theme),
-                ])),
-                Cell::from(format_ts(e.ts, state.tz)),
-                Cell::from(Span::styled(
-                    severity_label(e.severity),
-                    theme.severity(e.severity),
-                )),
-            ];
-            if wide {
-                cells.push(Cell::from(e.category.as_str()));
-            }
-            let out_style = match e.outcome {
-                Outcome::Failure | Outcome::Denied => theme.error(),
-                _ => theme.muted(),
-            };
-            // Narrow tables fold the outcome into the action: a failed or denied
-            // action is shown in the error style with a mark.
-            let action = if wide || out_style == theme.muted() {
-                Span::raw(truncate(&e.action, 80))
-            } else {
-                Span::styled(format!("{} \u{2717}", truncate(&e.action, 80)), out_style)
-            };
-            cells.extend([
-                Cell::from(truncate(
-                    e.actor.id.as_deref().unwrap_or("-"),
-                    if wide { 14 } else { 10 },
-                )),
-                Cell::from(action),
-            ]);
-            if with_resource {
-                cells.push(Cell::from(truncate(
-                    &resource(h),
-                    if wide { 22 } else { 12 },
+            let mut row = vec![Cell::from(Line::from(vec![
+                mark,
+                integrity_mark(h.event.integrity.as_deref(), theme),
+            ]))];
+            for (k, w) in &shown {
+                let i = cols[*k];
+                let (text, style) = &cells[i];
+                row.push(Cell::from(Span::styled(
+                    fit(Column::ALL[i], text, *w),
+                    *style,
                 )));
             }
-            if wide {
-                cells.push(Cell::from(Span::styled(outcome(e.outcome), out_style)));
-            }
-            Row::new(cells).style(theme.text())
+            Row::new(row).style(theme.text())
         })
         .collect();
-    let rel = state.selected.checked_sub(state.window.offset);
-    let in_window = rel.is_some_and(|r| r < state.window.hits.len() as u64);
-    views
-        .table
-        .select(rel.filter(|_| in_window).map(|r| r as usize));
+    let rel = sel - top;
+    views.table.select(Some(rel as usize));
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header()))
+        .header(Row::new(head).style(theme.header()))
         .block(blk)
         .column_spacing(1)
         .row_highlight_style(theme.selection());
     StatefulWidget::render(table, area, buf, &mut views.table);
-    if !in_window {
-        let y = area.y + 2;
-        if y < area.bottom().saturating_sub(1) {
-            Line::styled(" loading\u{2026}", theme.muted()).render(
-                Rect::new(area.x + 1, y, area.width.saturating_sub(2), 1),
-                buf,
-            );
-        }
-    }
 }

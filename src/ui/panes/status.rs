@@ -28,7 +28,10 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
     if state.mode == Mode::Command {
         Line::from(vec![
             Span::styled(":", theme.input()),
-            Span::styled(escape_control(&state.command).into_owned(), theme.input()),
+            Span::styled(
+                escape_control(state.command.text()).into_owned(),
+                theme.input(),
+            ),
         ])
         .render(area, buf);
         return;

@@ -10,8 +10,8 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::{block, title};
 use crate::app::{AppState, Mode, Pane};
-use crate::index::Histogram;
 use crate::model::Severity;
+use crate::store::Histogram;
 use crate::ui::text::format_ts;
 use crate::ui::theme::Theme;
 

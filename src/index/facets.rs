@@ -1,0 +1,161 @@
+//! Facets: the most frequent values of a keyword field among the matches of a search.
+//! Each segment marks its matches in a bit set, then walks the field's terms once and
+//! counts, per term, the matching documents in its postings: one pass over the field's
+//! postings whatever the number of values, and no column needed.
+
+use std::collections::HashMap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{BitSet, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
+
+use super::IndexError;
+use super::schema::KEYWORDS;
+use super::search::{SearchService, run};
+use crate::store::{Facets, QueryError, SearchRequest};
+
+/// Distinct values kept while counting; the rest are counted in `others` (memory stays
+/// bounded on a field such as `correlation_id` with a value per event).
+const MAX_DISTINCT: usize = 100_000;
+
+struct TermCounts {
+    field: Field,
+}
+
+struct TermCountsSeg {
+    reader: SegmentReader,
+    field: Field,
+    docs: BitSet,
+    matched: u64,
+}
+
+/// (value bytes, matches) per value with a match.
+type Counts = Vec<(Vec<u8>, u64)>;
+
+/// Per segment: matches, matches with a value, and the counts per value.
+type SegFruit = Result<(u64, u64, Counts), String>;
+
+impl Collector for TermCounts {
+    type Fruit = Vec<SegFruit>;
+    type Child = TermCountsSeg;
+
+    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<Self::Child> {
+        Ok(TermCountsSeg {
+            reader: seg.clone(),
+            field: self.field,
+            docs: BitSet::with_max_value(seg.max_doc()),
+            matched: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<SegFruit>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits)
+    }
+}
+
+impl TermCountsSeg {
+    fn count_terms(&self) -> tantivy::Result<(u64, Counts)> {
+        let inverted = self.reader.inverted_index(self.field)?;
+        let mut stream = inverted.terms().stream()?;
+        let mut out = Vec::new();
+        let mut valued = BitSet::with_max_value(self.reader.max_doc());
+        while stream.advance() {
+            let mut postings =
+                inverted.read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
+            let mut n = 0u64;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if self.docs.contains(doc) {
+                    n += 1;
+                    valued.insert(doc);
+                }
+                doc = postings.advance();
+            }
+            if n > 0 {
+                out.push((stream.key().to_vec(), n));
+            }
+        }
+        Ok((valued.len() as u64, out))
+    }
+}
+
+impl SegmentCollector for TermCountsSeg {
+    type Fruit = SegFruit;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        self.docs.insert(doc);
+        self.matched += 1;
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        if self.matched == 0 {
+            return Ok((0, 0, Vec::new()));
+        }
+        self.count_terms()
+            .map(|(valued, v)| (self.matched, valued, v))
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl SearchService {
+    /// The `limit` most frequent values of keyword `field` among the matches of `req`
+    /// (its query and time window).
+    pub fn terms(
+        &self,
+        req: &SearchRequest,
+        field: &str,
+        limit: usize,
+    ) -> Result<Facets, IndexError> {
+        if !KEYWORDS.iter().any(|(name, _)| *name == field) {
+            let names: Vec<&str> = KEYWORDS.iter().map(|(n, _)| *n).collect();
+            return Err(IndexError::Query(QueryError {
+                message: format!(
+                    "values are counted on keyword fields only ({}), not on `{}`",
+                    names.join(", "),
+                    crate::model::escape_control(field)
+                ),
+                span: None,
+            }));
+        }
+        let query = self.full_query(req)?;
+        let searcher = self.searcher();
+        let collector = TermCounts {
+            field: self.fields.keyword(field),
+        };
+        let mut counts: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut facets = Facets {
+            field: field.to_owned(),
+            ..Facets::default()
+        };
+        let mut with_value = 0u64;
+        for fruit in run(&searcher, &query, &collector)? {
+            let (matched, with_values, values) = fruit.map_err(IndexError::Corrupt)?;
+            facets.matches += matched;
+            with_value += with_values;
+            for (value, n) in values {
+                let known = counts.len() < MAX_DISTINCT || counts.contains_key(&value);
+                if known {
+                    *counts.entry(value).or_default() += n;
+                } else {
+                    facets.others += n;
+                    facets.distinct += 1;
+                }
+            }
+        }
+        facets.distinct += counts.len() as u64;
+        let mut all: Vec<(String, u64)> = counts
+            .into_iter()
+            .map(|(k, n)| (String::from_utf8_lossy(&k).into_owned(), n))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        facets.others += all.iter().skip(limit).map(|(_, n)| n).sum::<u64>();
+        all.truncate(limit);
+        facets.values = all;
+        facets.missing = facets.matches.saturating_sub(with_value);
+        Ok(facets)
+    }
+}
