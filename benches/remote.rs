@@ -75,6 +75,7 @@ fn main() {
         unmask: false,
         role: None,
         no_trail: true,
+        threads: None,
     };
     let session =
         auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());

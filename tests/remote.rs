@@ -40,6 +40,7 @@ fn session(dir: &Path) -> Session {
         unmask: false,
         role: None,
         no_trail: true,
+        threads: None,
     };
     Session::new(auditlens::settings::Settings::from_args(&load).unwrap())
 }
@@ -195,6 +196,7 @@ fn parity_over_the_sample_bundle() {
             query: q.to_owned(),
             from,
             to,
+            filter: None,
         };
         let n = assert_parity(&local, &remote, &s);
         assert!(n > 0 || q != "*", "{s:?}");
@@ -215,7 +217,7 @@ fn parity_over_the_sample_bundle() {
     assert_eq!(local.fetch(1234).unwrap(), remote.fetch(1234).unwrap());
     assert_eq!(remote.fetch(99_999).unwrap(), None);
     // Facets: each top value's count is the local count of that value.
-    let terms = remote.terms(&sel("*"), "category", 20).unwrap();
+    let terms = remote.top_values(&sel("*"), "category", 20).unwrap();
     assert!(terms.len() > 3);
     for (value, n) in terms {
         assert_eq!(local.count(&sel(&format!("category:{value}"))).unwrap(), n);
@@ -234,7 +236,7 @@ fn parity_over_the_sample_bundle() {
     for (i, h) in top.hits.iter().enumerate() {
         assert_eq!(
             remote
-                .position(&sel("deploy"), SortOrder::NewestFirst, h.ord)
+                .rank(&sel("deploy"), SortOrder::NewestFirst, h.ord)
                 .unwrap(),
             Some(i as u64)
         );

@@ -185,7 +185,7 @@ fn run_remote(a: &StatsArgs, url: &str, session: &Session, out: &mut dyn Write) 
         "integrity",
     ] {
         let terms = store.terms(&all, field, 1000).map_err(fail)?;
-        let m: BTreeMap<String, u64> = terms.into_iter().collect();
+        let m: BTreeMap<String, u64> = terms.values.into_iter().collect();
         facets.insert(field.to_owned(), json!(m));
     }
     if a.json {
