@@ -297,6 +297,8 @@ fn pushing_twice_is_a_no_op_and_the_trail_names_the_destination() {
     let home = tempfile::tempdir().unwrap();
     let sample = common::repo_root().join("sample-data/pristine");
     let to = format!("{}/twice", srv.base);
+    // Not 180d: the sample's events are from early 2026, and Quickwit's retention would
+    // (rightly) delete events older than six months while the test runs.
     let first = common::auditlens(home.path())
         .args([
             "push",
@@ -304,7 +306,7 @@ fn pushing_twice_is_a_no_op_and_the_trail_names_the_destination() {
             "--to",
             &to,
             "--retention",
-            "180d",
+            "3y",
         ])
         .output()
         .unwrap();
