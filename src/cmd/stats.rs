@@ -20,6 +20,9 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Outcome> {
+    if let Some(url) = &a.remote {
+        return run_remote(a, url, session, out);
+    }
     let masker = session.settings().masker.clone();
     let opened = open_index(session, &a.paths, err)?;
     super::access_log::record(
@@ -204,4 +207,85 @@ fn parts_lines(parts: &BTreeMap<String, crate::ingest::PartCounts>) -> Vec<Strin
             )
         })
         .collect()
+}
+
+/// `stats --remote`: what a Quickwit index holds, from counts and `terms` aggregations
+/// (loading problems stay with the bundle: `push` reported them).
+fn run_remote(a: &StatsArgs, url: &str, session: &Session, out: &mut dyn Write) -> Result<Outcome> {
+    use crate::store::{PageRequest, Selection, SortOrder, Store};
+    let store = super::remote_store(url)?;
+    super::access_log::record(
+        session.settings(),
+        super::remote_entry("stats", &store, None, json!({"json": a.json})),
+    )?;
+    let all = Selection::default();
+    let fail = |e: crate::store::StoreError| anyhow::anyhow!("{e}");
+    let events = store.count(&all).map_err(fail)?;
+    let end = |order| -> Result<Option<String>> {
+        let p = store
+            .page(
+                &all,
+                &PageRequest {
+                    offset: 0,
+                    limit: 1,
+                    order,
+                },
+            )
+            .map_err(fail)?;
+        Ok(p.hits
+            .first()
+            .and_then(|h| h.event.ts)
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true)))
+    };
+    let (first, last) = (end(SortOrder::OldestFirst)?, end(SortOrder::NewestFirst)?);
+    let mut facets = serde_json::Map::new();
+    for field in [
+        "format",
+        "category",
+        "severity",
+        "outcome",
+        "stream",
+        "integrity",
+    ] {
+        let terms = store.terms(&all, field, 1000).map_err(fail)?;
+        let m: BTreeMap<String, u64> = terms.values.into_iter().collect();
+        facets.insert(field.to_owned(), json!(m));
+    }
+    if a.json {
+        let v = json!({
+            "remote": store.target().display(),
+            "events": events,
+            "time_range": [first, last],
+            "counts": facets,
+        });
+        writeln!(out, "{}", safe_json::to_string_pretty(&v)?)?;
+        return Ok(Outcome::Ok);
+    }
+    let mut w = |line: String| writeln!(out, "{}", escape_control(&line));
+    w(format!("index:       {}", store.describe()))?;
+    w(format!("events:      {events}"))?;
+    w(format!(
+        "time range:  {} .. {}",
+        first.unwrap_or_else(|| "-".into()),
+        last.unwrap_or_else(|| "-".into())
+    ))?;
+    for (field, m) in &facets {
+        let mut items: Vec<(&String, u64)> = m
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k, v.as_u64().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let body: Vec<String> = items.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let body = if body.is_empty() {
+            "-".to_owned()
+        } else {
+            body.join(", ")
+        };
+        w(format!("{:<12} {body}", format!("{field}:")))?;
+    }
+    Ok(Outcome::Ok)
 }

@@ -94,6 +94,21 @@ fn ensure_index(client: &Client, id: &str, config: &Value) -> Result<bool, Store
     Ok(true)
 }
 
+/// Creates the events index (true when it was missing) and its push-marker index.
+fn ensure_indexes(client: &Client, index: &str, opts: &PushOptions) -> Result<bool, StoreError> {
+    let created = ensure_index(
+        client,
+        index,
+        &mapping::index_config(index, opts.retention.as_deref()),
+    )?;
+    ensure_index(
+        client,
+        &mapping::pushes_index(index),
+        &mapping::pushes_config(index),
+    )?;
+    Ok(created)
+}
+
 /// Searches `index` (events) for one aggregate of the ordinals of `query`.
 fn ord_stats(client: &Client, index: &str, query: &str) -> Result<(u64, Option<u64>), StoreError> {
     let body = json!({"query": query, "max_hits": 0,
@@ -137,16 +152,7 @@ pub fn push(
         total,
         ..PushReport::default()
     };
-    report.created = ensure_index(
-        client,
-        index,
-        &mapping::index_config(index, opts.retention.as_deref()),
-    )?;
-    ensure_index(
-        client,
-        &mapping::pushes_index(index),
-        &mapping::pushes_config(index),
-    )?;
+    report.created = ensure_indexes(client, index, opts)?;
     let marker = last_marker(client, index, digest)?;
     if marker
         .as_ref()
@@ -172,7 +178,7 @@ pub fn push(
         input,
         now,
     };
-    let marker_doc = |next: u64, done: bool, report: &PushReport| {
+    let marker_doc = |next: u64, done: bool, stopped: bool, report: &PushReport| {
         let now = Utc::now();
         json!({
             "kept": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -182,17 +188,25 @@ pub fn push(
             "next": next,
             "total": total,
             "done": done,
+            "stopped": stopped,
             "rejected": report.rejected,
             "masked": opts.mask.is_some(),
             "inputs": opts.inputs,
             "mapping_version": mapping::MAPPING_VERSION,
         })
     };
-    write_marker(client, index, &marker_doc(next, false, &report), false)?;
+    // Forced (committed now), so that a push interrupted from here on is seen as one.
+    write_marker(
+        client,
+        index,
+        &marker_doc(next, false, false, &report),
+        true,
+    )?;
     let batch = opts.batch.clamp(1, 50_000) as u64;
     let mut batches = 0usize;
     while next < total {
         if opts.max_batches.is_some_and(|m| batches >= m) {
+            write_marker(client, index, &marker_doc(next, false, true, &report), true)?;
             return Ok(report);
         }
         let end = (next + batch).min(total);
@@ -207,21 +221,27 @@ pub fn push(
         hits.sort_by_key(|h| h.ord);
         let (body, sent_to) = batch_body(&hits, base, next, end, opts, &prov);
         let commit = if sent_to >= total { "force" } else { "auto" };
-        let answer = client.post_ndjson(
+        let answer = ingest(
+            client,
             &format!("{index}/ingest?commit={commit}&detailed_response=true"),
-            body,
+            &body,
         )?;
         count_answer(&answer, &mut report);
         next = sent_to;
         batches += 1;
-        write_marker(client, index, &marker_doc(next, false, &report), false)?;
+        write_marker(
+            client,
+            index,
+            &marker_doc(next, false, false, &report),
+            false,
+        )?;
         progress(PushProgress {
             done: next,
             total,
             rejected: report.rejected,
         });
     }
-    write_marker(client, index, &marker_doc(next, true, &report), true)?;
+    write_marker(client, index, &marker_doc(next, true, false, &report), true)?;
     report.complete = true;
     Ok(report)
 }
@@ -240,11 +260,12 @@ fn start_point(
         let (_, max) = ord_stats(client, index, "*")?;
         return Ok((max.map_or(0, |m| m + 1), 0));
     };
-    let written = m["written_ms"].as_i64().unwrap_or_default();
-    let settle = (mapping::COMMIT_TIMEOUT_SECS as i64 + 3) * 1000;
-    let wait = written + settle - Utc::now().timestamp_millis();
-    if wait > 0 {
-        std::thread::sleep(std::time::Duration::from_millis(wait as u64));
+    // A push stopped on purpose recorded where it stopped (committed). One that was cut
+    // short may have had batches acknowledged after its last visible marker: wait until
+    // the server committed them (within its commit timeout), then look.
+    if m["stopped"].as_bool() != Some(true) {
+        let settle = mapping::COMMIT_TIMEOUT_SECS + 3;
+        std::thread::sleep(std::time::Duration::from_secs(settle));
     }
     let base = m["base"].as_u64().unwrap_or_default();
     let (_, max) = ord_stats(client, index, &format!("bundle:\"{digest}\""))?;
@@ -315,5 +336,24 @@ fn count_answer(answer: &Value, report: &mut PushReport) {
             .reasons
             .entry("rejected (no reason given by the server)".to_owned())
             .or_default() += unexplained;
+    }
+}
+
+/// One ingest request, sent again (up to a minute, backing off) while the server says it
+/// is busy (429, or 503 while it opens shards): nothing of a refused request was kept.
+fn ingest(client: &Client, path: &str, body: &[u8]) -> Result<Value, StoreError> {
+    let mut delay = std::time::Duration::from_millis(250);
+    let started = std::time::Instant::now();
+    loop {
+        match client.post_ndjson(path, body.to_vec()) {
+            Err(StoreError::Unavailable(m))
+                if (m.contains("answered 503") || m.contains("answered 429"))
+                    && started.elapsed() < std::time::Duration::from_secs(60) =>
+            {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(std::time::Duration::from_secs(4));
+            }
+            other => return other,
+        }
     }
 }

@@ -234,10 +234,10 @@ impl RemoteStore {
             .unwrap_or(i64::MIN);
         let before = match order {
             SortOrder::NewestFirst => {
-                format!("(ts_key:{{{ts} TO *] (+ts_key:[{ts} TO {ts}] +ord:{{{ord} TO *]))")
+                format!("(ts_key:{{{ts} TO *] OR (+ts_key:[{ts} TO {ts}] +ord:{{{ord} TO *]))")
             }
             SortOrder::OldestFirst => {
-                format!("(ts_key:[* TO {ts}}} (+ts_key:[{ts} TO {ts}] +ord:[* TO {ord}}}))")
+                format!("(ts_key:[* TO {ts}}} OR (+ts_key:[{ts} TO {ts}] +ord:[* TO {ord}}}))")
             }
         };
         let mut body = Self::body(sel, Some(&before))?;
@@ -413,7 +413,7 @@ impl Store for RemoteStore {
         let limit = limit.clamp(1, MAX_HITS - 1);
         let extra = after.map(|c| {
             format!(
-                "(ts_key:{{{ts} TO *] (+ts_key:[{ts} TO {ts}] +ord:{{{ord} TO *]))",
+                "(ts_key:{{{ts} TO *] OR (+ts_key:[{ts} TO {ts}] +ord:{{{ord} TO *]))",
                 ts = c.ts_ms,
                 ord = c.ord
             )
