@@ -453,8 +453,11 @@ pub struct ImpactArgs {
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
     /// Bundles or files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "remote", conflicts_with = "remote")]
     pub paths: Vec<PathBuf>,
+    /// Evaluate the rules over a Quickwit index instead: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]")]
+    pub remote: Option<String>,
     /// A rules file extending (or replacing) the default rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,

@@ -491,3 +491,71 @@ fn a_missing_index_and_a_refused_query_say_so() {
     let e = store.count(&sel("nosuch:x")).unwrap_err();
     assert!(e.to_string().contains("unknown field `nosuch`"), "{e}");
 }
+
+#[test]
+fn facets_spans_positions_filters_and_alerts_agree_with_the_local_index() {
+    use auditlens::store::Filter;
+    let Some(srv) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sample = common::repo_root().join("sample-data/pristine");
+    let (local, remote) = pushed(srv, dir.path(), &[sample], "contract-sample");
+    for q in ["*", "severity:error", "deploy"] {
+        let s = sel(q);
+        for field in ["action", "actor.id", "model.version", "integrity"] {
+            assert_eq!(
+                local.terms(&s, field, 5).unwrap(),
+                remote.terms(&s, field, 5).unwrap(),
+                "facets of {field} in {q}"
+            );
+        }
+        assert_eq!(local.time_span(&s).unwrap(), remote.time_span(&s).unwrap());
+        let first = local
+            .page(
+                &s,
+                &PageRequest {
+                    offset: 0,
+                    limit: 5,
+                    order: SortOrder::NewestFirst,
+                },
+            )
+            .unwrap();
+        for h in &first.hits {
+            let ts = h.event.ts.map_or(i64::MIN, |t| t.timestamp_millis());
+            assert_eq!(
+                local.position(&s, ts, h.ord).unwrap(),
+                remote.position(&s, ts, h.ord).unwrap()
+            );
+        }
+    }
+    // Typed report filters mean the same on both sides.
+    for filter in [
+        Filter::Ords(vec![3, 500, 2999]),
+        Filter::Ords(vec![]),
+        Filter::Model {
+            id: "fraud-detector".into(),
+            version: Some("4".into()),
+        },
+        Filter::Run("run-fraud-detector-4".into()),
+        Filter::Resource("customers-pii".into()),
+        Filter::Model {
+            id: "no \"such\" model".into(),
+            version: None,
+        }
+        .and(Filter::Ords(vec![1])),
+    ] {
+        let s = Selection {
+            filter: Some(filter.clone()),
+            ..sel("*")
+        };
+        assert_parity(&local, &remote, &s);
+    }
+    // The alerts of the default rules, from the remote store, are the local ones.
+    let rules = auditlens::alerts::RuleSet::defaults().unwrap();
+    let here = auditlens::session::alerts::evaluate(&local, &rules).unwrap();
+    let there = auditlens::session::alerts::evaluate(&remote, &rules).unwrap();
+    assert!(!here.alerts.is_empty());
+    assert_eq!(
+        serde_json::to_value(&here.alerts).unwrap(),
+        serde_json::to_value(&there.alerts).unwrap()
+    );
+}

@@ -103,6 +103,17 @@ pub(super) fn run(
     let settings = session.settings();
     let rules = load_rules(a.rules.as_deref())?;
     let masker = settings.masker.clone();
+    let filters = serde_json::json!({"rules": a.rules.as_ref().map(|p| p.display().to_string())});
+    if let Some(url) = &a.remote {
+        let store = super::remote_store(url)?;
+        super::access_log::record(
+            settings,
+            super::remote_entry("alerts", &store, None, filters),
+        )?;
+        let eval = crate::session::alerts::evaluate(&store, &rules)?;
+        let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
+        return print(a, &rules, &eval, &mut masking_out, err);
+    }
     let opened = open_index(session, &a.paths, err)?;
     super::access_log::record_open(
         settings,
@@ -110,12 +121,22 @@ pub(super) fn run(
         &a.paths,
         Some(opened.digest().to_owned()),
         None,
-        serde_json::json!({"rules": a.rules.as_ref().map(|p| p.display().to_string())}),
+        filters,
     )?;
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
-    let out: &mut dyn Write = &mut masking_out;
     report_skipped(&opened, err)?;
     let eval = opened.alerts(&rules)?;
+    print(a, &rules, &eval, &mut masking_out, err)
+}
+
+/// Prints the alerts (and the evaluation's notes on stderr); problems found exit 1.
+fn print(
+    a: &AlertsArgs,
+    rules: &crate::alerts::RuleSet,
+    eval: &crate::session::alerts::Evaluation,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Outcome> {
     for n in &eval.notes {
         writeln!(err, "note: {}", escape_control(n))?;
     }

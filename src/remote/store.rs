@@ -477,25 +477,21 @@ impl Store for RemoteStore {
     }
 
     fn time_span(&self, sel: &Selection) -> Result<Option<(i64, i64)>, StoreError> {
-        let mut timed = sel.clone();
-        // Untimed events sort first oldest-first: a lower bound leaves them out.
-        if timed.from.is_none() {
-            timed.from = Some(DateTime::<Utc>::MIN_UTC);
-        }
-        let edge = |order| -> Result<Option<i64>, StoreError> {
-            let req = PageRequest {
-                offset: 0,
-                limit: 1,
-                order,
-            };
-            Ok(self
-                .page(&timed, &req)?
-                .hits
-                .first()
-                .and_then(|h| h.event.ts)
-                .map(|t| t.timestamp_millis()))
+        // Untimed events carry `ts_key` i64::MIN: a range above it leaves them out.
+        let timed = format!("ts_key:{{{} TO *]", i64::MIN);
+        let edge = |sort: &str| -> Result<Option<i64>, StoreError> {
+            let mut body = Self::body(sel, Some(&timed))?;
+            body["max_hits"] = json!(1);
+            body["sort_by"] = json!(sort);
+            let v = self.search(&body)?;
+            Ok(v.get("hits")
+                .and_then(Value::as_array)
+                .and_then(|h| h.first())
+                .and_then(|d| d.get(schema::TS_KEY))
+                .and_then(Value::as_i64))
         };
-        Ok(edge(SortOrder::OldestFirst)?.zip(edge(SortOrder::NewestFirst)?))
+        // Quickwit sorts a bare field descending, `-field` ascending.
+        Ok(edge("-ts_key")?.zip(edge("ts_key")?))
     }
 
     fn fetch(&self, ord: u64) -> Result<Option<Hit>, StoreError> {
