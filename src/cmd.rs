@@ -161,7 +161,7 @@ fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
 }
 
 /// The Quickwit index at `URL[/INDEX]` as a store, with the error naming the URL.
-pub fn remote_store(url: &str) -> Result<crate::remote::RemoteStore> {
+pub(crate) fn remote_store(url: &str) -> Result<crate::remote::RemoteStore> {
     let target = crate::remote::Target::parse(url, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::remote::RemoteStore::open(target, crate::remote::store_timeout())
         .map_err(|e| anyhow::anyhow!("{e}"))
@@ -190,7 +190,11 @@ pub(crate) fn remote_entry(
 
 /// Opens (or builds) the index of `paths` through the session, showing progress on stderr
 /// when it is a terminal.
-pub fn open_index(session: &Session, paths: &[PathBuf], err: &mut dyn Write) -> Result<Opened> {
+pub(crate) fn open_index(
+    session: &Session,
+    paths: &[PathBuf],
+    err: &mut dyn Write,
+) -> Result<Opened> {
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut shown = false;
@@ -224,7 +228,11 @@ pub fn open_index(session: &Session, paths: &[PathBuf], err: &mut dyn Write) -> 
 }
 
 /// Builds the index of `paths` anew, in place of a cached one found damaged.
-pub fn rebuild_index(session: &Session, paths: &[PathBuf], err: &mut dyn Write) -> Result<Opened> {
+pub(crate) fn rebuild_index(
+    session: &Session,
+    paths: &[PathBuf],
+    err: &mut dyn Write,
+) -> Result<Opened> {
     let again = Session::new(Settings {
         reindex: true,
         ..session.settings().clone()
@@ -233,7 +241,7 @@ pub fn rebuild_index(session: &Session, paths: &[PathBuf], err: &mut dyn Write) 
 }
 
 /// Prints a short account of what could not be loaded, so nothing is skipped silently.
-pub fn report_skipped(opened: &Opened, err: &mut dyn Write) -> Result<()> {
+pub(crate) fn report_skipped(opened: &Opened, err: &mut dyn Write) -> Result<()> {
     let s = opened.summary();
     let header = format!(
         "warning: {} problem(s) while loading, {} record(s) skipped:",
@@ -244,7 +252,7 @@ pub fn report_skipped(opened: &Opened, err: &mut dyn Write) -> Result<()> {
 
 /// Lists the first `max` loading problems of `summary` on `err` under `header` (nothing
 /// when there are none), with a count of the rest.
-pub fn write_problems(
+pub(crate) fn write_problems(
     summary: &crate::ingest::IngestSummary,
     header: &str,
     max: usize,

@@ -131,7 +131,7 @@ pub struct UserConfig {
 }
 
 /// `$XDG_CONFIG_HOME/auditlens`, else `~/.config/auditlens`.
-pub fn config_dir() -> Option<PathBuf> {
+pub(crate) fn config_dir() -> Option<PathBuf> {
     let non_empty = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())
@@ -172,7 +172,7 @@ pub fn generic_mapping(dir: Option<&Path>) -> Result<crate::ingest::GenericMappi
 }
 
 /// Parses a zone name.
-pub fn parse_tz(s: &str) -> Result<Tz, ConfigError> {
+pub(crate) fn parse_tz(s: &str) -> Result<Tz, ConfigError> {
     Tz::parse(s).ok_or_else(|| ConfigError::UnknownTz(s.to_ascii_lowercase()))
 }
 

@@ -122,7 +122,7 @@ pub(crate) fn create_in_ram() -> (Index, schema::Fields) {
 }
 
 /// An empty in-RAM store with the current schema: checks queries without data.
-pub fn empty_store() -> Result<LocalStore, IndexError> {
+pub(crate) fn empty_store() -> Result<LocalStore, IndexError> {
     LocalStore::open(create_in_ram().0, None)
 }
 

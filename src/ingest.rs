@@ -168,7 +168,7 @@ fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
 
 impl IngestSummary {
     /// Records an error (kept in detail up to [`MAX_KEPT_ERRORS`]).
-    pub fn add_error(&mut self, e: &IngestError) {
+    pub(crate) fn add_error(&mut self, e: &IngestError) {
         self.errors_total += 1;
         if e.skipped_record {
             self.skipped += 1;
@@ -189,7 +189,7 @@ impl IngestSummary {
     /// each file's total and the problems kept of it. Kept problems are bounded
     /// ([`MAX_KEPT_ERRORS_PER_FILE`] per file, [`MAX_KEPT_ERRORS`] in all); the totals count
     /// every one.
-    pub fn problems_by_file(&self) -> Vec<FileProblems<'_>> {
+    pub(crate) fn problems_by_file(&self) -> Vec<FileProblems<'_>> {
         let mut out: Vec<FileProblems<'_>> = Vec::new();
         let mut at: BTreeMap<&str, usize> = BTreeMap::new();
         for e in &self.errors {
@@ -226,7 +226,7 @@ impl IngestSummary {
     }
 
     /// Counts one loaded event (once per event of a load: no allocation once a key is known).
-    pub fn add_event(&mut self, ev: &AuditEvent) {
+    pub(crate) fn add_event(&mut self, ev: &AuditEvent) {
         self.events += 1;
         bump(&mut self.formats, ev.origin.format.as_str());
         if let Some(p) = self.parts.get_mut(ev.origin.format.as_str()) {

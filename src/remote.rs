@@ -21,7 +21,7 @@ pub use push::{PushOptions, PushProgress, PushReport, push};
 pub use store::{RemoteStore, TIMEOUT, connect};
 
 /// The request timeout: `AUDITLENS_REMOTE_TIMEOUT` seconds, else [`TIMEOUT`].
-pub fn store_timeout() -> std::time::Duration {
+pub(crate) fn store_timeout() -> std::time::Duration {
     std::env::var("AUDITLENS_REMOTE_TIMEOUT")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())

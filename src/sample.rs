@@ -24,12 +24,12 @@ use crate::integrity::{
 pub const DEMO_KEY_SEED: [u8; 32] = *b"auditlens demo key - not secret!";
 
 /// The demo signing key (public seed: for the shipped sample only).
-pub fn demo_key() -> SigningKey {
+pub(crate) fn demo_key() -> SigningKey {
     SigningKey::from_seed(DEMO_KEY_SEED)
 }
 
 /// A trust store holding the demo key, valid from 2026-01-01.
-pub fn demo_trust_store() -> TrustStore {
+pub(crate) fn demo_trust_store() -> TrustStore {
     let not_before = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()
@@ -45,7 +45,7 @@ pub fn demo_trust_store() -> TrustStore {
 
 /// Writes the sample bundle into `out` (absent or empty), signed by the demo key unless
 /// `unsigned`; returns what was written.
-pub fn write_sample(
+pub(crate) fn write_sample(
     out: &Path,
     events: u64,
     seed: u64,
@@ -93,7 +93,7 @@ pub fn write_sample(
 
 /// Packs the bundle folder `dir` into a `.tar.gz` at `out`, byte for byte reproducible:
 /// members sorted, owner, mode and times fixed, and no time in the gzip header.
-pub fn pack_tar_gz(dir: &Path, out: &Path) -> std::io::Result<()> {
+pub(crate) fn pack_tar_gz(dir: &Path, out: &Path) -> std::io::Result<()> {
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files)?;
     files.sort();

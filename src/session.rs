@@ -55,7 +55,7 @@ pub enum SessionError {
 /// is a folder or a regular file (links there are followed; FIFOs, devices and sockets are
 /// refused, never opened) and, for a file, can be opened. What cannot be read inside a
 /// folder is not an error here: the load reports it, naming its path, and loads the rest.
-pub fn check_inputs(paths: &[PathBuf]) -> Result<(), SessionError> {
+pub(crate) fn check_inputs(paths: &[PathBuf]) -> Result<(), SessionError> {
     if paths.is_empty() {
         return Err(SessionError::NoInput);
     }
@@ -158,7 +158,7 @@ impl Session {
     /// Opens the cached index of `inputs` or builds it live (the explorer), with at most
     /// `threads` indexing threads, reporting each step through `report`. Returns the opened
     /// inputs once complete, `None` when cancelled.
-    pub fn open_live<F>(
+    pub(crate) fn open_live<F>(
         &self,
         inputs: &[PathBuf],
         threads: usize,

@@ -62,7 +62,7 @@ pub struct Trust {
 
 impl Trust {
     /// No trust store.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self {
             store: None,
             bytes: Vec::new(),
@@ -72,7 +72,7 @@ impl Trust {
 
     /// `--trust FILE` (must be readable), else `$AUDITLENS_TRUST`, else the default
     /// location (absent: nothing trusted). The file is read once.
-    pub fn resolve(flag: Option<&Path>) -> Result<Self, SettingsError> {
+    pub(crate) fn resolve(flag: Option<&Path>) -> Result<Self, SettingsError> {
         let source = if let Some(p) = flag {
             TrustSource::Flag(p.to_owned())
         } else if let Some(p) = std::env::var_os(TRUST_ENV).filter(|v| !v.is_empty()) {
@@ -168,7 +168,7 @@ impl Settings {
 
     /// What besides the content keys an index: the trust store's bytes (a different store
     /// gives different statuses) and the generic mapping in effect.
-    pub fn cache_key_extra(&self) -> Vec<u8> {
+    pub(crate) fn cache_key_extra(&self) -> Vec<u8> {
         let mut extra = self.trust.bytes.clone();
         extra.extend_from_slice(b"\0generic-mapping\0");
         extra.extend_from_slice(self.generic_key.as_bytes());
@@ -176,7 +176,7 @@ impl Settings {
     }
 
     /// Ingest options with these limits and no integrity statuses.
-    pub fn ingest_options(&self) -> IngestOptions {
+    pub(crate) fn ingest_options(&self) -> IngestOptions {
         IngestOptions {
             limits: self.limits,
             status: None,
@@ -187,7 +187,7 @@ impl Settings {
 
 /// Build threads when `--threads` is not given: every core, up to 8 (beyond that a build
 /// waits on reading and on the final merge more than on decoding and indexing).
-pub fn default_threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(8)

@@ -130,7 +130,7 @@ impl SearchRequest {
     }
 
     /// Which page of them.
-    pub fn page_request(&self) -> PageRequest {
+    pub(crate) fn page_request(&self) -> PageRequest {
         PageRequest {
             offset: self.offset,
             limit: self.limit,

@@ -180,7 +180,7 @@ impl Evaluator {
     }
 
     /// Events skipped because they lack a grouping or key field.
-    pub fn unkeyed(&self) -> u64 {
+    pub(crate) fn unkeyed(&self) -> u64 {
         self.unkeyed
     }
 

@@ -56,7 +56,7 @@ impl LineInput {
     }
 
     /// Replaces the bytes `start..self.cursor()` with `s`; the cursor ends after it.
-    pub fn replace_before_cursor(&mut self, start: usize, s: &str) {
+    pub(crate) fn replace_before_cursor(&mut self, start: usize, s: &str) {
         let start = start.min(self.cursor);
         if !self.text.is_char_boundary(start) {
             return;
@@ -80,7 +80,7 @@ impl LineInput {
     }
 
     /// Deletes the character before the cursor. False when there is none.
-    pub fn backspace(&mut self) -> bool {
+    pub(crate) fn backspace(&mut self) -> bool {
         let Some(i) = self.prev_boundary() else {
             return false;
         };
@@ -124,7 +124,7 @@ impl LineInput {
 
     /// Deletes the word before the cursor (and the blanks after it), as Ctrl-W does in a
     /// shell. False when nothing was deleted.
-    pub fn delete_word(&mut self) -> bool {
+    pub(crate) fn delete_word(&mut self) -> bool {
         let before = &self.text[..self.cursor];
         let trimmed = before.trim_end();
         let start = trimmed
@@ -142,7 +142,7 @@ impl LineInput {
 
     /// Deletes everything before the cursor, as Ctrl-U does in a shell. False when nothing
     /// was deleted.
-    pub fn kill_to_start(&mut self) -> bool {
+    pub(crate) fn kill_to_start(&mut self) -> bool {
         if self.cursor == 0 {
             return false;
         }

@@ -88,7 +88,7 @@ impl Column {
     }
 
     /// Parses `a,b,c` (commas or blanks); an unknown name is an error naming it.
-    pub fn parse_list(s: &str) -> Result<Vec<Self>, String> {
+    pub(crate) fn parse_list(s: &str) -> Result<Vec<Self>, String> {
         let mut out = Vec::new();
         for part in s.split([',', ' ']).filter(|p| !p.trim().is_empty()) {
             let c = Self::parse(part).ok_or_else(|| {
@@ -150,7 +150,7 @@ impl Prefs {
     }
 
     /// Adds an applied query to the history (moved to the end when already there).
-    pub fn remember(history: &mut Vec<String>, query: &str) {
+    pub(crate) fn remember(history: &mut Vec<String>, query: &str) {
         let q = query.trim();
         if q.is_empty() {
             return;

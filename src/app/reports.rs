@@ -45,7 +45,7 @@ pub fn integrity_report(paths: &[PathBuf], trust: Option<&TrustStore>) -> PaneRe
 
 /// The integrity pane: the verify report of each sealed input, by file and stream, from the
 /// session's shared verification (verified now only if the index build did not already).
-pub fn integrity_pane(verification: &Verification) -> PaneReport {
+pub(crate) fn integrity_pane(verification: &Verification) -> PaneReport {
     let mut rows = Vec::new();
     let mut verdicts = Vec::new();
     let trust = verification.trust();
@@ -274,7 +274,7 @@ fn lineage_unavailable(why: &str) -> PaneReport {
 }
 
 /// The lineage pane of `graph`: every model's tree.
-pub fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
+pub(crate) fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
     let models = graph.models();
     let mut rows = Vec::new();
     for m in &models {
@@ -336,7 +336,7 @@ pub fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
 /// The panes of a remote store: the integrity statuses as pushed (verified on the pushing
 /// side against its trust store; the bundle files are not here to verify again), the
 /// lineage graph built from one keyset scan of the store, and the alerts.
-pub fn compute_remote(store: &dyn Store) -> Reports {
+pub(crate) fn compute_remote(store: &dyn Store) -> Reports {
     let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
     let mut builder = crate::lineage::GraphBuilder::default();
     let mut failed = None;
@@ -420,7 +420,7 @@ fn pushed_integrity(store: &dyn Store) -> PaneReport {
 }
 
 /// The panes when the index cannot be read: each says why.
-pub fn unavailable(why: &str) -> Reports {
+pub(crate) fn unavailable(why: &str) -> Reports {
     let pane = |what: &str| PaneReport {
         heading: format!("{what}: not available"),
         rows: vec![row(escape_control(why), Severity::Error, None)],

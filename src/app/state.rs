@@ -139,7 +139,7 @@ pub struct Progress {
 
 impl Progress {
     /// Fraction done in 0..=1.
-    pub fn ratio(&self) -> f64 {
+    pub(crate) fn ratio(&self) -> f64 {
         match self.phase {
             Phase::Ready => 1.0,
             _ if self.bytes_total == 0 => 0.0,
@@ -237,7 +237,7 @@ pub enum RowTarget {
 
 impl ReportRow {
     /// The model whose lineage tree this row heads, when it is a model heading.
-    pub fn lineage_heading(&self) -> Option<&str> {
+    pub(crate) fn lineage_heading(&self) -> Option<&str> {
         match &self.target {
             RowTarget::Lineage {
                 model,
@@ -249,7 +249,7 @@ impl ReportRow {
     }
 
     /// The version whose heading this row is, when it is a version heading.
-    pub fn lineage_version(&self) -> Option<&str> {
+    pub(crate) fn lineage_version(&self) -> Option<&str> {
         match &self.target {
             RowTarget::Lineage {
                 version: Some(v),
@@ -320,7 +320,7 @@ impl Scroll {
     }
 
     /// The first row shown when the content is `max` rows taller than the view.
-    pub fn resolve(self, max: usize) -> usize {
+    pub(crate) fn resolve(self, max: usize) -> usize {
         match self {
             Self::Top(n) => usize::from(n).min(max),
             Self::Bottom(n) => max.saturating_sub(usize::from(n)),
@@ -488,7 +488,7 @@ impl AppState {
     }
 
     /// The text the search bar shows: the line being typed, else the applied query.
-    pub fn bar_text(&self) -> &str {
+    pub(crate) fn bar_text(&self) -> &str {
         if self.mode == Mode::Search {
             self.input.text()
         } else {
@@ -498,7 +498,7 @@ impl AppState {
 
     /// Where list position `pos` (newest first) is shown in the table, and back: the table
     /// shows the list reversed when sorted oldest first.
-    pub fn display_pos(&self, pos: u64) -> u64 {
+    pub(crate) fn display_pos(&self, pos: u64) -> u64 {
         if self.oldest_first {
             self.total.saturating_sub(1).saturating_sub(pos)
         } else {
@@ -507,13 +507,13 @@ impl AppState {
     }
 
     /// Whether an event is marked.
-    pub fn is_marked(&self, hit: &Hit) -> bool {
+    pub(crate) fn is_marked(&self, hit: &Hit) -> bool {
         self.marks.contains(&key_of(hit))
     }
 }
 
 /// The sort key of a hit: (time in ms or `i64::MIN`, ordinal).
-pub fn key_of(hit: &Hit) -> (i64, u64) {
+pub(crate) fn key_of(hit: &Hit) -> (i64, u64) {
     (
         hit.event.ts.map_or(i64::MIN, |t| t.timestamp_millis()),
         hit.ord,

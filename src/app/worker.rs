@@ -346,7 +346,7 @@ impl ThreadRunner {
     }
 
     /// A handle that hands new stores to the worker.
-    pub fn handle(&self) -> StoreHandle {
+    pub(crate) fn handle(&self) -> StoreHandle {
         StoreHandle {
             tx: self.tx.clone(),
         }
@@ -360,7 +360,7 @@ pub struct StoreHandle {
 
 impl StoreHandle {
     /// Search `store` from now on.
-    pub fn set_store(&self, store: Arc<dyn Store>) {
+    pub(crate) fn set_store(&self, store: Arc<dyn Store>) {
         let _ = self.tx.send(SearchCmd::SetStore(store));
     }
 }

@@ -172,7 +172,7 @@ impl Drop for MaskingWriter<'_> {
 }
 
 /// Records a trail entry for a command that opened an index over `paths`.
-pub fn record_open(
+pub(crate) fn record_open(
     settings: &Settings,
     command: &str,
     paths: &[PathBuf],

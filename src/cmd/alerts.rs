@@ -24,7 +24,7 @@ fn stamp(t: Option<DateTime<Utc>>) -> String {
 }
 
 /// Writes one alert as readable text (every log-derived string escaped).
-pub fn write_alert_text(out: &mut dyn Write, a: &Alert) -> std::io::Result<()> {
+pub(crate) fn write_alert_text(out: &mut dyn Write, a: &Alert) -> std::io::Result<()> {
     writeln!(
         out,
         "[{}] {}: {}",
@@ -75,7 +75,7 @@ pub fn write_alert_text(out: &mut dyn Write, a: &Alert) -> std::io::Result<()> {
 }
 
 /// One line counting alerts by severity.
-pub fn summary_line(alerts: &[Alert], rules: usize) -> String {
+pub(crate) fn summary_line(alerts: &[Alert], rules: usize) -> String {
     if alerts.is_empty() {
         return format!("no alerts ({rules} rules)");
     }

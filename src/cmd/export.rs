@@ -182,7 +182,7 @@ fn tmp_path(out: &Path) -> PathBuf {
 }
 
 /// `FILE.sha256`.
-pub fn sidecar(out: &Path) -> PathBuf {
+pub(crate) fn sidecar(out: &Path) -> PathBuf {
     let mut name = out
         .file_name()
         .map(std::ffi::OsStr::to_os_string)
@@ -238,7 +238,7 @@ fn write_all(
 /// The event as an event-model record (`event-model.md`), which auditlens reads back as the
 /// same event. Its source location and integrity status are not part of the event model and
 /// are left out (the OCSF export keeps them under `unmapped`).
-pub fn event_record(ev: &AuditEvent) -> Value {
+pub(crate) fn event_record(ev: &AuditEvent) -> Value {
     let mut v = serde_json::to_value(ev).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         m.remove("ts_quality");

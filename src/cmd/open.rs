@@ -16,7 +16,7 @@ use crate::ui::UiSettings;
 const SAMPLE: &str = "sample-data/pristine";
 
 /// Finds the shipped sample.
-pub fn find_sample() -> Option<PathBuf> {
+pub(crate) fn find_sample() -> Option<PathBuf> {
     let mut bases: Vec<PathBuf> = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
         bases.push(cwd);

@@ -289,7 +289,7 @@ impl Enricher<'_> {
     clippy::too_many_lines,
     clippy::many_single_char_names
 )]
-pub fn build_report(
+pub(crate) fn build_report(
     catalog: &Catalog,
     service: &dyn Store,
     graph: &Graph,

@@ -15,7 +15,11 @@ use crate::session::Session;
 
 /// The event-model record of an event, keeping the original record under
 /// `details.original` and where it came from under `details.origin`.
-pub fn event_to_rec(ev: &AuditEvent, raw: &str, fallback_ts: DateTime<Utc>) -> Map<String, Value> {
+pub(crate) fn event_to_rec(
+    ev: &AuditEvent,
+    raw: &str,
+    fallback_ts: DateTime<Utc>,
+) -> Map<String, Value> {
     let mut rec = Map::new();
     let mut details = match &ev.details {
         Value::Object(m) => m.clone(),

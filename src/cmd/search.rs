@@ -14,7 +14,7 @@ use crate::session::{Opened, Session};
 use crate::store::{Hit, PageRequest, Selection, SortOrder, Store, StoreError};
 
 /// Parses a `--from` / `--to` bound (RFC 3339; zone-less is taken as UTC).
-pub fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_bound(flag: &str, s: &str) -> Result<DateTime<Utc>> {
     parse_time_str(s).map(|t| t.ts).with_context(|| {
         format!("{flag} {s:?}: expected an RFC 3339 time such as 2024-05-01T00:00:00Z")
     })
@@ -206,7 +206,7 @@ fn print_answer(
 }
 
 /// A hit as shown: its event and original record masked.
-pub fn mask_hit(masker: &crate::privacy::Masker, h: &Hit) -> Hit {
+pub(crate) fn mask_hit(masker: &crate::privacy::Masker, h: &Hit) -> Hit {
     Hit {
         ord: h.ord,
         event: masker.mask_event(&h.event),
@@ -215,7 +215,7 @@ pub fn mask_hit(masker: &crate::privacy::Masker, h: &Hit) -> Hit {
 }
 
 /// RFC 3339 UTC with milliseconds, or `-` for an event without time.
-pub fn ts_text(ev: &AuditEvent) -> String {
+pub(crate) fn ts_text(ev: &AuditEvent) -> String {
     ev.ts.map_or_else(
         || "-".to_owned(),
         |t| t.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -227,7 +227,7 @@ fn or_dash(s: Option<&str>) -> &str {
 }
 
 /// One line per event for terminals: every field escaped.
-pub fn text_line(ev: &AuditEvent) -> String {
+pub(crate) fn text_line(ev: &AuditEvent) -> String {
     let resource = match (&ev.model, &ev.resource.id) {
         (Some(m), _) => format!(
             "model:{}{}",
@@ -265,7 +265,7 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// The JSON object printed for a hit: the event's fields, its origin and its record.
-pub fn hit_json(h: &Hit) -> Value {
+pub(crate) fn hit_json(h: &Hit) -> Value {
     let mut v = serde_json::to_value(&h.event).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         m.insert("ord".to_owned(), json!(h.ord));
@@ -320,7 +320,7 @@ fn write_csv(out: &mut dyn Write, hits: &[Hit]) -> Result<()> {
 }
 
 /// A leading `'` on cells a spreadsheet would run as a formula.
-pub fn formula_guard(s: &str) -> String {
+pub(crate) fn formula_guard(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

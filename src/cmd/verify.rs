@@ -131,7 +131,7 @@ fn location(f: &crate::integrity::Finding) -> String {
 }
 
 /// The readable report: verdict first, then signature, files, streams and every problem.
-pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+pub(crate) fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{}: {}",

@@ -46,7 +46,7 @@ pub struct ContinuityCheck {
 }
 
 /// Whether an event switches audit logging off (`Some(false)`) or on (`Some(true)`).
-pub fn audit_switch(ev: &AuditEvent) -> Option<bool> {
+pub(crate) fn audit_switch(ev: &AuditEvent) -> Option<bool> {
     let a = ev.action.as_str();
     if matches!(a, "audit.log.disable" | "audit.disable" | "audit.stop") {
         return Some(false);

@@ -131,12 +131,12 @@ impl DeploymentsCheck {
     }
 
     /// The query selecting approvals.
-    pub fn approval_query() -> &'static str {
+    pub(crate) fn approval_query() -> &'static str {
         "action:model.approve AND NOT outcome:failure AND NOT outcome:denied"
     }
 
     /// The query selecting production deployments.
-    pub fn deploy_query(&self) -> String {
+    pub(crate) fn deploy_query(&self) -> String {
         format!(
             "action:model.deploy AND environment:{} AND NOT outcome:failure AND NOT outcome:denied",
             super::evidence::quote(&self.production)
@@ -144,7 +144,7 @@ impl DeploymentsCheck {
     }
 
     /// Takes one approval.
-    pub fn push_approval(&mut self, ord: Option<u64>, ev: &AuditEvent) {
+    pub(crate) fn push_approval(&mut self, ord: Option<u64>, ev: &AuditEvent) {
         let (Some(m), Some(ts)) = (&ev.model, ev.ts) else {
             return;
         };
@@ -158,7 +158,7 @@ impl DeploymentsCheck {
     }
 
     /// Takes one production deployment.
-    pub fn push_deploy(&mut self, ord: Option<u64>, ev: &AuditEvent) {
+    pub(crate) fn push_deploy(&mut self, ord: Option<u64>, ev: &AuditEvent) {
         if ev.action != "model.deploy" || ev.environment.as_deref() != Some(&self.production) {
             return;
         }

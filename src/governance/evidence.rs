@@ -50,7 +50,7 @@ impl EvidenceRef {
     }
 
     /// A query that finds this record again with `auditlens search`.
-    pub fn search_query(&self) -> String {
+    pub(crate) fn search_query(&self) -> String {
         format!("path:{} AND line:{}", quote(&self.path), self.line)
     }
 }

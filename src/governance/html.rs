@@ -11,7 +11,7 @@ use super::report::{ComplianceReport, Status};
 use crate::model::escape_control;
 
 /// Escapes for HTML text and attribute values (control characters shown as escapes).
-pub fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     let s = escape_control(s);
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {

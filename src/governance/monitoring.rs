@@ -71,12 +71,12 @@ impl MonitoringCheck {
     }
 
     /// The query selecting monitoring observations.
-    pub fn observation_query() -> &'static str {
+    pub(crate) fn observation_query() -> &'static str {
         "action:monitor.drift OR action:monitor.metric OR action:monitor.anomaly"
     }
 
     /// The query selecting follow-ups.
-    pub fn follow_up_query() -> String {
+    pub(crate) fn follow_up_query() -> String {
         FOLLOW_UPS
             .iter()
             .map(|a| format!("action:{a}"))
@@ -85,7 +85,7 @@ impl MonitoringCheck {
     }
 
     /// Takes one monitoring observation.
-    pub fn push_observation(&mut self, ord: Option<u64>, ev: &AuditEvent) {
+    pub(crate) fn push_observation(&mut self, ord: Option<u64>, ev: &AuditEvent) {
         if !ev.action.starts_with("monitor.") {
             return;
         }
@@ -123,7 +123,7 @@ impl MonitoringCheck {
     }
 
     /// Takes one follow-up event (after every observation).
-    pub fn push_follow_up(&mut self, ord: Option<u64>, ev: &AuditEvent) {
+    pub(crate) fn push_follow_up(&mut self, ord: Option<u64>, ev: &AuditEvent) {
         if !FOLLOW_UPS.contains(&ev.action.as_str()) {
             return;
         }

@@ -109,7 +109,7 @@ pub fn to_text(r: &ComplianceReport) -> String {
 
 /// Escapes text for Markdown: control characters, and the characters Markdown reads as
 /// syntax (so log content can neither format nor link).
-pub fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     let s = escape_control(s);
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {

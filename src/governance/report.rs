@@ -33,7 +33,7 @@ impl Status {
 
     /// The worse of two statuses (gap, then not evidenced, then met).
     #[must_use]
-    pub fn worst(self, other: Self) -> Self {
+    pub(crate) fn worst(self, other: Self) -> Self {
         let rank = |s: Self| match s {
             Self::Met => 0,
             Self::NotEvidenced => 1,
@@ -102,7 +102,7 @@ pub struct CheckResult {
 
 impl CheckResult {
     /// A result whose status is the worst of its findings' (met when there are none).
-    pub fn from_findings(kind: CheckKind, summary: String, findings: Vec<Finding>) -> Self {
+    pub(crate) fn from_findings(kind: CheckKind, summary: String, findings: Vec<Finding>) -> Self {
         let status = findings.iter().fold(Status::Met, |s, f| s.worst(f.status));
         Self {
             id: kind.id().to_owned(),

@@ -191,7 +191,7 @@ pub(super) fn cache_key(digest: &str, extra: &[u8]) -> String {
 }
 
 /// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
         .iter()

@@ -46,7 +46,7 @@ impl SearchService {
 
     /// Scans the matches of `req` (query and time window) oldest first, after the key
     /// `(ts_key, ord)` when given (keyset paging).
-    pub fn scan_after(
+    pub(crate) fn scan_after(
         &self,
         req: &SearchRequest,
         after: Option<(i64, u64)>,
@@ -155,23 +155,6 @@ impl Iterator for MatchScan {
                 return Some(Err(e));
             }
         }
-    }
-}
-
-impl SearchService {
-    /// The time of the oldest event that has one.
-    pub fn first_time(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, IndexError> {
-        let timed = RangeQuery::new(
-            Bound::Excluded(Term::from_field_i64(self.fields.ts_key, i64::MIN)),
-            Bound::Unbounded,
-        );
-        let top = TopDocs::with_limit(1).order_by_fast_field::<i64>(schema::TS_KEY, Order::Asc);
-        let searcher = self.reader.searcher();
-        let hits = run(&searcher, &timed, &top)?;
-        Ok(hits
-            .first()
-            .and_then(|(ms, _)| *ms)
-            .and_then(chrono::DateTime::from_timestamp_millis))
     }
 }
 

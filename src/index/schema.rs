@@ -231,7 +231,7 @@ pub fn build() -> (Schema, Fields) {
 }
 
 /// Registers auditlens's own tokenizers with `index` (needed to index and to parse queries).
-pub fn register_tokenizers(index: &tantivy::Index) {
+pub(crate) fn register_tokenizers(index: &tantivy::Index) {
     index.tokenizers().register(
         super::tokenizer::RECORD_VALUES,
         super::tokenizer::RecordValues,
@@ -239,7 +239,7 @@ pub fn register_tokenizers(index: &tantivy::Index) {
 }
 
 /// Every field name a query may use, for help texts and error messages.
-pub fn query_field_names() -> Vec<&'static str> {
+pub(crate) fn query_field_names() -> Vec<&'static str> {
     let mut names = vec![TS, SEQ, LINE, MESSAGE, RAW, "details.<path>"];
     names.extend(KEYWORDS.iter().map(|(n, _)| *n));
     names

@@ -72,7 +72,7 @@ impl Indexer {
     }
 
     /// Called with the number of documents after each commit.
-    pub fn set_on_commit(&mut self, f: impl FnMut(u64) + Send + 'static) {
+    pub(crate) fn set_on_commit(&mut self, f: impl FnMut(u64) + Send + 'static) {
         self.on_commit = Some(Box::new(f));
     }
 
@@ -185,7 +185,7 @@ impl Indexer {
 
     /// Adds one event it may take apart: its details move into the document instead of
     /// being copied (the path of every loaded event).
-    pub fn add_owned(&mut self, mut ev: AuditEvent, raw: &str) -> Result<(), IndexError> {
+    pub(crate) fn add_owned(&mut self, mut ev: AuditEvent, raw: &str) -> Result<(), IndexError> {
         let details = std::mem::take(&mut ev.details);
         let mut doc = Self::document(&self.fields, self.next_ord, &ev, raw);
         if let serde_json::Value::Object(map) = details {
@@ -229,12 +229,12 @@ impl Indexer {
     }
 
     /// Records an error met outside `add` (reported by `take_error`).
-    pub fn set_error(&mut self, e: IndexError) {
+    pub(crate) fn set_error(&mut self, e: IndexError) {
         self.error.get_or_insert(e);
     }
 
     /// The first error met while used as an [`EventSink`].
-    pub fn take_error(&mut self) -> Option<IndexError> {
+    pub(crate) fn take_error(&mut self) -> Option<IndexError> {
         self.error.take()
     }
 

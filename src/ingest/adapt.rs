@@ -26,7 +26,7 @@ pub fn origin(path: &str, line: u64, format: Format) -> Origin {
 
 /// A field by name, exact spelling first, then ignoring ASCII case (real exports mix
 /// `eventName` and `eventname`).
-pub fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+pub(crate) fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     m.get(key).or_else(|| {
         m.iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
@@ -35,7 +35,7 @@ pub fn get_ci<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 }
 
 /// Removes a field by name (exact spelling first, then ignoring ASCII case).
-pub fn take_ci(m: &mut Map<String, Value>, key: &str) -> Option<Value> {
+pub(crate) fn take_ci(m: &mut Map<String, Value>, key: &str) -> Option<Value> {
     if let Some(v) = m.remove(key) {
         return Some(v);
     }
@@ -44,12 +44,12 @@ pub fn take_ci(m: &mut Map<String, Value>, key: &str) -> Option<Value> {
 }
 
 /// Removes a field and reads it as a non-empty scalar string.
-pub fn take_str_ci(m: &mut Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn take_str_ci(m: &mut Map<String, Value>, key: &str) -> Option<String> {
     take_ci(m, key).as_ref().and_then(scalar_string)
 }
 
 /// The value at a path of field names (each matched ignoring ASCII case).
-pub fn path_ci<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+pub(crate) fn path_ci<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     let mut cur = v;
     for p in path {
         cur = get_ci(cur.as_object()?, p)?;
@@ -58,7 +58,7 @@ pub fn path_ci<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
 }
 
 /// The non-empty scalar at a path, as a string.
-pub fn str_at(v: &Value, path: &[&str]) -> Option<String> {
+pub(crate) fn str_at(v: &Value, path: &[&str]) -> Option<String> {
     path_ci(v, path).and_then(scalar_string)
 }
 
@@ -73,7 +73,7 @@ pub fn items(v: Option<&Value>) -> Vec<&Value> {
 
 /// JSON stored inside a string (`"{\"a\":1}"`), parsed; `None` when the value is not such a
 /// string. Objects and arrays are returned as they are.
-pub fn embedded_json(v: &Value) -> Option<Value> {
+pub(crate) fn embedded_json(v: &Value) -> Option<Value> {
     match v {
         Value::String(s) => {
             let t = s.trim_start();
@@ -89,7 +89,7 @@ pub fn embedded_json(v: &Value) -> Option<Value> {
 
 /// Sets the event time from a value; an unreadable time is kept in `details.unparsed_ts`.
 /// Returns whether a time was set.
-pub fn set_time(ev: &mut AuditEvent, v: &Value, extra: &mut Map<String, Value>) -> bool {
+pub(crate) fn set_time(ev: &mut AuditEvent, v: &Value, extra: &mut Map<String, Value>) -> bool {
     if v.is_null() {
         return false;
     }
@@ -105,7 +105,7 @@ pub fn set_time(ev: &mut AuditEvent, v: &Value, extra: &mut Map<String, Value>) 
 }
 
 /// Sets the time from the first of several candidate values that parses.
-pub fn set_first_time(ev: &mut AuditEvent, candidates: &[Option<&Value>]) {
+pub(crate) fn set_first_time(ev: &mut AuditEvent, candidates: &[Option<&Value>]) {
     let mut bad = Map::new();
     for v in candidates.iter().flatten() {
         if set_time(ev, v, &mut bad) {
@@ -119,7 +119,7 @@ pub fn set_first_time(ev: &mut AuditEvent, candidates: &[Option<&Value>]) {
 }
 
 /// A lineage reference.
-pub fn art(kind: &str, id: impl Into<String>, version: Option<String>) -> ArtifactRef {
+pub(crate) fn art(kind: &str, id: impl Into<String>, version: Option<String>) -> ArtifactRef {
     ArtifactRef {
         kind: kind.to_owned(),
         id: id.into(),
@@ -128,7 +128,7 @@ pub fn art(kind: &str, id: impl Into<String>, version: Option<String>) -> Artifa
 }
 
 /// Appends a reference unless it is already there.
-pub fn push_unique(list: &mut Vec<ArtifactRef>, a: ArtifactRef) {
+pub(crate) fn push_unique(list: &mut Vec<ArtifactRef>, a: ArtifactRef) {
     if !list.contains(&a) {
         list.push(a);
     }
@@ -136,7 +136,7 @@ pub fn push_unique(list: &mut Vec<ArtifactRef>, a: ArtifactRef) {
 
 /// The environment named by tags (`[{key, value}]`, `[{Key, Value}]` or a map), from the
 /// keys `environment`, `env` or `stage`.
-pub fn environment_from_tags(tags: &Value) -> Option<String> {
+pub(crate) fn environment_from_tags(tags: &Value) -> Option<String> {
     const KEYS: [&str; 3] = ["environment", "env", "stage"];
     match tags {
         Value::Array(list) => list.iter().find_map(|t| {
@@ -159,7 +159,7 @@ pub fn environment_from_tags(tags: &Value) -> Option<String> {
 }
 
 /// Adds one field to `details` (turning it into an object if needed).
-pub fn insert_detail(ev: &mut AuditEvent, key: &str, value: Value) {
+pub(crate) fn insert_detail(ev: &mut AuditEvent, key: &str, value: Value) {
     if value.is_null() {
         return;
     }
@@ -179,7 +179,7 @@ pub fn insert_detail(ev: &mut AuditEvent, key: &str, value: Value) {
 }
 
 /// Sets `details` to the remaining fields of a record (null when there are none).
-pub fn set_details(ev: &mut AuditEvent, rest: Map<String, Value>) {
+pub(crate) fn set_details(ev: &mut AuditEvent, rest: Map<String, Value>) {
     ev.details = if rest.is_empty() {
         Value::Null
     } else {
@@ -195,7 +195,7 @@ pub fn finish(ev: &mut AuditEvent) {
 }
 
 /// A lower-case dotted action segment from a free-form name (`Model Card` -> `model_card`).
-pub fn action_segment(s: &str) -> String {
+pub(crate) fn action_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.trim().chars() {
         if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {

@@ -8,7 +8,7 @@ use super::adapt::{art, items, path_ci, push_unique, str_at};
 use crate::model::{AuditEvent, ModelRef};
 
 /// The service part of an event source (`sagemaker.amazonaws.com` -> `sagemaker`).
-pub fn service_of(event_source: &str) -> String {
+pub(crate) fn service_of(event_source: &str) -> String {
     let s = event_source.trim().to_ascii_lowercase();
     s.strip_suffix(".amazonaws.com").unwrap_or(&s).to_owned()
 }
@@ -16,7 +16,7 @@ pub fn service_of(event_source: &str) -> String {
 /// The event-model action for an AWS API call: the vocabulary where the meaning matches,
 /// else `aws.<service>.<eventname in lower case>`. STS calls (`AssumeRole`, session tokens)
 /// hand out credentials to someone already signed in: they are not logins.
-pub fn aws_action(service: Option<&str>, name: Option<&str>, req: Option<&Value>) -> String {
+pub(crate) fn aws_action(service: Option<&str>, name: Option<&str>, req: Option<&Value>) -> String {
     let svc = service.map(service_of).unwrap_or_default();
     let n = name.unwrap_or_default().trim().to_ascii_lowercase();
     if let Some(a) = vocabulary_action(&svc, &n, req) {
@@ -145,7 +145,7 @@ fn vocabulary_action(svc: &str, n: &str, req: Option<&Value>) -> Option<&'static
 }
 
 /// Parses a model package ARN `arn:...:model-package/<group>/<version>`.
-pub fn model_package(arn: &str) -> Option<ModelRef> {
+pub(crate) fn model_package(arn: &str) -> Option<ModelRef> {
     let rest = arn.split_once(":model-package/").map_or(arn, |(_, r)| r);
     if rest.starts_with("arn:") {
         return None;
@@ -159,7 +159,7 @@ pub fn model_package(arn: &str) -> Option<ModelRef> {
 /// Adds the lineage of a `SageMaker` job description (request parameters in `CloudTrail`
 /// or an `EventBridge` detail; names are matched ignoring case): S3 inputs as datasets,
 /// output paths as artifacts, model data as artifacts read.
-pub fn job_lineage(v: &Value, ev: &mut AuditEvent) {
+pub(crate) fn job_lineage(v: &Value, ev: &mut AuditEvent) {
     let mut inputs = Vec::new();
     let mut outputs = Vec::new();
     let data_configs = [

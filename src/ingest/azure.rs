@@ -41,7 +41,7 @@ fn is_graph_audit(obj: &Map<String, Value>) -> bool {
 }
 
 /// Whether an object is an Azure log record.
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     if is_graph_sign_in(obj) || is_graph_audit(obj) {
         return true;
     }

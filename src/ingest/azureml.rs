@@ -157,7 +157,7 @@ fn training(ev: &mut AuditEvent, rid: &str, props: &Map<String, Value>, spec: &V
 }
 
 /// Fills in the model, version, endpoint, run and lineage of an Azure ML event.
-pub fn targets(ev: &mut AuditEvent, op: &str, props: &Map<String, Value>) {
+pub(crate) fn targets(ev: &mut AuditEvent, op: &str, props: &Map<String, Value>) {
     let rid = ev.resource.id.clone().unwrap_or_default();
     let is_ml = op.to_ascii_lowercase().starts_with(PROVIDER)
         || rid
@@ -244,7 +244,7 @@ pub fn targets(ev: &mut AuditEvent, op: &str, props: &Map<String, Value>) {
 
 /// The outcome of an Azure result word, number or HTTP status (Entra sign-in error
 /// codes among them); the Activity Log and resource-log mapping in `azure.rs` uses it too.
-pub fn outcome_of_result(s: &str) -> Option<Outcome> {
+pub(crate) fn outcome_of_result(s: &str) -> Option<Outcome> {
     let l = s.trim().trim_end_matches('.').to_ascii_lowercase();
     if let Ok(n) = l.parse::<u32>() {
         return Some(match n {

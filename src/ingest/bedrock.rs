@@ -13,7 +13,7 @@ use super::fields::scalar_string;
 use crate::model::{Actor, AuditEvent, ModelRef, Origin, Outcome, Resource};
 
 /// Whether an object is a Bedrock model invocation log record.
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     get_ci(obj, "schemaType")
         .and_then(Value::as_str)
         .is_some_and(|s| s.eq_ignore_ascii_case("ModelInvocationLog"))

@@ -32,7 +32,7 @@ const MARKERS: [&str; 11] = [
 
 /// Whether an object looks like a `CloudTrail` record: at least two of its usual fields,
 /// one of them `eventVersion`, `eventSource`, `eventName` or `userIdentity`.
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     let mut n = 0;
     let mut core = false;
     // Runs on every record no earlier adapter claimed: compare without allocating.
@@ -49,13 +49,16 @@ pub fn detect(obj: &Map<String, Value>) -> bool {
 }
 
 /// Whether an object is a `lookup-events` result (the record is a JSON string inside it).
-pub fn is_lookup(obj: &Map<String, Value>) -> bool {
+pub(crate) fn is_lookup(obj: &Map<String, Value>) -> bool {
     obj.get("CloudTrailEvent").is_some_and(Value::is_string)
 }
 
 /// Maps a `lookup-events` result: the inner record, with the outer fields in
 /// `details.lookup`.
-pub fn map_lookup(mut obj: Map<String, Value>, origin: Origin) -> Result<AuditEvent, String> {
+pub(crate) fn map_lookup(
+    mut obj: Map<String, Value>,
+    origin: Origin,
+) -> Result<AuditEvent, String> {
     let Some(Value::String(inner)) = obj.remove("CloudTrailEvent") else {
         return Err("the CloudTrailEvent field is not a string".to_owned());
     };
@@ -71,7 +74,7 @@ pub fn map_lookup(mut obj: Map<String, Value>, origin: Origin) -> Result<AuditEv
 
 /// The actor of a `userIdentity` object: `arn`, else the session issuer's ARN, `userName`,
 /// `invokedBy`, `principalId`, the Identity Center user, the account.
-pub fn actor_of(ui: &Value) -> Actor {
+pub(crate) fn actor_of(ui: &Value) -> Actor {
     let kind = str_at(ui, &["type"]);
     let issuer_arn = str_at(ui, &["sessionContext", "sessionIssuer", "arn"]);
     let id = str_at(ui, &["arn"])
@@ -103,7 +106,7 @@ pub fn actor_of(ui: &Value) -> Actor {
 
 /// The outcome of a record: from `errorCode` (`AccessDenied*`, `UnauthorizedOperation`,
 /// `*Forbidden*` are denials), else a `Failure` console response, else success.
-pub fn outcome_of(
+pub(crate) fn outcome_of(
     error_code: Option<&str>,
     error_message: Option<&str>,
     resp: Option<&Value>,

@@ -43,7 +43,7 @@ fn azure_properties(obj: &Map<String, Value>) -> Option<Map<String, Value>> {
 }
 
 /// Whether an object is a Databricks audit record.
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     has_names(obj) || azure_properties(obj).is_some()
 }
 

@@ -23,7 +23,7 @@ impl Fields {
     }
 
     /// Like [`Fields::take`], read as a string (numbers and booleans are spelled out).
-    pub fn take_str(&mut self, names: &[&str]) -> Option<String> {
+    pub(crate) fn take_str(&mut self, names: &[&str]) -> Option<String> {
         for n in names {
             if let Some(s) = self.0.get(*n).and_then(scalar_string) {
                 self.0.remove(*n);
@@ -35,7 +35,7 @@ impl Fields {
 }
 
 /// A scalar as a string; `None` for null, arrays and objects, and for empty strings.
-pub fn scalar_string(v: &Value) -> Option<String> {
+pub(crate) fn scalar_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -67,7 +67,7 @@ fn string_list(v: &Value) -> Vec<String> {
 
 /// Reads an actor from a string (its id) or an object of the event model (with common
 /// aliases: `name`, `username`, `arn`, `uid`, `groups`).
-pub fn actor_from(v: &Value) -> Actor {
+pub(crate) fn actor_from(v: &Value) -> Actor {
     match v {
         Value::Object(m) => {
             let get = |names: &[&str]| names.iter().find_map(|n| m.get(*n).and_then(scalar_string));
@@ -104,7 +104,7 @@ pub fn actor_from(v: &Value) -> Actor {
 }
 
 /// Reads a resource from a string (its id) or an object of the event model.
-pub fn resource_from(v: &Value) -> Resource {
+pub(crate) fn resource_from(v: &Value) -> Resource {
     match v {
         Value::Object(m) => {
             let get = |names: &[&str]| names.iter().find_map(|n| m.get(*n).and_then(scalar_string));
@@ -128,7 +128,7 @@ pub fn resource_from(v: &Value) -> Resource {
 }
 
 /// Reads a model reference from an object `{id, version}` or a string id.
-pub fn model_from(v: &Value) -> Option<ModelRef> {
+pub(crate) fn model_from(v: &Value) -> Option<ModelRef> {
     match v {
         Value::Object(m) => Some(ModelRef {
             id: ["id", "name", "model_id"]
@@ -141,7 +141,7 @@ pub fn model_from(v: &Value) -> Option<ModelRef> {
 }
 
 /// Reads lineage references: objects `{type, id, version}` or bare identifiers.
-pub fn artifacts_from(v: &Value) -> Vec<ArtifactRef> {
+pub(crate) fn artifacts_from(v: &Value) -> Vec<ArtifactRef> {
     let one = |item: &Value| -> Option<ArtifactRef> {
         match item {
             Value::Object(m) => Some(ArtifactRef {
@@ -168,7 +168,7 @@ pub fn artifacts_from(v: &Value) -> Vec<ArtifactRef> {
 }
 
 /// Merges a `details` object with the fields no mapping consumed.
-pub fn merge_details(details: Option<Value>, rest: Map<String, Value>) -> Value {
+pub(crate) fn merge_details(details: Option<Value>, rest: Map<String, Value>) -> Value {
     let mut out = match details {
         Some(Value::Object(m)) => m,
         Some(other) => {

@@ -32,7 +32,7 @@ fn payload(obj: &Map<String, Value>) -> Option<&Value> {
 
 /// Whether an object is a Cloud Audit Logs entry (not a GKE one: those are Kubernetes
 /// events).
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     let Some(p) = payload(obj) else {
         return false;
     };
@@ -42,7 +42,7 @@ pub fn detect(obj: &Map<String, Value>) -> bool {
 }
 
 /// The outcome of a `google.rpc.Status` code (as a number or a numeric string).
-pub fn outcome_of_code(code: Option<i64>) -> Outcome {
+pub(crate) fn outcome_of_code(code: Option<i64>) -> Outcome {
     match code {
         None | Some(0) => Outcome::Success,
         Some(7 | 16) => Outcome::Denied,
@@ -122,7 +122,7 @@ fn service_short(service: &str) -> String {
 /// The interface and method of a `methodName`, without package, version and service parts
 /// (`google.cloud.aiplatform.v1.EndpointService.DeployModel` -> `EndpointService`,
 /// `DeployModel`; `beta.compute.instances.insert` -> `instances`, `insert`).
-pub fn method_parts<'a>(method: &'a str, service: &str) -> (Option<&'a str>, &'a str) {
+pub(crate) fn method_parts<'a>(method: &'a str, service: &str) -> (Option<&'a str>, &'a str) {
     let is_version = |s: &str| {
         let l = s.to_ascii_lowercase();
         l == "beta" || l == "alpha" || l == "internal" || l == "ga" || {

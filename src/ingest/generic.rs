@@ -55,7 +55,7 @@ impl GenericMapping {
 
     /// The built-in mapping with a user file's candidates tried first (`user` is the text of
     /// a JSON object with any of the same lists).
-    pub fn with_user(user: &str) -> Result<Self, String> {
+    pub(crate) fn with_user(user: &str) -> Result<Self, String> {
         let extra: Self = serde_json::from_str(user).map_err(|e| e.to_string())?;
         let mut m = Self::builtin();
         let merge = |mine: &mut Vec<String>, theirs: Vec<String>| {
@@ -217,12 +217,12 @@ fn http_outcome(n: u64) -> Option<Outcome> {
 
 /// Maps a JSON object onto the event model with the mapping in effect. `origin.format`
 /// says which adapter called.
-pub fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
+pub(crate) fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     map_with(obj, origin, generic_mapping())
 }
 
 /// Maps a native record (the event model's own names; a user mapping does not apply).
-pub fn map_native(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
+pub(crate) fn map_native(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
     map_with(obj, origin, native_mapping())
 }
 

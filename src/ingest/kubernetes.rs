@@ -26,7 +26,7 @@ const MARKERS: [&str; 6] = [
 
 /// Whether an object is a Kubernetes audit event (or an Azure `kube-audit` wrapper, or a
 /// GKE Cloud Audit Logs record of the `k8s.io` service).
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     if azure_inner(obj).is_some() || is_gke(obj) {
         return true;
     }

@@ -24,7 +24,7 @@ const OBJECTS: [&str; 6] = [
 ];
 
 /// Whether an object is an mlflow-export-import document.
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     is_legacy(obj)
         || obj
             .get("mlflow")

@@ -18,7 +18,7 @@ struct Envelope<'a> {
 }
 
 /// Whether a parsed value is a native envelope.
-pub fn is_envelope(v: &Value) -> bool {
+pub(crate) fn is_envelope(v: &Value) -> bool {
     v.as_object().is_some_and(|m| {
         m.len() == 2 && m.contains_key("hash") && m.get("rec").is_some_and(Value::is_object)
     })
@@ -44,7 +44,7 @@ pub fn decode<'a>(line: &'a str, path: &str, line_no: u64) -> Result<NativeRecor
 }
 
 /// Maps the `rec` of an envelope whose record hash is `hash`.
-pub fn decode_rec(
+pub(crate) fn decode_rec(
     rec_raw: &str,
     hash: Option<&str>,
     path: &str,

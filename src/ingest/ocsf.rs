@@ -13,7 +13,7 @@ use super::fields::scalar_string;
 use crate::model::{Actor, AuditEvent, Category, Origin, Outcome, Resource, Severity};
 
 /// Whether an object is an OCSF event: a numeric `class_uid` and OCSF metadata.
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     obj.get("class_uid").is_some_and(Value::is_u64)
         && (obj.get("metadata").is_some_and(Value::is_object)
             || obj.contains_key("category_uid")

@@ -15,7 +15,7 @@ use crate::model::{Actor, AuditEvent, Category, Origin, Outcome, Resource, Sever
 /// `job`; `eventType` is optional in the spec, then `eventTime` and `producer` or an
 /// `OpenLineage` `schemaURL` vouch for it), a `JobEvent` (a `job`, no `run`) or a
 /// `DatasetEvent` (a `dataset`), both with `eventTime` and `producer` or `schemaURL`.
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     let is_obj = |k: &str| obj.get(k).is_some_and(Value::is_object);
     let schema = obj
         .get("schemaURL")

@@ -15,7 +15,7 @@ use super::aws::{job_lineage, model_package};
 use crate::model::{Actor, AuditEvent, Category, ModelRef, Origin, Outcome, Resource, Severity};
 
 /// Whether an object is a `SageMaker` `EventBridge` event (`source` may be a string or a list).
-pub fn detect(obj: &Map<String, Value>) -> bool {
+pub(crate) fn detect(obj: &Map<String, Value>) -> bool {
     let sagemaker = match obj.get("source") {
         Some(Value::String(s)) => s == "aws.sagemaker",
         Some(Value::Array(a)) => a.iter().any(|s| s.as_str() == Some("aws.sagemaker")),

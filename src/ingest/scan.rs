@@ -130,7 +130,7 @@ impl Openers {
 /// wrong kind (the `]` of `{"a"]}`) is passed over, so a broken record keeps the boundaries
 /// of its neighbours (the parser then reports it). A value that starts with `,`, `]`, `}` or
 /// whitespace is empty (`Some(pos)`).
-pub fn value_end(buf: &[u8], pos: usize) -> Option<usize> {
+pub(crate) fn value_end(buf: &[u8], pos: usize) -> Option<usize> {
     let first = *buf.get(pos)?;
     match first {
         b'"' => string_end(buf, pos),

@@ -156,7 +156,7 @@ fn training_targets(ev: &mut AuditEvent, req: &Value, resp: &Value, name: &str) 
 
 /// Fills in model, version, endpoint, run, dataset and lineage from the request, response
 /// and resource name of a Vertex AI entry.
-pub fn targets(ev: &mut AuditEvent, payload: &Value, resource_name: Option<&str>) {
+pub(crate) fn targets(ev: &mut AuditEvent, payload: &Value, resource_name: Option<&str>) {
     let req = payload.get("request").unwrap_or(&Value::Null);
     let resp = payload.get("response").unwrap_or(&Value::Null);
     let r = |path: &[&str]| str_at(req, path);

@@ -16,7 +16,7 @@ impl Digest32 {
     }
 
     /// Parses exactly 64 lower-case hex digits.
-    pub fn from_hex(s: &str) -> Option<Self> {
+    pub(crate) fn from_hex(s: &str) -> Option<Self> {
         let b = s.as_bytes();
         if b.len() != 64 {
             return None;

@@ -40,7 +40,7 @@ pub struct Parsed<'a> {
 }
 
 /// Parses a line (without its LF). Errors are reasons for a `MALFORMED` finding.
-pub fn parse_line(bytes: &[u8]) -> Result<Parsed<'_>, String> {
+pub(crate) fn parse_line(bytes: &[u8]) -> Result<Parsed<'_>, String> {
     if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
         return Err("line starts with a byte-order mark".to_owned());
     }

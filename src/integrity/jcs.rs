@@ -19,7 +19,7 @@ pub fn to_string(v: &Value) -> Result<String, IntegrityError> {
 }
 
 /// The canonical form of an object.
-pub fn object_to_string(m: &Map<String, Value>) -> Result<String, IntegrityError> {
+pub(crate) fn object_to_string(m: &Map<String, Value>) -> Result<String, IntegrityError> {
     let mut out = String::with_capacity(256);
     write_object(&mut out, m)?;
     Ok(out)
@@ -86,7 +86,7 @@ fn write_number(out: &mut String, n: &Number) -> Result<(), IntegrityError> {
 }
 
 /// Writes `f` as ECMAScript's `Number.prototype.toString` does (shortest round-trip digits).
-pub fn write_f64(out: &mut String, f: f64) -> Result<(), IntegrityError> {
+pub(crate) fn write_f64(out: &mut String, f: f64) -> Result<(), IntegrityError> {
     if !f.is_finite() {
         return Err(IntegrityError::Canonical(format!(
             "{f} is not a JSON number"

@@ -46,7 +46,7 @@ impl VerifyingKey {
     }
 
     /// Strict verification (no malleable signatures, no small-order components).
-    pub fn verify_strict(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
+    pub(crate) fn verify_strict(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
         let sig = ed25519_dalek::Signature::from_bytes(sig);
         self.0.verify_strict(msg, &sig).is_ok()
     }
@@ -103,7 +103,7 @@ impl SigningKey {
     }
 
     /// The key file text (JSON; keep it secret).
-    pub fn to_file_json(&self, name: &str) -> String {
+    pub(crate) fn to_file_json(&self, name: &str) -> String {
         let f = KeyFile {
             alg: "ed25519".to_owned(),
             key_id: self.key_id(),
@@ -117,7 +117,7 @@ impl SigningKey {
     }
 
     /// Reads a key file written by [`SigningKey::to_file_json`].
-    pub fn read_file(path: &Path) -> Result<Self, IntegrityError> {
+    pub(crate) fn read_file(path: &Path) -> Result<Self, IntegrityError> {
         let bytes = std::fs::read(path).map_err(|e| IntegrityError::io(path, e))?;
         let f: KeyFile = serde_json::from_slice(&bytes)
             .map_err(|e| IntegrityError::invalid(path, Some(e.line() as u64), e.to_string()))?;
@@ -183,7 +183,7 @@ impl TrustEntry {
     }
 
     /// Whether a manifest created at `t` lies in the key's validity.
-    pub fn valid_at(&self, t: DateTime<Utc>) -> bool {
+    pub(crate) fn valid_at(&self, t: DateTime<Utc>) -> bool {
         t >= self.not_before
             && self.not_after.is_none_or(|na| t <= na)
             && self.revoked_at.is_none_or(|r| t < r)

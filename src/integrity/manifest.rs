@@ -95,7 +95,7 @@ pub struct Manifest {
 
 impl Manifest {
     /// `created_at` as a time.
-    pub fn created_at_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub(crate) fn created_at_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         chrono::DateTime::parse_from_rfc3339(&self.created_at)
             .ok()
             .map(|t| t.with_timezone(&chrono::Utc))

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::digest::{Digest32, sha256};
 
 /// `SHA-256(0x01 || left || right)`.
-pub fn node_hash(left: &Digest32, right: &Digest32) -> Digest32 {
+pub(crate) fn node_hash(left: &Digest32, right: &Digest32) -> Digest32 {
     let mut h = Sha256::new();
     h.update([1u8]);
     h.update(left.0);

@@ -217,7 +217,7 @@ impl BundleSource {
     }
 
     /// How many regular members share each bundle path, for the paths held more than once.
-    pub fn duplicates(&self) -> std::collections::BTreeMap<&str, u32> {
+    pub(crate) fn duplicates(&self) -> std::collections::BTreeMap<&str, u32> {
         let mut out = std::collections::BTreeMap::new();
         for m in &self.members {
             if m.unsafe_reason.is_none() && !m.outside_root && m.copy > 1 {
@@ -238,7 +238,7 @@ impl BundleSource {
 
     /// Streams every regular member for which `want(rel)` holds, in archive (or path) order,
     /// with its copy number (1 unless the archive holds the path more than once).
-    pub fn read_members(
+    pub(crate) fn read_members(
         &self,
         want: &dyn Fn(&str) -> bool,
         f: &mut dyn FnMut(&str, u32, &mut dyn BufRead) -> io::Result<()>,

@@ -59,7 +59,7 @@ impl Verification {
     }
 
     /// True when some input is a sealed bundle.
-    pub fn has_sealed_input(&self) -> bool {
+    pub(crate) fn has_sealed_input(&self) -> bool {
         self.inputs.iter().any(|p| is_native_bundle(p))
     }
 

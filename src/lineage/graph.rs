@@ -82,7 +82,7 @@ pub struct Graph {
 }
 
 /// Orders versions numerically when both are numbers, else as text.
-pub fn version_order(a: &str, b: &str) -> Ordering {
+pub(crate) fn version_order(a: &str, b: &str) -> Ordering {
     match (a.parse::<u64>(), b.parse::<u64>()) {
         (Ok(x), Ok(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
         (Ok(_), Err(_)) => Ordering::Less,
@@ -187,7 +187,7 @@ impl Graph {
     }
 
     /// Edges leaving a node.
-    pub fn out_edges(&self, i: u32) -> impl Iterator<Item = &Edge> {
+    pub(crate) fn out_edges(&self, i: u32) -> impl Iterator<Item = &Edge> {
         self.out_adj
             .get(i as usize)
             .into_iter()
@@ -196,7 +196,7 @@ impl Graph {
     }
 
     /// Edges entering a node.
-    pub fn in_edges(&self, i: u32) -> impl Iterator<Item = &Edge> {
+    pub(crate) fn in_edges(&self, i: u32) -> impl Iterator<Item = &Edge> {
         self.in_adj
             .get(i as usize)
             .into_iter()

@@ -97,7 +97,7 @@ impl Node {
     /// Referenced by events but described by none: something absent from the export (a
     /// run never exported, a dataset produced elsewhere). Sources are roots by nature and
     /// never dangling.
-    pub fn is_dangling(&self) -> bool {
+    pub(crate) fn is_dangling(&self) -> bool {
         self.events == 0 && self.key.kind != kind::SOURCE
     }
 }

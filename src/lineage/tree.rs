@@ -337,7 +337,11 @@ impl Graph {
     /// The tree of `model_id`, limited to one version when given (`None` when the model,
     /// or that version, is unknown).
     #[allow(clippy::too_many_lines)]
-    pub fn model_tree_for(&self, model_id: &str, version: Option<&str>) -> Option<ModelTree> {
+    pub(crate) fn model_tree_for(
+        &self,
+        model_id: &str,
+        version: Option<&str>,
+    ) -> Option<ModelTree> {
         let summary = self.models().into_iter().find(|m| m.id == model_id)?;
         let mut versions = summary.versions.clone();
         if let Some(v) = version {

@@ -76,7 +76,7 @@ impl Category {
     }
 
     /// The category an action of the vocabulary belongs to (by its dotted prefix).
-    pub fn for_action(action: &str) -> Self {
+    pub(crate) fn for_action(action: &str) -> Self {
         let head = action.split('.').next().unwrap_or_default();
         match head {
             "data" | "dataset" | "s3" => Self::Data,

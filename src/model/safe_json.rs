@@ -121,7 +121,7 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
 }
 
 /// Writes `value` as compact JSON with [`SafeFormatter`].
-pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(
+pub(crate) fn to_writer<W: io::Write, T: ?Sized + Serialize>(
     writer: W,
     value: &T,
 ) -> serde_json::Result<()> {
@@ -130,7 +130,7 @@ pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(
 }
 
 /// Writes `value` as indented JSON with [`SafeFormatter`].
-pub fn to_writer_pretty<W: io::Write, T: ?Sized + Serialize>(
+pub(crate) fn to_writer_pretty<W: io::Write, T: ?Sized + Serialize>(
     writer: W,
     value: &T,
 ) -> serde_json::Result<()> {
@@ -158,7 +158,7 @@ pub fn to_string_pretty<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<
 }
 
 /// Writes `value` as one line of compact JSON followed by a newline (JSON lines).
-pub fn write_line<W: io::Write + ?Sized, T: ?Sized + Serialize>(
+pub(crate) fn write_line<W: io::Write + ?Sized, T: ?Sized + Serialize>(
     writer: &mut W,
     value: &T,
 ) -> io::Result<()> {

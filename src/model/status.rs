@@ -59,7 +59,7 @@ impl RecordStatus {
     }
 
     /// Lower case, as attached to events (`integrity:verified`).
-    pub fn lower(self) -> &'static str {
+    pub(crate) fn lower(self) -> &'static str {
         match self {
             Self::Verified => "verified",
             Self::Modified => "modified",
@@ -76,12 +76,12 @@ impl RecordStatus {
 
     /// From the lower-case spelling (`verified`, `appended_unsigned`...); `None` for any
     /// other text.
-    pub fn from_lower(s: &str) -> Option<Self> {
+    pub(crate) fn from_lower(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.lower() == s)
     }
 
     /// From the `u8` representation.
-    pub fn from_u8(b: u8) -> Option<Self> {
+    pub(crate) fn from_u8(b: u8) -> Option<Self> {
         Self::ALL.get(usize::from(b)).copied()
     }
 }

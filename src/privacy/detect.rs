@@ -111,7 +111,7 @@ pub(super) fn squash(key: &str) -> String {
 /// `secret_keys` (already squashed). So `password`, `db_password`, `userPassword`,
 /// `X-Api-Key`, `client.secret` and `sessionToken` do, but `token_count`, `max_tokens`,
 /// `passwordLastUsed` and `secretName` do not.
-pub fn key_names_secret(key: &str, secret_keys: &[String]) -> bool {
+pub(crate) fn key_names_secret(key: &str, secret_keys: &[String]) -> bool {
     let k = squash(key);
     !k.is_empty()
         && secret_keys

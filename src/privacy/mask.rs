@@ -102,7 +102,7 @@ impl Masker {
     }
 
     /// A masker that only removes the fields `role` hides (`--unmask --role NAME`).
-    pub fn hiding_only(role: &Role) -> Self {
+    pub(crate) fn hiding_only(role: &Role) -> Self {
         Self {
             enabled: !role.hide_fields.is_empty(),
             hide_fields: role.hide_fields.clone(),
@@ -184,7 +184,7 @@ impl Masker {
     }
 
     /// False for `--unmask`.
-    pub fn is_enabled(&self) -> bool {
+    pub(crate) fn is_enabled(&self) -> bool {
         self.enabled
     }
 

@@ -81,7 +81,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> TrailError + '_ {
 }
 
 /// `$XDG_DATA_HOME/auditlens/access`, else `~/.local/share/auditlens/access`.
-pub fn trail_dir() -> Result<PathBuf, TrailError> {
+pub(crate) fn trail_dir() -> Result<PathBuf, TrailError> {
     if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(d).join("auditlens").join("access"));
     }
@@ -135,7 +135,7 @@ pub fn os_user() -> String {
 }
 
 /// The host name (`/proc/sys/kernel/hostname`, `/etc/hostname`, `$HOSTNAME`).
-pub fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     for p in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
         if let Ok(s) = std::fs::read_to_string(p) {
             let s = s.trim();
@@ -168,7 +168,7 @@ pub fn safe_name(user: &str) -> String {
 }
 
 /// The stream file of the current user in `dir`.
-pub fn stream_path(dir: &Path) -> PathBuf {
+pub(crate) fn stream_path(dir: &Path) -> PathBuf {
     dir.join(format!("{}.jsonl", safe_name(&os_user())))
 }
 
@@ -383,7 +383,10 @@ pub struct TrailCheck {
 
 /// Reads a trail stream; calls `f(line, rec)` for every well-formed line, and checks the
 /// chain (hash, seq, prev, termination, the head file).
-pub fn read_stream(path: &Path, f: &mut dyn FnMut(u64, &Value)) -> Result<TrailCheck, TrailError> {
+pub(crate) fn read_stream(
+    path: &Path,
+    f: &mut dyn FnMut(u64, &Value),
+) -> Result<TrailCheck, TrailError> {
     let file = File::open(path).map_err(io_err(path))?;
     let mut r = BufReader::new(file);
     let stream = stream_id(path);

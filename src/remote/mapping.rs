@@ -113,7 +113,7 @@ pub fn index_config(index: &str, retention: Option<&str>) -> Value {
 }
 
 /// The index config of the push-marker index of `index`.
-pub fn pushes_config(index: &str) -> Value {
+pub(crate) fn pushes_config(index: &str) -> Value {
     json!({
         "version": "0.9",
         "index_id": pushes_index(index),
@@ -307,7 +307,7 @@ pub fn document(ord: u64, ev: &AuditEvent, raw: &str, prov: &Provenance<'_>) -> 
 /// The values of a record, one text each (what the local `record_values` tokenizer
 /// indexes: values, not field names); a record that is not a JSON object or array is one
 /// text.
-pub fn record_values(raw: &str) -> Vec<Value> {
+pub(crate) fn record_values(raw: &str) -> Vec<Value> {
     let trimmed = raw.trim_start();
     if !trimmed.starts_with(['{', '[']) {
         return vec![json!(raw)];

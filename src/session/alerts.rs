@@ -51,7 +51,7 @@ pub struct Evaluation {
 }
 
 /// Loads the default rules, extended by the rules file when given.
-pub fn load_rules(path: Option<&Path>) -> Result<RuleSet, RulesError> {
+pub(crate) fn load_rules(path: Option<&Path>) -> Result<RuleSet, RulesError> {
     match path {
         None => Ok(RuleSet::defaults()?),
         Some(p) => {
@@ -65,7 +65,7 @@ pub fn load_rules(path: Option<&Path>) -> Result<RuleSet, RulesError> {
 }
 
 /// Checks every rule's queries against the query language.
-pub fn check_queries(store: &dyn Store, rules: &RuleSet) -> Result<(), RulesError> {
+pub(crate) fn check_queries(store: &dyn Store, rules: &RuleSet) -> Result<(), RulesError> {
     for r in &rules.rules {
         let mut queries = vec![("query", r.query.as_str())];
         if let RuleKind::Absence { without, .. } = &r.kind {

@@ -94,7 +94,7 @@ impl Keymap {
     }
 
     /// The chord spelling of a key event.
-    pub fn chord(key: &KeyEvent) -> Option<String> {
+    pub(crate) fn chord(key: &KeyEvent) -> Option<String> {
         let base = match key.code {
             KeyCode::Char(' ') => "space".to_owned(),
             KeyCode::Char(c) => c.to_string(),
@@ -135,7 +135,7 @@ impl Keymap {
     }
 
     /// The action for a key press in `mode`; in the input modes unbound characters type.
-    pub fn action_for(&self, mode: Mode, key: &KeyEvent) -> Option<Action> {
+    pub(crate) fn action_for(&self, mode: Mode, key: &KeyEvent) -> Option<Action> {
         let chord = Self::chord(key)?;
         if let Some(name) = self.lookup(mode, &chord) {
             return action_by_name(name);
@@ -153,7 +153,7 @@ impl Keymap {
     }
 
     /// Bindings of `mode`, grouped by action in [`ACTIONS`] order.
-    pub fn bindings(&self, mode: Mode) -> Vec<(String, Vec<Binding>)> {
+    pub(crate) fn bindings(&self, mode: Mode) -> Vec<(String, Vec<Binding>)> {
         let Some(m) = self.modes.get(mode.key()) else {
             return Vec::new();
         };

@@ -20,7 +20,7 @@ use super::views::UiViews;
 use crate::app::{AppState, Pane};
 
 /// A pane frame with its title, highlighted when focused.
-pub fn block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
+pub(crate) fn block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {

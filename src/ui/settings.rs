@@ -39,7 +39,7 @@ impl UiSettings {
     }
 
     /// [`UiSettings::load`] with the terminal's `COLORFGBG` given.
-    pub fn load_with(
+    pub(crate) fn load_with(
         dir: Option<&Path>,
         flags: &UiArgs,
         colorfgbg: Option<&str>,

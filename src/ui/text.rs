@@ -71,7 +71,7 @@ fn to_line(chars: &[(char, Style)]) -> Line<'static> {
 
 /// The columns `skip..skip + cols` of `line`. Text cut off on either side is replaced by
 /// a `…` at that edge, so a cut value never passes for a whole one.
-pub fn clip_line(line: &Line<'_>, skip: usize, cols: usize) -> Line<'static> {
+pub(crate) fn clip_line(line: &Line<'_>, skip: usize, cols: usize) -> Line<'static> {
     if cols == 0 {
         return Line::default();
     }
@@ -113,7 +113,7 @@ pub fn clip_line(line: &Line<'_>, skip: usize, cols: usize) -> Line<'static> {
 
 /// `line` wrapped into rows of at most `cols` columns, preferring to break after a blank;
 /// continuation rows start with `indent` blanks. Nothing is dropped.
-pub fn wrap_line(line: &Line<'_>, cols: usize, indent: usize) -> Vec<Line<'static>> {
+pub(crate) fn wrap_line(line: &Line<'_>, cols: usize, indent: usize) -> Vec<Line<'static>> {
     let cols = cols.max(1);
     let indent = if indent * 2 > cols { 0 } else { indent };
     let chars = styled_chars(line);

@@ -181,11 +181,11 @@ impl Theme {
         self.s.text
     }
     /// Secondary text.
-    pub fn muted(&self) -> Style {
+    pub(crate) fn muted(&self) -> Style {
         self.s.muted
     }
     /// Pane border.
-    pub fn border(&self, focused: bool) -> Style {
+    pub(crate) fn border(&self, focused: bool) -> Style {
         if focused {
             self.s.border_focused
         } else {
@@ -221,7 +221,7 @@ impl Theme {
         self.s.ok
     }
     /// Progress gauge.
-    pub fn gauge(&self) -> Style {
+    pub(crate) fn gauge(&self) -> Style {
         self.s.gauge
     }
     /// Text being typed.
@@ -229,7 +229,7 @@ impl Theme {
         self.s.input
     }
     /// A tab; `active` for the shown one.
-    pub fn tab(&self, active: bool) -> Style {
+    pub(crate) fn tab(&self, active: bool) -> Style {
         if active {
             self.s.tab_active
         } else {

@@ -30,7 +30,7 @@ fn esc(s: &str) -> String {
 }
 
 /// What an integrity status means, in words.
-pub fn integrity_words(status: Option<&str>) -> String {
+pub(crate) fn integrity_words(status: Option<&str>) -> String {
     match status.map(|s| (s, RecordStatus::from_lower(s))) {
         None => "not checked: this input carries no seal (no integrity information)".to_owned(),
         Some((_, Some(RecordStatus::Verified))) => {
@@ -57,7 +57,7 @@ pub fn lead(line: &Line<'_>) -> usize {
 
 /// Draws `lines` (rows already fitted to the width, or to be cut at `hscroll`) scrolled by
 /// `scroll` into `area` inside `blk`, never past the last row.
-pub fn draw_scrolled(
+pub(crate) fn draw_scrolled(
     lines: &[Line<'static>],
     scroll: Scroll,
     cut_at: Option<usize>,

@@ -20,7 +20,7 @@ use crate::ui::theme::Theme;
 use crate::ui::views::UiViews;
 
 /// Short severity label.
-pub fn severity_label(s: Severity) -> &'static str {
+pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Debug => "DEBG",
         Severity::Info => "INFO",
@@ -32,7 +32,7 @@ pub fn severity_label(s: Severity) -> &'static str {
 }
 
 /// Integrity mark: `✓` verified, `!` a problem, `·` no seal.
-pub fn integrity_mark<'a>(status: Option<&str>, theme: &Theme) -> Span<'a> {
+pub(crate) fn integrity_mark<'a>(status: Option<&str>, theme: &Theme) -> Span<'a> {
     match status.map(RecordStatus::from_lower) {
         Some(Some(RecordStatus::Verified)) => Span::styled("\u{2713}", theme.ok()),
         Some(_) => Span::styled("!", theme.error()),

@@ -13,7 +13,7 @@ use crate::ui::text::truncate;
 use crate::ui::theme::Theme;
 
 /// A text gauge such as `▕████░░░░▏ 45%`.
-pub fn gauge(ratio: f64, width: usize) -> String {
+pub(crate) fn gauge(ratio: f64, width: usize) -> String {
     let filled = (ratio.clamp(0.0, 1.0) * width as f64).round() as usize;
     format!(
         "\u{2595}{}{}\u{258f}{:>3.0}%",

@@ -21,7 +21,7 @@ const EIGHTHS: [char; 9] = [
 ];
 
 /// Human bucket width.
-pub fn width_label(ms: i64) -> String {
+pub(crate) fn width_label(ms: i64) -> String {
     match ms {
         m if m % 86_400_000 == 0 => format!("{}d", m / 86_400_000),
         m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
