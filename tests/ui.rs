@@ -1782,6 +1782,10 @@ fn a_report_jump_shows_its_events_under_a_label_and_backspace_returns() {
     assert_eq!(s.focus, Pane::Alerts);
     assert_eq!(s.total, alice_total);
     assert_eq!(s.selected_hit().map(|h| h.ord), Some(before));
+    assert_eq!(
+        s.status.as_ref().map(|st| st.text.as_str()),
+        Some("back where you were")
+    );
     // Nothing left to go back to: said, not silent.
     settle(&mut s, &svc, vec![Action::JumpBack]);
     assert!(

@@ -11,6 +11,8 @@ pub enum LocateTarget {
     Time(i64),
     /// This event (time key, ordinal).
     Event(i64, u64),
+    /// The event selected before a jump (time key, ordinal): back where the user was.
+    Return(i64, u64),
     /// The next problem after (`down`) or before the event (time key, ordinal).
     Problem {
         /// Further down the list (older).

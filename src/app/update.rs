@@ -644,7 +644,7 @@ fn jump_back(s: &mut AppState) -> Vec<Effect> {
     set_status(s, "back", false);
     let mut effects = new_search(s);
     if let Some((t, o)) = b.selected {
-        effects.extend(locate(s, LocateTarget::Event(t, o)));
+        effects.extend(locate(s, LocateTarget::Return(t, o)));
     }
     effects
 }

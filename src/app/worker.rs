@@ -199,6 +199,10 @@ fn locate(
                 "event at that time".to_owned(),
             ))
         }
+        LocateTarget::Return(ts, ord) => Ok((
+            Some(store.position(&sel, ts, ord)?),
+            "back where you were".to_owned(),
+        )),
         LocateTarget::Event(ts, ord) => {
             Ok((Some(store.position(&sel, ts, ord)?), "mark".to_owned()))
         }

@@ -54,6 +54,7 @@ pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
             "order of the results (by time: the index sorts by time only)",
         ),
         (":goto TS", "jump to the first event at or before TS"),
+        (":facets FIELD", "count a field's values (Facets pane)"),
         (":export FILE", "write the current results as JSON lines"),
         (":clear", "drop query and time filter"),
         (":q", "quit"),
