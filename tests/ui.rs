@@ -1859,3 +1859,47 @@ fn the_facets_pane_counts_a_field_and_enter_narrows_the_query_to_a_value() {
         narrowed.rows
     );
 }
+
+#[test]
+fn a_jump_puts_its_target_in_the_middle_of_the_table_not_on_the_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.jsonl");
+    let mut text = String::new();
+    for _ in 0..20 {
+        text.push_str(&fixture_lines());
+    }
+    std::fs::write(&input, text).unwrap();
+    let svc = service(&input);
+    let mut s = ready_state(&svc, (120, 40));
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut views = UiViews::default();
+    let mut frame = |s: &AppState, views: &mut UiViews| {
+        t.draw(|f| auditlens::ui::render(f, s, views, &theme(), &Keymap::builtin()))
+            .unwrap();
+    };
+    frame(&s, &mut views);
+    assert_eq!(views.table_base, 0);
+    // Mark a deep event, go back to the top, then jump to the mark.
+    settle(&mut s, &svc, vec![Action::PageDown; 20]);
+    frame(&s, &mut views);
+    let deep = s.selected;
+    assert!(deep > 300, "{deep}");
+    settle(&mut s, &svc, vec![Action::Mark, Action::Top]);
+    frame(&s, &mut views);
+    assert_eq!(views.table_base, 0);
+    settle(&mut s, &svc, vec![Action::MoveDown, Action::NextMark]);
+    assert_eq!(s.selected, deep, "{:?}", s.status);
+    frame(&s, &mut views);
+    let rows_above = deep - views.table_base;
+    // The results pane is about 25 rows high here: the target sits near its middle, with
+    // the events just newer above it and just older below it.
+    assert!(
+        (8..=16).contains(&rows_above),
+        "{rows_above} rows above the target"
+    );
+    // Moving on from there scrolls as usual, one row at a time.
+    let base = views.table_base;
+    settle(&mut s, &svc, vec![Action::MoveDown]);
+    frame(&s, &mut views);
+    assert_eq!(views.table_base, base);
+}

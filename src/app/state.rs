@@ -392,6 +392,9 @@ pub struct AppState {
     pub facet_field: String,
     /// Generation of the newest facets request.
     pub facets_gen: u64,
+    /// Bumped when a jump (goto, marks, problems, back) moves the selection: the table then
+    /// puts the target mid-view, with what came just before and after it.
+    pub center_request: u64,
     /// The query the shown results belong to.
     pub shown_query: String,
     /// Command line text (without the `:`).

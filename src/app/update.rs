@@ -390,6 +390,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             if let Some(p) = position {
                 set_status(s, what, false);
+                s.center_request += 1;
                 move_to(s, p)
             } else {
                 set_status(s, format!("no {what} in that direction"), false);

@@ -39,6 +39,8 @@ pub struct UiViews {
     pub table: TableState,
     /// Display position of the table's first row on screen.
     pub table_base: u64,
+    /// The last `AppState::center_request` the table honoured.
+    pub centered: u64,
     /// Report panes (integrity, lineage, alerts).
     pub report: ListState,
     /// The detail view's lines.

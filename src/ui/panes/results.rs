@@ -181,6 +181,13 @@ pub fn render(
     let height = u64::from(area.height.saturating_sub(3)).max(1);
     let sel = state.display_pos(state.selected);
     let mut top = views.table_base;
+    if views.centered != state.center_request {
+        // A jump: a target off screen comes to the middle, not the edge.
+        views.centered = state.center_request;
+        if sel < top || sel >= top + height {
+            top = sel.saturating_sub(height / 2);
+        }
+    }
     if sel < top {
         top = sel;
     } else if sel >= top + height {
