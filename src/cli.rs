@@ -416,8 +416,11 @@ pub struct SealArgs {
 #[derive(Debug, Args)]
 pub struct LineageArgs {
     /// Bundles or files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "remote", conflicts_with = "remote")]
     pub paths: Vec<PathBuf>,
+    /// Build the graph from a Quickwit index instead: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]")]
+    pub remote: Option<String>,
     /// The model id.
     #[arg(long, required_unless_present = "list", conflicts_with = "list")]
     pub model: Option<String>,
@@ -439,8 +442,11 @@ pub struct LineageArgs {
 #[derive(Debug, Args)]
 pub struct ImpactArgs {
     /// Bundles or files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "remote", conflicts_with = "remote")]
     pub paths: Vec<PathBuf>,
+    /// Build the graph from a Quickwit index instead: `URL[/INDEX]` (see `push`).
+    #[arg(long, value_name = "URL[/INDEX]")]
+    pub remote: Option<String>,
     /// The dataset: ID (every version) or ID@VERSION.
     #[arg(long, value_name = "ID[@VERSION]")]
     pub dataset: String,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 pub use alerts::{Evaluation, RulesError};
-pub use lineage::{LineageObserver, load_graph};
+pub use lineage::{LineageObserver, graph_from_store, load_graph};
 
 use crate::index::{BuildOptions, IndexError, LiveEvent, OpenedIndex};
 use crate::ingest::{IngestOptions, IngestProgress, IngestSummary};

@@ -549,6 +549,21 @@ fn facets_spans_positions_filters_and_alerts_agree_with_the_local_index() {
         };
         assert_parity(&local, &remote, &s);
     }
+    // The lineage graph built from either store is the same graph.
+    let here = auditlens::session::graph_from_store(&local).unwrap();
+    let there = auditlens::session::graph_from_store(&remote).unwrap();
+    assert_eq!(here.models().len(), 3);
+    assert_eq!(
+        serde_json::to_value(here.models()).unwrap(),
+        serde_json::to_value(there.models()).unwrap()
+    );
+    assert_eq!(
+        here.model_tree("fraud-detector")
+            .map(|t| auditlens::lineage::model_text(&t)),
+        there
+            .model_tree("fraud-detector")
+            .map(|t| auditlens::lineage::model_text(&t))
+    );
     // The alerts of the default rules, from the remote store, are the local ones.
     let rules = auditlens::alerts::RuleSet::defaults().unwrap();
     let here = auditlens::session::alerts::evaluate(&local, &rules).unwrap();

@@ -338,23 +338,12 @@ pub(crate) fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
 /// lineage graph built from one keyset scan of the store, and the alerts.
 pub(crate) fn compute_remote(store: &dyn Store) -> Reports {
     let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
-    let mut builder = crate::lineage::GraphBuilder::default();
-    let mut failed = None;
-    for page in crate::store::Scan::new(store, crate::store::Selection::default(), 4096) {
-        match page {
-            Ok(hits) => hits.iter().for_each(|h| builder.observe(&h.event)),
-            Err(e) => {
-                failed = Some(e.to_string());
-                break;
-            }
-        }
-    }
-    let lineage = match failed {
-        Some(e) => lineage_unavailable(&format!(
+    let lineage = match crate::session::graph_from_store(store) {
+        Ok(g) => lineage_pane(&g),
+        Err(e) => lineage_unavailable(&format!(
             "reading the events from {}: {e}",
             store.describe()
         )),
-        None => lineage_pane(&builder.finish()),
     };
     Reports {
         integrity: Some(pushed_integrity(store)),

@@ -24,12 +24,28 @@ pub fn load_graph(opened: &Opened, settings: &Settings, err: &mut dyn Write) -> 
     Ok(graph)
 }
 
-fn open_graph(paths: &[PathBuf], session: &Session, err: &mut dyn Write) -> Result<Graph> {
+fn open_graph(
+    paths: &[PathBuf],
+    remote: Option<&str>,
+    command: &str,
+    session: &Session,
+    err: &mut dyn Write,
+) -> Result<Graph> {
     let settings = session.settings();
+    if let Some(url) = remote {
+        let store = super::remote_store(url)?;
+        super::access_log::record(
+            settings,
+            super::remote_entry(command, &store, None, serde_json::Value::Null),
+        )?;
+        return crate::session::graph_from_store(&store)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("reading the events of {url}"));
+    }
     let opened = open_index(session, paths, err)?;
     super::access_log::record_open(
         settings,
-        "lineage",
+        command,
         paths,
         Some(opened.digest().to_owned()),
         None,
@@ -62,7 +78,7 @@ pub(super) fn run_lineage(
     let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, session, err)?;
+    let g = open_graph(&a.paths, a.remote.as_deref(), "lineage", session, err)?;
     if a.list {
         let models = g.models();
         if a.json {
@@ -135,7 +151,7 @@ pub(super) fn run_impact(
     let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, session, err)?;
+    let g = open_graph(&a.paths, a.remote.as_deref(), "impact", session, err)?;
     // The whole argument as an id first (ids may hold '@'), then ID@VERSION.
     let impact = g.impact(&a.dataset, None).or_else(|| {
         let (id, v) = a.dataset.rsplit_once('@')?;

@@ -1,7 +1,7 @@
 //! The lineage graph of a session: built by an observer during the index build and saved
 //! beside the cached index, read back (or built again from the inputs) when asked for.
 //!
-//! Allowed imports: `ingest` (observer and sink traits), `lineage`, `model`, std.
+//! Allowed imports: `ingest` (observer and sink traits), `lineage`, `model`, `store`, std.
 
 use std::path::{Path, PathBuf};
 
@@ -64,4 +64,19 @@ pub fn load_graph(
         note(format!("could not save the lineage graph: {e}"));
     }
     graph
+}
+
+/// The lineage graph of the events in `store`, built from one keyset scan (a remote store
+/// has no graph file beside it). Memory: one page plus the graph.
+pub fn graph_from_store(
+    store: &dyn crate::store::Store,
+) -> Result<Graph, crate::store::StoreError> {
+    let mut builder = GraphBuilder::default();
+    let all = crate::store::Selection::default();
+    for page in crate::store::Scan::new(store, all, 4096) {
+        for h in page? {
+            builder.observe(&h.event);
+        }
+    }
+    Ok(builder.finish())
 }
