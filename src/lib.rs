@@ -19,6 +19,7 @@ pub mod integrity;
 pub mod lineage;
 pub mod model;
 pub mod privacy;
+pub mod querylang;
 pub mod remote;
 pub mod sample;
 pub mod session;

@@ -509,6 +509,18 @@ impl AppState {
         }
     }
 
+    /// The report a report pane shows (Integrity, Lineage, Alerts, Facets); `None` for the
+    /// other panes and before it is computed.
+    pub fn report_of(&self, pane: Pane) -> Option<&PaneReport> {
+        match pane {
+            Pane::Integrity => self.integrity.as_ref(),
+            Pane::Lineage => self.lineage.as_ref(),
+            Pane::Alerts => self.alerts.as_ref(),
+            Pane::Facets => self.facets.as_ref(),
+            Pane::Results | Pane::Detail | Pane::Timeline => None,
+        }
+    }
+
     /// Whether an event is marked.
     pub(crate) fn is_marked(&self, hit: &Hit) -> bool {
         self.marks.contains(&key_of(hit))

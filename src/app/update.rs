@@ -476,14 +476,7 @@ fn to_end(s: &mut AppState, end: bool) -> Vec<Effect> {
 
 /// Rows of the focused report pane.
 fn report_rows(s: &AppState) -> usize {
-    let report = match s.focus {
-        Pane::Integrity => s.integrity.as_ref(),
-        Pane::Lineage => s.lineage.as_ref(),
-        Pane::Alerts => s.alerts.as_ref(),
-        Pane::Facets => s.facets.as_ref(),
-        _ => None,
-    };
-    report.map_or(0, |r| r.rows.len())
+    s.report_of(s.focus).map_or(0, |r| r.rows.len())
 }
 
 /// ← / →: the timeline's cursor; the result columns; the text of the detail and report
@@ -658,13 +651,9 @@ fn open(s: &mut AppState) -> Vec<Effect> {
         }
         Pane::Timeline => select_range(s),
         Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets => {
-            let report = match s.focus {
-                Pane::Integrity => s.integrity.as_ref(),
-                Pane::Lineage => s.lineage.as_ref(),
-                Pane::Facets => s.facets.as_ref(),
-                _ => s.alerts.as_ref(),
-            };
-            let row = report.and_then(|r| r.rows.get(s.report_cursor));
+            let row = s
+                .report_of(s.focus)
+                .and_then(|r| r.rows.get(s.report_cursor));
             if let Some(RowTarget::Facet { field, value }) = row.map(|r| r.target.clone()) {
                 return narrow_to(s, &field, &value);
             }

@@ -78,37 +78,9 @@ impl SearchService {
 
     /// Parses a query (strictly: an error names the bad token).
     pub fn parse(&self, query: &str) -> Result<Box<dyn Query>, QueryError> {
-        let q = query.trim();
-        if q.is_empty() || q == "*" {
+        let Some(ast) = crate::querylang::parse(query)? else {
             return Ok(Box::new(AllQuery));
-        }
-        let offset = query.len() - query.trim_start().len();
-        // No field holds a control character, and tantivy takes NUL and U+0001 inside a
-        // `details.` path for its own path markers (a NUL there made it panic).
-        if let Some((i, c)) = q
-            .char_indices()
-            .find(|&(_, c)| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
-        {
-            return Err(QueryError {
-                message: format!(
-                    "the query holds a control character (U+{:04X}); queries cannot contain one",
-                    u32::from(c)
-                ),
-                span: Some((offset + i, 1)),
-            });
-        }
-        let (_, syntax) = tantivy::query_grammar::parse_query_lenient(q);
-        if let Some(e) = syntax.first() {
-            let start = e.pos.min(q.len());
-            return Err(QueryError {
-                message: format!("syntax error: {}", e.message),
-                span: Some((start + offset, 1)),
-            });
-        }
-        let ast = tantivy::query_grammar::parse_query(q).map_err(|_| QueryError {
-            message: "syntax error".to_owned(),
-            span: None,
-        })?;
+        };
         let schema = self.index.schema();
         if let Some(field) = super::query::unknown_exists_field(&ast, &schema) {
             return Err(explain(&QueryParserError::FieldDoesNotExist(field), query));

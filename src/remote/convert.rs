@@ -27,34 +27,9 @@ const WORD_SPECIAL: &[char] = &['^', '`', ':', '{', '}', '"', '\'', '[', ']', '(
 
 /// The Quickwit query string of an auditlens query (`*` for an empty one).
 pub fn to_quickwit(query: &str) -> Result<String, QueryError> {
-    let q = query.trim();
-    if q.is_empty() || q == "*" {
+    let Some(ast) = crate::querylang::parse(query)? else {
         return Ok("*".to_owned());
-    }
-    let offset = query.len() - query.trim_start().len();
-    if let Some((i, c)) = q
-        .char_indices()
-        .find(|&(_, c)| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
-    {
-        return Err(QueryError {
-            message: format!(
-                "the query holds a control character (U+{:04X}); queries cannot contain one",
-                u32::from(c)
-            ),
-            span: Some((offset + i, 1)),
-        });
-    }
-    let (_, syntax) = tantivy_query_grammar::parse_query_lenient(q);
-    if let Some(e) = syntax.first() {
-        return Err(QueryError {
-            message: format!("syntax error: {}", e.message),
-            span: Some((e.pos.min(q.len()) + offset, 1)),
-        });
-    }
-    let ast = tantivy_query_grammar::parse_query(q).map_err(|_| QueryError {
-        message: "syntax error".to_owned(),
-        span: None,
-    })?;
+    };
     let mut out = String::new();
     write_ast(&rewrite(ast), query, &mut out)?;
     Ok(out)

@@ -54,49 +54,24 @@ pub fn draw(
         Pane::Results => results::render(state, views, theme, focused, area, buf),
         Pane::Detail => detail::render(state, views, theme, focused, area, buf),
         Pane::Timeline => timeline::render(state, theme, focused, area, buf),
-        Pane::Integrity => report::render(
-            "Integrity",
-            state.integrity.as_ref(),
-            strings::NO_INTEGRITY,
-            state,
-            views,
-            theme,
-            focused,
-            area,
-            buf,
-        ),
-        Pane::Lineage => report::render(
-            "Lineage",
-            state.lineage.as_ref(),
-            strings::NO_LINEAGE,
-            state,
-            views,
-            theme,
-            focused,
-            area,
-            buf,
-        ),
-        Pane::Alerts => report::render(
-            "Alerts",
-            state.alerts.as_ref(),
-            strings::NO_ALERTS,
-            state,
-            views,
-            theme,
-            focused,
-            area,
-            buf,
-        ),
-        Pane::Facets => report::render(
-            "Facets",
-            state.facets.as_ref(),
-            strings::NO_FACETS,
-            state,
-            views,
-            theme,
-            focused,
-            area,
-            buf,
-        ),
+        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets) => {
+            let placeholder = match p {
+                Pane::Integrity => strings::NO_INTEGRITY,
+                Pane::Lineage => strings::NO_LINEAGE,
+                Pane::Alerts => strings::NO_ALERTS,
+                _ => strings::NO_FACETS,
+            };
+            report::render(
+                p.title(),
+                state.report_of(p),
+                placeholder,
+                state,
+                views,
+                theme,
+                focused,
+                area,
+                buf,
+            );
+        }
     }
 }
