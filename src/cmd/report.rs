@@ -21,7 +21,7 @@ use crate::governance::{
     integrity_check, lifecycle_check, quote, retention_check,
 };
 use crate::index::content_digest;
-use crate::integrity::{VerifyOptions, check_export_chain, is_error_code, is_native_bundle};
+use crate::integrity::{Verdict, Verification, check_export_chain, is_error_code};
 use crate::lineage::{Graph, kind};
 use crate::model::{AuditEvent, escape_control, safe_json};
 use crate::privacy::Masker;
@@ -163,42 +163,38 @@ fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> R
     Ok(cov)
 }
 
-/// The verify verdict of every sealed input, with its error findings located.
-fn integrity(paths: &[PathBuf], settings: &Settings) -> Result<IntegritySummary> {
-    let opts = VerifyOptions {
-        trust: settings.trust.store.as_ref(),
-        max_line_bytes: settings.limits.max_line_bytes,
-        ..VerifyOptions::default()
-    };
+/// The verify verdict of every sealed input, with its error findings located: taken from
+/// the session's one [`Verification`] of the inputs (already run when the open built the
+/// index; never run a second time).
+fn integrity(verification: &Verification) -> Result<IntegritySummary> {
     let mut reports = Vec::new();
     let mut sealed = Vec::new();
-    for p in paths.iter().filter(|p| is_native_bundle(p)) {
-        let r = crate::integrity::verify_bundle(p, &opts)
-            .with_context(|| format!("verifying {}", p.display()))?;
-        reports.push(r);
-        sealed.push(p.clone());
+    for check in verification.results() {
+        let Some(result) = &check.result else {
+            continue;
+        };
+        let r = result
+            .as_ref()
+            .map_err(|e| anyhow!("verifying {}: {e}", check.input.display()))?;
+        reports.push(r.clone());
+        sealed.push(check.input.clone());
     }
     check_export_chain(&mut reports);
-    let rank = |v: &str| match v {
-        "verified" => 0,
-        "unverified" => 1,
-        "tampered" => 2,
-        _ => 3,
+    // The worst verdict stands for all: an error over tampering over unverified.
+    let rank = |v: Verdict| match v {
+        Verdict::Verified => 0,
+        Verdict::Unverified => 1,
+        Verdict::Tampered => 2,
+        Verdict::Error => 3,
     };
+    let worst = reports.iter().map(|r| r.verdict).max_by_key(|v| rank(*v));
     let mut out = IntegritySummary {
-        verdict: if reports.is_empty() {
-            "not_sealed".to_owned()
-        } else {
-            "verified".to_owned()
-        },
+        verdict: worst.map_or("not_sealed", Verdict::as_str).to_owned(),
         bundles: BTreeMap::new(),
         findings: Vec::new(),
     };
     for (p, r) in sealed.iter().zip(&reports) {
         let name = p.display().to_string();
-        if rank(r.verdict.as_str()) > rank(&out.verdict) {
-            r.verdict.as_str().clone_into(&mut out.verdict);
-        }
         out.bundles
             .insert(name.clone(), r.verdict.as_str().to_owned());
         for f in &r.findings {
@@ -294,7 +290,7 @@ pub(crate) fn build_report(
     service: &dyn Store,
     graph: &Graph,
     paths: &[PathBuf],
-    settings: &Settings,
+    verification: &Verification,
     w: Window,
     masker: &Masker,
     now: DateTime<Utc>,
@@ -349,7 +345,7 @@ pub(crate) fn build_report(
         })?;
         results.insert(CheckKind::Monitoring, c.finish());
     }
-    let mut integrity = integrity(paths, settings)?;
+    let mut integrity = integrity(verification)?;
     if kinds.contains(&CheckKind::Alerts) {
         let rules = crate::session::alerts::load_rules(None)?;
         let mut eval = crate::session::alerts::evaluate(service, &rules)?;
@@ -461,7 +457,7 @@ pub(super) fn run(
         &service,
         &graph,
         &a.paths,
-        settings,
+        opened.integrity(),
         w,
         &masker,
         Utc::now(),
@@ -590,4 +586,60 @@ pub(super) fn run_verify(
         seal.created_at
     )?;
     Ok(if ok { Outcome::Ok } else { Outcome::Problems })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_takes_the_verification_of_its_open_and_verifies_nothing_again() {
+        // Regression: `report` verified every sealed input itself, after the open had
+        // verified them for the index statuses.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let pristine = root.join("sample-data/pristine");
+        let home = tempfile::tempdir().unwrap();
+        let load = crate::cli::LoadArgs {
+            index_dir: Some(home.path().join("idx")),
+            reindex: false,
+            max_line_bytes: 1 << 20,
+            max_document_bytes: 1 << 30,
+            writer_mb: 50,
+            threads: None,
+            trust: Some(root.join("sample-data/trust.json")),
+            unmask: false,
+            role: None,
+            no_trail: true,
+        };
+        let session = Session::new(Settings::from_args(&load).unwrap());
+        let opened = session
+            .open(std::slice::from_ref(&pristine), &mut |_| {}, &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            opened.integrity().runs(),
+            1,
+            "the build verified the bundle"
+        );
+        let catalog = Catalog::load("eu-ai-act", None).unwrap();
+        let report = build_report(
+            &catalog,
+            &opened.store().unwrap(),
+            &Graph::default(),
+            std::slice::from_ref(&pristine),
+            opened.integrity(),
+            (None, None),
+            &Masker::disabled(),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(opened.integrity().runs(), 1, "the report reused it");
+        assert_eq!(report.integrity.verdict, "verified");
+        assert_eq!(
+            report
+                .integrity
+                .bundles
+                .get(&pristine.display().to_string()),
+            Some(&"verified".to_owned())
+        );
+    }
 }
