@@ -160,10 +160,12 @@ fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// The Quickwit index at `URL[/INDEX]` as a store, with the error naming the URL.
-pub(crate) fn remote_store(url: &str) -> Result<crate::remote::RemoteStore> {
+/// The Quickwit index at `URL[/INDEX]` as a store, with the error naming the URL. Its
+/// hits are decoded again with the settings' generic mapping, as a push decoded them.
+pub(crate) fn remote_store(url: &str, settings: &Settings) -> Result<crate::remote::RemoteStore> {
     let target = crate::remote::Target::parse(url, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::remote::RemoteStore::open(target, crate::remote::store_timeout())
+        .map(|store| store.with_mapping(std::sync::Arc::clone(&settings.mapping)))
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("opening the remote index {url}"))
 }

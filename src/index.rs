@@ -35,6 +35,8 @@ pub use writer::{CommitPolicy, Indexer};
 
 use tantivy::Index;
 
+use crate::ingest::GenericMapping;
+
 /// Failures of the index layer.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -106,12 +108,12 @@ impl BareIndex {
 
     /// The index as a store (sees what was committed when it was opened; `refresh` for more).
     pub fn store(&self) -> Result<LocalStore, IndexError> {
-        LocalStore::open(self.index.clone(), None)
+        LocalStore::open(self.index.clone(), None, GenericMapping::shared_builtin())
     }
 
     /// A search service over it.
     pub fn service(&self) -> Result<SearchService, IndexError> {
-        SearchService::new(self.index.clone())
+        SearchService::new(self.index.clone(), GenericMapping::shared_builtin())
     }
 }
 
@@ -123,7 +125,7 @@ pub(crate) fn create_in_ram() -> (Index, schema::Fields) {
 
 /// An empty in-RAM store with the current schema: checks queries without data.
 pub(crate) fn empty_store() -> Result<LocalStore, IndexError> {
-    LocalStore::open(create_in_ram().0, None)
+    LocalStore::open(create_in_ram().0, None, GenericMapping::shared_builtin())
 }
 
 /// The field handles of an index built with the current schema.
