@@ -14,7 +14,7 @@ mod histogram;
 mod live;
 mod query;
 mod scan;
-pub mod schema;
+pub(crate) mod schema;
 mod search;
 mod stale;
 mod store;

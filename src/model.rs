@@ -5,8 +5,8 @@
 
 mod enums;
 mod event;
-pub mod fields;
-pub mod safe_json;
+pub(crate) mod fields;
+pub(crate) mod safe_json;
 mod status;
 mod text;
 mod time;

@@ -188,16 +188,6 @@ pub fn fields() -> impl Iterator<Item = &'static FieldDef> {
     SCALARS.iter().chain(KEYWORDS)
 }
 
-/// The field named `name` (`details.<path>` is the `details` field).
-pub fn field_def(name: &str) -> Option<&'static FieldDef> {
-    let name = if name.starts_with("details.") {
-        DETAILS
-    } else {
-        name
-    };
-    fields().find(|f| f.name == name)
-}
-
 /// The keyword field named `name`.
 pub fn keyword_def(name: &str) -> Option<&'static FieldDef> {
     KEYWORDS.iter().find(|f| f.name == name)
@@ -265,13 +255,9 @@ mod tests {
         for (k, f) in KEYWORDS.iter().enumerate() {
             assert_eq!(keyword_index(f.name), k);
         }
-        assert_eq!(
-            field_def("details.a.b").map(|f| f.kind),
-            Some(FieldKind::Json)
-        );
         assert!(keyword_def(ACTOR_ROLES).is_some_and(|f| f.many));
         assert!(keyword_def(SEVERITY).is_some_and(|f| f.closed));
-        assert!(keyword_def(MESSAGE).is_none() && field_def("nosuch").is_none());
+        assert!(keyword_def(MESSAGE).is_none() && keyword_def("nosuch").is_none());
         assert!(query_field_names().contains(&"details.<path>"));
     }
 }
