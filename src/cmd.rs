@@ -2,8 +2,9 @@
 //! command writes to the `Write` it is given, so tests call them without a terminal.
 //!
 //! Allowed imports: `cli`, `settings`, `session` (every command opens its inputs through
-//! it), the domain modules for printing (`model`, `index`, `ingest`, `integrity`, `lineage`,
-//! `alerts`, `privacy`, `sample`), `app` (to start the explorer); anyhow at this edge.
+//! it), the domain modules for printing (`model`, `store`, `index`, `ingest`, `integrity`,
+//! `lineage`, `alerts`, `governance`, `privacy`, `remote`, `sample`), `app` and `ui`'s
+//! settings (to start the explorer); anyhow at this edge.
 
 mod access_log;
 mod alerts;

@@ -3,7 +3,10 @@
 //! `stale` removes the build folders of killed processes, `damage` tells a damaged index
 //! from a refused query.
 //!
-//! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
+//! Allowed imports: `model` (the field table included), `ingest` (the `EventSink` trait,
+//! summaries, the generic mapping hits are decoded again with), `store` (the trait it
+//! implements and the plain types it exchanges), `querylang` (the query text layer),
+//! tantivy.
 
 mod build;
 mod cache;

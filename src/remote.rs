@@ -4,7 +4,8 @@
 //! [`Store`](crate::store::Store) over a Quickwit index), `push` sends a bundle.
 //!
 //! Allowed imports: `store`, `model`, `ingest` (to decode stored records as loading does),
-//! `index::schema` (field names) and `index::nice_bucket_ms` (the same timeline buckets),
+//! `index::schema` (the index's field names) and `index::nice_bucket_ms` (the same timeline
+//! buckets), `querylang` (the query text layer),
 //! `privacy` (masking pushed records), ureq, tantivy-query-grammar (the grammar crate, not
 //! the engine), `serde_json`, chrono. Never tantivy itself.
 
