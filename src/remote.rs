@@ -5,7 +5,8 @@
 //! reads back what the pushes of an index recorded.
 //!
 //! Allowed imports: `store`, `model`, `ingest` (to decode stored records as loading does),
-//! `index::schema` (field names) and `index::nice_bucket_ms` (the same timeline buckets),
+//! `index::schema` (the index's field names) and `index::nice_bucket_ms` (the same timeline
+//! buckets), `querylang` (the query text layer),
 //! `privacy` (masking pushed records), ureq, tantivy-query-grammar (the grammar crate, not
 //! the engine), `serde_json`, chrono. Never tantivy itself.
 

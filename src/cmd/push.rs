@@ -25,7 +25,7 @@ pub(super) fn run(
     let target = Target::parse(&a.to, a.index.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let retention = match &a.retention {
         Some(r) => {
-            let (period, days) = remote::parse_retention(r).map_err(anyhow::Error::msg)?;
+            let (period, days) = remote::parse_retention(r)?;
             if days < ART19_DAYS {
                 writeln!(
                     err,
@@ -59,7 +59,7 @@ pub(super) fn run(
     // What `report --remote` cites: the inputs' digests and the verify verdict now.
     let attested = json!({
         "inputs": super::report::input_digests(&a.paths)?,
-        "integrity": super::report::integrity(&a.paths, settings)?,
+        "integrity": super::report::integrity(opened.integrity())?,
     });
     let opts = PushOptions {
         retention,
