@@ -54,17 +54,15 @@ pub fn draw(
         Pane::Results => results::render(state, views, theme, focused, area, buf),
         Pane::Detail => detail::render(state, views, theme, focused, area, buf),
         Pane::Timeline => timeline::render(state, theme, focused, area, buf),
-        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets) => {
+        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log) => {
             let placeholder = match p {
-                Pane::Integrity => strings::NO_INTEGRITY,
-                Pane::Lineage => strings::NO_LINEAGE,
-                Pane::Alerts => strings::NO_ALERTS,
-                _ => strings::NO_FACETS,
+                Pane::Facets | Pane::Log => strings::NO_FACETS.to_owned(),
+                _ => strings::pending_report(p, state),
             };
             report::render(
                 p.title(),
                 state.report_of(p),
-                placeholder,
+                &placeholder,
                 state,
                 views,
                 theme,
