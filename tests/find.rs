@@ -463,6 +463,7 @@ fn the_log_scale_and_no_color_glyphs_tell_severities_apart() {
 // ---------------------------------------------------------------- item 1: report panes
 
 #[test]
+#[allow(clippy::too_many_lines)]
 fn report_panes_say_what_is_being_computed_and_how_far_then_show_the_report() {
     let t0 = Instant::now();
     let mut s = AppState::new("sample-data/pristine", (100, 30));

@@ -329,7 +329,12 @@ fn spawn_indexer(
                 };
                 match opened.store() {
                     Ok(store) => {
-                        super::reports::compute_each(opened.integrity(), &store, opened.dir(), send)
+                        super::reports::compute_each(
+                            opened.integrity(),
+                            &store,
+                            opened.dir(),
+                            send,
+                        );
                     }
                     Err(e) => send(super::reports::unavailable(&format!(
                         "opening the index: {e}"

@@ -54,6 +54,7 @@ fn store_message(e: StoreError) -> QueryError {
 }
 
 /// Runs one job, masking the hits it returns with `masker` (none: unmasked).
+#[allow(clippy::too_many_lines)]
 pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
     match job {
         Job::Page {

@@ -253,7 +253,7 @@ verified, ! a problem, \u{b7} no seal; in the detail view, in words.",
         ),
         _ => (
             "alerts",
-            "evaluating the alert rules over every event",
+            "evaluating the alert rules",
             "\n\nMeanwhile e / E move between errors, critical events and integrity problems.",
         ),
     };

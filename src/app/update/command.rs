@@ -16,11 +16,15 @@ fn parse_ts(arg: &str) -> Option<DateTime<Utc>> {
 }
 
 /// `:from`, `:to`, `:tz`, `:export`, `:goto`, `:clear`, `:q`.
+#[allow(clippy::too_many_lines)]
 pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
     let line = line.trim();
     let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
     let arg = arg.trim();
     let clear = matches!(arg, "" | "-" | "none" | "any");
+    if let Some(fx) = explore::run(s, cmd, arg) {
+        return fx;
+    }
     match cmd {
         "from" | "to" => {
             let value = if clear {
@@ -51,25 +55,6 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
             } else {
                 explore::apply_range(s, ms(s.from), value)
             }
-        }
-        "last" => explore::last(s, arg),
-        "find" => explore::set_find(s, arg),
-        "context" => {
-            let n = if arg.is_empty() {
-                None
-            } else if let Ok(n) = arg.parse::<usize>() {
-                Some(n)
-            } else {
-                set_status(s, ":context takes a number of events (each side)", true);
-                return vec![];
-            };
-            explore::context(s, n)
-        }
-        "errors" => explore::show_log(s, false),
-        "messages" | "log" => explore::show_log(s, true),
-        "logscale" => {
-            s.log_scale = !s.log_scale;
-            vec![]
         }
         "facets" | "count" => {
             if !arg.is_empty() {

@@ -342,22 +342,45 @@ fn counted_step(s: &mut AppState, n: i64) -> Vec<Effect> {
 /// `3G`: the 3rd event of the table (or the 3rd bucket of the timeline).
 fn go_to_nth(s: &mut AppState, n: i64) -> Vec<Effect> {
     let i = u64::try_from(n.max(1) - 1).unwrap_or(0);
-    match s.focus {
-        Pane::Timeline => {
-            let buckets = s.histogram.as_ref().map_or(0, |h| h.counts.len());
-            s.timeline.cursor = usize::try_from(i)
-                .unwrap_or(usize::MAX)
-                .min(buckets.saturating_sub(1));
-            s.one_bucket = false;
+    if s.focus == Pane::Timeline {
+        let buckets = s.histogram.as_ref().map_or(0, |h| h.counts.len());
+        s.timeline.cursor = usize::try_from(i)
+            .unwrap_or(usize::MAX)
+            .min(buckets.saturating_sub(1));
+        s.one_bucket = false;
+        return vec![];
+    }
+    let i = i.min(s.total.saturating_sub(1));
+    let pos = s.display_pos(i);
+    s.center_request += 1;
+    move_to(s, pos)
+}
+
+/// The `:` commands of this module: `:find`, `:context`, `:last`, `:errors`, `:messages`,
+/// `:logscale`; `None` for the others.
+pub(super) fn run(s: &mut AppState, cmd: &str, arg: &str) -> Option<Vec<Effect>> {
+    Some(match cmd {
+        "last" => last(s, arg),
+        "find" => set_find(s, arg),
+        "context" => {
+            let n = if arg.is_empty() {
+                None
+            } else if let Ok(n) = arg.parse::<usize>() {
+                Some(n)
+            } else {
+                set_status(s, ":context takes a number of events (each side)", true);
+                return Some(vec![]);
+            };
+            context(s, n)
+        }
+        "errors" => show_log(s, false),
+        "messages" | "log" => show_log(s, true),
+        "logscale" => {
+            s.log_scale = !s.log_scale;
             vec![]
         }
-        _ => {
-            let i = i.min(s.total.saturating_sub(1));
-            let pos = s.display_pos(i);
-            s.center_request += 1;
-            move_to(s, pos)
-        }
-    }
+        _ => return None,
+    })
 }
 
 // ---------------------------------------------------------------- time ranges

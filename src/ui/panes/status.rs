@@ -23,29 +23,11 @@ pub(crate) fn gauge(ratio: f64, width: usize) -> String {
     )
 }
 
-/// Draws the status line.
-pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
-    if state.mode == Mode::Command {
-        Line::from(vec![
-            Span::styled(":", theme.input()),
-            Span::styled(
-                escape_control(state.command.text()).into_owned(),
-                theme.input(),
-            ),
-        ])
-        .render(area, buf);
-        return;
-    }
+/// The view's filter, applied time range (always, as times in the display zone), find and
+/// pending count, each after a separator.
+fn view_spans<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
     let sep = || Span::styled(" \u{2502} ", theme.muted());
-    let mut spans = vec![Span::styled(
-        format!(" {}", truncate(&state.bundle, 28)),
-        theme.title(),
-    )];
-    spans.push(sep());
-    spans.push(Span::styled(
-        format!("{} of {} events", state.total, state.progress.visible),
-        theme.text(),
-    ));
+    let mut spans = Vec::new();
     if !state.shown_query.is_empty() {
         spans.push(sep());
         spans.push(Span::styled(
@@ -81,6 +63,33 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
         spans.push(sep());
         spans.push(Span::styled(format!("count {n}"), theme.input()));
     }
+    spans
+}
+
+/// Draws the status line.
+pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
+    if state.mode == Mode::Command {
+        Line::from(vec![
+            Span::styled(":", theme.input()),
+            Span::styled(
+                escape_control(state.command.text()).into_owned(),
+                theme.input(),
+            ),
+        ])
+        .render(area, buf);
+        return;
+    }
+    let sep = || Span::styled(" \u{2502} ", theme.muted());
+    let mut spans = vec![Span::styled(
+        format!(" {}", truncate(&state.bundle, 28)),
+        theme.title(),
+    )];
+    spans.push(sep());
+    spans.push(Span::styled(
+        format!("{} of {} events", state.total, state.progress.visible),
+        theme.text(),
+    ));
+    spans.extend(view_spans(state, theme));
     spans.push(sep());
     spans.push(Span::styled(
         match state.tz {
