@@ -44,9 +44,9 @@ pub use generic::{GenericMapping, generic_mapping, set_generic_mapping};
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
-    ByteCounter, InputEntry, InputKind, MemberVisitor, copy_display, input_files, input_kind,
-    input_listing, is_bundle_manifest, is_tar_archive, is_tar_structure, safe_member_path,
-    visit_inputs,
+    ByteCounter, FileReadObserver, FileTap, InputEntry, InputKind, MemberVisitor, copy_display,
+    input_files, input_kind, input_listing, is_bundle_manifest, is_tar_archive, is_tar_structure,
+    safe_member_path, visit_inputs,
 };
 pub use strict_json::parse_strict;
 
@@ -305,6 +305,9 @@ pub struct IngestOptions {
     /// Threads that decode records (0 or 1: the reading thread decodes). Whatever the
     /// number, events reach the sink in input order.
     pub threads: usize,
+    /// Sees the raw bytes of every input file as the load reads them (the index build
+    /// hashes the content digest from them, so the inputs are read once).
+    pub file_tap: Option<std::sync::Arc<dyn FileTap>>,
 }
 
 struct Pipeline<'a, F: FnMut(IngestProgress)> {
@@ -445,7 +448,7 @@ pub fn ingest(
     on_progress: impl FnMut(IngestProgress),
 ) -> IngestSummary {
     let bytes_total = input_files(paths).map_or(0, |f| f.iter().map(|(_, n)| n).sum());
-    let counter = ByteCounter::default();
+    let counter = ByteCounter::with_tap(options.file_tap.clone());
     let mut p = Pipeline {
         sink,
         summary: IngestSummary::default(),
