@@ -210,6 +210,7 @@ impl PassHashes {
     }
 
     /// How many files [`content_digest_with`] had to read itself.
+    #[cfg(test)]
     pub(crate) fn rereads(&self) -> usize {
         self.reread.load(std::sync::atomic::Ordering::Relaxed)
     }

@@ -50,9 +50,12 @@ pub(super) fn open_whole(dir: &Path, unchanged: bool) -> Result<(Index, u64), St
     let open = || -> Result<(Index, u64), String> {
         let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
         super::fields_of(&index).map_err(|e| e.to_string())?;
+        // A manual reader: the default one starts a thread that watches for commits.
         let docs = index
-            .reader()
-            .map_err(|e| e.to_string())?
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: tantivy::TantivyError| e.to_string())?
             .searcher()
             .num_docs();
         if !unchanged && let Some(why) = damage(&index) {
