@@ -67,7 +67,24 @@ enum DigestSource {
     Pass(Arc<PassHashes>),
 }
 
+/// The note that says why a `--verify-cache` open does not reuse the remembered entry.
+fn changed_note(before: &str, now: &str) -> String {
+    format!(
+        "the inputs' content changed since their cached index was built (digest {}…, now \
+         {}…): not reusing it",
+        &before[..12],
+        &now[..12]
+    )
+}
+
 impl DigestSource {
+    /// The digest from the build's own read: its load hashes every file it reads.
+    fn pass(opts: &mut BuildOptions) -> Self {
+        let hashes = Arc::new(PassHashes::default());
+        opts.ingest.file_tap = Some(Arc::new(HashTap(Arc::clone(&hashes))));
+        Self::Pass(hashes)
+    }
+
     fn get(self, paths: &[PathBuf]) -> Result<String, IndexError> {
         match self {
             Self::Known(d) => Ok(d),
@@ -183,18 +200,11 @@ fn build_or_reuse(
         .join("inputs")
         .join(&names_key(paths, &opts.key_extra)[..32]);
     let digest = if !check_all && (live.is_some() || !names.exists()) {
-        let hashes = Arc::new(PassHashes::default());
-        opts.ingest.file_tap = Some(Arc::new(HashTap(Arc::clone(&hashes))));
-        DigestSource::Pass(hashes)
+        DigestSource::pass(opts)
     } else {
         let digest = content_digest(paths)?;
         if let Some(before) = remembered.filter(|d| *d != digest) {
-            notice(format!(
-                "the inputs' content changed since their cached index was built \
-                 (digest {}…, now {}…): not reusing it",
-                &before[..12],
-                &digest[..12]
-            ));
+            notice(changed_note(&before, &digest));
         }
         let dir = dir_for(&key_for(&digest));
         if dir.exists() && !opts.reindex {
@@ -290,7 +300,6 @@ fn build(
         ..opts.ingest.clone()
     };
     let summary = ingest(paths, ingest_options, &mut sink, &mut progress);
-    drop(sink);
     if let Some(e) = indexer.take_error() {
         return Err(e);
     }

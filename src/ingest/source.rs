@@ -95,7 +95,7 @@ impl<R: Read> Drop for Counting<R> {
         let Some(mut o) = self.observer.take() else {
             return;
         };
-        let mut buf = [0u8; 64 * 1024];
+        let mut buf = vec![0u8; 64 * 1024];
         let mut tail = 0u64;
         while tail <= MAX_TAIL_BYTES {
             match self.inner.read(&mut buf) {

@@ -57,6 +57,9 @@ enum Kind {
 /// Called with each member read: its bundle path, copy number and reader.
 pub(crate) type MemberFn<'a> = dyn FnMut(&str, u32, &mut dyn BufRead) -> io::Result<()> + 'a;
 
+/// Called with the bytes of the first manifest a streaming open meets.
+pub(crate) type ManifestFn<'a> = dyn FnMut(&[u8]) + 'a;
+
 /// What a streaming open of a tar read as it listed ([`BundleSource::open_streaming`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Streamed {
@@ -158,7 +161,7 @@ impl BundleSource {
     /// ([`Streaming`]): one read of the archive instead of a listing then a reading pass.
     pub(crate) fn open_streaming(
         path: &Path,
-        on_manifest: &mut dyn FnMut(&[u8]),
+        on_manifest: &mut ManifestFn<'_>,
         on_member: &mut MemberFn<'_>,
     ) -> Result<(Self, Option<Streamed>), IntegrityError> {
         let meta = fs::metadata(path).map_err(|e| IntegrityError::io(path, e))?;
@@ -171,7 +174,7 @@ impl BundleSource {
     #[allow(clippy::too_many_lines)]
     fn open_tar_with(
         path: &Path,
-        mut streaming: Option<(&mut dyn FnMut(&[u8]), &mut MemberFn<'_>)>,
+        mut streaming: Option<(&mut ManifestFn<'_>, &mut MemberFn<'_>)>,
     ) -> Result<(Self, Option<Streamed>), IntegrityError> {
         let f = File::open(path).map_err(|e| IntegrityError::io(path, e))?;
         let mut raw = BufReader::with_capacity(256 * 1024, f);
