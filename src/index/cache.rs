@@ -135,9 +135,29 @@ impl FileStamp {
             name: path.file_name()?.to_string_lossy().into_owned(),
             len: meta.len(),
             mtime_ns,
-            change: hex(&super::live::change_stamp(&meta)),
+            change: hex(&change_stamp(&meta)),
         })
     }
+}
+
+/// What only the system sets: the file's identity (device, inode) and its status-change
+/// time. Anyone can edit a file and put back its size and modification time (`touch -d`);
+/// the change time then moves on regardless, so an edited bundle is never taken for the one
+/// its cached index (and the integrity statuses in it) was built from.
+#[cfg(unix)]
+pub(super) fn change_stamp(meta: &fs::Metadata) -> [u8; 32] {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = [0u8; 32];
+    out[..8].copy_from_slice(&meta.dev().to_le_bytes());
+    out[8..16].copy_from_slice(&meta.ino().to_le_bytes());
+    out[16..24].copy_from_slice(&meta.ctime().to_le_bytes());
+    out[24..].copy_from_slice(&meta.ctime_nsec().to_le_bytes());
+    out
+}
+
+#[cfg(not(unix))]
+pub(super) fn change_stamp(_: &fs::Metadata) -> [u8; 32] {
+    [0; 32]
 }
 
 /// The stamps of the files of the index in `index_dir` (lock files aside), sorted by name.
