@@ -68,6 +68,7 @@ fn main() {
     let load = auditlens::cli::LoadArgs {
         index_dir: Some(dir.path().join("idx")),
         reindex: false,
+        verify_cache: false,
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: auditlens::index::DEFAULT_WRITER_MB,

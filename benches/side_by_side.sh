@@ -113,6 +113,8 @@ measure lnav_load lnav -n -c ';SELECT 1' "$file"
 measure lnav_count lnav -n -c ";SELECT count(*) FROM auditlens_generic WHERE action = 'model.deploy'" "$file"
 measure al_first --fresh "$bin" stats --no-trail --index-dir "$work/idx" "${threads[@]}" "$file"
 measure al_cached "$bin" search --no-trail --index-dir "$work/idx" "$file" action:model.deploy --count
+measure al_top100 "$bin" search --no-trail --index-dir "$work/idx" "$file" action:model.deploy
+measure al_verify "$bin" search --no-trail --verify-cache --index-dir "$work/idx" "$file" action:model.deploy --count
 
 bytes=$(stat -c %s "$file")
 lines=$(wc -l <"$file")
@@ -135,3 +137,5 @@ row lnav_load 'lnav load (`-n -c ";SELECT 1"`, JSON format)'
 row lnav_count 'lnav load + one field count'
 row al_first '`auditlens stats` first open (empty cache)'
 row al_cached '`auditlens search action:model.deploy --count` (cached)'
+row al_top100 '`auditlens search action:model.deploy` (cached, top 100)'
+row al_verify '`... --count --verify-cache` (inputs hashed, index read whole)'

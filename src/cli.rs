@@ -61,6 +61,11 @@ pub struct LoadArgs {
     /// Ignore any cached index and index the inputs again.
     #[arg(long, global = true)]
     pub reindex: bool,
+    /// Hash the inputs again instead of trusting their fingerprint (paths, sizes, times),
+    /// rebuilding when their content differs from the cached index's, and check every byte
+    /// of the cached index before reusing it.
+    #[arg(long, global = true)]
+    pub verify_cache: bool,
     /// Longest accepted input line in bytes; longer lines are reported and skipped.
     #[arg(long, global = true, value_name = "BYTES", default_value_t = 16 << 20)]
     pub max_line_bytes: usize,

@@ -44,9 +44,9 @@ pub use generic::GenericMapping;
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
-    ByteCounter, InputEntry, InputKind, MemberVisitor, copy_display, input_files, input_kind,
-    input_listing, is_bundle_manifest, is_tar_archive, is_tar_structure, safe_member_path,
-    visit_inputs,
+    ByteCounter, FileReadObserver, FileTap, InputEntry, InputKind, MemberVisitor, copy_display,
+    input_files, input_kind, input_listing, is_bundle_manifest, is_tar_archive, is_tar_structure,
+    safe_member_path, visit_inputs,
 };
 pub use strict_json::parse_strict;
 
@@ -308,6 +308,9 @@ pub struct IngestOptions {
     /// The generic adapter's candidate names (the settings' mapping: built in, or with the
     /// user's `generic.json` tried first).
     pub mapping: std::sync::Arc<GenericMapping>,
+    /// Sees the raw bytes of every input file as the load reads them (the index build
+    /// hashes the content digest from them, so the inputs are read once).
+    pub file_tap: Option<std::sync::Arc<dyn FileTap>>,
 }
 
 impl Default for IngestOptions {
@@ -318,6 +321,7 @@ impl Default for IngestOptions {
             status: None,
             threads: 0,
             mapping: GenericMapping::shared_builtin(),
+            file_tap: None,
         }
     }
 }
@@ -461,7 +465,7 @@ pub fn ingest(
     on_progress: impl FnMut(IngestProgress),
 ) -> IngestSummary {
     let bytes_total = input_files(paths).map_or(0, |f| f.iter().map(|(_, n)| n).sum());
-    let counter = ByteCounter::default();
+    let counter = ByteCounter::with_tap(options.file_tap.clone());
     let mut p = Pipeline {
         sink,
         summary: IngestSummary::default(),

@@ -120,11 +120,13 @@ impl Session {
                 status: crate::integrity::status_lookup(integrity),
                 threads: s.threads,
                 mapping: Arc::clone(&s.mapping),
+                file_tap: None,
             },
             writer_budget: s.writer_budget,
             threads: s.threads,
             key_extra: s.cache_key_extra(),
             observers: vec![Box::new(LineageObserver::default())],
+            verify_cache: s.verify_cache,
         }
     }
 

@@ -113,6 +113,8 @@ pub struct Settings {
     pub cache_root: PathBuf,
     /// Ignore any cached index.
     pub reindex: bool,
+    /// Hash the inputs and check the cached index whole before reusing it.
+    pub verify_cache: bool,
     /// Input size limits.
     pub limits: ReadLimits,
     /// Index writer memory budget, in bytes.
@@ -149,6 +151,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(crate::index::cache_root),
             reindex: load.reindex,
+            verify_cache: load.verify_cache,
             limits: ReadLimits {
                 max_line_bytes: load.max_line_bytes,
                 max_document_bytes: load.max_document_bytes,
@@ -181,6 +184,7 @@ impl Settings {
             status: None,
             threads: self.threads,
             mapping: Arc::clone(&self.mapping),
+            file_tap: None,
         }
     }
 }

@@ -911,6 +911,7 @@ fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
     let load = auditlens::cli::LoadArgs {
         index_dir: Some(dir.path().join("idx")),
         reindex: false,
+        verify_cache: false,
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,

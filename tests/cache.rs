@@ -219,3 +219,45 @@ fn a_query_syntax_error_is_a_query_error_and_keeps_the_cache() {
     let (code, out, err) = search(h, &["--count"], &input, "*");
     assert_eq!((code, out.as_str(), err.as_str()), (0, "50\n", ""));
 }
+
+/// The memo files that map input fingerprints to content digests.
+fn memos(home: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(cache_root(home).join("fingerprints"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn verify_cache_hashes_the_inputs_again_and_rebuilds_when_their_content_differs() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let a = write(h, "a.jsonl", generic_lines(30).as_bytes());
+    let b = write(h, "b.jsonl", generic_lines(70).as_bytes());
+    let (code, out, err) = search(h, &["--count"], &a, "*");
+    assert_eq!((code, out.as_str()), (0, "30\n"), "{err}");
+    let before = memos(h);
+    let (code, out, err) = search(h, &["--count"], &b, "*");
+    assert_eq!((code, out.as_str()), (0, "70\n"), "{err}");
+    let new: Vec<PathBuf> = memos(h)
+        .into_iter()
+        .filter(|m| !before.contains(m))
+        .collect();
+    assert_eq!(new.len(), 1);
+    // A fingerprint that no longer tells the truth (what a clock set back, or a file system
+    // that keeps no change times, could give): b's fingerprint now names a's content.
+    std::fs::copy(&before[0], &new[0]).unwrap();
+    let (_, out, _) = search(h, &["--count"], &b, "*");
+    assert_eq!(out, "30\n", "a cached open trusts the fingerprint");
+    let (code, out, err) = search(h, &["--count", "--verify-cache"], &b, "*");
+    assert_eq!((code, out.as_str()), (0, "70\n"), "{err}");
+    assert!(err.contains("content changed"), "{err:?}");
+    // The memo is right again: a plain open answers from b's index, quietly.
+    let (code, out, err) = search(h, &["--count"], &b, "*");
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "70\n", ""));
+    // Verifying an intact cache reuses it and says nothing.
+    let (code, out, err) = search(h, &["--count", "--verify-cache"], &a, "*");
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "30\n", ""));
+}

@@ -513,6 +513,7 @@ fn report_panes_say_what_is_being_computed_and_how_far_then_show_the_report() {
     let load = auditlens::cli::LoadArgs {
         index_dir: Some(home.path().join("idx")),
         reindex: false,
+        verify_cache: false,
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,

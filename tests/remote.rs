@@ -33,6 +33,7 @@ fn session(dir: &Path) -> Session {
     let load = auditlens::cli::LoadArgs {
         index_dir: Some(dir.join("idx")),
         reindex: false,
+        verify_cache: false,
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,

@@ -174,6 +174,7 @@ fn a_fresh_open_of_a_sealed_bundle_verifies_it_once() {
     let load = auditlens::cli::LoadArgs {
         index_dir: Some(home.path().join("idx")),
         reindex: false,
+        verify_cache: false,
         max_line_bytes: 1 << 20,
         max_document_bytes: 1 << 30,
         writer_mb: 50,

@@ -613,6 +613,7 @@ mod tests {
         let load = crate::cli::LoadArgs {
             index_dir: Some(home.path().join("idx")),
             reindex: false,
+            verify_cache: false,
             max_line_bytes: 1 << 20,
             max_document_bytes: 1 << 30,
             writer_mb: 50,

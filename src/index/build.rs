@@ -13,10 +13,11 @@ use std::time::Instant;
 
 use super::IndexError;
 use super::cache::{
-    BuildOptions, Meta, NotReusable, OpenedIndex, Tee, cache_key, cache_root, content_digest,
-    finish_build, io_err, new_index, place_built, reopen,
+    BuildOptions, HashTap, Meta, NotReusable, OpenedIndex, PassHashes, Tee, cache_key, cache_root,
+    content_digest, content_digest_with, finish_build, index_stamps, io_err, new_index,
+    place_built, reopen,
 };
-use super::live::{LiveEvent, fingerprint, remember};
+use super::live::{LiveEvent, fingerprint, names_key, remember};
 use super::schema::SCHEMA_VERSION;
 use super::writer::CommitPolicy;
 use crate::ingest::{EventSink, IngestOptions, IngestProgress, IngestSummary, ingest};
@@ -34,11 +35,11 @@ struct Live<'a> {
 }
 
 /// Feeds the indexer (and observers); in a live build, stops when cancelled and makes one
-/// early commit, after which the digest thread may start.
+/// early commit, so that the first screen fills at once.
 struct Sink<'a> {
     tee: Tee<'a>,
     cancel: Option<&'a AtomicBool>,
-    first_commit: Option<std::sync::mpsc::Sender<()>>,
+    first_commit: bool,
 }
 
 impl EventSink for Sink<'_> {
@@ -47,32 +48,47 @@ impl EventSink for Sink<'_> {
             return false;
         }
         let ok = self.tee.event(event, raw);
-        if ok && self.first_commit.is_some() && self.tee.indexer.docs() >= FIRST_COMMIT_DOCS {
+        if ok && self.first_commit && self.tee.indexer.docs() >= FIRST_COMMIT_DOCS {
+            self.first_commit = false;
             if let Err(e) = self.tee.indexer.commit() {
                 self.tee.indexer.set_error(e);
                 return false;
-            }
-            if let Some(go) = self.first_commit.take() {
-                let _ = go.send(());
             }
         }
         ok
     }
 }
 
-/// Where the content digest comes from: known before the build, or hashed beside it.
+/// Where the content digest comes from: hashed before the build (inputs whose names were
+/// opened before: maybe an entry under another fingerprint, after a `touch`), or from the
+/// build's own read of the inputs (every file's bytes hashed as the load reads them).
 enum DigestSource {
     Known(String),
-    Beside(std::thread::JoinHandle<Result<String, IndexError>>),
+    Pass(Arc<PassHashes>),
+}
+
+/// The note that says why a `--verify-cache` open does not reuse the remembered entry.
+fn changed_note(before: &str, now: &str) -> String {
+    format!(
+        "the inputs' content changed since their cached index was built (digest {}…, now \
+         {}…): not reusing it",
+        &before[..12],
+        &now[..12]
+    )
 }
 
 impl DigestSource {
-    fn get(self) -> Result<String, IndexError> {
+    /// The digest from the build's own read: its load hashes every file it reads.
+    fn pass(opts: &mut BuildOptions) -> Self {
+        let hashes = Arc::new(PassHashes::default());
+        opts.ingest.file_tap = Some(Arc::new(HashTap(Arc::clone(&hashes))));
+        Self::Pass(hashes)
+    }
+
+    fn get(self, paths: &[PathBuf]) -> Result<String, IndexError> {
         match self {
             Self::Known(d) => Ok(d),
-            Self::Beside(h) => h
-                .join()
-                .map_err(|_| IndexError::Corrupt("the digest thread panicked".to_owned()))?,
+            Self::Pass(hashes) => content_digest_with(paths, &hashes),
         }
     }
 }
@@ -136,10 +152,12 @@ fn build_or_reuse(
     super::stale::sweep_stale_builds(&root);
     let extra = opts.key_extra.clone();
     let key_for = |digest: &str| cache_key(digest, &extra);
+    // `--verify-cache`: the inputs are hashed again and the index read whole.
+    let check_all = opts.verify_cache;
     let dir_for = |key: &str| root.join(format!("{}-s{SCHEMA_VERSION}", &key[..32]));
     let reuse = |dir: PathBuf, digest: String, events: &mut dyn FnMut(LiveEvent)| {
         let key = key_for(&digest);
-        let opened = reopen(dir, digest, &key, &opts.ingest.mapping)?;
+        let opened = reopen(dir, digest, &key, &opts.ingest.mapping, check_all)?;
         events(LiveEvent::Opened {
             store: opened.store()?,
             complete: true,
@@ -152,10 +170,10 @@ fn build_or_reuse(
     let fp = fingerprint(paths, &opts.key_extra)?;
     let memo = root.join("fingerprints").join(&fp[..32]);
     let mut noted = None;
-    if !opts.reindex
-        && let Ok(digest) = fs::read_to_string(&memo)
-        && digest.len() == 64
-    {
+    let remembered = fs::read_to_string(&memo)
+        .ok()
+        .filter(|d| d.len() == 64 && !opts.reindex);
+    if !check_all && let Some(digest) = remembered.clone() {
         let dir = dir_for(&key_for(&digest));
         match reuse(dir.clone(), digest, events) {
             Ok(opened) => return Ok(Some(opened)),
@@ -167,23 +185,20 @@ fn build_or_reuse(
             Err(_) => {}
         }
     }
-    // Unknown fingerprint. A command hashes the content first (it may be cached under
-    // another name, e.g. after a `touch`); the explorer hashes it beside the build, after
-    // the first commit, so that the first screen does not wait for it.
-    let (go, wait) = std::sync::mpsc::channel::<()>();
-    let digest = if live.is_some() {
-        let paths = paths.to_vec();
-        DigestSource::Beside(
-            std::thread::Builder::new()
-                .name("auditlens-digest".to_owned())
-                .spawn(move || {
-                    let _ = wait.recv();
-                    content_digest(&paths)
-                })
-                .map_err(io_err("starting the digest thread"))?,
-        )
+    // Unknown fingerprint. When these inputs (by name) were opened before, a command hashes
+    // their content first: they may be cached under another fingerprint (after a `touch`).
+    // Inputs never seen, and the explorer (whose first screen must not wait), take the
+    // digest from the build's own read: the inputs are read once.
+    let names = root
+        .join("inputs")
+        .join(&names_key(paths, &opts.key_extra)[..32]);
+    let digest = if !check_all && (live.is_some() || !names.exists()) {
+        DigestSource::pass(opts)
     } else {
         let digest = content_digest(paths)?;
+        if let Some(before) = remembered.filter(|d| *d != digest) {
+            notice(changed_note(&before, &digest));
+        }
         let dir = dir_for(&key_for(&digest));
         if dir.exists() && !opts.reindex {
             match reuse(dir.clone(), digest.clone(), events) {
@@ -209,14 +224,14 @@ fn build_or_reuse(
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     ));
     let cancel = live.as_ref().map(|l| l.cancel);
-    let result = build(&tmp, paths, opts, live, go, events);
+    let result = build(&tmp, paths, opts, live, events);
+    opts.ingest.file_tap = None;
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-        // Leave at once: the digest thread ends with the process.
         let _ = fs::remove_dir_all(&tmp);
         return Ok(None);
     }
     let finished = result.and_then(|summary| {
-        let digest = digest.get()?;
+        let digest = digest.get(paths)?;
         let key = key_for(&digest);
         write_meta(&tmp, paths, &key, &summary)?;
         Ok((summary, digest, key))
@@ -231,6 +246,7 @@ fn build_or_reuse(
     let mapping = Arc::clone(&opts.ingest.mapping);
     let opened = place_built(&tmp, dir_for(&key), &key, summary, digest, started, mapping)?;
     let _ = remember(&memo, &opened.digest);
+    let _ = remember(&names, &opened.digest);
     events(LiveEvent::Done(Box::new(opened.clone())));
     Ok(Some(opened))
 }
@@ -242,7 +258,6 @@ fn build(
     paths: &[PathBuf],
     opts: &mut BuildOptions,
     live: Option<Live<'_>>,
-    first_commit: std::sync::mpsc::Sender<()>,
     events: &mut dyn FnMut(LiveEvent),
 ) -> Result<IngestSummary, IndexError> {
     let policy = if live.is_some() {
@@ -272,9 +287,8 @@ fn build(
             observers: &mut opts.observers,
         },
         cancel,
-        // A build without a reader to fill commits once, at the end; the digest it already
-        // knows needs no signal.
-        first_commit: cancel.map(|_| first_commit),
+        // A build without a reader to fill commits once, at the end.
+        first_commit: cancel.is_some(),
     };
     let mut progress = |p| events(LiveEvent::Progress(p));
     // The same threads decode the records and build the segments: decoding feeds the
@@ -284,7 +298,6 @@ fn build(
         ..opts.ingest.clone()
     };
     let summary = ingest(paths, ingest_options, &mut sink, &mut progress);
-    drop(sink);
     if let Some(e) = indexer.take_error() {
         return Err(e);
     }
@@ -308,6 +321,8 @@ fn write_meta(
         inputs: paths.iter().map(|p| p.display().to_string()).collect(),
         events: summary.events,
         built_at: chrono::Utc::now(),
+        // The writer is done: these are the files as it left them.
+        files: index_stamps(&tmp.join("index")),
     };
     fs::write(
         tmp.join("meta.json"),

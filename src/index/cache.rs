@@ -18,7 +18,8 @@ use super::IndexError;
 use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
 use crate::ingest::{
-    EventObserver, EventSink, GenericMapping, IngestOptions, IngestSummary, input_listing,
+    EventObserver, EventSink, FileReadObserver, FileTap, GenericMapping, IngestOptions,
+    IngestSummary, input_listing,
 };
 use crate::model::AuditEvent;
 
@@ -45,6 +46,9 @@ pub struct BuildOptions {
     /// Observers that see every event during a build and persist what they derive into
     /// the cache folder (they are not called when a cached index is reused).
     pub observers: Vec<Box<dyn EventObserver>>,
+    /// `--verify-cache`: hash the inputs again instead of trusting their fingerprint, and
+    /// read a cached index whole (every checksum) before reusing it.
+    pub verify_cache: bool,
 }
 
 impl Default for BuildOptions {
@@ -59,6 +63,7 @@ impl Default for BuildOptions {
                 .min(4),
             key_extra: Vec::new(),
             observers: Vec::new(),
+            verify_cache: false,
         }
     }
 }
@@ -105,6 +110,85 @@ pub(super) struct Meta {
     pub(super) inputs: Vec<String>,
     pub(super) events: u64,
     pub(super) built_at: chrono::DateTime<chrono::Utc>,
+    /// The stamp of every file of the index as the build left it (absent in entries built
+    /// before stamps were kept: those are checked whole at each open).
+    #[serde(default)]
+    pub(super) files: Vec<FileStamp>,
+}
+
+/// What identifies one file of a built index without reading it: its name, size,
+/// modification time, and what only the system sets (device, inode, change time). Any
+/// write to the file, a copy over it or a restored modification time changes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct FileStamp {
+    name: String,
+    len: u64,
+    mtime_ns: u128,
+    change: String,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<Self> {
+        let meta = fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        Some(Self {
+            name: path.file_name()?.to_string_lossy().into_owned(),
+            len: meta.len(),
+            mtime_ns,
+            change: hex(&change_stamp(&meta)),
+        })
+    }
+}
+
+/// What only the system sets: the file's identity (device, inode) and its status-change
+/// time. Anyone can edit a file and put back its size and modification time (`touch -d`);
+/// the change time then moves on regardless, so an edited bundle is never taken for the one
+/// its cached index (and the integrity statuses in it) was built from.
+#[cfg(unix)]
+pub(super) fn change_stamp(meta: &fs::Metadata) -> [u8; 32] {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = [0u8; 32];
+    out[..8].copy_from_slice(&meta.dev().to_le_bytes());
+    out[8..16].copy_from_slice(&meta.ino().to_le_bytes());
+    out[16..24].copy_from_slice(&meta.ctime().to_le_bytes());
+    out[24..].copy_from_slice(&meta.ctime_nsec().to_le_bytes());
+    out
+}
+
+#[cfg(not(unix))]
+pub(super) fn change_stamp(_: &fs::Metadata) -> [u8; 32] {
+    [0; 32]
+}
+
+/// The stamps of the files of the index in `index_dir` (lock files aside), sorted by name.
+pub(super) fn index_stamps(index_dir: &Path) -> Vec<FileStamp> {
+    let mut out: Vec<FileStamp> = fs::read_dir(index_dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| !e.file_name().to_string_lossy().starts_with(".tantivy-"))
+                .filter_map(|e| FileStamp::of(&e.path()))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// True when every file the build stamped is still the one it wrote: then the index need
+/// not be read whole to prove it undamaged at open (damage by other means shows while
+/// searching, and `--verify-cache` checks every byte).
+fn unchanged_since_build(index_dir: &Path, stamps: &[FileStamp]) -> bool {
+    !stamps.is_empty()
+        && stamps
+            .iter()
+            .all(|s| FileStamp::of(&index_dir.join(&s.name)).as_ref() == Some(s))
 }
 
 /// `$XDG_CACHE_HOME/auditlens`, else `~/.cache/auditlens`, else a folder in the temp dir.
@@ -129,10 +213,81 @@ pub(super) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) 
 }
 
 /// SHA-256 over the inputs as given: each path, then each file's path relative to it, its
-/// length and its bytes. Any change to a byte, a name or the set of files changes it.
+/// length and the SHA-256 of its bytes. Any change to a byte, a name or the set of files
+/// changes it. Reads every file (`--verify-cache`, and a command's open of inputs whose
+/// fingerprint is unknown but whose names were seen before, e.g. after a `touch`).
 pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
+    content_digest_with(paths, &PassHashes::default())
+}
+
+/// The SHA-256 of each input file read whole by a load, by path: what a build hashed from
+/// the read that loaded the records, so that [`content_digest_with`] need not read the
+/// inputs again.
+#[derive(Default)]
+pub(crate) struct PassHashes {
+    files: std::sync::Mutex<std::collections::HashMap<PathBuf, (u64, [u8; 32])>>,
+    /// How many files were read again because the load did not read them whole.
+    reread: std::sync::atomic::AtomicUsize,
+}
+
+impl PassHashes {
+    /// The length and SHA-256 of `path` as the load read it, if it read all of it.
+    fn get(&self, path: &Path) -> Option<(u64, [u8; 32])> {
+        self.files.lock().ok()?.get(path).copied()
+    }
+
+    /// How many files [`content_digest_with`] had to read itself.
+    #[cfg(test)]
+    pub(crate) fn rereads(&self) -> usize {
+        self.reread.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Hashes one file as the load reads it.
+struct FileHasher {
+    owner: std::sync::Arc<PassHashes>,
+    path: PathBuf,
+    len: u64,
+    sha: Sha256,
+}
+
+impl FileReadObserver for FileHasher {
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        self.sha.update(bytes);
+    }
+
+    fn end(self: Box<Self>) {
+        let this = *self;
+        if let Ok(mut files) = this.owner.files.lock() {
+            files.insert(this.path, (this.len, this.sha.finalize().into()));
+        }
+    }
+}
+
+/// The tap that fills a [`PassHashes`] during a load.
+pub(crate) struct HashTap(pub(crate) std::sync::Arc<PassHashes>);
+
+impl FileTap for HashTap {
+    fn open(&self, path: &Path) -> Option<Box<dyn FileReadObserver>> {
+        Some(Box::new(FileHasher {
+            owner: std::sync::Arc::clone(&self.0),
+            path: path.to_path_buf(),
+            len: 0,
+            sha: Sha256::new(),
+        }))
+    }
+}
+
+/// [`content_digest`], taking each file's hash from `known` when the load read that file
+/// whole with the length it has now, and reading only the others (the bundle metadata a
+/// load skips, a file it could not finish).
+pub(crate) fn content_digest_with(
+    paths: &[PathBuf],
+    known: &PassHashes,
+) -> Result<String, IndexError> {
     let mut h = Sha256::new();
-    h.update(b"auditlens-inputs/v1\n");
+    h.update(b"auditlens-inputs/v2\n");
     let mut buf = vec![0u8; 1 << 20];
     for p in paths {
         h.update(p.to_string_lossy().as_bytes());
@@ -150,12 +305,22 @@ pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
                 continue;
             };
             h.update(len.to_le_bytes());
+            if let Some((n, sha)) = known.get(&file)
+                && n == len
+            {
+                h.update(sha);
+                continue;
+            }
             // A file that cannot be read is not loaded (the load reports it): its name and
             // size still key the cache, and it keys it differently once it can be read.
             let Ok(mut f) = fs::File::open(&file) else {
                 h.update(b"\0unreadable\0");
                 continue;
             };
+            known
+                .reread
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut fh = Sha256::new();
             loop {
                 let n = f
                     .read(&mut buf)
@@ -163,8 +328,9 @@ pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
                 if n == 0 {
                     break;
                 }
-                h.update(&buf[..n]);
+                fh.update(&buf[..n]);
             }
+            h.update(fh.finalize());
         }
     }
     Ok(hex(&h.finalize()))
@@ -178,7 +344,7 @@ pub(super) fn move_into_place(tmp: &Path, dir: &Path, key: &str) -> Result<(), I
     }
     if let Err(e) = fs::rename(tmp, dir) {
         let _ = fs::remove_dir_all(tmp);
-        if try_open(dir, key).is_err() {
+        if try_open(dir, key, true).is_err() {
             return Err(io_err(format!(
                 "moving the built index into {}",
                 dir.display()
@@ -235,14 +401,22 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T
     serde_json::from_slice(&bytes).map_err(|e| IndexError::Corrupt(format!("{file}: {e}")))
 }
 
-/// Opens the cache entry `dir` of content key `digest`, proving it whole and current.
-pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), NotReusable> {
+/// Opens the complete cache entry in `dir` for the key `digest`. Its index is read whole
+/// to prove it undamaged only when `check_all`, or when a file is not the one the build
+/// wrote (by its stamp).
+pub(super) fn try_open(
+    dir: &Path,
+    digest: &str,
+    check_all: bool,
+) -> Result<(Index, IngestSummary), NotReusable> {
     let meta: Meta = read_json(dir, "meta.json")?;
     if meta.schema_version != SCHEMA_VERSION || meta.digest != digest {
         return Err(NotReusable::OtherVersion);
     }
     let summary: IngestSummary = read_json(dir, "summary.json")?;
-    let (index, docs) = super::damage::open_whole(&dir.join("index"))?;
+    let index_dir = dir.join("index");
+    let unchanged = !check_all && unchanged_since_build(&index_dir, &meta.files);
+    let (index, docs) = super::damage::open_whole(&index_dir, unchanged)?;
     if docs != summary.events || docs != meta.events {
         return Err(NotReusable::Count {
             found: docs,
@@ -253,14 +427,16 @@ pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary
 }
 
 /// The cache entry `dir` of the inputs with content `digest` and cache key `key`, opened
-/// again (proven whole and current) as it was built, with `mapping`.
+/// again (proven current, and whole when `check_all` or a file changed) as it was built,
+/// with `mapping`.
 pub(super) fn reopen(
     dir: PathBuf,
     digest: String,
     key: &str,
     mapping: &Arc<GenericMapping>,
+    check_all: bool,
 ) -> Result<OpenedIndex, NotReusable> {
-    let (index, summary) = try_open(&dir, key)?;
+    let (index, summary) = try_open(&dir, key, check_all)?;
     Ok(OpenedIndex {
         index,
         summary,
@@ -341,5 +517,80 @@ impl EventSink for Tee<'_> {
             o.observe(&event);
         }
         self.indexer.event(event, raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    struct Drop0;
+    impl EventSink for Drop0 {
+        fn event(&mut self, _: AuditEvent, _: &str) -> bool {
+            true
+        }
+    }
+
+    /// Loads `paths` with the hashing tap and returns the digest from that read, and how many
+    /// files the digest had to read again.
+    fn digest_from_load(paths: &[PathBuf]) -> (String, usize) {
+        let hashes = Arc::new(PassHashes::default());
+        let opts = IngestOptions {
+            file_tap: Some(Arc::new(HashTap(Arc::clone(&hashes)))),
+            ..IngestOptions::default()
+        };
+        crate::ingest::ingest(paths, opts, &mut Drop0, |_| {});
+        let d = content_digest_with(paths, &hashes).unwrap();
+        (d, hashes.rereads())
+    }
+
+    #[test]
+    fn the_digest_hashed_during_the_load_equals_a_separate_read_and_rereads_nothing_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("logs");
+        fs::create_dir_all(folder.join("sub")).unwrap();
+        fs::write(
+            folder.join("a.jsonl"),
+            "{\"msg\":\"one\"}\n{\"msg\":\"two\"}\n",
+        )
+        .unwrap();
+        fs::write(folder.join("sub/b.jsonl"), "{\"msg\":\"three\"}\n").unwrap();
+        let single = dir.path().join("c.jsonl");
+        fs::write(&single, "{\"msg\":\"four\"}").unwrap();
+        let paths = vec![folder.clone(), single.clone()];
+        let (from_load, rereads) = digest_from_load(&paths);
+        assert_eq!(from_load, content_digest(&paths).unwrap());
+        assert_eq!(
+            rereads, 0,
+            "every loaded file is hashed from the load's own read"
+        );
+        // A changed byte changes it.
+        fs::write(folder.join("sub/b.jsonl"), "{\"msg\":\"threE\"}\n").unwrap();
+        assert_ne!(digest_from_load(&paths).0, from_load);
+    }
+
+    #[test]
+    fn a_sealed_tar_gz_is_hashed_from_the_load_including_the_tail_after_its_end_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("b");
+        crate::sample::write_sample(&bundle, 40, 7, false).unwrap();
+        let tgz = dir.path().join("b.tar.gz");
+        crate::sample::pack_tar_gz(&bundle, &tgz).unwrap();
+        let paths = vec![tgz];
+        let (from_load, rereads) = digest_from_load(&paths);
+        assert_eq!(from_load, content_digest(&paths).unwrap());
+        assert_eq!(rereads, 0);
+        // A folder bundle: only the metadata the load skips (manifest, signature and the
+        // `files/` artefacts) is read again, never a stream.
+        let paths = vec![bundle.clone()];
+        let (from_load, rereads) = digest_from_load(&paths);
+        assert_eq!(from_load, content_digest(&paths).unwrap());
+        let skipped = input_listing(&paths)
+            .unwrap()
+            .iter()
+            .filter(|e| !e.path.starts_with(bundle.join("streams")))
+            .count();
+        assert_eq!(rereads, skipped);
     }
 }

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::IndexError;
-use super::cache::{OpenedIndex, io_err};
+use super::cache::{OpenedIndex, change_stamp, io_err};
 use super::schema::SCHEMA_VERSION;
 use crate::ingest::IngestProgress;
 
@@ -83,24 +83,20 @@ pub(super) fn fingerprint(paths: &[PathBuf], extra: &[u8]) -> Result<String, Ind
     Ok(super::cache::hex(&h.finalize()))
 }
 
-/// What only the system sets: the file's identity (device, inode) and its status-change
-/// time. Anyone can edit a file and put back its size and modification time (`touch -d`);
-/// the change time then moves on regardless, so an edited bundle is never taken for the one
-/// its cached index (and the integrity statuses in it) was built from.
-#[cfg(unix)]
-fn change_stamp(meta: &fs::Metadata) -> [u8; 32] {
-    use std::os::unix::fs::MetadataExt;
-    let mut out = [0u8; 32];
-    out[..8].copy_from_slice(&meta.dev().to_le_bytes());
-    out[8..16].copy_from_slice(&meta.ino().to_le_bytes());
-    out[16..24].copy_from_slice(&meta.ctime().to_le_bytes());
-    out[24..].copy_from_slice(&meta.ctime_nsec().to_le_bytes());
-    out
-}
-
-#[cfg(not(unix))]
-fn change_stamp(_: &fs::Metadata) -> [u8; 32] {
-    [0; 32]
+/// A key for the inputs' names alone (absolute paths, and `extra`): remembered after an
+/// open, so that a later open of the same names with an unknown fingerprint (a `touch`, an
+/// edit) first looks for their content in the cache, while never-seen inputs are read once.
+pub(super) fn names_key(paths: &[PathBuf], extra: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!("auditlens-input-names/v1 s{SCHEMA_VERSION}\n").as_bytes());
+    h.update(extra);
+    for p in paths {
+        let abs = fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        h.update(abs.to_string_lossy().as_bytes());
+        h.update([0]);
+    }
+    super::cache::hex(&h.finalize())
 }
 
 /// Records that the inputs with this fingerprint have this content digest.

@@ -22,27 +22,95 @@ pub trait MemberVisitor {
     fn problem(&mut self, error: IngestError);
 }
 
-/// Counts the raw bytes read from disk, for progress.
+/// Sees the raw bytes of every input file a load reads, as they are read (the content
+/// digest of the inputs is hashed from the same read as the records).
+pub trait FileTap: Send + Sync {
+    /// A file is opened for loading: what should see its bytes, if anything.
+    fn open(&self, path: &Path) -> Option<Box<dyn FileReadObserver>>;
+}
+
+/// Sees the raw bytes of one input file, in order from its first byte.
+pub trait FileReadObserver: Send {
+    /// The next bytes read.
+    fn bytes(&mut self, bytes: &[u8]);
+    /// The file was read to its end (not called when the read stopped before it).
+    fn end(self: Box<Self>);
+}
+
+/// Longest tail of a file read after the load stopped reading it (an archive's padding
+/// after its end marker), so that its tap sees the whole file.
+const MAX_TAIL_BYTES: u64 = 8 << 20;
+
+/// Counts the raw bytes read from disk, for progress, and shows them to a [`FileTap`].
 #[derive(Clone, Default)]
-pub struct ByteCounter(Arc<AtomicU64>);
+pub struct ByteCounter {
+    bytes: Arc<AtomicU64>,
+    tap: Option<Arc<dyn FileTap>>,
+}
 
 impl ByteCounter {
+    /// A counter whose files are also shown to `tap`.
+    pub fn with_tap(tap: Option<Arc<dyn FileTap>>) -> Self {
+        Self {
+            bytes: Arc::default(),
+            tap,
+        }
+    }
+
     /// Bytes read so far.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.bytes.load(Ordering::Relaxed)
     }
 }
 
-struct Counting<R> {
+struct Counting<R: Read> {
     inner: R,
     counter: ByteCounter,
+    /// The file's tap, until the file's end was seen.
+    observer: Option<Box<dyn FileReadObserver>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.counter.0.fetch_add(n as u64, Ordering::Relaxed);
+        self.counter.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(o) = self.observer.as_mut() {
+            if n > 0 {
+                o.bytes(&buf[..n]);
+            } else if !buf.is_empty()
+                && let Some(o) = self.observer.take()
+            {
+                o.end();
+            }
+        }
         Ok(n)
+    }
+}
+
+impl<R: Read> Drop for Counting<R> {
+    /// A load that stopped before the file's end (an archive reader stops at its end
+    /// marker) leaves a tail: show it to the tap when it is short, so the tap sees the
+    /// whole file from this one read; a long one (a cancelled load) is left unread.
+    fn drop(&mut self) {
+        let Some(mut o) = self.observer.take() else {
+            return;
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut tail = 0u64;
+        while tail <= MAX_TAIL_BYTES {
+            match self.inner.read(&mut buf) {
+                Ok(0) => {
+                    o.end();
+                    return;
+                }
+                Ok(n) => {
+                    tail += n as u64;
+                    o.bytes(&buf[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
     }
 }
 
@@ -243,6 +311,7 @@ fn open_stream(path: &Path, counter: &ByteCounter) -> io::Result<(Vec<u8>, Box<d
         let counting = Counting {
             inner: file,
             counter: counter.clone(),
+            observer: counter.tap.as_ref().and_then(|t| t.open(path)),
         };
         let mut raw = BufReader::with_capacity(256 * 1024, counting);
         let gz = raw.fill_buf()?.starts_with(&GZIP_MAGIC);

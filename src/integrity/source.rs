@@ -54,6 +54,22 @@ enum Kind {
     Tar { gz: bool },
 }
 
+/// Called with each member read: its bundle path, copy number and reader.
+pub(crate) type MemberFn<'a> = dyn FnMut(&str, u32, &mut dyn BufRead) -> io::Result<()> + 'a;
+
+/// Called with the bytes of the first manifest a streaming open meets.
+pub(crate) type ManifestFn<'a> = dyn FnMut(&[u8]) + 'a;
+
+/// What a streaming open of a tar read as it listed ([`BundleSource::open_streaming`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Streamed {
+    /// False when the members were read under a root the bundle turned out not to have (a
+    /// top-level manifest after a nested one): nothing read while listing counts then.
+    pub(crate) valid: bool,
+    /// The members met before the manifest (bundle path, copy), not read while listing.
+    pub(crate) early: Vec<(String, u32)>,
+}
+
 /// An opened bundle: its metadata files and member list.
 #[derive(Debug, Clone)]
 pub struct BundleSource {
@@ -138,24 +154,55 @@ impl BundleSource {
     }
 
     fn open_tar(path: &Path) -> Result<Self, IntegrityError> {
-        let mut head = [0u8; 2];
-        let n = File::open(path)
-            .and_then(|mut f| f.read(&mut head))
-            .map_err(|e| IntegrityError::io(path, e))?;
+        Ok(Self::open_tar_with(path, None)?.0)
+    }
+
+    /// Opens a bundle and, for a tar, reads the members after its manifest as it lists them
+    /// ([`Streaming`]): one read of the archive instead of a listing then a reading pass.
+    pub(crate) fn open_streaming(
+        path: &Path,
+        on_manifest: &mut ManifestFn<'_>,
+        on_member: &mut MemberFn<'_>,
+    ) -> Result<(Self, Option<Streamed>), IntegrityError> {
+        let meta = fs::metadata(path).map_err(|e| IntegrityError::io(path, e))?;
+        if meta.is_dir() {
+            return Ok((Self::open_folder(path)?, None));
+        }
+        Self::open_tar_with(path, Some((on_manifest, on_member)))
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn open_tar_with(
+        path: &Path,
+        mut streaming: Option<(&mut ManifestFn<'_>, &mut MemberFn<'_>)>,
+    ) -> Result<(Self, Option<Streamed>), IntegrityError> {
+        let f = File::open(path).map_err(|e| IntegrityError::io(path, e))?;
+        let mut raw = BufReader::with_capacity(256 * 1024, f);
+        let gz = raw
+            .fill_buf()
+            .map_err(|e| IntegrityError::io(path, e))?
+            .starts_with(&[0x1f, 0x8b]);
         let mut src = Self {
             path: path.to_path_buf(),
-            kind: Kind::Tar {
-                gz: n == 2 && head == [0x1f, 0x8b],
-            },
+            kind: Kind::Tar { gz },
             root: String::new(),
             manifest: None,
             sig: None,
             meta_copies: (0, 0),
             members: Vec::new(),
         };
+        let reader: Box<dyn Read> = if gz {
+            Box::new(MultiGzDecoder::new(raw))
+        } else {
+            Box::new(raw)
+        };
         let mut raw_members = Vec::new();
         let mut metas: Vec<(String, Vec<u8>)> = Vec::new();
-        let reader = src.open_reader()?;
+        // Streaming: the root under which members are read as they come (set by the first
+        // manifest met), each path's copies so far, and the members met before it.
+        let mut stream_root: Option<String> = None;
+        let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut early: Vec<(String, u32)> = Vec::new();
         let mut archive = tar::Archive::new(reader);
         let entries = archive
             .entries()
@@ -169,7 +216,38 @@ impl BundleSource {
                 && (m.rel.ends_with("manifest.json") || m.rel.ends_with("manifest.sig"))
                 && m.rel.matches('/').count() <= 1
             {
-                metas.push((m.rel.clone(), read_limited(&mut entry, path)?));
+                let bytes = read_limited(&mut entry, path)?;
+                if let Some((on_manifest, on_member)) = streaming.as_mut() {
+                    if stream_root.is_none()
+                        && (m.rel == "manifest.json" || m.rel.ends_with("/manifest.json"))
+                    {
+                        stream_root = Some(m.rel.trim_end_matches("manifest.json").to_owned());
+                        on_manifest(&bytes);
+                    }
+                    // A file named like metadata elsewhere (`x/manifest.json` in a bundle at
+                    // the archive's root) is a member like any other.
+                    let mut r = io::Cursor::new(bytes.as_slice());
+                    if let Some((rel, copy)) =
+                        stream_member(&m.rel, stream_root.as_deref(), &mut seen)
+                    {
+                        on_member(rel, copy, &mut r).map_err(|e| IntegrityError::io(path, e))?;
+                    } else if stream_root.is_none() {
+                        note_early(&m.rel, &mut seen, &mut early);
+                    }
+                }
+                metas.push((m.rel.clone(), bytes));
+            } else if m.unsafe_reason.is_none()
+                && let Some((_, on_member)) = streaming.as_mut()
+            {
+                if stream_root.is_none() {
+                    note_early(&m.rel, &mut seen, &mut early);
+                } else if let Some((rel, copy)) =
+                    stream_member(&m.rel, stream_root.as_deref(), &mut seen)
+                {
+                    let shown = format!("{}!{}", path.display(), m.rel);
+                    let mut r = BufReader::with_capacity(256 * 1024, &mut entry);
+                    on_member(rel, copy, &mut r).map_err(|e| IntegrityError::io(shown, e))?;
+                }
             }
             raw_members.push(m);
         }
@@ -213,7 +291,16 @@ impl BundleSource {
             .collect();
         src.members
             .sort_by(|a, b| a.rel.cmp(&b.rel).then(a.copy.cmp(&b.copy)));
-        Ok(src)
+        let streamed = streaming.map(|_| Streamed {
+            // The members were read under the root the bundle really has: the first
+            // manifest met was the one that counts.
+            valid: stream_root.as_deref() == Some(src.root.as_str()),
+            early: early
+                .into_iter()
+                .filter_map(|(rel, copy)| Some((rel.strip_prefix(root.as_str())?.to_owned(), copy)))
+                .collect(),
+        });
+        Ok((src, streamed))
     }
 
     /// How many regular members share each bundle path, for the paths held more than once.
@@ -238,15 +325,18 @@ impl BundleSource {
 
     /// Streams every regular member for which `want(rel)` holds, in archive (or path) order,
     /// with its copy number (1 unless the archive holds the path more than once).
+    /// With `until_manifest`, a tar is read only up to its manifest (the members a
+    /// streaming open met before it).
     pub(crate) fn read_members(
         &self,
-        want: &dyn Fn(&str) -> bool,
-        f: &mut dyn FnMut(&str, u32, &mut dyn BufRead) -> io::Result<()>,
+        want: &dyn Fn(&str, u32) -> bool,
+        until_manifest: bool,
+        f: &mut MemberFn<'_>,
     ) -> Result<(), IntegrityError> {
         match self.kind {
             Kind::Folder => {
                 for m in &self.members {
-                    if m.unsafe_reason.is_some() || !want(&m.rel) {
+                    if m.unsafe_reason.is_some() || !want(&m.rel, 1) {
                         continue;
                     }
                     let p = self.path.join(&m.rel);
@@ -271,6 +361,9 @@ impl BundleSource {
                     let Some(rel) = m.rel.strip_prefix(self.root.as_str()) else {
                         continue;
                     };
+                    if rel == "manifest.json" && until_manifest {
+                        break;
+                    }
                     if rel == "manifest.json" || rel == "manifest.sig" {
                         continue;
                     }
@@ -279,7 +372,7 @@ impl BundleSource {
                         *n += 1;
                         *n
                     };
-                    if !want(rel) {
+                    if !want(rel, copy) {
                         continue;
                     }
                     let mut r = BufReader::with_capacity(256 * 1024, entry);
@@ -290,6 +383,34 @@ impl BundleSource {
         }
         Ok(())
     }
+}
+
+/// A member met before the streaming root is known: its copy number, kept to read it later.
+fn note_early(
+    full: &str,
+    seen: &mut std::collections::HashMap<String, u32>,
+    early: &mut Vec<(String, u32)>,
+) {
+    let n = seen.entry(full.to_owned()).or_insert(0);
+    *n += 1;
+    early.push((full.to_owned(), *n));
+}
+
+/// Where a member met after the streaming root is known stands: its bundle path and copy
+/// number when it is read like [`BundleSource::read_members`] reads it (inside the root,
+/// not the root's own manifest or signature), else `None`.
+fn stream_member<'p>(
+    full: &'p str,
+    root: Option<&str>,
+    seen: &mut std::collections::HashMap<String, u32>,
+) -> Option<(&'p str, u32)> {
+    let rel = full.strip_prefix(root?)?;
+    if rel == "manifest.json" || rel == "manifest.sig" {
+        return None;
+    }
+    let n = seen.entry(full.to_owned()).or_insert(0);
+    *n += 1;
+    Some((rel, *n))
 }
 
 fn classify<R: Read>(entry: &tar::Entry<'_, R>) -> Option<Member> {
@@ -334,4 +455,86 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> Result<(), IntegrityE
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sorted_sealed_tar_gz_is_read_once_its_streams_while_it_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("b");
+        crate::sample::write_sample(&bundle, 60, 7, false).unwrap();
+        let tgz = dir.path().join("b.tar.gz");
+        crate::sample::pack_tar_gz(&bundle, &tgz).unwrap();
+        let mut manifests = 0;
+        let mut read: Vec<(String, u32, usize)> = Vec::new();
+        let (src, streamed) =
+            BundleSource::open_streaming(&tgz, &mut |_| manifests += 1, &mut |rel, copy, r| {
+                let mut bytes = Vec::new();
+                r.read_to_end(&mut bytes)?;
+                read.push((rel.to_owned(), copy, bytes.len()));
+                Ok(())
+            })
+            .unwrap();
+        let streamed = streamed.unwrap();
+        assert!(streamed.valid);
+        assert_eq!(manifests, 1);
+        // The members sorted before the manifest (`files/`) are left for a short second
+        // read of the archive's start; every stream was read, whole, during the listing.
+        assert!(
+            streamed
+                .early
+                .iter()
+                .all(|(rel, _)| rel.starts_with("files/"))
+        );
+        let streams: Vec<&Member> = src
+            .members
+            .iter()
+            .filter(|m| m.rel.starts_with("streams/"))
+            .collect();
+        assert!(!streams.is_empty());
+        for m in streams {
+            let len = std::fs::metadata(bundle.join(&m.rel)).unwrap().len() as usize;
+            assert!(
+                read.contains(&(m.rel.clone(), 1, len)),
+                "{} not read while listing",
+                m.rel
+            );
+        }
+        // The same through read_members, up to the manifest only: just the early members.
+        let mut again = Vec::new();
+        src.read_members(&|_, _| true, true, &mut |rel, _, _| {
+            again.push(rel.to_owned());
+            Ok(())
+        })
+        .unwrap();
+        let early: Vec<String> = streamed.early.iter().map(|(r, _)| r.clone()).collect();
+        assert_eq!(again, early);
+    }
+
+    #[test]
+    fn a_tar_whose_top_level_manifest_comes_after_a_nested_one_is_not_taken_as_streamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let tar_path = dir.path().join("two.tar");
+        let mut b = tar::Builder::new(std::fs::File::create(&tar_path).unwrap());
+        for (name, body) in [
+            ("sub/manifest.json", &b"{}"[..]),
+            ("sub/streams/a.jsonl", b"x\n"),
+            ("manifest.json", b"{}"),
+        ] {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(body.len() as u64);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            b.append_data(&mut h, name, body).unwrap();
+        }
+        b.finish().unwrap();
+        drop(b);
+        let (src, streamed) =
+            BundleSource::open_streaming(&tar_path, &mut |_| {}, &mut |_, _, _| Ok(())).unwrap();
+        assert_eq!(src.root, "");
+        assert!(!streamed.unwrap().valid);
+    }
 }

@@ -29,6 +29,8 @@ pub const TRUST_ENV: &str = "AUDITLENS_TRUST";
 pub struct Verification {
     inputs: Vec<PathBuf>,
     trust: Option<TrustStore>,
+    /// Which inputs are sealed bundles (looked at once: a tar is told by its first bytes).
+    sealed: OnceLock<Vec<bool>>,
     results: OnceLock<Vec<InputCheck>>,
     runs: AtomicUsize,
 }
@@ -48,9 +50,15 @@ impl Verification {
         Self {
             inputs: inputs.to_vec(),
             trust,
+            sealed: OnceLock::new(),
             results: OnceLock::new(),
             runs: AtomicUsize::new(0),
         }
+    }
+
+    fn sealed(&self) -> &[bool] {
+        self.sealed
+            .get_or_init(|| self.inputs.iter().map(|p| is_native_bundle(p)).collect())
     }
 
     /// The trust store it checks against.
@@ -60,7 +68,7 @@ impl Verification {
 
     /// True when some input is a sealed bundle.
     pub(crate) fn has_sealed_input(&self) -> bool {
-        self.inputs.iter().any(|p| is_native_bundle(p))
+        self.sealed().iter().any(|&b| b)
     }
 
     /// Each input's result, verifying every sealed input on the first call only.
@@ -73,9 +81,10 @@ impl Verification {
             };
             self.inputs
                 .iter()
-                .map(|p| InputCheck {
+                .zip(self.sealed())
+                .map(|(p, &sealed)| InputCheck {
                     input: p.clone(),
-                    result: is_native_bundle(p).then(|| verify_bundle(p, &opts)),
+                    result: sealed.then(|| verify_bundle(p, &opts)),
                 })
                 .collect()
         })

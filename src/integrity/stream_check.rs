@@ -171,6 +171,12 @@ impl<'a> StreamCheck<'a> {
         self.status.push(st);
     }
 
+    /// Sets whether the manifest's signature is trusted, when that is known only after the
+    /// lines were read (a duplicate member later in an archive makes no copy trusted).
+    pub(crate) fn set_signed(&mut self, signed: bool) {
+        self.signed = signed;
+    }
+
     /// Decides every line.
     pub fn finish(mut self) -> StreamOutcome {
         let n = self.status.len();

@@ -260,12 +260,103 @@ fn check_signature(
 /// A stream file being checked: its check, each line's SHA-256, and whether it was read.
 type Check<'m> = (StreamCheck<'m>, Vec<Digest32>, bool);
 
+/// What reading the listed members gave: each stream's check, each file's result, and the
+/// findings about later copies.
+#[derive(Default)]
+struct MemberReads<'m> {
+    checks: HashMap<(String, u32), Check<'m>>,
+    file_results: HashMap<String, &'static str>,
+    findings: Vec<Finding>,
+    lines_read: u64,
+}
+
+impl<'m> MemberReads<'m> {
+    /// Reads copy `copy` of the listed member `rel` once: hashes it, and checks its records
+    /// (the stream's check takes the signature's trust later, see `set_signed`).
+    #[allow(clippy::too_many_arguments)]
+    fn member(
+        &mut self,
+        entry: &'m super::manifest::FileEntry,
+        rel: &str,
+        copy: u32,
+        r: &mut dyn BufRead,
+        max_line: usize,
+        strict: bool,
+        progress: Option<&dyn Fn(u64)>,
+    ) -> io::Result<()> {
+        let mut check = entry
+            .stream
+            .as_ref()
+            .map(|s| StreamCheck::new(s, rel, true, strict));
+        let mut line_hashes = Vec::new();
+        let lines_read = &mut self.lines_read;
+        let (bytes, digest) = scan_lines(r, max_line, &mut |line, terminated| {
+            if let Some(c) = check.as_mut() {
+                c.line(line, terminated);
+                line_hashes.push(line.map_or_else(Digest32::default, sha256));
+                *lines_read += 1;
+                if lines_read.is_multiple_of(1 << 16)
+                    && let Some(p) = progress
+                {
+                    p(*lines_read);
+                }
+            }
+        })?;
+        let ok = bytes == entry.bytes && digest == entry.sha256;
+        if copy == 1 {
+            self.file_results
+                .insert(rel.to_owned(), if ok { "FILE_OK" } else { "FILE_MODIFIED" });
+        } else if !ok {
+            self.findings.push(Finding::new(
+                "FILE_MODIFIED",
+                Some(rel),
+                format!("copy {copy}: size or SHA-256 differs from the manifest"),
+            ));
+        }
+        if let Some(c) = check {
+            self.checks
+                .insert((rel.to_owned(), copy), (c, line_hashes, true));
+        }
+        Ok(())
+    }
+
+    /// Takes in what an earlier read of other members gave.
+    fn absorb(&mut self, other: Self) {
+        self.checks.extend(other.checks);
+        self.file_results.extend(other.file_results);
+        self.findings.extend(other.findings);
+    }
+}
+
 /// Verifies one bundle (folder, `.tar` or `.tar.gz`). Errors only when it cannot be read at
 /// all; every integrity problem is a finding in the report.
 #[allow(clippy::too_many_lines)]
 pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, IntegrityError> {
     let mut report = Report::new(&path.display().to_string());
-    let src = BundleSource::open(path)?;
+    let max_line = opts.max_line_bytes;
+    let strict = opts.strict;
+    let progress = opts.progress;
+    // A tar is read once: the members after its manifest are checked as the archive is
+    // listed, against the manifest met first (whether it is the bundle's is known at the
+    // end; when it is not, what was read then is dropped and read again below).
+    let early_manifest: std::cell::OnceCell<(Digest32, Option<Manifest>)> =
+        std::cell::OnceCell::new();
+    let mut read = MemberReads::default();
+    let (src, streamed) = BundleSource::open_streaming(
+        path,
+        &mut |bytes| {
+            let _ = early_manifest.set((sha256(bytes), parse_manifest(bytes).ok()));
+        },
+        &mut |rel, copy, r| {
+            let Some((_, Some(m))) = early_manifest.get() else {
+                return Ok(());
+            };
+            let Ok(i) = m.files.binary_search_by(|f| f.path.as_str().cmp(rel)) else {
+                return Ok(());
+            };
+            read.member(&m.files[i], rel, copy, r, max_line, strict, progress)
+        },
+    )?;
     let mut file_findings = Vec::new();
     let mut unsafe_paths = HashSet::new();
     for m in &src.members {
@@ -396,53 +487,47 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
     }
     // Read every listed file once: hash it, and check its records. Each line's SHA-256 is
     // kept, so that a status is only ever given to those exact bytes.
-    let mut checks: HashMap<(String, u32), Check<'_>> = HashMap::new();
     let mut stream_findings = Vec::new();
-    let max_line = opts.max_line_bytes;
-    let strict = opts.strict;
-    let mut file_results: HashMap<String, &'static str> = HashMap::new();
-    let mut lines_read = 0u64;
-    let progress = opts.progress;
     let trusted = |rel: &str| anchors_trusted && !duplicates.contains_key(rel);
+    let manifest_sha = sha256(manifest_bytes);
+    let streamed =
+        streamed.filter(|s| s.valid && early_manifest.get().map(|(d, _)| *d) == Some(manifest_sha));
+    let mut fresh = MemberReads {
+        lines_read: read.lines_read,
+        ..MemberReads::default()
+    };
     {
-        let want = |rel: &str| listed.contains_key(rel);
+        // Streamed: only the members met before the manifest are left, at the archive's
+        // start. Else every listed member.
+        let early: HashSet<(&str, u32)> = streamed
+            .iter()
+            .flat_map(|s| s.early.iter().map(|(r, c)| (r.as_str(), *c)))
+            .collect();
+        let want = |rel: &str, copy: u32| {
+            listed.contains_key(rel) && (streamed.is_none() || early.contains(&(rel, copy)))
+        };
         let mut on_member = |rel: &str, copy: u32, r: &mut dyn BufRead| -> io::Result<()> {
             let Some(entry) = listed.get(rel) else {
                 return Ok(());
             };
-            let mut check = entry
-                .stream
-                .as_ref()
-                .map(|s| StreamCheck::new(s, rel, trusted(rel), strict));
-            let mut line_hashes = Vec::new();
-            let (bytes, digest) = scan_lines(r, max_line, &mut |line, terminated| {
-                if let Some(c) = check.as_mut() {
-                    c.line(line, terminated);
-                    line_hashes.push(line.map_or_else(Digest32::default, sha256));
-                    lines_read += 1;
-                    if lines_read.is_multiple_of(1 << 16)
-                        && let Some(p) = progress
-                    {
-                        p(lines_read);
-                    }
-                }
-            })?;
-            let ok = bytes == entry.bytes && digest == entry.sha256;
-            if copy == 1 {
-                file_results.insert(rel.to_owned(), if ok { "FILE_OK" } else { "FILE_MODIFIED" });
-            } else if !ok {
-                file_findings.push(Finding::new(
-                    "FILE_MODIFIED",
-                    Some(rel),
-                    format!("copy {copy}: size or SHA-256 differs from the manifest"),
-                ));
-            }
-            if let Some(c) = check {
-                checks.insert((rel.to_owned(), copy), (c, line_hashes, true));
-            }
-            Ok(())
+            fresh.member(entry, rel, copy, r, max_line, strict, progress)
         };
-        src.read_members(&want, &mut on_member)?;
+        if streamed.is_none() || !early.is_empty() {
+            src.read_members(&want, streamed.is_some(), &mut on_member)?;
+        }
+    }
+    if streamed.is_some() {
+        fresh.absorb(read);
+    }
+    let MemberReads {
+        mut checks,
+        file_results,
+        findings: copy_findings,
+        ..
+    } = fresh;
+    file_findings.extend(copy_findings);
+    for ((rel, _), (check, _, _)) in &mut checks {
+        check.set_signed(trusted(rel));
     }
     for (p, e) in &listed {
         if let Some(code) = file_results.get(*p) {
