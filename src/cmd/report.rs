@@ -12,6 +12,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+mod remote;
+
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ReportArgs, ReportFormat, VerifyReportArgs};
 use crate::governance::{
@@ -163,10 +165,25 @@ fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> R
     Ok(cov)
 }
 
+/// Each input and its content digest now.
+pub(super) fn input_digests(paths: &[PathBuf]) -> Result<Vec<InputDigest>> {
+    paths
+        .iter()
+        .map(|p| {
+            Ok(InputDigest {
+                path: p.display().to_string(),
+                digest: content_digest(std::slice::from_ref(p))
+                    .with_context(|| format!("hashing {}", p.display()))?,
+                remote: None,
+            })
+        })
+        .collect()
+}
+
 /// The verify verdict of every sealed input, with its error findings located: taken from
 /// the session's one [`Verification`] of the inputs (already run when the open built the
 /// index; never run a second time).
-fn integrity(verification: &Verification) -> Result<IntegritySummary> {
+pub(super) fn integrity(verification: &Verification) -> Result<IntegritySummary> {
     let mut reports = Vec::new();
     let mut sealed = Vec::new();
     for check in verification.results() {
@@ -289,8 +306,7 @@ pub(crate) fn build_report(
     catalog: &Catalog,
     service: &dyn Store,
     graph: &Graph,
-    paths: &[PathBuf],
-    verification: &Verification,
+    (mut integrity, inputs): (IntegritySummary, Vec<InputDigest>),
     w: Window,
     masker: &Masker,
     now: DateTime<Utc>,
@@ -345,7 +361,6 @@ pub(crate) fn build_report(
         })?;
         results.insert(CheckKind::Monitoring, c.finish());
     }
-    let mut integrity = integrity(verification)?;
     if kinds.contains(&CheckKind::Alerts) {
         let rules = crate::session::alerts::load_rules(None)?;
         let mut eval = crate::session::alerts::evaluate(service, &rules)?;
@@ -377,16 +392,6 @@ pub(crate) fn build_report(
             }
         }
     }
-    let inputs = paths
-        .iter()
-        .map(|p| {
-            Ok(InputDigest {
-                path: p.display().to_string(),
-                digest: content_digest(std::slice::from_ref(p))
-                    .with_context(|| format!("hashing {}", p.display()))?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
     Ok(ComplianceReport {
         standard: catalog.id.clone(),
         title: catalog.title.clone(),
@@ -438,30 +443,36 @@ pub(super) fn run(
         })
         .transpose()?;
     let masker = settings.masker.clone();
-    let opened = open_index(session, &a.paths, err)?;
-    super::access_log::record_open(
-        settings,
-        "report",
-        &a.paths,
-        Some(opened.digest().to_owned()),
-        None,
-        json!({"standard": a.standard, "from": a.from, "to": a.to,
-            "format": format!("{:?}", a.format).to_lowercase(),
-            "out": a.out.as_ref().map(|p| p.display().to_string()), "signed": a.sign.is_some()}),
-    )?;
-    report_skipped(&opened, err)?;
-    let graph = super::lineage::load_graph(&opened, settings, err)?;
-    let service = opened.store().context("opening the index")?;
-    let report = build_report(
-        &catalog,
-        &service,
-        &graph,
-        &a.paths,
-        opened.integrity(),
-        w,
-        &masker,
-        Utc::now(),
-    )?;
+    let filters = json!({"standard": a.standard, "from": a.from, "to": a.to,
+        "format": format!("{:?}", a.format).to_lowercase(),
+        "out": a.out.as_ref().map(|p| p.display().to_string()), "signed": a.sign.is_some()});
+    let report = if let Some(url) = &a.remote {
+        let store = super::remote_store(url, settings)?;
+        super::access_log::record(
+            settings,
+            super::remote_entry("report", &store, None, filters),
+        )?;
+        let graph = crate::session::graph_from_store(&store)
+            .map_err(|e| anyhow!("{e}"))
+            .context("building the lineage graph from the remote index")?;
+        let sealed = remote::attested(&store)?;
+        build_report(&catalog, &store, &graph, sealed, w, &masker, Utc::now())?
+    } else {
+        let opened = open_index(session, &a.paths, err)?;
+        super::access_log::record_open(
+            settings,
+            "report",
+            &a.paths,
+            Some(opened.digest().to_owned()),
+            None,
+            filters,
+        )?;
+        report_skipped(&opened, err)?;
+        let graph = super::lineage::load_graph(&opened, settings, err)?;
+        let service = opened.store().context("opening the index")?;
+        let sealed = (integrity(opened.integrity())?, input_digests(&a.paths)?);
+        build_report(&catalog, &service, &graph, sealed, w, &masker, Utc::now())?
+    };
     let text = render(&report, a.format)?;
     let mut bytes = Vec::with_capacity(text.len());
     {
@@ -625,8 +636,10 @@ mod tests {
             &catalog,
             &opened.store().unwrap(),
             &Graph::default(),
-            std::slice::from_ref(&pristine),
-            opened.integrity(),
+            (
+                integrity(opened.integrity()).unwrap(),
+                input_digests(std::slice::from_ref(&pristine)).unwrap(),
+            ),
             (None, None),
             &Masker::disabled(),
             Utc::now(),

@@ -174,8 +174,8 @@ mod tests {
         let tmp = root.path().join("build");
         std::fs::create_dir(&tmp).unwrap();
         let index = tantivy::Index::create_in_dir(&tmp, super::super::schema::build().0).unwrap();
-        let store =
-            LocalStore::open(index, Some(tmp.clone()), GenericMapping::shared_builtin()).unwrap();
+        let mapping = crate::ingest::GenericMapping::shared_builtin();
+        let store = LocalStore::open(index, Some(tmp.clone()), mapping).unwrap();
         assert!(store.refresh().is_ok());
         std::fs::rename(&tmp, root.path().join("final")).unwrap();
         assert!(
