@@ -108,7 +108,12 @@ pub(super) fn related_effect(s: &mut AppState) -> Option<Effect> {
     if let Some(r) = hit.event.run_id.as_deref().filter(|v| !v.is_empty()) {
         parts.push(format!("{}:{}", fields::RUN_ID, quote(r)));
     }
-    if let Some(c) = hit.event.correlation_id.as_deref().filter(|v| !v.is_empty()) {
+    if let Some(c) = hit
+        .event
+        .correlation_id
+        .as_deref()
+        .filter(|v| !v.is_empty())
+    {
         parts.push(format!("{}:{}", fields::CORRELATION_ID, quote(c)));
     }
     if parts.is_empty() {
