@@ -1,6 +1,11 @@
 //! How the local index spells a [`Filter`]: the one place where report jumps become query
 //! text, with one quoting rule, parsed by the same strict parser as any query.
 
+use super::schema::ORD;
+use crate::model::fields::{
+    INPUTS_ID, LINE, MODEL_ID, MODEL_VERSION, OUTPUTS_ID, PARENT_RUN_ID, PATH, RESOURCE_ID, RUN_ID,
+    SEQ,
+};
 use crate::store::{Filter, quote};
 
 /// The query text that selects the events of `filter`.
@@ -10,20 +15,20 @@ pub fn query_text(filter: &Filter) -> String {
         // set matches nothing: `full_query` answers it without parsing.)
         Filter::Ords(ords) => {
             let list: Vec<String> = ords.iter().map(u64::to_string).collect();
-            format!("ord: IN [{}]", list.join(" "))
+            format!("{ORD}: IN [{}]", list.join(" "))
         }
-        Filter::Model { id, version: None } => format!("model.id:{}", quote(id)),
+        Filter::Model { id, version: None } => format!("{MODEL_ID}:{}", quote(id)),
         Filter::Model {
             id,
             version: Some(v),
-        } => format!("model.id:{} AND model.version:{}", quote(id), quote(v)),
+        } => format!("{MODEL_ID}:{} AND {MODEL_VERSION}:{}", quote(id), quote(v)),
         Filter::Run(id) => {
             let id = quote(id);
-            format!("run_id:{id} OR parent_run_id:{id} OR inputs.id:{id}")
+            format!("{RUN_ID}:{id} OR {PARENT_RUN_ID}:{id} OR {INPUTS_ID}:{id}")
         }
         Filter::Resource(id) => {
             let id = quote(id);
-            format!("inputs.id:{id} OR outputs.id:{id} OR resource.id:{id}")
+            format!("{INPUTS_ID}:{id} OR {OUTPUTS_ID}:{id} OR {RESOURCE_ID}:{id}")
         }
         Filter::All(parts) if parts.is_empty() => "*".to_owned(),
         Filter::All(parts) => parts
@@ -32,10 +37,10 @@ pub fn query_text(filter: &Filter) -> String {
             .collect::<Vec<_>>()
             .join(" AND "),
         Filter::Lines { path, from, to } => {
-            format!("path:{} AND line:[{from} TO {to}]", quote(path))
+            format!("{PATH}:{} AND {LINE}:[{from} TO {to}]", quote(path))
         }
         Filter::Seqs { path, from, to } => {
-            format!("path:{} AND seq:[{from} TO {to}]", quote(path))
+            format!("{PATH}:{} AND {SEQ}:[{from} TO {to}]", quote(path))
         }
     }
 }

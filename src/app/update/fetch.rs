@@ -3,7 +3,8 @@
 use super::WINDOW;
 use crate::app::effect::{Effect, Job};
 use crate::app::state::{AppState, Mode, Pane, Related, Scroll};
-use crate::store::{SearchRequest, SortOrder};
+use crate::model::fields;
+use crate::store::{SearchRequest, SortOrder, quote};
 
 pub(super) fn request(s: &AppState, query: &str, offset: u64, limit: u64) -> SearchRequest {
     SearchRequest {
@@ -102,13 +103,18 @@ pub(super) fn related_effect(s: &mut AppState) -> Option<Effect> {
         return None;
     }
     let ord = hit.ord;
-    let safe = |v: &str| !v.is_empty() && !v.contains(['"', '\\']);
+    // Quoted by the store's one rule: a value holding `"` or `\` still finds its events.
     let mut parts = Vec::new();
-    if let Some(r) = hit.event.run_id.as_deref().filter(|v| safe(v)) {
-        parts.push(format!("run_id:\"{r}\""));
+    if let Some(r) = hit.event.run_id.as_deref().filter(|v| !v.is_empty()) {
+        parts.push(format!("{}:{}", fields::RUN_ID, quote(r)));
     }
-    if let Some(c) = hit.event.correlation_id.as_deref().filter(|v| safe(v)) {
-        parts.push(format!("correlation_id:\"{c}\""));
+    if let Some(c) = hit
+        .event
+        .correlation_id
+        .as_deref()
+        .filter(|v| !v.is_empty())
+    {
+        parts.push(format!("{}:{}", fields::CORRELATION_ID, quote(c)));
     }
     if parts.is_empty() {
         s.related = Some(Related {
