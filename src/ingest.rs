@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
-pub use generic::{GenericMapping, generic_mapping, set_generic_mapping};
+pub use generic::GenericMapping;
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
@@ -296,7 +296,7 @@ pub trait StatusLookup: Send + Sync {
 }
 
 /// Options for a load.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct IngestOptions {
     /// Size limits.
     pub limits: ReadLimits,
@@ -308,6 +308,22 @@ pub struct IngestOptions {
     /// Sees the raw bytes of every input file as the load reads them (the index build
     /// hashes the content digest from them, so the inputs are read once).
     pub file_tap: Option<std::sync::Arc<dyn FileTap>>,
+    /// The generic adapter's candidate names (the settings' mapping: built in, or with the
+    /// user's `generic.json` tried first).
+    pub mapping: std::sync::Arc<GenericMapping>,
+}
+
+impl Default for IngestOptions {
+    /// Default limits, no statuses, one thread, the built-in mapping, no tap.
+    fn default() -> Self {
+        Self {
+            limits: ReadLimits::default(),
+            status: None,
+            threads: 0,
+            file_tap: None,
+            mapping: GenericMapping::shared_builtin(),
+        }
+    }
 }
 
 struct Pipeline<'a, F: FnMut(IngestProgress)> {
@@ -320,6 +336,7 @@ struct Pipeline<'a, F: FnMut(IngestProgress)> {
     on_progress: F,
     limits: ReadLimits,
     status: Option<std::sync::Arc<dyn StatusLookup>>,
+    mapping: std::sync::Arc<GenericMapping>,
     stopped: bool,
     /// Decoding threads, when there are several.
     pool: Option<parallel::Pool>,
@@ -396,7 +413,7 @@ impl<F: FnMut(IngestProgress)> RecordSink for Pipeline<'_, F> {
             self.with_pool(|pool, apply| pool.record(path, line, bytes, apply));
             return;
         }
-        match decode_record(path, line, bytes) {
+        match decode_record(path, line, bytes, &self.mapping) {
             Ok(events) => {
                 let status = self
                     .status
@@ -459,11 +476,12 @@ pub fn ingest(
         on_progress,
         limits: options.limits,
         pool: if options.threads > 1 {
-            parallel::Pool::start(options.threads, options.status.as_ref())
+            parallel::Pool::start(options.threads, options.status.as_ref(), &options.mapping)
         } else {
             None
         },
         status: options.status,
+        mapping: options.mapping,
         stopped: false,
     };
     visit_inputs(paths, &counter, &mut p);

@@ -120,6 +120,7 @@ impl Session {
                 status: crate::integrity::status_lookup(integrity),
                 threads: s.threads,
                 file_tap: None,
+                mapping: Arc::clone(&s.mapping),
             },
             writer_budget: s.writer_budget,
             threads: s.threads,

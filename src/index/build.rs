@@ -9,13 +9,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::IndexError;
 use super::cache::{
-    BuildOptions, HashTap, Meta, OpenedIndex, PassHashes, Tee, cache_key, cache_root,
+    BuildOptions, HashTap, Meta, NotReusable, OpenedIndex, PassHashes, Tee, cache_key, cache_root,
     content_digest, content_digest_with, finish_build, index_stamps, io_err, new_index,
-    place_built, try_open,
+    place_built, reopen,
 };
 use super::live::{LiveEvent, fingerprint, names_key, remember};
 use super::schema::SCHEMA_VERSION;
@@ -94,7 +94,7 @@ impl DigestSource {
 }
 
 /// The note that says why the cached entry at `dir` is being rebuilt.
-fn rebuild_note(dir: &std::path::Path, why: &str) -> String {
+fn rebuild_note(dir: &std::path::Path, why: &NotReusable) -> String {
     format!("rebuilding the cached index at {} ({why})", dir.display())
 }
 
@@ -156,21 +156,14 @@ fn build_or_reuse(
     let check_all = opts.verify_cache;
     let dir_for = |key: &str| root.join(format!("{}-s{SCHEMA_VERSION}", &key[..32]));
     let reuse = |dir: PathBuf, digest: String, events: &mut dyn FnMut(LiveEvent)| {
-        let (index, summary) = try_open(&dir, &key_for(&digest), check_all)?;
-        let opened = OpenedIndex {
-            index,
-            summary,
-            dir,
-            digest,
-            reused: true,
-            build_time: Duration::ZERO,
-        };
+        let key = key_for(&digest);
+        let opened = reopen(dir, digest, &key, &opts.ingest.mapping, check_all)?;
         events(LiveEvent::Opened {
-            store: opened.store().map_err(|e| e.to_string())?,
+            store: opened.store()?,
             complete: true,
         });
         events(LiveEvent::Done(Box::new(opened.clone())));
-        Ok::<_, String>(opened)
+        Ok::<_, NotReusable>(opened)
     };
     // A cached open need not hash the whole bundle: the fingerprint (paths, sizes, times)
     // remembers the content digest of inputs seen before.
@@ -250,7 +243,8 @@ fn build_or_reuse(
             return Err(e);
         }
     };
-    let opened = place_built(&tmp, dir_for(&key), &key, summary, digest, started)?;
+    let mapping = Arc::clone(&opts.ingest.mapping);
+    let opened = place_built(&tmp, dir_for(&key), &key, summary, digest, started, mapping)?;
     let _ = remember(&memo, &opened.digest);
     let _ = remember(&names, &opened.digest);
     events(LiveEvent::Done(Box::new(opened.clone())));
@@ -276,7 +270,11 @@ fn build(
         Some(l) => {
             indexer.set_on_commit(l.on_commit);
             events(LiveEvent::Opened {
-                store: super::LocalStore::open(index, Some(tmp.to_owned()))?,
+                store: super::LocalStore::open(
+                    index,
+                    Some(tmp.to_owned()),
+                    Arc::clone(&opts.ingest.mapping),
+                )?,
                 complete: false,
             });
             Some(l.cancel)

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{IndexError, SearchRequest, SearchService};
+use crate::ingest::GenericMapping;
 use crate::store::{
     Cursor, Facets, Histogram, Hit, Page, PageRequest, QueryError, ScanPage, Selection, Store,
     StoreError,
@@ -34,9 +35,13 @@ impl LocalStore {
         }
     }
 
-    /// The store over a readable `index` (in `dir` when on disk).
-    pub(crate) fn open(index: tantivy::Index, dir: Option<PathBuf>) -> Result<Self, IndexError> {
-        Ok(Self::new(SearchService::new(index)?, dir))
+    /// The store over a readable `index` (in `dir` when on disk) built with `mapping`.
+    pub(crate) fn open(
+        index: tantivy::Index,
+        dir: Option<PathBuf>,
+        mapping: Arc<GenericMapping>,
+    ) -> Result<Self, IndexError> {
+        Ok(Self::new(SearchService::new(index, mapping)?, dir))
     }
 
     /// The search service underneath.
@@ -169,7 +174,8 @@ mod tests {
         let tmp = root.path().join("build");
         std::fs::create_dir(&tmp).unwrap();
         let index = tantivy::Index::create_in_dir(&tmp, super::super::schema::build().0).unwrap();
-        let store = LocalStore::open(index, Some(tmp.clone())).unwrap();
+        let mapping = crate::ingest::GenericMapping::shared_builtin();
+        let store = LocalStore::open(index, Some(tmp.clone()), mapping).unwrap();
         assert!(store.refresh().is_ok());
         std::fs::rename(&tmp, root.path().join("final")).unwrap();
         assert!(
