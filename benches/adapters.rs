@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use auditlens::ingest::decode_record;
+use auditlens::ingest::{GenericMapping, decode_record};
 use serde_json::json;
 
 // One typical record per format: a list of data, clearer whole.
@@ -128,11 +128,12 @@ fn samples() -> Vec<(&'static str, String)> {
 fn main() {
     const N: u32 = 50_000;
     println!("{:<12} {:>12} {:>10}", "format", "records/s", "MB/s");
+    let mapping = GenericMapping::shared_builtin();
     for (name, record) in samples() {
         let start = Instant::now();
         let mut events = 0usize;
         for i in 0..N {
-            let d = decode_record("bench.json", u64::from(i) + 1, record.as_bytes())
+            let d = decode_record("bench.json", u64::from(i) + 1, record.as_bytes(), &mapping)
                 .expect("sample records decode");
             events += d.len();
         }

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use auditlens::alerts::RuleSet;
 use auditlens::index::{BareIndex, CommitPolicy};
-use auditlens::ingest::decode_record;
+use auditlens::ingest::{GenericMapping, decode_record};
 use auditlens::sample::Story;
 use auditlens::session::alerts::evaluate as evaluate_index;
 
@@ -85,7 +85,14 @@ fn main() {
         line.push_str(&serde_json::Value::Object(rec).to_string());
         line.push('}');
         let path = format!("streams/{}.jsonl", e.stream);
-        for d in decode_record(&path, *seq, line.as_bytes()).unwrap() {
+        for d in decode_record(
+            &path,
+            *seq,
+            line.as_bytes(),
+            &GenericMapping::shared_builtin(),
+        )
+        .unwrap()
+        {
             indexer.add(&d.event, d.raw).unwrap();
         }
     }

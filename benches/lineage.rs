@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use auditlens::ingest::decode_record;
+use auditlens::ingest::{GenericMapping, decode_record};
 use auditlens::lineage::{Graph, GraphBuilder};
 
 const MODELS: u64 = 40;
@@ -131,8 +131,13 @@ fn main() {
         let t = Instant::now();
         batch.clear();
         for (i, l) in batch_lines.iter().enumerate() {
-            let decoded =
-                decode_record("bench.jsonl", n + i as u64 + 1, l.as_bytes()).expect("decodes");
+            let decoded = decode_record(
+                "bench.jsonl",
+                n + i as u64 + 1,
+                l.as_bytes(),
+                &GenericMapping::shared_builtin(),
+            )
+            .expect("decodes");
             batch.extend(decoded.into_iter().map(|d| d.event));
         }
         parse += t.elapsed();

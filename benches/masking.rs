@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use auditlens::ingest::decode_record;
+use auditlens::ingest::{GenericMapping, decode_record};
 use auditlens::privacy::Masker;
 use serde_json::json;
 
@@ -22,7 +22,13 @@ fn main() {
     .to_string();
     let masker = Masker::default_policy();
     for (name, rec) in [("clean", &clean), ("with secrets", &dirty)] {
-        let decoded = decode_record("bench.jsonl", 1, rec.as_bytes()).expect("decodes");
+        let decoded = decode_record(
+            "bench.jsonl",
+            1,
+            rec.as_bytes(),
+            &GenericMapping::shared_builtin(),
+        )
+        .expect("decodes");
         let ev = &decoded[0].event;
         let n = 20_000u32;
         let start = Instant::now();

@@ -1,7 +1,8 @@
 //! The interactive explorer's runtime: state, actions, the pure `update`, effects and the
 //! threads that carry them out. The only module with threads and channels.
 //!
-//! Allowed imports: `model`, `index` (search service, hits, live build events), `session`
+//! Allowed imports: `model`, `store` (the store trait, hits, pages, filters), `index` (live
+//! build events), `session`
 //! (opening inputs, alerts), `settings` (UI settings, masker), `integrity` (the shared
 //! verification, for the Integrity pane), `lineage`, `alerts` (report panes), `privacy`
 //! (masker), `ingest` (summaries), `ui` (rendering only, from `run`), ratatui, crossterm

@@ -2,8 +2,9 @@
 //! command writes to the `Write` it is given, so tests call them without a terminal.
 //!
 //! Allowed imports: `cli`, `settings`, `session` (every command opens its inputs through
-//! it), the domain modules for printing (`model`, `index`, `ingest`, `integrity`, `lineage`,
-//! `alerts`, `privacy`, `sample`), `app` (to start the explorer); anyhow at this edge.
+//! it), the domain modules for printing (`model`, `store`, `index`, `ingest`, `integrity`,
+//! `lineage`, `alerts`, `governance`, `privacy`, `remote`, `sample`), `app` and `ui`'s
+//! settings (to start the explorer); anyhow at this edge.
 
 mod access_log;
 mod alerts;
@@ -160,10 +161,12 @@ fn tempfile_dir(parent: &std::path::Path) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// The Quickwit index at `URL[/INDEX]` as a store, with the error naming the URL.
-pub(crate) fn remote_store(url: &str) -> Result<crate::remote::RemoteStore> {
+/// The Quickwit index at `URL[/INDEX]` as a store, with the error naming the URL. Its
+/// hits are decoded again with the settings' generic mapping, as a push decoded them.
+pub(crate) fn remote_store(url: &str, settings: &Settings) -> Result<crate::remote::RemoteStore> {
     let target = crate::remote::Target::parse(url, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::remote::RemoteStore::open(target, crate::remote::store_timeout())
+        .map(|store| store.with_mapping(std::sync::Arc::clone(&settings.mapping)))
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("opening the remote index {url}"))
 }

@@ -90,14 +90,6 @@ pub enum ConfigError {
     /// The theme is unknown or wrong.
     #[error(transparent)]
     Theme(#[from] ThemeError),
-    /// The user's generic mapping (`generic.json`) is wrong.
-    #[error("{path}: {message}")]
-    GenericMapping {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,12 +153,8 @@ pub fn generic_mapping(dir: Option<&Path>) -> Result<crate::ingest::GenericMappi
     };
     let path = dir.join("generic.json");
     match read_optional(&path)? {
-        Some(text) => crate::ingest::GenericMapping::with_user(&text).map_err(|message| {
-            ConfigError::GenericMapping {
-                path: path.clone(),
-                message,
-            }
-        }),
+        Some(text) => crate::ingest::GenericMapping::with_user(&text)
+            .map_err(|source| ConfigError::Syntax { path, source }),
         None => Ok(crate::ingest::GenericMapping::builtin()),
     }
 }

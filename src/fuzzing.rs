@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::index::{CommitPolicy, IndexError, SearchRequest, SearchService};
 use crate::ingest::{
-    self, EventSink, Found, IngestError, IngestOptions, ReadLimits, RecordSink, Span,
-    decode_record, redecode,
+    self, EventSink, Found, GenericMapping, IngestError, IngestOptions, ReadLimits, RecordSink,
+    Span, decode_record, redecode,
 };
 use crate::integrity::{self, TrustStore, VerifyOptions};
 use crate::model::{AuditEvent, safe_json};
@@ -110,7 +110,8 @@ pub fn decode(data: &[u8]) {
 }
 
 fn decode_checked(path: &str, line: u64, bytes: &[u8]) {
-    let Ok(events) = decode_record(path, line, bytes) else {
+    let mapping = GenericMapping::shared_builtin();
+    let Ok(events) = decode_record(path, line, bytes, &mapping) else {
         return;
     };
     for d in events {
@@ -122,6 +123,7 @@ fn decode_checked(path: &str, line: u64, bytes: &[u8]) {
             ev.origin.part,
             ev.origin.hash.as_deref(),
             d.raw,
+            &mapping,
         );
         assert_eq!(again.as_ref(), Ok(ev), "decoding again gives another event");
         assert_safe_json(ev);
@@ -354,8 +356,9 @@ fn search_service() -> Option<SearchService> {
         r#"{"time":"2024-01-02T10:00:00Z","user":"bob","action":"dataset.read","msg":"read a\\b c","severity":"high"}"#,
         r#"{"msg":"no time at all","outcome":"failure"}"#,
     ];
+    let mapping = GenericMapping::shared_builtin();
     for (i, l) in lines.iter().enumerate() {
-        for d in decode_record("q.jsonl", i as u64 + 1, l.as_bytes()).ok()? {
+        for d in decode_record("q.jsonl", i as u64 + 1, l.as_bytes(), &mapping).ok()? {
             indexer.add(&d.event, d.raw).ok()?;
         }
     }
@@ -435,7 +438,7 @@ pub fn mask(data: &[u8]) {
                 "access key left in a JSON key: {text}"
             );
         }
-        if let Ok(events) = decode_record("m.jsonl", 1, data) {
+        if let Ok(events) = decode_record("m.jsonl", 1, data, &GenericMapping::shared_builtin()) {
             for d in events {
                 let _ = m.mask_event(&d.event);
                 let _ = m.mask_record(&d.event, d.raw);

@@ -5,7 +5,8 @@
 //! record SHA-256). The caller (`cmd::report`) runs the queries; memory here is bounded by
 //! the streams, models, actors and capped evidence lists, never by the bundle.
 //!
-//! Allowed imports: `model`, `alerts` (alert results), `lineage` (graph lookups), `integrity`
+//! Allowed imports: `model`, `store` (query quoting), `alerts` (alert results), `lineage`
+//! (graph lookups), `integrity`
 //! (keys, canonical JSON, SHA-256 for sealing), std, serde,
 //! `serde_json`, chrono, sha2, base64. Never tantivy or ratatui.
 

@@ -3,7 +3,10 @@
 //! `stale` removes the build folders of killed processes, `damage` tells a damaged index
 //! from a refused query.
 //!
-//! Allowed imports: `model`, `ingest` (for the `EventSink` trait and summaries), tantivy.
+//! Allowed imports: `model` (the field table included), `ingest` (the `EventSink` trait,
+//! summaries, the generic mapping hits are decoded again with), `store` (the trait it
+//! implements and the plain types it exchanges), `querylang` (the query text layer),
+//! tantivy.
 
 mod build;
 mod cache;
@@ -14,7 +17,7 @@ mod histogram;
 mod live;
 mod query;
 mod scan;
-pub mod schema;
+pub(crate) mod schema;
 mod search;
 mod stale;
 mod store;
@@ -34,6 +37,8 @@ pub use store::LocalStore;
 pub use writer::{CommitPolicy, Indexer};
 
 use tantivy::Index;
+
+use crate::ingest::GenericMapping;
 
 /// Failures of the index layer.
 #[derive(Debug, thiserror::Error)]
@@ -106,12 +111,12 @@ impl BareIndex {
 
     /// The index as a store (sees what was committed when it was opened; `refresh` for more).
     pub fn store(&self) -> Result<LocalStore, IndexError> {
-        LocalStore::open(self.index.clone(), None)
+        LocalStore::open(self.index.clone(), None, GenericMapping::shared_builtin())
     }
 
     /// A search service over it.
     pub fn service(&self) -> Result<SearchService, IndexError> {
-        SearchService::new(self.index.clone())
+        SearchService::new(self.index.clone(), GenericMapping::shared_builtin())
     }
 }
 
@@ -123,7 +128,7 @@ pub(crate) fn create_in_ram() -> (Index, schema::Fields) {
 
 /// An empty in-RAM store with the current schema: checks queries without data.
 pub(crate) fn empty_store() -> Result<LocalStore, IndexError> {
-    LocalStore::open(create_in_ram().0, None)
+    LocalStore::open(create_in_ram().0, None, GenericMapping::shared_builtin())
 }
 
 /// The field handles of an index built with the current schema.

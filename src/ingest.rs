@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
-pub use generic::{GenericMapping, generic_mapping, set_generic_mapping};
+pub use generic::GenericMapping;
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
@@ -296,7 +296,7 @@ pub trait StatusLookup: Send + Sync {
 }
 
 /// Options for a load.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct IngestOptions {
     /// Size limits.
     pub limits: ReadLimits,
@@ -305,6 +305,21 @@ pub struct IngestOptions {
     /// Threads that decode records (0 or 1: the reading thread decodes). Whatever the
     /// number, events reach the sink in input order.
     pub threads: usize,
+    /// The generic adapter's candidate names (the settings' mapping: built in, or with the
+    /// user's `generic.json` tried first).
+    pub mapping: std::sync::Arc<GenericMapping>,
+}
+
+impl Default for IngestOptions {
+    /// Default limits, no statuses, one thread, the built-in mapping.
+    fn default() -> Self {
+        Self {
+            limits: ReadLimits::default(),
+            status: None,
+            threads: 0,
+            mapping: GenericMapping::shared_builtin(),
+        }
+    }
 }
 
 struct Pipeline<'a, F: FnMut(IngestProgress)> {
@@ -317,6 +332,7 @@ struct Pipeline<'a, F: FnMut(IngestProgress)> {
     on_progress: F,
     limits: ReadLimits,
     status: Option<std::sync::Arc<dyn StatusLookup>>,
+    mapping: std::sync::Arc<GenericMapping>,
     stopped: bool,
     /// Decoding threads, when there are several.
     pool: Option<parallel::Pool>,
@@ -393,7 +409,7 @@ impl<F: FnMut(IngestProgress)> RecordSink for Pipeline<'_, F> {
             self.with_pool(|pool, apply| pool.record(path, line, bytes, apply));
             return;
         }
-        match decode_record(path, line, bytes) {
+        match decode_record(path, line, bytes, &self.mapping) {
             Ok(events) => {
                 let status = self
                     .status
@@ -456,11 +472,12 @@ pub fn ingest(
         on_progress,
         limits: options.limits,
         pool: if options.threads > 1 {
-            parallel::Pool::start(options.threads, options.status.as_ref())
+            parallel::Pool::start(options.threads, options.status.as_ref(), &options.mapping)
         } else {
             None
         },
         status: options.status,
+        mapping: options.mapping,
         stopped: false,
     };
     visit_inputs(paths, &counter, &mut p);

@@ -9,7 +9,7 @@ pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod cmd;
-pub mod config;
+pub(crate) mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod governance;
@@ -19,7 +19,7 @@ pub mod integrity;
 pub mod lineage;
 pub mod model;
 pub mod privacy;
-pub mod querylang;
+pub(crate) mod querylang;
 pub mod remote;
 pub mod sample;
 pub mod session;

@@ -1,10 +1,13 @@
-//! Pure domain types shared by every module: events, their origin, enums of the event model.
+//! Pure domain types shared by every module: events, their origin, enums of the event model,
+//! and the table of the fields the query language names (`fields`).
 //!
 //! Allowed imports: std, serde, `serde_json`, chrono. Never ratatui or tantivy.
 
 mod enums;
 mod event;
-pub mod safe_json;
+pub(crate) mod fields;
+pub(crate) mod record_values;
+pub(crate) mod safe_json;
 mod status;
 mod text;
 mod time;

@@ -119,6 +119,7 @@ impl Session {
                 limits: s.limits,
                 status: crate::integrity::status_lookup(integrity),
                 threads: s.threads,
+                mapping: Arc::clone(&s.mapping),
             },
             writer_budget: s.writer_budget,
             threads: s.threads,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::cli::LoadArgs;
 use crate::config::config_dir;
-use crate::ingest::{IngestOptions, ReadLimits};
+use crate::ingest::{GenericMapping, IngestOptions, ReadLimits};
 use crate::integrity::{IntegrityError, TRUST_ENV, TrustStore, default_trust_path};
 use crate::privacy::Masker;
 
@@ -129,9 +129,10 @@ pub struct Settings {
     pub role: Option<String>,
     /// `--no-trail`: the trail records only that the command ran.
     pub untracked: bool,
-    /// The key of the generic mapping in effect (built-in candidates plus the user's
-    /// `generic.json`): it decides what an index holds, so it keys the cache.
-    pub generic_key: String,
+    /// The generic mapping (built-in candidates, with the user's `generic.json` tried
+    /// first): every load and every re-decode of a stored record uses it, and since it
+    /// decides what an index holds, its key keys the cache.
+    pub mapping: Arc<GenericMapping>,
 }
 
 impl Settings {
@@ -141,9 +142,7 @@ impl Settings {
         let masker =
             crate::privacy::masker_for(config_dir.as_deref(), load.unmask, load.role.as_deref())
                 .map_err(SettingsError::Masking)?;
-        // The adapters read the mapping from one process-wide slot, set here, once.
-        let mapping = crate::config::generic_mapping(config_dir.as_deref())?;
-        let generic_key = crate::ingest::set_generic_mapping(mapping).key();
+        let mapping = Arc::new(crate::config::generic_mapping(config_dir.as_deref())?);
         Ok(Self {
             cache_root: load
                 .index_dir
@@ -161,7 +160,7 @@ impl Settings {
             unmask: load.unmask,
             role: load.role.clone(),
             untracked: load.no_trail,
-            generic_key,
+            mapping,
             config_dir,
         })
     }
@@ -171,7 +170,7 @@ impl Settings {
     pub(crate) fn cache_key_extra(&self) -> Vec<u8> {
         let mut extra = self.trust.bytes.clone();
         extra.extend_from_slice(b"\0generic-mapping\0");
-        extra.extend_from_slice(self.generic_key.as_bytes());
+        extra.extend_from_slice(self.mapping.key().as_bytes());
         extra
     }
 
@@ -181,6 +180,7 @@ impl Settings {
             limits: self.limits,
             status: None,
             threads: self.threads,
+            mapping: Arc::clone(&self.mapping),
         }
     }
 }

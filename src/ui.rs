@@ -2,7 +2,7 @@
 //! At 100x30 and larger the timeline, results and a side pane show together; on smaller
 //! terminals (80x24) the panes collapse into tabs.
 //!
-//! Allowed imports: `app` (state types), `model`, `index` (hit and histogram types), ratatui;
+//! Allowed imports: `app` (state types), `model`, `store` (hit and histogram types), ratatui;
 //! `settings.rs` also `cli` and `config` (the user's files).
 
 mod keymap;

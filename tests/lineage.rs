@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use auditlens::index::filter_query;
-use auditlens::ingest::decode_record;
+use auditlens::ingest::{GenericMapping, decode_record};
 use auditlens::lineage::{Graph, GraphBuilder, NodeKey, RunStatus, kind};
 use serde_json::{Value, json};
 
@@ -180,7 +180,14 @@ fn graph() -> Graph {
     let text = lines();
     let mut b = GraphBuilder::new();
     for (i, l) in text.lines().enumerate() {
-        for d in decode_record("story.jsonl", i as u64 + 1, l.as_bytes()).expect("decodes") {
+        for d in decode_record(
+            "story.jsonl",
+            i as u64 + 1,
+            l.as_bytes(),
+            &GenericMapping::shared_builtin(),
+        )
+        .expect("decodes")
+        {
             b.observe(&d.event);
         }
     }
@@ -374,7 +381,14 @@ fn a_long_cycle_does_not_hang_or_overflow() {
             "inputs": [r("dataset", &format!("d{i}"), None)],
             "outputs": [r("dataset", &format!("d{}", (i + 1) % n), None)]})
         .to_string();
-        for d in decode_record("c.jsonl", i + 1, line.as_bytes()).expect("decodes") {
+        for d in decode_record(
+            "c.jsonl",
+            i + 1,
+            line.as_bytes(),
+            &GenericMapping::shared_builtin(),
+        )
+        .expect("decodes")
+        {
             b.observe(&d.event);
         }
     }
@@ -848,7 +862,14 @@ fn sample_graph() -> Graph {
         let text = std::fs::read_to_string(&f).expect("read");
         for (i, l) in text.lines().enumerate() {
             let path = f.display().to_string();
-            for d in decode_record(&path, i as u64 + 1, l.as_bytes()).expect("decodes") {
+            for d in decode_record(
+                &path,
+                i as u64 + 1,
+                l.as_bytes(),
+                &GenericMapping::shared_builtin(),
+            )
+            .expect("decodes")
+            {
                 b.observe(&d.event);
             }
         }
@@ -1264,7 +1285,7 @@ mod arbitrary {
             let mut b = GraphBuilder::new();
             for (i, e) in events.iter().enumerate() {
                 let line = e.to_string();
-                for d in decode_record("p.jsonl", i as u64 + 1, line.as_bytes()).expect("decodes") {
+                for d in decode_record("p.jsonl", i as u64 + 1, line.as_bytes(), &GenericMapping::shared_builtin()).expect("decodes") {
                     b.observe(&d.event);
                 }
             }

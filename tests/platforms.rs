@@ -175,4 +175,16 @@ fn a_user_generic_mapping_is_applied_by_the_commands_and_keys_the_cache() {
     .unwrap();
     // The cached index of the same bytes must not be reused under another mapping.
     assert_eq!(count(), "1", "the user's candidate maps the actor");
+    // A hit is decoded again from its stored record with the same mapping (it travels with
+    // the index, not in process-wide state), so the event shown has the mapped actor.
+    let out = crate::common::auditlens(home.path())
+        .args(["search", "--no-trail"])
+        .arg(&file)
+        .args(["actor.id:zed", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let hit: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(hit["actor"]["id"], "zed", "{text}");
 }

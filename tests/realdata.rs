@@ -863,8 +863,15 @@ struct Redecode {
 impl EventSink for Redecode {
     fn event(&mut self, event: AuditEvent, raw: &str) -> bool {
         let o = &event.origin;
-        let again =
-            auditlens::ingest::redecode(o.format, &o.path, o.line, o.part, o.hash.as_deref(), raw);
+        let again = auditlens::ingest::redecode(
+            o.format,
+            &o.path,
+            o.line,
+            o.part,
+            o.hash.as_deref(),
+            raw,
+            &auditlens::ingest::GenericMapping::shared_builtin(),
+        );
         assert_eq!(
             again.as_ref(),
             Ok(&event),

@@ -1,42 +1,17 @@
 //! Reading a named field of an event, for grouping keys and numeric comparisons. The
-//! names are those of the query language (`actor.id`, `model.version`, `details.<path>`).
+//! names are those of the query language's table (`model::fields`: `actor.id`,
+//! `model.version`, ...) and `details.<path>`.
 
 use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::model::AuditEvent;
+use crate::model::{AuditEvent, fields};
 
-const NAMES: &[&str] = &[
-    "action",
-    "category",
-    "severity",
-    "outcome",
-    "actor.id",
-    "actor.type",
-    "actor.ip",
-    "actor.session",
-    "actor.roles",
-    "resource.type",
-    "resource.id",
-    "resource.name",
-    "resource.version",
-    "resource.tags",
-    "model.id",
-    "model.version",
-    "run_id",
-    "parent_run_id",
-    "correlation_id",
-    "environment",
-    "source",
-    "stream",
-    "path",
-    "integrity",
-];
-
-/// Whether `name` is a field that [`field_value`] can read.
+/// Whether `name` is a field that [`field_value`] can read: a keyword field of the query
+/// language (`model::fields`), or `details.<path>`.
 pub fn is_known_field(name: &str) -> bool {
-    NAMES.contains(&name) || details_path(name).is_some_and(|p| !p.is_empty())
+    fields::keyword_def(name).is_some() || details_path(name).is_some_and(|p| !p.is_empty())
 }
 
 fn details_path(name: &str) -> Option<&str> {
@@ -49,30 +24,34 @@ fn details_path(name: &str) -> Option<&str> {
 pub fn field_value<'a>(ev: &'a AuditEvent, name: &str) -> Option<Cow<'a, str>> {
     let opt = |v: &'a Option<String>| v.as_deref().map(Cow::Borrowed);
     let v = match name {
-        "action" => Some(Cow::Borrowed(ev.action.as_str())),
-        "category" => Some(Cow::Borrowed(ev.category.as_str())),
-        "severity" => Some(Cow::Borrowed(ev.severity.as_str())),
-        "outcome" => Some(Cow::Borrowed(ev.outcome.as_str())),
-        "actor.id" => opt(&ev.actor.id),
-        "actor.type" => opt(&ev.actor.kind),
-        "actor.ip" => opt(&ev.actor.ip),
-        "actor.session" => opt(&ev.actor.session),
-        "actor.roles" => join(&ev.actor.roles),
-        "resource.type" => opt(&ev.resource.kind),
-        "resource.id" => opt(&ev.resource.id),
-        "resource.name" => opt(&ev.resource.name),
-        "resource.version" => opt(&ev.resource.version),
-        "resource.tags" => join(&ev.resource.tags),
-        "model.id" => ev.model.as_ref().map(|m| Cow::Borrowed(m.id.as_str())),
-        "model.version" => ev.model.as_ref().and_then(|m| opt(&m.version)),
-        "run_id" => opt(&ev.run_id),
-        "parent_run_id" => opt(&ev.parent_run_id),
-        "correlation_id" => opt(&ev.correlation_id),
-        "environment" => opt(&ev.environment),
-        "source" => opt(&ev.source),
-        "stream" => opt(&ev.origin.stream),
-        "path" => Some(Cow::Borrowed(ev.origin.path.as_str())),
-        "integrity" => opt(&ev.integrity),
+        fields::ACTION => Some(Cow::Borrowed(ev.action.as_str())),
+        fields::CATEGORY => Some(Cow::Borrowed(ev.category.as_str())),
+        fields::SEVERITY => Some(Cow::Borrowed(ev.severity.as_str())),
+        fields::OUTCOME => Some(Cow::Borrowed(ev.outcome.as_str())),
+        fields::ACTOR_ID => opt(&ev.actor.id),
+        fields::ACTOR_TYPE => opt(&ev.actor.kind),
+        fields::ACTOR_IP => opt(&ev.actor.ip),
+        fields::ACTOR_SESSION => opt(&ev.actor.session),
+        fields::ACTOR_ROLES => join_ids(ev.actor.roles.iter().map(String::as_str)),
+        fields::RESOURCE_TYPE => opt(&ev.resource.kind),
+        fields::RESOURCE_ID => opt(&ev.resource.id),
+        fields::RESOURCE_NAME => opt(&ev.resource.name),
+        fields::RESOURCE_VERSION => opt(&ev.resource.version),
+        fields::RESOURCE_TAGS => join_ids(ev.resource.tags.iter().map(String::as_str)),
+        fields::MODEL_ID => ev.model.as_ref().map(|m| Cow::Borrowed(m.id.as_str())),
+        fields::MODEL_VERSION => ev.model.as_ref().and_then(|m| opt(&m.version)),
+        fields::RUN_ID => opt(&ev.run_id),
+        fields::PARENT_RUN_ID => opt(&ev.parent_run_id),
+        fields::CORRELATION_ID => opt(&ev.correlation_id),
+        fields::ENVIRONMENT => opt(&ev.environment),
+        fields::SOURCE => opt(&ev.source),
+        fields::STREAM => opt(&ev.origin.stream),
+        fields::PATH => Some(Cow::Borrowed(ev.origin.path.as_str())),
+        fields::INTEGRITY => opt(&ev.integrity),
+        fields::INPUTS_ID => join_ids(ev.inputs.iter().map(|a| a.id.as_str())),
+        fields::OUTPUTS_ID => join_ids(ev.outputs.iter().map(|a| a.id.as_str())),
+        fields::FORMAT => Some(Cow::Borrowed(ev.origin.format.as_str())),
+        fields::TS_QUALITY => Some(Cow::Borrowed(ev.ts_quality.as_str())),
         other => {
             let v = details_value(ev, details_path(other)?)?;
             match v {
@@ -85,12 +64,9 @@ pub fn field_value<'a>(ev: &'a AuditEvent, name: &str) -> Option<Cow<'a, str>> {
     v.filter(|s| !s.is_empty())
 }
 
-fn join(list: &[String]) -> Option<Cow<'_, str>> {
-    if list.is_empty() {
-        None
-    } else {
-        Some(Cow::Owned(list.join(",")))
-    }
+fn join_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Option<Cow<'a, str>> {
+    let list: Vec<&str> = ids.collect();
+    (!list.is_empty()).then(|| Cow::Owned(list.join(",")))
 }
 
 /// The JSON value at a dotted path inside `details` (the path without `details.`).
@@ -115,4 +91,65 @@ pub(super) fn details_number(ev: &AuditEvent, name: &str) -> Option<f64> {
         _ => None,
     }?;
     n.is_finite().then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArtifactRef, ModelRef};
+
+    #[test]
+    fn every_keyword_field_of_the_table_can_be_read() {
+        let s = |v: &str| Some(v.to_owned());
+        let origin = crate::model::Origin {
+            path: "p.jsonl".into(),
+            line: 1,
+            format: crate::model::Format::Native,
+            stream: s("registry"),
+            seq: Some(1),
+            hash: None,
+            part: 0,
+        };
+        let mut ev = AuditEvent::new(origin, "model.deploy");
+        ev.actor.id = s("ana");
+        ev.actor.kind = s("user");
+        ev.actor.ip = s("10.0.0.1");
+        ev.actor.session = s("sess");
+        ev.actor.roles = vec!["admin".into(), "ops".into()];
+        ev.resource.kind = s("model");
+        ev.resource.id = s("r1");
+        ev.resource.name = s("R");
+        ev.resource.version = s("3");
+        ev.resource.tags = vec!["pii".into()];
+        ev.model = Some(ModelRef {
+            id: "m".into(),
+            version: s("2"),
+        });
+        let artifact = |id: &str| ArtifactRef {
+            kind: "dataset".into(),
+            id: id.into(),
+            version: None,
+        };
+        ev.inputs = vec![artifact("in1"), artifact("in2")];
+        ev.outputs = vec![artifact("out")];
+        ev.run_id = s("run");
+        ev.parent_run_id = s("parent");
+        ev.correlation_id = s("corr");
+        ev.environment = s("production");
+        ev.source = s("mlflow");
+        ev.integrity = s("verified");
+        for k in fields::KEYWORDS {
+            assert!(is_known_field(k.name), "{}", k.name);
+            assert!(field_value(&ev, k.name).is_some(), "{} is not read", k.name);
+        }
+        assert_eq!(
+            field_value(&ev, fields::INPUTS_ID).as_deref(),
+            Some("in1,in2")
+        );
+        assert_eq!(
+            field_value(&ev, fields::ACTOR_ROLES).as_deref(),
+            Some("admin,ops")
+        );
+        assert!(!is_known_field("message") && !is_known_field("details."));
+    }
 }

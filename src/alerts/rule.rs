@@ -19,21 +19,115 @@ pub const DEFAULT_RULES: &str = include_str!("../../assets/rules.json");
 
 /// A rules file or rule that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{context}: {message}")]
+#[error("{context}: {problem}")]
 pub struct RuleError {
     /// Where: the file, and the rule id or position.
     pub context: String,
     /// What is wrong.
-    pub message: String,
+    pub problem: RuleProblem,
 }
 
 impl RuleError {
-    fn new(context: impl Into<String>, message: impl Into<String>) -> Self {
+    fn new(context: impl Into<String>, problem: RuleProblem) -> Self {
         Self {
             context: context.into(),
-            message: message.into(),
+            problem,
         }
     }
+}
+
+/// What is wrong with a rules file or one of its rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleProblem {
+    /// Not the JSON of a rules file.
+    #[error("not a rules file (line {line}): {reason}")]
+    NotARulesFile {
+        /// Line of the file.
+        line: usize,
+        /// What the parser found.
+        reason: String,
+    },
+    /// `disable` names a rule that does not exist.
+    #[error("`disable` names `{0}`, which is not a known rule")]
+    UnknownDisabled(String),
+    /// A rule that is not the JSON shape of a rule (unknown key, wrong type).
+    #[error("{0}")]
+    Shape(String),
+    /// Two rules of one file share an id.
+    #[error("the id is used twice in this file")]
+    DuplicateId,
+    /// An empty or spaced id.
+    #[error("`id` must be a non-empty word without spaces")]
+    BadId,
+    /// An unknown severity.
+    #[error("`severity` is `{0}`; use debug, info, notice, warning, error or critical")]
+    UnknownSeverity(String),
+    /// An empty query.
+    #[error("`query` is empty (use `*` for every event)")]
+    EmptyQuery,
+    /// Both grouping keys.
+    #[error("give `group_by` or `group_by_any`, not both")]
+    BothGroupBy,
+    /// A list or text that must not be empty is.
+    #[error("`{0}` is empty")]
+    Empty(&'static str),
+    /// A field list names something that is not a field.
+    #[error(
+        "`{key}` names `{field}`, which is not a field (use e.g. actor.id, actor.ip, model.id, model.version, details.<path>)"
+    )]
+    NotAField {
+        /// The rule key.
+        key: &'static str,
+        /// The name given.
+        field: String,
+    },
+    /// A duration that does not parse or is not positive.
+    #[error("`{key}` is `{value}`; write a positive number with ms, s, m, h or d (e.g. 10m)")]
+    BadDuration {
+        /// The rule key.
+        key: &'static str,
+        /// The text given.
+        value: String,
+    },
+    /// A key the rule's kind needs is missing.
+    #[error("{} {kind} rule needs {what}", if kind.starts_with('a') { "an" } else { "a" })]
+    Needs {
+        /// The kind of rule.
+        kind: &'static str,
+        /// What it needs.
+        what: &'static str,
+    },
+    /// A numeric rule's field outside `details`.
+    #[error("`{key}` is `{value}`; it must be details.<path>")]
+    NotDetails {
+        /// The rule key.
+        key: &'static str,
+        /// The name given.
+        value: String,
+    },
+    /// An unknown comparison.
+    #[error("`op` is `{0}`; use gt, gte, lt or lte")]
+    UnknownOp(String),
+    /// A threshold of zero events.
+    #[error("`count` must be at least 1")]
+    ZeroCount,
+    /// A rate rule's baseline out of range.
+    #[error("`baseline` must be between 1 and 100000 buckets")]
+    BaselineRange,
+    /// A rate rule's z that is not a positive number.
+    #[error("`z` must be a positive number")]
+    BadZ,
+    /// An unknown kind.
+    #[error("`kind` is `{0}`; use match, threshold, absence, numeric, rate or role_policy")]
+    UnknownKind(String),
+    /// A key given that the rule's kind does not take.
+    #[error("`{key}` does not apply to a {kind} rule")]
+    NotApplicable {
+        /// The key.
+        key: &'static str,
+        /// The kind of rule.
+        kind: &'static str,
+    },
 }
 
 /// How a numeric rule compares.
@@ -285,7 +379,13 @@ impl RuleSet {
     /// replaces it.
     pub fn extended(mut self, text: &str, name: &str) -> Result<Self, RuleError> {
         let raw: RawFile = serde_json::from_str(text).map_err(|e| {
-            RuleError::new(name, format!("not a rules file (line {}): {e}", e.line()))
+            RuleError::new(
+                name,
+                RuleProblem::NotARulesFile {
+                    line: e.line(),
+                    reason: e.to_string(),
+                },
+            )
         })?;
         if raw.replace_defaults {
             self.rules.clear();
@@ -296,7 +396,7 @@ impl RuleSet {
             if self.rules.len() == before {
                 return Err(RuleError::new(
                     name,
-                    format!("`disable` names `{id}`, which is not a known rule"),
+                    RuleProblem::UnknownDisabled(id.clone()),
                 ));
             }
         }
@@ -307,11 +407,11 @@ impl RuleSet {
                 .and_then(Value::as_str)
                 .map_or_else(|| format!("rule #{}", i + 1), |id| format!("rule `{id}`"));
             let ctx = format!("{name}, {label}");
-            let r: RawRule =
-                serde_json::from_value(v).map_err(|e| RuleError::new(&ctx, e.to_string()))?;
+            let r: RawRule = serde_json::from_value(v)
+                .map_err(|e| RuleError::new(&ctx, RuleProblem::Shape(e.to_string())))?;
             let rule = check(r).map_err(|m| RuleError::new(&ctx, m))?;
             if !seen.insert(rule.id.clone()) {
-                return Err(RuleError::new(&ctx, "the id is used twice in this file"));
+                return Err(RuleError::new(&ctx, RuleProblem::DuplicateId));
             }
             if let Some(slot) = self.rules.iter_mut().find(|x| x.id == rule.id) {
                 *slot = rule;
@@ -328,45 +428,56 @@ impl RuleSet {
     }
 }
 
-fn fields(list: Vec<String>, what: &str) -> Result<Vec<String>, String> {
+fn fields(list: Vec<String>, what: &'static str) -> Result<Vec<String>, RuleProblem> {
     if list.is_empty() {
-        return Err(format!("`{what}` is empty"));
+        return Err(RuleProblem::Empty(what));
     }
     for f in &list {
         if !is_known_field(f) {
-            return Err(format!(
-                "`{what}` names `{f}`, which is not a field (use e.g. actor.id, actor.ip, model.id, model.version, details.<path>)"
-            ));
+            return Err(RuleProblem::NotAField {
+                key: what,
+                field: f.clone(),
+            });
         }
     }
     Ok(list)
 }
 
-fn duration(s: Option<&String>, what: &str) -> Result<Option<TimeDelta>, String> {
+fn duration(s: Option<&String>, what: &'static str) -> Result<Option<TimeDelta>, RuleProblem> {
     s.map(|s| {
-        parse_duration(s).ok_or_else(|| {
-            format!("`{what}` is `{s}`; write a positive number with ms, s, m, h or d (e.g. 10m)")
+        parse_duration(s).ok_or_else(|| RuleProblem::BadDuration {
+            key: what,
+            value: s.clone(),
         })
     })
     .transpose()
 }
 
 /// A numeric rule's parameters.
-fn parse_numeric(r: &RawRule) -> Result<(RuleKind, &'static [&'static str]), String> {
-    let field = r.field.clone().ok_or("a numeric rule needs `field`")?;
+fn parse_numeric(r: &RawRule) -> Result<(RuleKind, &'static [&'static str]), RuleProblem> {
+    let needs = |what| RuleProblem::Needs {
+        kind: "numeric",
+        what,
+    };
+    let field = r.field.clone().ok_or(needs("`field`"))?;
     if !field.starts_with("details.") || !is_known_field(&field) {
-        return Err(format!("`field` is `{field}`; it must be details.<path>"));
+        return Err(RuleProblem::NotDetails {
+            key: "field",
+            value: field,
+        });
     }
-    let op = r.op.as_deref().ok_or("a numeric rule needs `op`")?;
-    let op =
-        CompareOp::parse(op).ok_or_else(|| format!("`op` is `{op}`; use gt, gte, lt or lte"))?;
+    let op = r.op.as_deref().ok_or(needs("`op`"))?;
+    let op = CompareOp::parse(op).ok_or_else(|| RuleProblem::UnknownOp(op.to_owned()))?;
     let than = match (r.value, r.than_field.clone()) {
         (Some(v), None) if v.is_finite() => Threshold::Value(v),
         (None, Some(f)) if f.starts_with("details.") && is_known_field(&f) => Threshold::Field(f),
         (None, Some(f)) => {
-            return Err(format!("`than_field` is `{f}`; it must be details.<path>"));
+            return Err(RuleProblem::NotDetails {
+                key: "than_field",
+                value: f,
+            });
         }
-        _ => return Err("a numeric rule needs either `value` or `than_field`".into()),
+        _ => return Err(needs("either `value` or `than_field`")),
     };
     Ok((
         RuleKind::Numeric { field, op, than },
@@ -385,30 +496,28 @@ fn parse_numeric(r: &RawRule) -> Result<(RuleKind, &'static [&'static str]), Str
 fn parse_kind(
     r: &RawRule,
     window: Option<TimeDelta>,
-) -> Result<(RuleKind, &'static [&'static str]), String> {
+) -> Result<(RuleKind, &'static [&'static str]), RuleProblem> {
+    let needs = |kind, what| RuleProblem::Needs { kind, what };
     Ok(match r.kind.as_str() {
         "match" => (RuleKind::Match, &["group_by", "merge_within"]),
         "threshold" => {
-            let count = r.count.ok_or("a threshold rule needs `count`")?;
+            let count = r.count.ok_or(needs("threshold", "`count`"))?;
             if count == 0 {
-                return Err("`count` must be at least 1".into());
+                return Err(RuleProblem::ZeroCount);
             }
-            let window = window.ok_or("a threshold rule needs `window` (e.g. 10m)")?;
+            let window = window.ok_or(needs("threshold", "`window` (e.g. 10m)"))?;
             (
                 RuleKind::Threshold { count, window },
                 &["group_by", "group_by_any", "count", "window"],
             )
         }
         "absence" => {
-            let without = r.without.clone().ok_or("an absence rule needs `without`")?;
+            let without = r.without.clone().ok_or(needs("absence", "`without`"))?;
             if without.trim().is_empty() {
-                return Err("`without` is empty".into());
+                return Err(RuleProblem::Empty("without"));
             }
             let key = fields(
-                r.key
-                    .clone()
-                    .ok_or("an absence rule needs `key`")?
-                    .into_vec(),
+                r.key.clone().ok_or(needs("absence", "`key`"))?.into_vec(),
                 "key",
             )?;
             (
@@ -423,14 +532,14 @@ fn parse_kind(
         "numeric" => parse_numeric(r)?,
         "rate" => {
             let bucket = duration(r.bucket.as_ref(), "bucket")?
-                .ok_or("a rate rule needs `bucket` (e.g. 1h)")?;
+                .ok_or(needs("rate", "`bucket` (e.g. 1h)"))?;
             let baseline = r.baseline.unwrap_or(24);
             if !(1..=100_000).contains(&baseline) {
-                return Err("`baseline` must be between 1 and 100000 buckets".into());
+                return Err(RuleProblem::BaselineRange);
             }
             let z = r.z.unwrap_or(3.5);
             if !z.is_finite() || z <= 0.0 {
-                return Err("`z` must be a positive number".into());
+                return Err(RuleProblem::BadZ);
             }
             (
                 RuleKind::Rate {
@@ -443,7 +552,7 @@ fn parse_kind(
             )
         }
         "role_policy" => {
-            let tag = r.tag.clone().ok_or("a role_policy rule needs `tag`")?;
+            let tag = r.tag.clone().ok_or(needs("role_policy", "`tag`"))?;
             let allow_roles = r.allow_roles.clone().unwrap_or_default();
             let allow_actor_types = r.allow_actor_types.clone().unwrap_or_default();
             (
@@ -462,33 +571,27 @@ fn parse_kind(
             )
         }
         other => {
-            return Err(format!(
-                "`kind` is `{other}`; use match, threshold, absence, numeric, rate or role_policy"
-            ));
+            return Err(RuleProblem::UnknownKind(other.to_owned()));
         }
     })
 }
 
-fn check(r: RawRule) -> Result<Rule, String> {
+fn check(r: RawRule) -> Result<Rule, RuleProblem> {
     if r.id.trim().is_empty() || r.id.chars().any(char::is_whitespace) {
-        return Err("`id` must be a non-empty word without spaces".to_owned());
+        return Err(RuleProblem::BadId);
     }
-    let severity = Severity::parse(&r.severity).ok_or_else(|| {
-        format!(
-            "`severity` is `{}`; use debug, info, notice, warning, error or critical",
-            r.severity
-        )
-    })?;
+    let severity = Severity::parse(&r.severity)
+        .ok_or_else(|| RuleProblem::UnknownSeverity(r.severity.clone()))?;
     if r.query.trim().is_empty() {
-        return Err("`query` is empty (use `*` for every event)".to_owned());
+        return Err(RuleProblem::EmptyQuery);
     }
     let mut group_by = Vec::new();
     match (r.group_by.clone(), r.group_by_any.clone()) {
-        (Some(_), Some(_)) => return Err("give `group_by` or `group_by_any`, not both".into()),
+        (Some(_), Some(_)) => return Err(RuleProblem::BothGroupBy),
         (Some(g), None) => group_by.push(fields(g.into_vec(), "group_by")?),
         (None, Some(list)) => {
             if list.is_empty() {
-                return Err("`group_by_any` is empty".into());
+                return Err(RuleProblem::Empty("group_by_any"));
             }
             for g in list {
                 group_by.push(fields(g.into_vec(), "group_by_any")?);
@@ -500,7 +603,7 @@ fn check(r: RawRule) -> Result<Rule, String> {
     let merge = duration(r.merge_within.as_ref(), "merge_within")?;
     // Which optional keys each kind takes; anything else given is refused.
     let (kind, allowed) = parse_kind(&r, window)?;
-    let given: [(&str, bool); 18] = [
+    let given: [(&'static str, bool); 18] = [
         ("group_by", r.group_by.is_some()),
         ("group_by_any", r.group_by_any.is_some()),
         ("window", r.window.is_some()),
@@ -521,7 +624,10 @@ fn check(r: RawRule) -> Result<Rule, String> {
         ("allow_actor_types", r.allow_actor_types.is_some()),
     ];
     if let Some((k, _)) = given.iter().find(|(k, g)| *g && !allowed.contains(k)) {
-        return Err(format!("`{k}` does not apply to a {} rule", kind.name()));
+        return Err(RuleProblem::NotApplicable {
+            key: k,
+            kind: kind.name(),
+        });
     }
     Ok(Rule {
         id: r.id,

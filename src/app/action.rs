@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::ingest::IngestProgress;
-use crate::store::{Histogram, Hit, Page, QueryError};
+use crate::store::{Facets, Histogram, Hit, Page, QueryError, StoreError};
 
 /// One thing that happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,15 +151,15 @@ pub enum Action {
     HistogramDone {
         /// Request generation.
         generation: u64,
-        /// Buckets or an error.
-        result: Result<Histogram, String>,
+        /// Buckets, or why the store could not count them.
+        result: Result<Histogram, StoreError>,
     },
     /// Facet counts arrived.
     FacetsDone {
         /// Request generation.
         generation: u64,
-        /// The counts, or why not.
-        result: Result<crate::store::Facets, String>,
+        /// The counts, or why the store could not count them.
+        result: Result<Facets, StoreError>,
     },
     /// Related events.
     RelatedDone {

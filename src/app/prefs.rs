@@ -88,25 +88,35 @@ impl Column {
     }
 
     /// Parses `a,b,c` (commas or blanks); an unknown name is an error naming it.
-    pub(crate) fn parse_list(s: &str) -> Result<Vec<Self>, String> {
+    pub(crate) fn parse_list(s: &str) -> Result<Vec<Self>, ColumnError> {
         let mut out = Vec::new();
         for part in s.split([',', ' ']).filter(|p| !p.trim().is_empty()) {
-            let c = Self::parse(part).ok_or_else(|| {
-                format!(
-                    "unknown column `{}` (columns: {})",
-                    crate::model::escape_control(part.trim()),
-                    Self::ALL.map(Self::name).join(", ")
-                )
-            })?;
+            let c =
+                Self::parse(part).ok_or_else(|| ColumnError::Unknown(part.trim().to_owned()))?;
             if !out.contains(&c) {
                 out.push(c);
             }
         }
         if out.is_empty() {
-            return Err("no column named".to_owned());
+            return Err(ColumnError::NoneNamed);
         }
         Ok(out)
     }
+}
+
+/// What is wrong with a `:columns` list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ColumnError {
+    /// A name that is no column (shown escaped, with the list of columns).
+    #[error(
+        "unknown column `{}` (columns: {})",
+        crate::model::escape_control(.0),
+        Column::ALL.map(Column::name).join(", ")
+    )]
+    Unknown(String),
+    /// Only separators.
+    #[error("no column named")]
+    NoneNamed,
 }
 
 /// Queries kept in the history at most.
@@ -201,7 +211,12 @@ mod tests {
             vec![Column::Time, Column::Sev, Column::Version, Column::Env]
         );
         let e = Column::parse_list("time,colour").unwrap_err();
-        assert!(e.contains("colour") && e.contains("actor"), "{e}");
-        assert!(Column::parse_list(" , ").is_err());
+        assert_eq!(e, ColumnError::Unknown("colour".to_owned()));
+        let shown = e.to_string();
+        assert!(
+            shown.contains("`colour`") && shown.contains("actor"),
+            "{shown}"
+        );
+        assert_eq!(Column::parse_list(" , "), Err(ColumnError::NoneNamed));
     }
 }

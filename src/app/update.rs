@@ -20,7 +20,7 @@ use super::state::{
     Status, key_of,
 };
 use crate::model::{RecordStatus, Severity, escape_control};
-use crate::store::Jump;
+use crate::store::{Jump, StoreError};
 use command::run_command;
 use fetch::{facets_effect, hist_effect, new_search, refresh, related_effect, request};
 use input::{edit, save_prefs};
@@ -285,7 +285,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 Err(e) => PaneReport {
                     heading: format!("{}: could not be counted", s.facet_field),
                     rows: vec![ReportRow {
-                        text: escape_control(&e).into_owned(),
+                        text: escape_control(&e.to_string()).into_owned(),
                         level: Severity::Error,
                         jump: None,
                         target: RowTarget::None,
@@ -357,7 +357,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                         s.histogram = Some(h);
                     }
                     // A refused query is shown in the search bar already.
-                    Err(e) if e.starts_with("query error") => {}
+                    Err(StoreError::Query(_)) => {}
                     Err(e) => set_status(s, format!("timeline: {e}"), true),
                 }
             }

@@ -74,9 +74,7 @@ pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
             buckets,
         } => Action::HistogramDone {
             generation,
-            result: store
-                .histogram(&request.selection(), view, buckets)
-                .map_err(|e| e.to_string()),
+            result: store.histogram(&request.selection(), view, buckets),
         },
         Job::Related {
             generation,
@@ -118,8 +116,7 @@ pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
                         mask_facets(m, &mut f);
                     }
                     f
-                })
-                .map_err(|e| e.to_string()),
+                }),
         },
         Job::Locate {
             generation,

@@ -105,7 +105,7 @@ pub(super) fn run(
     let masker = settings.masker.clone();
     let filters = serde_json::json!({"rules": a.rules.as_ref().map(|p| p.display().to_string())});
     if let Some(url) = &a.remote {
-        let store = super::remote_store(url)?;
+        let store = super::remote_store(url, session.settings())?;
         super::access_log::record(
             settings,
             super::remote_entry("alerts", &store, None, filters),

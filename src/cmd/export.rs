@@ -61,7 +61,7 @@ pub(super) fn run(
         if a.out.exists() && !a.force {
             bail!("{} exists (use --force to replace it)", a.out.display());
         }
-        let store = super::remote_store(url)?;
+        let store = super::remote_store(url, session.settings())?;
         let mut entry = super::remote_entry(
             "export",
             &store,

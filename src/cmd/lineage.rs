@@ -33,7 +33,7 @@ fn open_graph(
 ) -> Result<Graph> {
     let settings = session.settings();
     if let Some(url) = remote {
-        let store = super::remote_store(url)?;
+        let store = super::remote_store(url, session.settings())?;
         super::access_log::record(
             settings,
             super::remote_entry(command, &store, None, serde_json::Value::Null),

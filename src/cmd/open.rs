@@ -40,7 +40,7 @@ pub fn run(
 ) -> Result<Outcome> {
     let settings = session.settings();
     if let Some(url) = remote {
-        let store = super::remote_store(url)?;
+        let store = super::remote_store(url, session.settings())?;
         let ui_settings = UiSettings::load(settings.config_dir.as_deref(), ui)
             .context("loading the configuration")?;
         super::access_log::record(

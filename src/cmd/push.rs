@@ -25,7 +25,7 @@ pub(super) fn run(
     let target = Target::parse(&a.to, a.index.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let retention = match &a.retention {
         Some(r) => {
-            let (period, days) = remote::parse_retention(r).map_err(anyhow::Error::msg)?;
+            let (period, days) = remote::parse_retention(r)?;
             if days < ART19_DAYS {
                 writeln!(
                     err,
@@ -56,12 +56,18 @@ pub(super) fn run(
     report_skipped(&opened, err)?;
     let local = opened.store().context("opening the index reader")?;
     let client = remote::Client::new(&target.base, remote::store_timeout());
+    // What `report --remote` cites: the inputs' digests and the verify verdict now.
+    let attested = json!({
+        "inputs": super::report::input_digests(&a.paths)?,
+        "integrity": super::report::integrity(opened.integrity())?,
+    });
     let opts = PushOptions {
         retention,
         mask: a.mask.then(|| settings.masker.clone()),
         batch: a.batch,
         max_batches: a.max_batches,
         inputs,
+        attested,
     };
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();

@@ -12,6 +12,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+mod remote;
+
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ReportArgs, ReportFormat, VerifyReportArgs};
 use crate::governance::{
@@ -21,7 +23,7 @@ use crate::governance::{
     integrity_check, lifecycle_check, quote, retention_check,
 };
 use crate::index::content_digest;
-use crate::integrity::{VerifyOptions, check_export_chain, is_error_code, is_native_bundle};
+use crate::integrity::{Verdict, Verification, check_export_chain, is_error_code};
 use crate::lineage::{Graph, kind};
 use crate::model::{AuditEvent, escape_control, safe_json};
 use crate::privacy::Masker;
@@ -163,42 +165,53 @@ fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> R
     Ok(cov)
 }
 
-/// The verify verdict of every sealed input, with its error findings located.
-fn integrity(paths: &[PathBuf], settings: &Settings) -> Result<IntegritySummary> {
-    let opts = VerifyOptions {
-        trust: settings.trust.store.as_ref(),
-        max_line_bytes: settings.limits.max_line_bytes,
-        ..VerifyOptions::default()
-    };
+/// Each input and its content digest now.
+pub(super) fn input_digests(paths: &[PathBuf]) -> Result<Vec<InputDigest>> {
+    paths
+        .iter()
+        .map(|p| {
+            Ok(InputDigest {
+                path: p.display().to_string(),
+                digest: content_digest(std::slice::from_ref(p))
+                    .with_context(|| format!("hashing {}", p.display()))?,
+                remote: None,
+            })
+        })
+        .collect()
+}
+
+/// The verify verdict of every sealed input, with its error findings located: taken from
+/// the session's one [`Verification`] of the inputs (already run when the open built the
+/// index; never run a second time).
+pub(super) fn integrity(verification: &Verification) -> Result<IntegritySummary> {
     let mut reports = Vec::new();
     let mut sealed = Vec::new();
-    for p in paths.iter().filter(|p| is_native_bundle(p)) {
-        let r = crate::integrity::verify_bundle(p, &opts)
-            .with_context(|| format!("verifying {}", p.display()))?;
-        reports.push(r);
-        sealed.push(p.clone());
+    for check in verification.results() {
+        let Some(result) = &check.result else {
+            continue;
+        };
+        let r = result
+            .as_ref()
+            .map_err(|e| anyhow!("verifying {}: {e}", check.input.display()))?;
+        reports.push(r.clone());
+        sealed.push(check.input.clone());
     }
     check_export_chain(&mut reports);
-    let rank = |v: &str| match v {
-        "verified" => 0,
-        "unverified" => 1,
-        "tampered" => 2,
-        _ => 3,
+    // The worst verdict stands for all: an error over tampering over unverified.
+    let rank = |v: Verdict| match v {
+        Verdict::Verified => 0,
+        Verdict::Unverified => 1,
+        Verdict::Tampered => 2,
+        Verdict::Error => 3,
     };
+    let worst = reports.iter().map(|r| r.verdict).max_by_key(|v| rank(*v));
     let mut out = IntegritySummary {
-        verdict: if reports.is_empty() {
-            "not_sealed".to_owned()
-        } else {
-            "verified".to_owned()
-        },
+        verdict: worst.map_or("not_sealed", Verdict::as_str).to_owned(),
         bundles: BTreeMap::new(),
         findings: Vec::new(),
     };
     for (p, r) in sealed.iter().zip(&reports) {
         let name = p.display().to_string();
-        if rank(r.verdict.as_str()) > rank(&out.verdict) {
-            r.verdict.as_str().clone_into(&mut out.verdict);
-        }
         out.bundles
             .insert(name.clone(), r.verdict.as_str().to_owned());
         for f in &r.findings {
@@ -293,8 +306,7 @@ pub(crate) fn build_report(
     catalog: &Catalog,
     service: &dyn Store,
     graph: &Graph,
-    paths: &[PathBuf],
-    settings: &Settings,
+    (mut integrity, inputs): (IntegritySummary, Vec<InputDigest>),
     w: Window,
     masker: &Masker,
     now: DateTime<Utc>,
@@ -349,7 +361,6 @@ pub(crate) fn build_report(
         })?;
         results.insert(CheckKind::Monitoring, c.finish());
     }
-    let mut integrity = integrity(paths, settings)?;
     if kinds.contains(&CheckKind::Alerts) {
         let rules = crate::session::alerts::load_rules(None)?;
         let mut eval = crate::session::alerts::evaluate(service, &rules)?;
@@ -381,16 +392,6 @@ pub(crate) fn build_report(
             }
         }
     }
-    let inputs = paths
-        .iter()
-        .map(|p| {
-            Ok(InputDigest {
-                path: p.display().to_string(),
-                digest: content_digest(std::slice::from_ref(p))
-                    .with_context(|| format!("hashing {}", p.display()))?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
     Ok(ComplianceReport {
         standard: catalog.id.clone(),
         title: catalog.title.clone(),
@@ -442,30 +443,36 @@ pub(super) fn run(
         })
         .transpose()?;
     let masker = settings.masker.clone();
-    let opened = open_index(session, &a.paths, err)?;
-    super::access_log::record_open(
-        settings,
-        "report",
-        &a.paths,
-        Some(opened.digest().to_owned()),
-        None,
-        json!({"standard": a.standard, "from": a.from, "to": a.to,
-            "format": format!("{:?}", a.format).to_lowercase(),
-            "out": a.out.as_ref().map(|p| p.display().to_string()), "signed": a.sign.is_some()}),
-    )?;
-    report_skipped(&opened, err)?;
-    let graph = super::lineage::load_graph(&opened, settings, err)?;
-    let service = opened.store().context("opening the index")?;
-    let report = build_report(
-        &catalog,
-        &service,
-        &graph,
-        &a.paths,
-        settings,
-        w,
-        &masker,
-        Utc::now(),
-    )?;
+    let filters = json!({"standard": a.standard, "from": a.from, "to": a.to,
+        "format": format!("{:?}", a.format).to_lowercase(),
+        "out": a.out.as_ref().map(|p| p.display().to_string()), "signed": a.sign.is_some()});
+    let report = if let Some(url) = &a.remote {
+        let store = super::remote_store(url, settings)?;
+        super::access_log::record(
+            settings,
+            super::remote_entry("report", &store, None, filters),
+        )?;
+        let graph = crate::session::graph_from_store(&store)
+            .map_err(|e| anyhow!("{e}"))
+            .context("building the lineage graph from the remote index")?;
+        let sealed = remote::attested(&store)?;
+        build_report(&catalog, &store, &graph, sealed, w, &masker, Utc::now())?
+    } else {
+        let opened = open_index(session, &a.paths, err)?;
+        super::access_log::record_open(
+            settings,
+            "report",
+            &a.paths,
+            Some(opened.digest().to_owned()),
+            None,
+            filters,
+        )?;
+        report_skipped(&opened, err)?;
+        let graph = super::lineage::load_graph(&opened, settings, err)?;
+        let service = opened.store().context("opening the index")?;
+        let sealed = (integrity(opened.integrity())?, input_digests(&a.paths)?);
+        build_report(&catalog, &service, &graph, sealed, w, &masker, Utc::now())?
+    };
     let text = render(&report, a.format)?;
     let mut bytes = Vec::with_capacity(text.len());
     {
@@ -590,4 +597,62 @@ pub(super) fn run_verify(
         seal.created_at
     )?;
     Ok(if ok { Outcome::Ok } else { Outcome::Problems })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_takes_the_verification_of_its_open_and_verifies_nothing_again() {
+        // Regression: `report` verified every sealed input itself, after the open had
+        // verified them for the index statuses.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let pristine = root.join("sample-data/pristine");
+        let home = tempfile::tempdir().unwrap();
+        let load = crate::cli::LoadArgs {
+            index_dir: Some(home.path().join("idx")),
+            reindex: false,
+            max_line_bytes: 1 << 20,
+            max_document_bytes: 1 << 30,
+            writer_mb: 50,
+            threads: None,
+            trust: Some(root.join("sample-data/trust.json")),
+            unmask: false,
+            role: None,
+            no_trail: true,
+        };
+        let session = Session::new(Settings::from_args(&load).unwrap());
+        let opened = session
+            .open(std::slice::from_ref(&pristine), &mut |_| {}, &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            opened.integrity().runs(),
+            1,
+            "the build verified the bundle"
+        );
+        let catalog = Catalog::load("eu-ai-act", None).unwrap();
+        let report = build_report(
+            &catalog,
+            &opened.store().unwrap(),
+            &Graph::default(),
+            (
+                integrity(opened.integrity()).unwrap(),
+                input_digests(std::slice::from_ref(&pristine)).unwrap(),
+            ),
+            (None, None),
+            &Masker::disabled(),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(opened.integrity().runs(), 1, "the report reused it");
+        assert_eq!(report.integrity.verdict, "verified");
+        assert_eq!(
+            report
+                .integrity
+                .bundles
+                .get(&pristine.display().to_string()),
+            Some(&"verified".to_owned())
+        );
+    }
 }

@@ -124,7 +124,7 @@ fn run_remote(
     let settings = session.settings();
     let query = remote_query("search", &a.select.args, a.select.query.as_ref())?;
     let (from, to) = time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
-    let store = super::remote_store(url)?;
+    let store = super::remote_store(url, session.settings())?;
     super::access_log::record(
         settings,
         super::remote_entry(

@@ -213,7 +213,7 @@ fn parts_lines(parts: &BTreeMap<String, crate::ingest::PartCounts>) -> Vec<Strin
 /// (loading problems stay with the bundle: `push` reported them).
 fn run_remote(a: &StatsArgs, url: &str, session: &Session, out: &mut dyn Write) -> Result<Outcome> {
     use crate::store::{PageRequest, Selection, SortOrder, Store};
-    let store = super::remote_store(url)?;
+    let store = super::remote_store(url, session.settings())?;
     super::access_log::record(
         session.settings(),
         super::remote_entry("stats", &store, None, json!({"json": a.json})),

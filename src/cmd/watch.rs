@@ -17,7 +17,7 @@ use super::alerts::write_alert_text;
 use crate::alerts::{Evaluator, Input, RuleKind};
 use crate::cli::WatchArgs;
 use crate::index::match_batch;
-use crate::ingest::decode_record;
+use crate::ingest::{GenericMapping, decode_record};
 use crate::model::{AuditEvent, escape_control, safe_json};
 use crate::session::Session;
 use crate::session::alerts::{check_queries, load_rules};
@@ -36,6 +36,8 @@ struct Follower {
     partial: Vec<u8>,
     skipping: bool,
     missing_noted: bool,
+    /// The generic mapping of the settings.
+    mapping: Arc<GenericMapping>,
 }
 
 #[cfg(unix)]
@@ -54,8 +56,9 @@ fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
 type Batch = Vec<(AuditEvent, String)>;
 
 impl Follower {
-    fn new(path: PathBuf) -> Self {
+    fn new(path: PathBuf, mapping: Arc<GenericMapping>) -> Self {
         Self {
+            mapping,
             display: path.display().to_string(),
             path,
             file: None,
@@ -225,7 +228,7 @@ impl Follower {
         if record.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        match decode_record(&self.display, self.line, record) {
+        match decode_record(&self.display, self.line, record, &self.mapping) {
             Ok(events) => {
                 for d in events {
                     batch.push((d.event, d.raw.to_owned()));
@@ -336,7 +339,11 @@ pub(super) fn run(
         }
     }
     let from_start = a.from_start || a.once;
-    let mut files: Vec<Follower> = a.files.iter().cloned().map(Follower::new).collect();
+    let mut files: Vec<Follower> = a
+        .files
+        .iter()
+        .map(|p| Follower::new(p.clone(), Arc::clone(&settings.mapping)))
+        .collect();
     for f in &mut files {
         f.open(from_start, err)
             .with_context(|| format!("reading {}", f.path.display()))?;

@@ -9,12 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::IndexError;
 use super::cache::{
-    BuildOptions, Meta, OpenedIndex, Tee, cache_key, cache_root, content_digest, finish_build,
-    io_err, new_index, place_built, try_open,
+    BuildOptions, Meta, NotReusable, OpenedIndex, Tee, cache_key, cache_root, content_digest,
+    finish_build, io_err, new_index, place_built, reopen,
 };
 use super::live::{LiveEvent, fingerprint, remember};
 use super::schema::SCHEMA_VERSION;
@@ -78,7 +78,7 @@ impl DigestSource {
 }
 
 /// The note that says why the cached entry at `dir` is being rebuilt.
-fn rebuild_note(dir: &std::path::Path, why: &str) -> String {
+fn rebuild_note(dir: &std::path::Path, why: &NotReusable) -> String {
     format!("rebuilding the cached index at {} ({why})", dir.display())
 }
 
@@ -138,21 +138,14 @@ fn build_or_reuse(
     let key_for = |digest: &str| cache_key(digest, &extra);
     let dir_for = |key: &str| root.join(format!("{}-s{SCHEMA_VERSION}", &key[..32]));
     let reuse = |dir: PathBuf, digest: String, events: &mut dyn FnMut(LiveEvent)| {
-        let (index, summary) = try_open(&dir, &key_for(&digest))?;
-        let opened = OpenedIndex {
-            index,
-            summary,
-            dir,
-            digest,
-            reused: true,
-            build_time: Duration::ZERO,
-        };
+        let key = key_for(&digest);
+        let opened = reopen(dir, digest, &key, &opts.ingest.mapping)?;
         events(LiveEvent::Opened {
-            store: opened.store().map_err(|e| e.to_string())?,
+            store: opened.store()?,
             complete: true,
         });
         events(LiveEvent::Done(Box::new(opened.clone())));
-        Ok::<_, String>(opened)
+        Ok::<_, NotReusable>(opened)
     };
     // A cached open need not hash the whole bundle: the fingerprint (paths, sizes, times)
     // remembers the content digest of inputs seen before.
@@ -235,7 +228,8 @@ fn build_or_reuse(
             return Err(e);
         }
     };
-    let opened = place_built(&tmp, dir_for(&key), &key, summary, digest, started)?;
+    let mapping = Arc::clone(&opts.ingest.mapping);
+    let opened = place_built(&tmp, dir_for(&key), &key, summary, digest, started, mapping)?;
     let _ = remember(&memo, &opened.digest);
     events(LiveEvent::Done(Box::new(opened.clone())));
     Ok(Some(opened))
@@ -261,7 +255,11 @@ fn build(
         Some(l) => {
             indexer.set_on_commit(l.on_commit);
             events(LiveEvent::Opened {
-                store: super::LocalStore::open(index, Some(tmp.to_owned()))?,
+                store: super::LocalStore::open(
+                    index,
+                    Some(tmp.to_owned()),
+                    Arc::clone(&opts.ingest.mapping),
+                )?,
                 complete: false,
             });
             Some(l.cancel)

@@ -7,6 +7,7 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,9 @@ use tantivy::Index;
 use super::IndexError;
 use super::schema::{self, SCHEMA_VERSION};
 use super::writer::{CommitPolicy, Indexer};
-use crate::ingest::{EventObserver, EventSink, IngestOptions, IngestSummary, input_listing};
+use crate::ingest::{
+    EventObserver, EventSink, GenericMapping, IngestOptions, IngestSummary, input_listing,
+};
 use crate::model::AuditEvent;
 
 /// Default index writer memory budget, in MB. A budget that holds a million events keeps
@@ -75,17 +78,23 @@ pub struct OpenedIndex {
     pub reused: bool,
     /// Time spent building (zero when reused).
     pub build_time: Duration,
+    /// The generic mapping it was built with (hits are decoded again with it).
+    pub(crate) mapping: Arc<GenericMapping>,
 }
 
 impl OpenedIndex {
     /// The index as a [`Store`](crate::store::Store): what front ends query.
     pub fn store(&self) -> Result<super::LocalStore, IndexError> {
-        super::LocalStore::open(self.index.clone(), Some(self.dir.clone()))
+        super::LocalStore::open(
+            self.index.clone(),
+            Some(self.dir.clone()),
+            Arc::clone(&self.mapping),
+        )
     }
 
     /// A search service over the index.
     pub fn service(&self) -> Result<super::SearchService, IndexError> {
-        super::SearchService::new(self.index.clone())
+        super::SearchService::new(self.index.clone(), Arc::clone(&self.mapping))
     }
 }
 
@@ -201,21 +210,66 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         })
 }
 
-pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), String> {
-    let meta: Meta =
-        serde_json::from_slice(&fs::read(dir.join("meta.json")).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("meta.json: {e}"))?;
+/// Why a cache entry is not reused (it is built again, and the note says why).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum NotReusable {
+    /// Written by another version of auditlens (another schema), or for other content.
+    #[error("built by another version")]
+    OtherVersion,
+    /// The index does not hold the events its bookkeeping counts.
+    #[error("holds {found} events, expected {expected}")]
+    Count {
+        /// Documents in the index.
+        found: u64,
+        /// Events the summary counts.
+        expected: u64,
+    },
+    /// Its files cannot be read, or are damaged.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// Reads `file` of the cache entry `dir` as JSON.
+fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T, IndexError> {
+    let bytes = fs::read(dir.join(file)).map_err(io_err(format!("reading {file}")))?;
+    serde_json::from_slice(&bytes).map_err(|e| IndexError::Corrupt(format!("{file}: {e}")))
+}
+
+/// Opens the cache entry `dir` of content key `digest`, proving it whole and current.
+pub(super) fn try_open(dir: &Path, digest: &str) -> Result<(Index, IngestSummary), NotReusable> {
+    let meta: Meta = read_json(dir, "meta.json")?;
     if meta.schema_version != SCHEMA_VERSION || meta.digest != digest {
-        return Err("built by another version".to_owned());
+        return Err(NotReusable::OtherVersion);
     }
-    let summary: IngestSummary =
-        serde_json::from_slice(&fs::read(dir.join("summary.json")).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("summary.json: {e}"))?;
+    let summary: IngestSummary = read_json(dir, "summary.json")?;
     let (index, docs) = super::damage::open_whole(&dir.join("index"))?;
     if docs != summary.events || docs != meta.events {
-        return Err(format!("holds {docs} events, expected {}", summary.events));
+        return Err(NotReusable::Count {
+            found: docs,
+            expected: summary.events,
+        });
     }
     Ok((index, summary))
+}
+
+/// The cache entry `dir` of the inputs with content `digest` and cache key `key`, opened
+/// again (proven whole and current) as it was built, with `mapping`.
+pub(super) fn reopen(
+    dir: PathBuf,
+    digest: String,
+    key: &str,
+    mapping: &Arc<GenericMapping>,
+) -> Result<OpenedIndex, NotReusable> {
+    let (index, summary) = try_open(&dir, key)?;
+    Ok(OpenedIndex {
+        index,
+        summary,
+        dir,
+        digest,
+        reused: true,
+        build_time: Duration::ZERO,
+        mapping: Arc::clone(mapping),
+    })
 }
 
 /// Moves a complete build from `tmp` into its cache folder `dir` and opens it there.
@@ -226,6 +280,7 @@ pub(super) fn place_built(
     summary: IngestSummary,
     digest: String,
     started: Instant,
+    mapping: Arc<GenericMapping>,
 ) -> Result<OpenedIndex, IndexError> {
     move_into_place(tmp, &dir, key)?;
     let index = Index::open_in_dir(dir.join("index"))?;
@@ -236,6 +291,7 @@ pub(super) fn place_built(
         digest,
         reused: false,
         build_time: started.elapsed(),
+        mapping,
     })
 }
 

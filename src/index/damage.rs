@@ -44,25 +44,24 @@ pub(super) fn damage(index: &Index) -> Option<String> {
 
 /// Opens the index in `dir` and proves it whole: it opens, has the current schema, a
 /// reader over all its segments opens, and every file's checksum matches. Returns the
-/// index and its document count; any failure (a panic included) is the reason it is
-/// damaged.
-pub(super) fn open_whole(dir: &Path) -> Result<(Index, u64), String> {
-    let open = || -> Result<(Index, u64), String> {
-        let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
-        super::fields_of(&index).map_err(|e| e.to_string())?;
-        let docs = index
-            .reader()
-            .map_err(|e| e.to_string())?
-            .searcher()
-            .num_docs();
+/// index and its document count; any failure (a panic included) is an
+/// [`IndexError::Corrupt`] saying why it is damaged.
+pub(super) fn open_whole(dir: &Path) -> Result<(Index, u64), IndexError> {
+    let corrupt = |e: tantivy::TantivyError| IndexError::Corrupt(e.to_string());
+    let open = || -> Result<(Index, u64), IndexError> {
+        let index = Index::open_in_dir(dir).map_err(corrupt)?;
+        super::fields_of(&index)?;
+        let docs = index.reader().map_err(corrupt)?.searcher().num_docs();
         if let Some(why) = damage(&index) {
-            return Err(why);
+            return Err(IndexError::Corrupt(why));
         }
         Ok((index, docs))
     };
-    catch_unwind(AssertUnwindSafe(open))
-        .unwrap_or_else(|_| Err("opening it failed inside the search library".to_owned()))
-        .map_err(|why| format!("damaged index: {why}"))
+    catch_unwind(AssertUnwindSafe(open)).unwrap_or_else(|_| {
+        Err(IndexError::Corrupt(
+            "opening it failed inside the search library".to_owned(),
+        ))
+    })
 }
 
 /// A search of `index` that failed with `failure` (a tantivy error, or a panic turned into

@@ -32,8 +32,9 @@ struct TermCountsSeg {
 /// (value bytes, matches) per value with a match.
 type Counts = Vec<(Vec<u8>, u64)>;
 
-/// Per segment: matches, matches with a value, and the counts per value.
-type SegFruit = Result<(u64, u64, Counts), String>;
+/// Per segment: matches, matches with a value, and the counts per value; or why its
+/// postings could not be read.
+type SegFruit = tantivy::Result<(u64, u64, Counts)>;
 
 impl Collector for TermCounts {
     type Fruit = Vec<SegFruit>;
@@ -97,7 +98,6 @@ impl SegmentCollector for TermCountsSeg {
         }
         self.count_terms()
             .map(|(valued, v)| (self.matched, valued, v))
-            .map_err(|e| e.to_string())
     }
 }
 
@@ -110,8 +110,8 @@ impl SearchService {
         field: &str,
         limit: usize,
     ) -> Result<Facets, IndexError> {
-        if !KEYWORDS.iter().any(|(name, _)| *name == field) {
-            let names: Vec<&str> = KEYWORDS.iter().map(|(n, _)| *n).collect();
+        if !KEYWORDS.iter().any(|k| k.name == field) {
+            let names: Vec<&str> = KEYWORDS.iter().map(|k| k.name).collect();
             return Err(IndexError::Query(QueryError {
                 message: format!(
                     "values are counted on keyword fields only ({}), not on `{}`",
@@ -133,7 +133,9 @@ impl SearchService {
         };
         let mut with_value = 0u64;
         for fruit in run(&searcher, &query, &collector)? {
-            let (matched, with_values, values) = fruit.map_err(IndexError::Corrupt)?;
+            // Postings that cannot be read back are damage, as a failed search is.
+            let (matched, with_values, values) =
+                fruit.map_err(|e| IndexError::Corrupt(e.to_string()))?;
             facets.matches += matched;
             with_value += with_values;
             for (value, n) in values {

@@ -3,6 +3,7 @@
 //! queries over a small batch of events in a throw-away in-RAM index (for `watch`).
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
 use tantivy::collector::sort_key::SortByStaticFastValue;
@@ -13,6 +14,7 @@ use super::schema::{self, Fields};
 use super::search::run;
 use super::writer::{CommitPolicy, Indexer};
 use super::{IndexError, SearchRequest, SearchService};
+use crate::ingest::GenericMapping;
 use crate::model::AuditEvent;
 use crate::store::Hit;
 
@@ -32,6 +34,7 @@ pub struct MatchScan {
     page: SortedPage,
     last: Option<(i64, u64)>,
     done: bool,
+    mapping: Arc<GenericMapping>,
 }
 
 impl SearchService {
@@ -55,6 +58,7 @@ impl SearchService {
         Ok(MatchScan {
             searcher: self.reader.searcher(),
             fields: self.fields.clone(),
+            mapping: Arc::clone(&self.mapping),
             query,
             page: Vec::new().into_iter(),
             last: after,
@@ -118,7 +122,7 @@ impl MatchScan {
 
     fn fetch(&self, addr: DocAddress) -> Result<Hit, IndexError> {
         let doc = super::search::stored_doc(&self.searcher, addr)?;
-        super::search::stored_hit(&self.fields, &doc)
+        super::search::stored_hit(&self.fields, &doc, &self.mapping)
     }
 
     /// The next match as a whole hit (with its original record).
@@ -171,7 +175,8 @@ pub fn match_batch(
         indexer.add(ev, raw)?;
     }
     indexer.finish()?;
-    let service = SearchService::new(index)?;
+    // Only ordinals are read back, never events: the mapping does not matter here.
+    let service = SearchService::new(index, GenericMapping::shared_builtin())?;
     let searcher = service.reader.searcher();
     let limit = events.len().max(1);
     let mut out = Vec::with_capacity(queries.len());

@@ -40,26 +40,20 @@ use tantivy::schema::{
     STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
+use crate::model::fields;
+
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
 pub const SCHEMA_VERSION: u32 = 14;
 
-/// The event time (a date field; absent when the event has none).
-pub const TS: &str = "ts";
+// The query language's fields (names, kinds, help) are the one table of
+// `model::fields`; this schema indexes each of them, plus the bookkeeping fields below.
+pub use crate::model::fields::{DETAILS, KEYWORDS, LINE, MESSAGE, RAW, SEQ, TS, keyword_index};
+
 /// Always-present sort key: event time in ms, or `i64::MIN` when unknown.
 pub const TS_KEY: &str = "ts_key";
 /// Global ingest ordinal: the event's identity in this index.
 pub const ORD: &str = "ord";
-/// Native sequence number.
-pub const SEQ: &str = "seq";
-/// 1-based line in its file.
-pub const LINE: &str = "line";
-/// Free text of the summary.
-pub const MESSAGE: &str = "message";
-/// The original record: stored, and its values full-text indexed (not its field names).
-pub const RAW: &str = "raw";
-/// `details.*`: a JSON object field.
-pub const DETAILS: &str = "details";
 /// Which event of its record (stored; absent for the first).
 pub const PART: &str = "part";
 /// The record hash of a native envelope (stored only).
@@ -68,50 +62,12 @@ pub const HASH: &str = "hash";
 /// Keyword fields stored with the document: with `raw`, `line`, `part` and `hash` they are
 /// what the event is decoded again from for display (`ingest::redecode`), which costs far
 /// less than storing the normalised event beside its record.
-pub const STORED_KEYWORDS: &[&str] = &["path", "format", "integrity"];
-
-/// Keyword fields: (query name, what it holds). Exact match.
-pub const KEYWORDS: &[(&str, &str)] = &[
-    ("action", "dotted verb, e.g. model.deploy"),
-    (
-        "category",
-        "data, feature, training, evaluation, registry, deployment, inference, monitoring, access, security, system, other",
-    ),
-    ("severity", "debug, info, notice, warning, error, critical"),
-    ("outcome", "success, failure, denied, unknown"),
-    ("actor.id", "who: user name, ARN, service account"),
-    ("actor.type", "user, service, system"),
-    ("actor.ip", "source address or host name"),
-    ("actor.roles", "roles or groups (one term each)"),
-    ("actor.session", "session id"),
-    ("resource.type", "dataset, model_version, deployment, ..."),
-    ("resource.id", "resource identifier"),
-    ("resource.name", "resource display name"),
-    ("resource.version", "resource version"),
-    ("resource.tags", "tags such as pii (one term each)"),
-    ("model.id", "model concerned"),
-    ("model.version", "model version concerned"),
-    ("inputs.id", "lineage inputs (ids)"),
-    ("outputs.id", "lineage outputs (ids)"),
-    ("run_id", "training / pipeline / job run"),
-    ("parent_run_id", "enclosing run"),
-    ("correlation_id", "request or trace id"),
-    ("environment", "dev, staging, production, ..."),
-    ("source", "producing system"),
-    ("stream", "stream id (native bundles)"),
-    ("format", "input format: native, generic, cloudtrail, ..."),
-    ("path", "file the event was read from"),
-    ("ts_quality", "exact, zoneless, missing, invalid"),
-    (
-        "integrity",
-        "record status: verified, modified, unverified, ...",
-    ),
-];
+pub const STORED_KEYWORDS: &[&str] = &[fields::PATH, fields::FORMAT, fields::INTEGRITY];
 
 /// Keyword fields that also get a fast (columnar) copy: only those something reads by
 /// column (the timeline colours its bars by severity). Each fast keyword costs indexing time
 /// (about 4% of a build each, measured), so none is added "in case".
-pub const FAST_KEYWORDS: &[&str] = &["severity"];
+pub const FAST_KEYWORDS: &[&str] = &[fields::SEVERITY];
 
 /// Numeric query fields kept as columns only (not in the inverted index): the query
 /// layer turns exact terms on them into one-value ranges.
@@ -149,36 +105,6 @@ impl Fields {
     pub fn keyword(&self, name: &str) -> Field {
         self.keywords[keyword_index(name)]
     }
-}
-
-/// The position of a keyword field in [`KEYWORDS`]; usable in constants, so that the
-/// indexer resolves names once, at compile time, not about twenty times per event.
-///
-/// # Panics
-/// When `name` is not a keyword field (names are constants of this crate).
-pub const fn keyword_index(name: &str) -> usize {
-    let mut i = 0;
-    while i < KEYWORDS.len() {
-        if same_bytes(KEYWORDS[i].0.as_bytes(), name.as_bytes()) {
-            return i;
-        }
-        i += 1;
-    }
-    panic!("invariant: keyword names are constants");
-}
-
-const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// Builds the schema and its field handles.
@@ -227,14 +153,15 @@ pub fn build() -> (Schema, Fields) {
         hash: b.add_text_field(HASH, STORED),
         keywords: KEYWORDS
             .iter()
-            .map(|(name, _)| {
+            .map(|f| {
+                let name = f.name;
                 // Columnar (fast) storage only where aggregations and grouping need it:
                 // each fast keyword costs indexing time and space.
                 let mut options = STRING;
-                if FAST_KEYWORDS.contains(name) {
+                if FAST_KEYWORDS.contains(&name) {
                     options = options | FAST;
                 }
-                if STORED_KEYWORDS.contains(name) {
+                if STORED_KEYWORDS.contains(&name) {
                     options = options | STORED;
                 }
                 b.add_text_field(name, options)
@@ -254,7 +181,5 @@ pub(crate) fn register_tokenizers(index: &tantivy::Index) {
 
 /// Every field name a query may use, for help texts and error messages.
 pub(crate) fn query_field_names() -> Vec<&'static str> {
-    let mut names = vec![TS, SEQ, LINE, MESSAGE, RAW, "details.<path>"];
-    names.extend(KEYWORDS.iter().map(|(n, _)| *n));
-    names
+    fields::query_field_names()
 }

@@ -2,6 +2,7 @@
 //! newest-first paging and counts over one `Searcher` per request.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::sort_key::SortByStaticFastValue;
@@ -17,6 +18,7 @@ use tantivy::{
 
 use super::IndexError;
 use super::schema::{self, Fields};
+use crate::ingest::GenericMapping;
 use crate::model::Format;
 use crate::store::{Hit, Page, QueryError, SearchRequest, SortOrder};
 
@@ -26,11 +28,14 @@ pub struct SearchService {
     pub(super) reader: IndexReader,
     pub(super) fields: Fields,
     parser: QueryParser,
+    /// The generic mapping the index was built with: a hit's event is decoded again from
+    /// its stored record with it.
+    pub(super) mapping: Arc<GenericMapping>,
 }
 
 impl SearchService {
-    /// Opens a reader over `index` (reloaded by hand, on `reload`).
-    pub(crate) fn new(mut index: Index) -> Result<Self, IndexError> {
+    /// Opens a reader over `index` (reloaded by hand, on `reload`), built with `mapping`.
+    pub(crate) fn new(mut index: Index, mapping: Arc<GenericMapping>) -> Result<Self, IndexError> {
         // Search the segments of a large index in parallel: a top-100 of a million matches
         // visits every one of them. (Small indexes have one segment; no threads for them.)
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -50,6 +55,7 @@ impl SearchService {
             reader,
             fields,
             parser,
+            mapping,
         })
     }
 
@@ -185,7 +191,7 @@ impl SearchService {
     }
 
     fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit, IndexError> {
-        stored_hit(&self.fields, &stored_doc(searcher, addr)?)
+        stored_hit(&self.fields, &stored_doc(searcher, addr)?, &self.mapping)
     }
 }
 
@@ -205,8 +211,12 @@ pub(super) fn stored_doc(
 }
 
 /// The hit a stored document holds: its ordinal, its original record, and the event decoded
-/// again from that record as loading decoded it.
-pub(super) fn stored_hit(fields: &Fields, doc: &TantivyDocument) -> Result<Hit, IndexError> {
+/// again from that record as loading decoded it (with the load's `mapping`).
+pub(super) fn stored_hit(
+    fields: &Fields,
+    doc: &TantivyDocument,
+    mapping: &GenericMapping,
+) -> Result<Hit, IndexError> {
     let u64_of = |f| doc.get_first(f).and_then(|v| v.as_u64());
     let str_of = |f| doc.get_first(f).and_then(|v| v.as_str());
     let ord = u64_of(fields.ord).unwrap_or_default();
@@ -222,8 +232,9 @@ pub(super) fn stored_hit(fields: &Fields, doc: &TantivyDocument) -> Result<Hit, 
         u32::try_from(u64_of(fields.part).unwrap_or_default()).unwrap_or(u32::MAX),
         str_of(fields.hash),
         raw,
+        mapping,
     )
-    .map_err(corrupt)?;
+    .map_err(|e| corrupt(e.to_string()))?;
     event.integrity = str_of(fields.keyword("integrity")).map(str::to_owned);
     Ok(Hit {
         ord,

@@ -12,6 +12,7 @@ use super::adapt::{
     set_details, set_first_time, str_at, take_ci, take_str_ci,
 };
 use super::aws::{aws_action, job_lineage, model_package, service_of};
+use super::error::{MapError, Nested};
 use super::fields::scalar_string;
 use super::strict_json::parse_strict;
 use crate::model::{Actor, AuditEvent, ModelRef, Origin, Outcome, Resource};
@@ -58,14 +59,17 @@ pub(crate) fn is_lookup(obj: &Map<String, Value>) -> bool {
 pub(crate) fn map_lookup(
     mut obj: Map<String, Value>,
     origin: Origin,
-) -> Result<AuditEvent, String> {
-    let Some(Value::String(inner)) = obj.remove("CloudTrailEvent") else {
-        return Err("the CloudTrailEvent field is not a string".to_owned());
+) -> Result<AuditEvent, MapError> {
+    let wrong = |problem| MapError::Nested {
+        field: "the CloudTrailEvent field",
+        problem,
     };
-    let value = parse_strict(inner.as_bytes())
-        .map_err(|e| format!("the CloudTrailEvent field is not valid JSON: {e}"))?;
+    let Some(Value::String(inner)) = obj.remove("CloudTrailEvent") else {
+        return Err(wrong(Nested::String));
+    };
+    let value = parse_strict(inner.as_bytes()).map_err(|e| wrong(Nested::Json(e.to_string())))?;
     let Value::Object(record) = value else {
-        return Err("the CloudTrailEvent field does not hold a JSON object".to_owned());
+        return Err(wrong(Nested::Object));
     };
     let mut ev = map(record, origin);
     insert_detail(&mut ev, "lookup", Value::Object(obj));

@@ -6,8 +6,8 @@ use serde_json::Value;
 use serde_json::Map;
 
 use super::adapt::{insert_detail, origin};
-use super::error::{ErrorKind, IngestError};
-use super::generic::map_object;
+use super::error::{ErrorKind, IngestError, MapError};
+use super::generic::{GenericMapping, map_object};
 use super::strict_json::parse_strict;
 use super::{
     azure, bedrock, cloudtrail, databricks, gcp, kubernetes, mlflow, native, ocsf, openlineage,
@@ -23,11 +23,13 @@ pub struct Decoded<'a> {
     pub raw: &'a str,
 }
 
-/// Decodes the record at `path:line`.
+/// Decodes the record at `path:line`; a record no specific adapter claims is mapped with
+/// `mapping` (the generic adapter's candidate names).
 pub fn decode_record<'a>(
     path: &str,
     line: u64,
     bytes: &'a [u8],
+    mapping: &GenericMapping,
 ) -> Result<Vec<Decoded<'a>>, IngestError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         IngestError::record(
@@ -37,9 +39,9 @@ pub fn decode_record<'a>(
             format!("invalid UTF-8 at byte {} of the record", e.valid_up_to()),
         )
     })?;
-    let malformed = |reason: String| IngestError::record(path, line, ErrorKind::Malformed, reason);
+    let unmapped = |e: MapError| IngestError::mapping(path, line, &e);
     if text.starts_with("{\"hash\"") {
-        let rec = native::decode(text, path, line).map_err(malformed)?;
+        let rec = native::decode(text, path, line).map_err(unmapped)?;
         return Ok(vec![Decoded {
             event: rec.event,
             raw: rec.rec_raw,
@@ -47,7 +49,7 @@ pub fn decode_record<'a>(
     }
     let value = parse_strict(bytes).map_err(|e| json_error(path, line, &e))?;
     if native::is_envelope(&value) {
-        let rec = native::decode(text, path, line).map_err(malformed)?;
+        let rec = native::decode(text, path, line).map_err(unmapped)?;
         return Ok(vec![Decoded {
             event: rec.event,
             raw: rec.rec_raw,
@@ -55,9 +57,7 @@ pub fn decode_record<'a>(
     }
     match value {
         Value::Object(obj) => {
-            let events = map_by_content(obj, path, line).map_err(|reason| {
-                IngestError::record(path, line, ErrorKind::Unsupported, reason)
-            })?;
+            let events = map_by_content(obj, path, line, mapping).map_err(unmapped)?;
             Ok(events
                 .into_iter()
                 .enumerate()
@@ -80,8 +80,9 @@ pub fn decode_record<'a>(
 }
 
 /// The event an index holds for a record: decoded again from the original record text, as
-/// loading decoded it (decoding depends on nothing but the record, its place and, for a native
-/// record, the envelope's hash). `raw` is what [`Decoded::raw`] was.
+/// loading decoded it (decoding depends on nothing but the record, its place, the generic
+/// `mapping` the load used and, for a native record, the envelope's hash). `raw` is what
+/// [`Decoded::raw`] was. An error names the record's path and line.
 pub fn redecode(
     format: Format,
     path: &str,
@@ -89,17 +90,24 @@ pub fn redecode(
     part: u32,
     hash: Option<&str>,
     raw: &str,
-) -> Result<AuditEvent, String> {
+    mapping: &GenericMapping,
+) -> Result<AuditEvent, IngestError> {
     if format == Format::Native {
-        return native::decode_rec(raw, hash, path, line);
+        return native::decode_rec(raw, hash, path, line)
+            .map_err(|e| IngestError::mapping(path, line, &e));
     }
-    let events = decode_record(path, line, raw.as_bytes()).map_err(|e| e.to_string())?;
+    let events = decode_record(path, line, raw.as_bytes(), mapping)?;
     events
         .into_iter()
         .map(|d| d.event)
         .find(|e| e.origin.part == part && e.origin.format == format)
         .ok_or_else(|| {
-            format!("{path}:{line}: the record no longer gives a {format} event #{part}")
+            IngestError::record(
+                path,
+                line,
+                ErrorKind::Unsupported,
+                format!("the record no longer gives a {format} event #{part}"),
+            )
         })
 }
 
@@ -136,7 +144,8 @@ fn map_by_content(
     mut obj: Map<String, Value>,
     path: &str,
     line: u64,
-) -> Result<Vec<AuditEvent>, String> {
+    mapping: &GenericMapping,
+) -> Result<Vec<AuditEvent>, MapError> {
     let o = |format| origin(path, line, format);
     if cloudtrail::is_lookup(&obj) {
         return cloudtrail::map_lookup(obj, o(Format::Cloudtrail)).map(|e| vec![e]);
@@ -181,7 +190,7 @@ fn map_by_content(
     if cloudtrail::detect(&obj) {
         return Ok(vec![cloudtrail::map(obj, o(Format::Cloudtrail))]);
     }
-    Ok(vec![map_object(obj, o(Format::Generic))])
+    Ok(vec![map_object(obj, o(Format::Generic), mapping)])
 }
 
 fn kind_name(v: &Value) -> &'static str {
@@ -207,8 +216,13 @@ mod tests {
 
     fn decode(v: &Value) -> Result<Vec<AuditEvent>, IngestError> {
         let text = v.to_string();
-        decode_record("f.json", 1, text.as_bytes())
-            .map(|d| d.into_iter().map(|d| d.event).collect())
+        decode_record(
+            "f.json",
+            1,
+            text.as_bytes(),
+            &GenericMapping::shared_builtin(),
+        )
+        .map(|d| d.into_iter().map(|d| d.event).collect())
     }
 
     fn one(v: &Value) -> AuditEvent {
@@ -300,7 +314,13 @@ mod tests {
         let text = json!({"system": {}, "mlflow": {"info": {"run_id": "r", "status": "FAILED",
             "start_time": 1, "end_time": 2}}})
         .to_string();
-        let d = decode_record("run.json", 4, text.as_bytes()).unwrap();
+        let d = decode_record(
+            "run.json",
+            4,
+            text.as_bytes(),
+            &GenericMapping::shared_builtin(),
+        )
+        .unwrap();
         assert_eq!(d.len(), 2);
         assert!(d.iter().all(|d| d.raw == text && d.event.origin.line == 4));
         assert_eq!(d[1].event.outcome, crate::model::Outcome::Failure);
@@ -316,13 +336,25 @@ mod tests {
 
     #[test]
     fn syntax_errors_point_at_their_own_line() {
-        let e = decode_record("x.ocsf", 10, b"{\n  \"a\": 1,\n  \"b\": 2,\n}")
-            .err()
-            .unwrap();
+        let e = decode_record(
+            "x.ocsf",
+            10,
+            b"{\n  \"a\": 1,\n  \"b\": 2,\n}",
+            &GenericMapping::shared_builtin(),
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.line, Some(13));
         assert!(e.reason.contains("trailing comma"), "{}", e.reason);
         assert!(e.reason.contains("line 10"), "{}", e.reason);
-        let e = decode_record("x.jsonl", 3, b"{\"a\":1,}").err().unwrap();
+        let e = decode_record(
+            "x.jsonl",
+            3,
+            b"{\"a\":1,}",
+            &GenericMapping::shared_builtin(),
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.line, Some(3));
     }
 
@@ -335,7 +367,15 @@ mod tests {
         );
         assert_eq!(ev.action, "data.store");
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(decode_record("d.json", 1, deep.as_bytes()).is_err());
+        assert!(
+            decode_record(
+                "d.json",
+                1,
+                deep.as_bytes(),
+                &GenericMapping::shared_builtin()
+            )
+            .is_err()
+        );
     }
 
     const KEYS: &[&str] = &[

@@ -68,3 +68,57 @@ impl IngestError {
         }
     }
 }
+
+/// Why an adapter could not turn one JSON record into an event. It names no file: the
+/// decoder places it, as an [`IngestError`] with the path and line, through
+/// [`IngestError::mapping`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// A native envelope that is not exactly `{"hash": "<hex>", "rec": {...}}`.
+    #[error("malformed native envelope: {0}")]
+    Envelope(String),
+    /// The `rec` of a native envelope is not strict JSON (duplicate keys...).
+    #[error("malformed record: {0}")]
+    Record(String),
+    /// A field that should hold a JSON text (the `CloudTrailEvent` of a `lookup-events` result,
+    /// the `properties.log` of an Azure kube-audit record) holds something else.
+    #[error("{field} {problem}")]
+    Nested {
+        /// The field, as the user knows it.
+        field: &'static str,
+        /// What is wrong with its content.
+        problem: Nested,
+    },
+}
+
+/// What is wrong with the content of a field that should hold a JSON object as text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Nested {
+    /// Not a string.
+    #[error("is not a string")]
+    String,
+    /// A string that is not valid JSON.
+    #[error("is not valid JSON: {0}")]
+    Json(String),
+    /// Valid JSON, but not an object.
+    #[error("does not hold a JSON object")]
+    Object,
+}
+
+impl MapError {
+    /// The kind of input problem it is: a native envelope or record that breaks the format
+    /// is malformed; a wrapper no adapter can open is unsupported.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Envelope(_) | Self::Record(_) => ErrorKind::Malformed,
+            Self::Nested { .. } => ErrorKind::Unsupported,
+        }
+    }
+}
+
+impl IngestError {
+    /// The record at `path:line` that an adapter could not map (counted as skipped).
+    pub fn mapping(path: &str, line: u64, e: &MapError) -> Self {
+        Self::record(path, line, e.kind(), e.to_string())
+    }
+}

@@ -2,7 +2,7 @@
 //! logging libraries use (`time`, `@timestamp`, `user`, `level`, `msg`...). It is also the
 //! core of the native adapter, whose records use the event-model names exactly.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -55,8 +55,8 @@ impl GenericMapping {
 
     /// The built-in mapping with a user file's candidates tried first (`user` is the text of
     /// a JSON object with any of the same lists).
-    pub(crate) fn with_user(user: &str) -> Result<Self, String> {
-        let extra: Self = serde_json::from_str(user).map_err(|e| e.to_string())?;
+    pub(crate) fn with_user(user: &str) -> Result<Self, serde_json::Error> {
+        let extra: Self = serde_json::from_str(user)?;
         let mut m = Self::builtin();
         let merge = |mine: &mut Vec<String>, theirs: Vec<String>| {
             let mut out = theirs;
@@ -97,17 +97,13 @@ impl GenericMapping {
     }
 }
 
-static ACTIVE: OnceLock<GenericMapping> = OnceLock::new();
-
-/// Sets the mapping in effect for this process (once; later calls are ignored unless they
-/// ask for the same mapping). Returns the mapping in effect.
-pub fn set_generic_mapping(m: GenericMapping) -> &'static GenericMapping {
-    ACTIVE.get_or_init(|| m)
-}
-
-/// The mapping in effect (the built-in one unless [`set_generic_mapping`] was called).
-pub fn generic_mapping() -> &'static GenericMapping {
-    ACTIVE.get_or_init(GenericMapping::builtin)
+impl GenericMapping {
+    /// The built-in mapping, parsed once and shared (a cache of a constant: no setting
+    /// changes it; a user's mapping travels in the load options instead).
+    pub fn shared_builtin() -> Arc<Self> {
+        static BUILTIN_MAPPING: OnceLock<Arc<GenericMapping>> = OnceLock::new();
+        Arc::clone(BUILTIN_MAPPING.get_or_init(|| Arc::new(GenericMapping::builtin())))
+    }
 }
 
 /// The native adapter's names: the event model's own, never changed by a user file.
@@ -215,18 +211,18 @@ fn http_outcome(n: u64) -> Option<Outcome> {
     })
 }
 
-/// Maps a JSON object onto the event model with the mapping in effect. `origin.format`
-/// says which adapter called.
-pub(crate) fn map_object(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
-    map_with(obj, origin, generic_mapping())
-}
-
 /// Maps a native record (the event model's own names; a user mapping does not apply).
 pub(crate) fn map_native(obj: Map<String, Value>, origin: Origin) -> AuditEvent {
-    map_with(obj, origin, native_mapping())
+    map_object(obj, origin, native_mapping())
 }
 
-fn map_with(obj: Map<String, Value>, origin: Origin, m: &GenericMapping) -> AuditEvent {
+/// Maps a JSON object onto the event model with mapping `m` (the built-in candidates, or
+/// the user's tried first). `origin.format` says which adapter called.
+pub(crate) fn map_object(
+    obj: Map<String, Value>,
+    origin: Origin,
+    m: &GenericMapping,
+) -> AuditEvent {
     let mut f = Fields(obj);
     let action = take_candidate_str(&mut f, &m.action).map_or_else(
         || "unknown".to_owned(),
@@ -324,7 +320,7 @@ mod tests {
 
     fn map(v: Value) -> AuditEvent {
         let Value::Object(m) = v else { panic!() };
-        map_object(m, origin())
+        map_object(m, origin(), &GenericMapping::shared_builtin())
     }
 
     #[test]
@@ -425,7 +421,7 @@ mod tests {
         else {
             panic!()
         };
-        let ev = map_with(o, origin(), &m);
+        let ev = map_object(o, origin(), &m);
         assert_eq!(ev.actor.id.as_deref(), Some("ana"));
         assert_eq!(ev.action, "model.deploy");
         assert!(GenericMapping::with_user("[1]").is_err());

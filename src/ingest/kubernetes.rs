@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::adapt::{
     art, finish, insert_detail, items, push_unique, set_details, set_first_time, str_at,
 };
+use super::error::{MapError, Nested};
 use super::fields::scalar_string;
 use super::strict_json::parse_strict;
 use crate::model::{Actor, AuditEvent, ModelRef, Origin, Outcome, Resource};
@@ -54,12 +55,15 @@ fn azure_inner(obj: &Map<String, Value>) -> Option<&str> {
 }
 
 /// Maps one audit event (unwrapping an Azure `kube-audit` record first).
-pub fn map(mut obj: Map<String, Value>, origin: Origin) -> Result<AuditEvent, String> {
+pub fn map(mut obj: Map<String, Value>, origin: Origin) -> Result<AuditEvent, MapError> {
     if let Some(log) = azure_inner(&obj) {
-        let inner = parse_strict(log.as_bytes())
-            .map_err(|e| format!("kube-audit record: properties.log is not valid JSON: {e}"))?;
+        let wrong = |problem| MapError::Nested {
+            field: "kube-audit record: properties.log",
+            problem,
+        };
+        let inner = parse_strict(log.as_bytes()).map_err(|e| wrong(Nested::Json(e.to_string())))?;
         let Value::Object(inner) = inner else {
-            return Err("kube-audit record: properties.log does not hold a JSON object".to_owned());
+            return Err(wrong(Nested::Object));
         };
         if let Some(Value::Object(props)) = obj.get_mut("properties") {
             props.remove("log");

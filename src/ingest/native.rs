@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::error::MapError;
 use super::generic::map_native;
 use super::strict_json::parse_strict;
 use crate::model::{AuditEvent, Format, Origin};
@@ -32,10 +33,10 @@ pub struct NativeRecord<'a> {
     pub rec_raw: &'a str,
 }
 
-/// Decodes one envelope line. Errors are reasons for the user, without the path.
-pub fn decode<'a>(line: &'a str, path: &str, line_no: u64) -> Result<NativeRecord<'a>, String> {
+/// Decodes one envelope line. Errors say what is wrong, without the path.
+pub fn decode<'a>(line: &'a str, path: &str, line_no: u64) -> Result<NativeRecord<'a>, MapError> {
     let env: Envelope<'a> =
-        serde_json::from_str(line).map_err(|e| format!("malformed native envelope: {e}"))?;
+        serde_json::from_str(line).map_err(|e| MapError::Envelope(e.to_string()))?;
     let rec_raw = env.rec.get();
     Ok(NativeRecord {
         event: decode_rec(rec_raw, Some(env.hash), path, line_no)?,
@@ -49,10 +50,10 @@ pub(crate) fn decode_rec(
     hash: Option<&str>,
     path: &str,
     line_no: u64,
-) -> Result<AuditEvent, String> {
-    let rec = parse_strict(rec_raw.as_bytes()).map_err(|e| format!("malformed record: {e}"))?;
+) -> Result<AuditEvent, MapError> {
+    let rec = parse_strict(rec_raw.as_bytes()).map_err(|e| MapError::Record(e.to_string()))?;
     let Value::Object(mut obj) = rec else {
-        return Err("malformed native envelope: `rec` is not an object".to_owned());
+        return Err(MapError::Envelope("`rec` is not an object".to_owned()));
     };
     let stream = obj
         .remove("stream")

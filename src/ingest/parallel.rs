@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use super::StatusLookup;
 use super::decode::decode_record;
 use super::error::{ErrorKind, IngestError};
+use super::generic::GenericMapping;
 use crate::model::AuditEvent;
 
 /// Records in a batch before it is sent.
@@ -82,12 +83,19 @@ pub(super) struct Pool {
     in_flight: usize,
     window: usize,
     spare: Vec<Vec<u8>>,
+    /// What the workers decode with, kept to decode here should every worker be gone.
+    status: Option<Arc<dyn StatusLookup>>,
+    mapping: Arc<GenericMapping>,
 }
 
 impl Pool {
     /// Starts `workers` decoding threads (at least one). `None` when no thread could start:
     /// the load then decodes on the calling thread.
-    pub(super) fn start(workers: usize, status: Option<&Arc<dyn StatusLookup>>) -> Option<Self> {
+    pub(super) fn start(
+        workers: usize,
+        status: Option<&Arc<dyn StatusLookup>>,
+        mapping: &Arc<GenericMapping>,
+    ) -> Option<Self> {
         let workers = workers.max(1);
         let window = workers * 2 + 2;
         let (jobs, rx) = sync_channel::<Batch>(window);
@@ -98,9 +106,10 @@ impl Pool {
             let rx = Arc::clone(&rx);
             let tx = done_tx.clone();
             let status = status.cloned();
+            let mapping = Arc::clone(mapping);
             let spawned = std::thread::Builder::new()
                 .name(format!("auditlens-decode-{i}"))
-                .spawn(move || work(&rx, &tx, status.as_deref()));
+                .spawn(move || work(&rx, &tx, status.as_deref(), &mapping));
             match spawned {
                 Ok(h) => handles.push(h),
                 Err(_) if handles.is_empty() => return None,
@@ -123,6 +132,8 @@ impl Pool {
             in_flight: 0,
             window,
             spare: Vec::new(),
+            status: status.cloned(),
+            mapping: Arc::clone(mapping),
         })
     }
 
@@ -180,7 +191,7 @@ impl Pool {
             Some(Ok(())) => self.in_flight += 1,
             // Every worker is gone (they only end when the queue closes): decode here.
             Some(Err(e)) => {
-                let done = decode_batch(e.0, None);
+                let done = decode_batch(e.0, self.status.as_deref(), &self.mapping);
                 self.waiting.insert(done.seq, done);
                 self.apply_ready(apply);
             }
@@ -278,7 +289,12 @@ fn apply_batch(bytes: &[u8], outcomes: Vec<Outcome>, apply: &mut dyn FnMut(Appli
     }
 }
 
-fn work(jobs: &Mutex<Receiver<Batch>>, done: &Sender<Done>, status: Option<&dyn StatusLookup>) {
+fn work(
+    jobs: &Mutex<Receiver<Batch>>,
+    done: &Sender<Done>,
+    status: Option<&dyn StatusLookup>,
+    mapping: &GenericMapping,
+) {
     loop {
         let batch = match jobs.lock() {
             Ok(rx) => rx.recv(),
@@ -287,7 +303,7 @@ fn work(jobs: &Mutex<Receiver<Batch>>, done: &Sender<Done>, status: Option<&dyn 
         let Ok(batch) = batch else {
             return;
         };
-        if done.send(decode_batch(batch, status)).is_err() {
+        if done.send(decode_batch(batch, status, mapping)).is_err() {
             return;
         }
     }
@@ -295,7 +311,7 @@ fn work(jobs: &Mutex<Receiver<Batch>>, done: &Sender<Done>, status: Option<&dyn 
 
 /// Decodes every record of a batch. A panic while decoding (a bug, never input) costs the
 /// batch's records as errors instead of stopping the load or leaving it waiting.
-fn decode_batch(batch: Batch, status: Option<&dyn StatusLookup>) -> Done {
+fn decode_batch(batch: Batch, status: Option<&dyn StatusLookup>, mapping: &GenericMapping) -> Done {
     let Batch {
         seq,
         path,
@@ -309,7 +325,7 @@ fn decode_batch(batch: Batch, status: Option<&dyn StatusLookup>) -> Done {
             Item::Record { line, bytes: range } => {
                 let record = bytes.get(range.clone()).unwrap_or_default();
                 let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    decode_one(&path, line, record, range.start, status)
+                    decode_one(&path, line, record, range.start, status, mapping)
                 }));
                 outcomes.push(decoded.unwrap_or_else(|_| {
                     Outcome::Error(IngestError::record(
@@ -336,8 +352,9 @@ fn decode_one(
     record: &[u8],
     offset: usize,
     status: Option<&dyn StatusLookup>,
+    mapping: &GenericMapping,
 ) -> Outcome {
-    match decode_record(path, line, record) {
+    match decode_record(path, line, record, mapping) {
         Ok(events) => {
             let status = status.and_then(|lookup| lookup.status(path, line, record));
             let base = record.as_ptr() as usize;

@@ -39,53 +39,85 @@ pub struct Parsed<'a> {
     pub ts: chrono::DateTime<chrono::Utc>,
 }
 
+/// Why a line of a sealed stream is not a record (the detail of its `MALFORMED` finding).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Malformed {
+    /// Over the verifier's line limit: not read at all.
+    #[error("line longer than the line limit: not read")]
+    TooLong,
+    /// A UTF-8 byte-order mark first.
+    #[error("line starts with a byte-order mark")]
+    ByteOrderMark,
+    /// A CRLF line ending.
+    #[error("line ends with CR (CRLF line ending)")]
+    CarriageReturn,
+    /// Nothing between two LFs.
+    #[error("empty line")]
+    Empty,
+    /// Not UTF-8 from this byte on.
+    #[error("invalid UTF-8 at byte {0}")]
+    Utf8(usize),
+    /// Not `{"hash": ..., "rec": {...}}` (the parser's reason).
+    #[error("not a record envelope: {0}")]
+    Envelope(String),
+    /// `hash` that is not a digest.
+    #[error("`hash` is not 64 lower-case hex digits")]
+    Hash,
+    /// `rec` that is not a record object (the parser's reason).
+    #[error("`rec`: {0}")]
+    Rec(String),
+    /// A `rec` field that is missing or wrong; the text says which and how.
+    #[error("`rec.{field}` {problem}")]
+    Field {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
+
 /// Parses a line (without its LF). Errors are reasons for a `MALFORMED` finding.
-pub(crate) fn parse_line(bytes: &[u8]) -> Result<Parsed<'_>, String> {
+pub(crate) fn parse_line(bytes: &[u8]) -> Result<Parsed<'_>, Malformed> {
+    let field = |field, problem| Malformed::Field { field, problem };
     if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
-        return Err("line starts with a byte-order mark".to_owned());
+        return Err(Malformed::ByteOrderMark);
     }
     if bytes.ends_with(b"\r") {
-        return Err("line ends with CR (CRLF line ending)".to_owned());
+        return Err(Malformed::CarriageReturn);
     }
     if bytes.is_empty() {
-        return Err("empty line".to_owned());
+        return Err(Malformed::Empty);
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| Malformed::Utf8(e.valid_up_to()))?;
     let (hash, rec) = if let Some(parts) = split_canonical(text) {
         parts
     } else {
         let env: Envelope<'_> =
-            serde_json::from_str(text).map_err(|e| format!("not a record envelope: {e}"))?;
-        let hash = Digest32::from_hex(&env.hash)
-            .ok_or_else(|| "`hash` is not 64 lower-case hex digits".to_owned())?;
+            serde_json::from_str(text).map_err(|e| Malformed::Envelope(e.to_string()))?;
+        let hash = Digest32::from_hex(&env.hash).ok_or(Malformed::Hash)?;
         (hash, env.rec.get())
     };
-    let fields: RecFields = serde_json::from_str(rec).map_err(|e| format!("`rec`: {e}"))?;
+    let fields: RecFields = serde_json::from_str(rec).map_err(|e| Malformed::Rec(e.to_string()))?;
     if fields.v != Some(1) {
-        return Err("`rec.v` is missing or not 1".to_owned());
+        return Err(field("v", "is missing or not 1"));
     }
-    let stream = fields
-        .stream
-        .ok_or_else(|| "`rec.stream` is missing".to_owned())?;
-    let seq = fields
-        .seq
-        .ok_or_else(|| "`rec.seq` is missing".to_owned())?;
+    let stream = fields.stream.ok_or(field("stream", "is missing"))?;
+    let seq = fields.seq.ok_or(field("seq", "is missing"))?;
     if seq > MAX_SAFE_INTEGER {
-        return Err("`rec.seq` is 2^53 or more".to_owned());
+        return Err(field("seq", "is 2^53 or more"));
     }
     let prev = fields
         .prev
         .as_deref()
         .and_then(Digest32::from_hex)
-        .ok_or_else(|| "`rec.prev` is missing or not 64 lower-case hex digits".to_owned())?;
+        .ok_or(field("prev", "is missing or not 64 lower-case hex digits"))?;
     let ts = fields
         .ts
         .as_deref()
         .and_then(valid_record_ts)
-        .ok_or_else(|| "`rec.ts` is missing or not RFC 3339 UTC ending in Z".to_owned())?;
+        .ok_or(field("ts", "is missing or not RFC 3339 UTC ending in Z"))?;
     if fields.action.as_deref().is_none_or(str::is_empty) {
-        return Err("`rec.action` is missing or empty".to_owned());
+        return Err(field("action", "is missing or empty"));
     }
     Ok(Parsed {
         hash,
@@ -297,25 +329,32 @@ mod tests {
         assert!(parse_line(line(&good).as_bytes()).is_ok());
         let mut crlf = line(&good).into_bytes();
         crlf.push(b'\r');
-        assert!(parse_line(&crlf).unwrap_err().contains("CR"));
+        assert_eq!(parse_line(&crlf).unwrap_err(), Malformed::CarriageReturn);
         let mut bom = vec![0xef, 0xbb, 0xbf];
         bom.extend_from_slice(line(&good).as_bytes());
-        assert!(parse_line(&bom).unwrap_err().contains("byte-order"));
+        assert_eq!(parse_line(&bom).unwrap_err(), Malformed::ByteOrderMark);
         let dup_top = good.replace("\"v\":1", "\"v\":1,\"seq\":3");
         assert!(
             parse_line(line(&dup_top).as_bytes())
                 .unwrap_err()
+                .to_string()
                 .contains("duplicate")
         );
         let dup_deep = good.replace("\"v\":1", "\"v\":1,\"d\":[{\"k\":1,\"k\":2}]");
         assert!(
             parse_line(line(&dup_deep).as_bytes())
                 .unwrap_err()
+                .to_string()
                 .contains("duplicate")
         );
         let dup_env = format!(r#"{{"hash":"{P}","hash":"{P}","rec":{good}}}"#);
         assert!(parse_line(dup_env.as_bytes()).is_err());
-        assert!(parse_line(line(&good.replace("\"v\":1", "\"v\":2")).as_bytes()).is_err());
+        assert_eq!(
+            parse_line(line(&good.replace("\"v\":1", "\"v\":2")).as_bytes())
+                .unwrap_err()
+                .to_string(),
+            "`rec.v` is missing or not 1"
+        );
         assert!(parse_line(line(&good.replace(",\"seq\":3", "")).as_bytes()).is_err());
         let cut = line(&good);
         assert!(parse_line(&cut.as_bytes()[..cut.len() / 2]).is_err());

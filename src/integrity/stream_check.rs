@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::digest::{Digest32, record_hash};
-use super::envelope::parse_line;
+use super::envelope::{Malformed, parse_line};
 use super::manifest::StreamInfo;
 use super::merkle::MerkleBuilder;
 use super::report::{Finding, RecordStatus};
@@ -33,7 +33,7 @@ pub struct StreamCheck<'a> {
     hashes: Vec<Digest32>,
     prevs: Vec<Digest32>,
     status: Vec<u8>,
-    malformed: HashMap<u32, String>,
+    malformed: HashMap<u32, Malformed>,
     foreign: HashMap<u32, String>,
     dup_of: HashMap<u32, u32>,
     merkle: MerkleBuilder,
@@ -92,10 +92,7 @@ impl<'a> StreamCheck<'a> {
         if !terminated {
             self.unterminated = true;
         }
-        let parsed = bytes.map_or_else(
-            || Err("line longer than the line limit: not read".to_owned()),
-            parse_line,
-        );
+        let parsed = bytes.map_or(Err(Malformed::TooLong), parse_line);
         let (seq, hash, prev, st) = match parsed {
             Err(reason) => {
                 self.malformed.insert(idx as u32, reason);

@@ -101,7 +101,7 @@ fn remote_field(name: &str, query: &str) -> Result<String, QueryError> {
         || name == schema::MESSAGE
         || name == schema::DETAILS
         || name.strip_prefix("details.").is_some_and(|p| !p.is_empty())
-        || schema::KEYWORDS.iter().any(|(k, _)| *k == name);
+        || schema::KEYWORDS.iter().any(|k| k.name == name);
     if name == schema::RAW {
         return Ok("raw_values".to_owned());
     }

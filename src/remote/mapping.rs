@@ -20,15 +20,18 @@ use serde_json::{Map, Value, json};
 
 use crate::index::schema;
 use crate::model::AuditEvent;
+use crate::model::fields;
 
 /// Bumped when the mapping or the pushed documents change (recorded in each push marker).
-pub const MAPPING_VERSION: u32 = 1;
-
-/// Keyword fields with several values per event.
-const MULTI: &[&str] = &["actor.roles", "resource.tags", "inputs.id", "outputs.id"];
+pub const MAPPING_VERSION: u32 = 2;
 
 /// Keyword fields whose value a hit is decoded from (with `raw`, `line`, `part`, `hash`).
-const STORED: &[&str] = &["path", "format", "integrity"];
+const STORED: &[&str] = schema::STORED_KEYWORDS;
+
+/// Whether keyword field `name` has several values per event.
+fn many(name: &str) -> bool {
+    fields::keyword_def(name).is_some_and(|f| f.many)
+}
 
 /// Seconds after which Quickwit commits what it acknowledged (searchable by then).
 pub const COMMIT_TIMEOUT_SECS: u64 = 5;
@@ -78,7 +81,7 @@ pub fn index_config(index: &str, retention: Option<&str>) -> Value {
     ];
     // Keywords: plain ones as fields, dotted ones inside object fields (`actor.id`).
     let mut objects: Vec<(&str, Vec<Value>)> = Vec::new();
-    for (name, _) in schema::KEYWORDS {
+    for name in schema::KEYWORDS.iter().map(|k| &k.name) {
         match name.split_once('.') {
             None => fields.push(keyword_mapping(name)),
             Some((obj, sub)) => {
@@ -131,31 +134,51 @@ pub(crate) fn pushes_config(index: &str) -> Value {
     })
 }
 
+/// What is wrong with a `--retention` value (each message quotes the value given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetentionError {
+    /// No leading number.
+    #[error("--retention {0:?}: expected a number and a unit, e.g. 180d")]
+    NoNumber(String),
+    /// A unit other than hours, days, weeks or years.
+    #[error("--retention {given:?}: unknown unit {unit:?} (use h, d, w or y)")]
+    UnknownUnit {
+        /// The value given.
+        given: String,
+        /// Its unit.
+        unit: String,
+    },
+    /// Zero of any unit.
+    #[error("--retention {0:?}: must be longer than zero")]
+    Zero(String),
+}
+
 /// `--retention` (`180d`, `26w`, `1y`, `4320h`, `180 days`) as Quickwit's period text and
 /// its length in days.
-pub fn parse_retention(s: &str) -> Result<(String, u64), String> {
+pub fn parse_retention(s: &str) -> Result<(String, u64), RetentionError> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: u64 = num
         .parse()
-        .map_err(|_| format!("--retention {s:?}: expected a number and a unit, e.g. 180d"))?;
+        .map_err(|_| RetentionError::NoNumber(s.to_owned()))?;
     let (word, days) = match unit.trim() {
         "h" | "hour" | "hours" => ("hours", n / 24),
         "d" | "day" | "days" => ("days", n),
-        "w" | "week" | "weeks" => ("weeks", n * 7),
-        "y" | "year" | "years" => ("days", n * 365),
+        "w" | "week" | "weeks" => ("weeks", n.saturating_mul(7)),
+        "y" | "year" | "years" => ("days", n.saturating_mul(365)),
         other => {
-            return Err(format!(
-                "--retention {s:?}: unknown unit {other:?} (use h, d, w or y)"
-            ));
+            return Err(RetentionError::UnknownUnit {
+                given: s.to_owned(),
+                unit: other.to_owned(),
+            });
         }
     };
     if n == 0 {
-        return Err(format!("--retention {s:?}: must be longer than zero"));
+        return Err(RetentionError::Zero(s.to_owned()));
     }
     let n = if unit.trim().starts_with('y') {
-        n * 365
+        n.saturating_mul(365)
     } else {
         n
     };
@@ -220,46 +243,46 @@ pub fn document(ord: u64, ev: &AuditEvent, raw: &str, prov: &Provenance<'_>) -> 
         put("input", json!(i));
     }
     let mut keywords: Vec<(&str, Vec<&str>)> = vec![
-        ("action", vec![ev.action.as_str()]),
-        ("category", vec![ev.category.as_str()]),
-        ("severity", vec![ev.severity.as_str()]),
-        ("outcome", vec![ev.outcome.as_str()]),
-        ("format", vec![ev.origin.format.as_str()]),
-        ("path", vec![ev.origin.path.as_str()]),
-        ("ts_quality", vec![ev.ts_quality.as_str()]),
+        (fields::ACTION, vec![ev.action.as_str()]),
+        (fields::CATEGORY, vec![ev.category.as_str()]),
+        (fields::SEVERITY, vec![ev.severity.as_str()]),
+        (fields::OUTCOME, vec![ev.outcome.as_str()]),
+        (fields::FORMAT, vec![ev.origin.format.as_str()]),
+        (fields::PATH, vec![ev.origin.path.as_str()]),
+        (fields::TS_QUALITY, vec![ev.ts_quality.as_str()]),
         (
-            "actor.roles",
+            fields::ACTOR_ROLES,
             ev.actor.roles.iter().map(String::as_str).collect(),
         ),
         (
-            "resource.tags",
+            fields::RESOURCE_TAGS,
             ev.resource.tags.iter().map(String::as_str).collect(),
         ),
         (
-            "inputs.id",
+            fields::INPUTS_ID,
             ev.inputs.iter().map(|i| i.id.as_str()).collect(),
         ),
         (
-            "outputs.id",
+            fields::OUTPUTS_ID,
             ev.outputs.iter().map(|o| o.id.as_str()).collect(),
         ),
     ];
     let opt = [
-        ("actor.id", &ev.actor.id),
-        ("actor.type", &ev.actor.kind),
-        ("actor.ip", &ev.actor.ip),
-        ("actor.session", &ev.actor.session),
-        ("resource.type", &ev.resource.kind),
-        ("resource.id", &ev.resource.id),
-        ("resource.name", &ev.resource.name),
-        ("resource.version", &ev.resource.version),
-        ("run_id", &ev.run_id),
-        ("parent_run_id", &ev.parent_run_id),
-        ("correlation_id", &ev.correlation_id),
-        ("environment", &ev.environment),
-        ("source", &ev.source),
-        ("stream", &ev.origin.stream),
-        ("integrity", &ev.integrity),
+        (fields::ACTOR_ID, &ev.actor.id),
+        (fields::ACTOR_TYPE, &ev.actor.kind),
+        (fields::ACTOR_IP, &ev.actor.ip),
+        (fields::ACTOR_SESSION, &ev.actor.session),
+        (fields::RESOURCE_TYPE, &ev.resource.kind),
+        (fields::RESOURCE_ID, &ev.resource.id),
+        (fields::RESOURCE_NAME, &ev.resource.name),
+        (fields::RESOURCE_VERSION, &ev.resource.version),
+        (fields::RUN_ID, &ev.run_id),
+        (fields::PARENT_RUN_ID, &ev.parent_run_id),
+        (fields::CORRELATION_ID, &ev.correlation_id),
+        (fields::ENVIRONMENT, &ev.environment),
+        (fields::SOURCE, &ev.source),
+        (fields::STREAM, &ev.origin.stream),
+        (fields::INTEGRITY, &ev.integrity),
     ];
     for (name, v) in opt {
         if let Some(v) = v {
@@ -267,9 +290,9 @@ pub fn document(ord: u64, ev: &AuditEvent, raw: &str, prov: &Provenance<'_>) -> 
         }
     }
     if let Some(m) = &ev.model {
-        keywords.push(("model.id", vec![m.id.as_str()]));
+        keywords.push((fields::MODEL_ID, vec![m.id.as_str()]));
         if let Some(v) = &m.version {
-            keywords.push(("model.version", vec![v.as_str()]));
+            keywords.push((fields::MODEL_VERSION, vec![v.as_str()]));
         }
     }
     for (name, values) in keywords {
@@ -282,7 +305,7 @@ pub fn document(ord: u64, ev: &AuditEvent, raw: &str, prov: &Provenance<'_>) -> 
         if values.is_empty() {
             continue;
         }
-        let value = if MULTI.contains(&name) || values.len() > 1 {
+        let value = if many(name) || values.len() > 1 {
             Value::Array(values)
         } else {
             values.into_iter().next().unwrap_or(Value::Null)
@@ -305,34 +328,13 @@ pub fn document(ord: u64, ev: &AuditEvent, raw: &str, prov: &Provenance<'_>) -> 
 }
 
 /// The values of a record, one text each (what the local `record_values` tokenizer
-/// indexes: values, not field names); a record that is not a JSON object or array is one
-/// text.
+/// indexes: values, not field names, numbers as written; the same scanner); a record that
+/// is not a JSON object or array is one text.
 pub(crate) fn record_values(raw: &str) -> Vec<Value> {
-    let trimmed = raw.trim_start();
-    if !trimmed.starts_with(['{', '[']) {
-        return vec![json!(raw)];
-    }
-    let Ok(v) = serde_json::from_str::<Value>(raw) else {
-        return vec![json!(raw)];
-    };
-    let mut out = Vec::new();
-    collect_values(&v, &mut out);
-    out
-}
-
-fn collect_values(v: &Value, out: &mut Vec<Value>) {
-    match v {
-        Value::Object(m) => m.values().for_each(|c| collect_values(c, out)),
-        Value::Array(a) => a.iter().for_each(|c| collect_values(c, out)),
-        Value::String(s) => {
-            if !s.is_empty() {
-                out.push(json!(s));
-            }
-        }
-        Value::Number(n) => out.push(json!(n.to_string())),
-        Value::Bool(b) => out.push(json!(b.to_string())),
-        Value::Null => out.push(json!("null")),
-    }
+    crate::model::record_values::value_texts(raw)
+        .into_iter()
+        .map(Value::String)
+        .collect()
 }
 
 #[cfg(test)]
@@ -365,16 +367,26 @@ mod tests {
             ("26 weeks".to_owned(), 182)
         );
         assert_eq!(parse_retention("1y").unwrap(), ("365 days".to_owned(), 365));
-        assert!(parse_retention("soon").is_err());
-        assert!(parse_retention("0d").is_err());
-        assert!(parse_retention("5 parsecs").is_err());
+        assert_eq!(
+            parse_retention("soon"),
+            Err(RetentionError::NoNumber("soon".to_owned()))
+        );
+        assert_eq!(
+            parse_retention("0d"),
+            Err(RetentionError::Zero("0d".to_owned()))
+        );
+        let e = parse_retention("5 parsecs").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"--retention "5 parsecs": unknown unit "parsecs" (use h, d, w or y)"#
+        );
     }
 
     #[test]
     fn every_query_field_is_mapped() {
         let config = index_config("ix1", Some("180 days"));
         let text = config.to_string();
-        for (name, _) in schema::KEYWORDS {
+        for name in schema::KEYWORDS.iter().map(|k| k.name) {
             let leaf = name.rsplit('.').next().unwrap();
             assert!(text.contains(&format!("\"name\":\"{leaf}\"")), "{name}");
         }

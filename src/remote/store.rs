@@ -6,6 +6,7 @@
 //! the local histogram; facets are `terms` aggregations; a hit is decoded again from the
 //! stored record, as locally.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 use super::client::{Client, Refusal};
 use super::{Target, convert};
 use crate::index::schema;
+use crate::ingest::GenericMapping;
 use crate::model::{Format, Severity};
 use crate::store::{
     Cursor, Facets, Histogram, Hit, LEVELS, Page, PageRequest, QueryError, ScanPage, Selection,
@@ -31,6 +33,8 @@ const MAX_HITS: usize = 10_000;
 pub struct RemoteStore {
     client: Client,
     target: Target,
+    /// The generic mapping hits are decoded again with (the one the push used).
+    mapping: Arc<GenericMapping>,
 }
 
 /// The store at `URL[/INDEX]`, checked to exist (one request).
@@ -43,7 +47,11 @@ impl RemoteStore {
     pub fn open(target: Target, timeout: Duration) -> Result<Self, StoreError> {
         let client = Client::new(&target.base, timeout);
         match client.get(&format!("indexes/{}", target.index))? {
-            Some(_) => Ok(Self { client, target }),
+            Some(_) => Ok(Self {
+                client,
+                target,
+                mapping: GenericMapping::shared_builtin(),
+            }),
             None => Err(StoreError::Unavailable(format!(
                 "Quickwit at {} has no index {:?} (push a bundle there first: auditlens push PATH --to {})",
                 target.base,
@@ -51,6 +59,14 @@ impl RemoteStore {
                 target.display()
             ))),
         }
+    }
+
+    /// The store decoding its hits with `mapping` (a user's `generic.json`) instead of the
+    /// built-in one.
+    #[must_use]
+    pub fn with_mapping(mut self, mapping: Arc<GenericMapping>) -> Self {
+        self.mapping = mapping;
+        self
     }
 
     /// Where it is.
@@ -160,8 +176,9 @@ impl RemoteStore {
             u32::try_from(u64_of(schema::PART).unwrap_or_default()).unwrap_or(u32::MAX),
             str_of(schema::HASH),
             raw,
+            &self.mapping,
         )
-        .map_err(damaged)?;
+        .map_err(|e| damaged(e.to_string()))?;
         event.integrity = str_of("integrity").map(str::to_owned);
         Ok(Hit {
             ord,
@@ -184,7 +201,7 @@ impl RemoteStore {
         field: &str,
         limit: usize,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        if !schema::KEYWORDS.iter().any(|(k, _)| *k == field) {
+        if !schema::KEYWORDS.iter().any(|k| k.name == field) {
             return Err(StoreError::Query(QueryError {
                 message: format!("`{field}` is not a keyword field: facets count keyword values"),
                 span: None,

@@ -1,4 +1,5 @@
-//! The panes. Each is a function of `&AppState` drawing into a buffer region.
+//! The panes: borrowing structs built per frame from `&AppState` that impl `Widget` (or
+//! `StatefulWidget` over their scroll state in `UiViews`), or small draw functions.
 
 pub mod detail;
 pub mod help;
@@ -12,12 +13,24 @@ pub mod timeline;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders};
+use ratatui::widgets::{Block, BorderType, Borders, StatefulWidget};
 
 use super::strings;
 use super::theme::Theme;
 use super::views::UiViews;
 use crate::app::{AppState, Pane};
+
+/// What every pane borrows for one frame: the state, the styles, and whether it has the
+/// focus.
+#[derive(Clone, Copy)]
+pub struct PaneCtx<'a> {
+    /// The explorer's state.
+    pub state: &'a AppState,
+    /// Styles.
+    pub theme: &'a Theme,
+    /// Whether the pane has the focus.
+    pub focused: bool,
+}
 
 /// A pane frame with its title, highlighted when focused.
 pub(crate) fn block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
@@ -50,9 +63,14 @@ pub fn draw(
     buf: &mut Buffer,
 ) {
     let focused = state.focus == pane;
+    let ctx = PaneCtx {
+        state,
+        theme,
+        focused,
+    };
     match pane {
-        Pane::Results => results::render(state, views, theme, focused, area, buf),
-        Pane::Detail => detail::render(state, views, theme, focused, area, buf),
+        Pane::Results => results::ResultsPane(ctx).render(area, buf, views),
+        Pane::Detail => detail::DetailPane(ctx).render(area, buf, views),
         Pane::Timeline => timeline::render(state, theme, focused, area, buf),
         p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets) => {
             let placeholder = match p {
@@ -61,17 +79,13 @@ pub fn draw(
                 Pane::Alerts => strings::NO_ALERTS,
                 _ => strings::NO_FACETS,
             };
-            report::render(
-                p.title(),
-                state.report_of(p),
-                placeholder,
-                state,
-                views,
-                theme,
-                focused,
-                area,
-                buf,
-            );
+            report::ReportPane {
+                name: p.title(),
+                report: state.report_of(p),
+                missing: placeholder,
+                ctx,
+            }
+            .render(area, buf, &mut views.report);
         }
     }
 }

@@ -2,10 +2,10 @@
 //! while typing (debounced), but *applies* it only on Enter and only once the index has
 //! accepted it: Enter on a refused query keeps the bar open with the error, Esc puts back
 //! the query that was applied before. Applied queries go into the per-user history
-//! (↑ / ↓), and Tab completes field names (from the index schema) and known values.
+//! (↑ / ↓), and Tab completes field names (from `model::fields`) and known values.
 //!
-//! Allowed imports: `super` (the update helpers), `app` (state, effects, prefs), `index`
-//! (the schema's field names), `model` (vocabularies), `alerts` (reading a field's value).
+//! Allowed imports: `super` (the update helpers), `app` (state, effects, prefs), `model`
+//! (the field table, vocabularies), `alerts` (reading a field's value).
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use crate::app::effect::Effect;
 use crate::app::line::LineInput;
 use crate::app::prefs::Prefs;
 use crate::app::state::{AppState, Completion, Mode};
-use crate::index::schema;
+use crate::model::fields::{self, FieldDef};
 use crate::model::{Category, Format, Outcome, RecordStatus, Severity, TsQuality};
 
 /// Quiet time after a keystroke before the query runs.
@@ -192,48 +192,30 @@ fn bare(v: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
 }
 
-/// Keyword fields whose values completion learns from the results seen.
-const LEARNED: &[&str] = &[
-    "action",
-    "actor.id",
-    "actor.type",
-    "actor.ip",
-    "actor.roles",
-    "resource.type",
-    "resource.id",
-    "resource.name",
-    "resource.version",
-    "resource.tags",
-    "model.id",
-    "model.version",
-    "run_id",
-    "parent_run_id",
-    "correlation_id",
-    "environment",
-    "source",
-    "path",
-];
-
 /// Values remembered per field at most (completion is a help, not an index).
 const LEARNED_MAX: usize = 128;
 
-/// The values of `field` in `e` (the alerts' field reader; lists one value each).
-fn values_of(e: &crate::model::AuditEvent, field: &str) -> Vec<String> {
-    match crate::alerts::field_value(e, field) {
+/// The values of keyword field `field` in `e` (the alerts' field reader; a field with
+/// several values gives one each).
+fn values_of(e: &crate::model::AuditEvent, field: &FieldDef) -> Vec<String> {
+    match crate::alerts::field_value(e, field.name) {
         None => Vec::new(),
-        Some(v) if matches!(field, "actor.roles" | "resource.tags") => {
-            v.split(',').map(str::to_owned).collect()
-        }
+        Some(v) if field.many => v.split(',').map(str::to_owned).collect(),
         Some(v) => vec![v.into_owned()],
     }
 }
 
 /// Remembers the values of the results just received, for completion (bounded per field;
-/// values that cannot be quoted safely are left out).
+/// values that cannot be quoted safely are left out). Learned are the keyword fields of
+/// open-ended values (`known_values` is indexed like `fields::KEYWORDS`); a closed
+/// vocabulary is offered from its enum.
 pub(super) fn learn(s: &mut AppState) {
-    for (i, field) in LEARNED.iter().enumerate() {
+    for (i, field) in fields::KEYWORDS.iter().enumerate() {
         if s.known_values.len() <= i {
             s.known_values.push(std::collections::BTreeSet::new());
+        }
+        if field.closed {
+            continue;
         }
         let set = &mut s.known_values[i];
         for h in &s.window.hits {
@@ -254,18 +236,18 @@ pub(super) fn learn(s: &mut AppState) {
 fn known_values(s: &AppState, field: &str) -> Vec<String> {
     let words = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<Vec<_>>();
     match field {
-        "severity" => words(Severity::ALL.iter().map(|v| v.as_str()).collect()),
-        "outcome" => words(Outcome::ALL.iter().map(|v| v.as_str()).collect()),
-        "category" => words(Category::ALL.iter().map(|v| v.as_str()).collect()),
-        "format" => words(Format::ALL.iter().map(|v| v.as_str()).collect()),
-        "ts_quality" => words(TsQuality::ALL.iter().map(|v| v.as_str()).collect()),
-        "integrity" => RecordStatus::ALL
+        fields::SEVERITY => words(Severity::ALL.iter().map(|v| v.as_str()).collect()),
+        fields::OUTCOME => words(Outcome::ALL.iter().map(|v| v.as_str()).collect()),
+        fields::CATEGORY => words(Category::ALL.iter().map(|v| v.as_str()).collect()),
+        fields::FORMAT => words(Format::ALL.iter().map(|v| v.as_str()).collect()),
+        fields::TS_QUALITY => words(TsQuality::ALL.iter().map(|v| v.as_str()).collect()),
+        fields::INTEGRITY => RecordStatus::ALL
             .iter()
             .map(|v| v.lower().to_owned())
             .collect(),
-        _ => LEARNED
+        _ => fields::KEYWORDS
             .iter()
-            .position(|f| *f == field)
+            .position(|f| f.name == field)
             .and_then(|i| s.known_values.get(i))
             .map(|set| set.iter().cloned().collect())
             .unwrap_or_default(),
@@ -300,7 +282,7 @@ fn candidates(s: &AppState) -> (usize, Vec<String>) {
             })
             .collect()
     } else {
-        schema::query_field_names()
+        fields::query_field_names()
             .into_iter()
             .filter(|n| !n.contains('<') && n.starts_with(word))
             .map(|n| format!("{n}:"))

@@ -113,8 +113,7 @@ impl StreamCheck<'_> {
             RecordStatus::Malformed => self
                 .malformed
                 .get(&(i as u32))
-                .cloned()
-                .unwrap_or_else(|| "malformed".to_owned()),
+                .map_or_else(|| "malformed".to_owned(), ToString::to_string),
             RecordStatus::Unverified => {
                 if self.signed {
                     "not reachable from any signed anchor".to_owned()

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Paragraph, StatefulWidget, Widget};
 
 use super::results::{integrity_mark, severity_label};
-use super::{block, title};
+use super::{PaneCtx, block, title};
 use crate::app::{AppState, Scroll};
 use crate::model::{RecordStatus, escape_control};
 use crate::store::Hit;
@@ -80,69 +80,74 @@ pub(crate) fn draw_scrolled(
     Paragraph::new(shown).block(blk).render(area, buf);
 }
 
-/// Draws the detail view. Its lines are built once per selection and kept in `views`.
-pub fn render(
-    state: &AppState,
-    views: &mut UiViews,
-    theme: &Theme,
-    focused: bool,
-    area: Rect,
-    buf: &mut Buffer,
-) {
-    let Some(hit) = state.selected_hit() else {
-        let msg = if state.total == 0 {
-            "no event selected"
-        } else {
-            "loading\u{2026}"
+/// The detail view, borrowed from the state for one frame. Its lines are built once per
+/// selection and kept in the widget's state (`UiViews`).
+pub struct DetailPane<'a>(pub PaneCtx<'a>);
+
+impl StatefulWidget for DetailPane<'_> {
+    type State = UiViews;
+
+    fn render(self, area: Rect, buf: &mut Buffer, views: &mut UiViews) {
+        let PaneCtx {
+            state,
+            theme,
+            focused,
+        } = self.0;
+        let Some(hit) = state.selected_hit() else {
+            let msg = if state.total == 0 {
+                "no event selected"
+            } else {
+                "loading\u{2026}"
+            };
+            Paragraph::new(Line::styled(msg, theme.muted()))
+                .block(block(title("Detail", String::new(), theme), focused, theme))
+                .render(area, buf);
+            return;
         };
-        Paragraph::new(Line::styled(msg, theme.muted()))
-            .block(block(title("Detail", String::new(), theme), focused, theme))
-            .render(area, buf);
-        return;
-    };
-    let key = DetailKey {
-        ord: hit.ord,
-        tz: state.tz,
-        related: state
-            .related
-            .as_ref()
-            .map(|r| (r.ord, r.total, r.hits.len(), r.query.len())),
-    };
-    if views.detail.as_ref().is_none_or(|c| c.key != key) {
-        views.detail = Some(DetailCache {
-            key,
-            lines: detail_lines(state, hit, theme),
-            wrapped: Vec::new(),
-            wrapped_at: 0,
-        });
+        let key = DetailKey {
+            ord: hit.ord,
+            tz: state.tz,
+            related: state
+                .related
+                .as_ref()
+                .map(|r| (r.ord, r.total, r.hits.len(), r.query.len())),
+        };
+        if views.detail.as_ref().is_none_or(|c| c.key != key) {
+            views.detail = Some(DetailCache {
+                key,
+                lines: detail_lines(state, hit, theme),
+                wrapped: Vec::new(),
+                wrapped_at: 0,
+            });
+        }
+        let Some(cache) = views.detail.as_mut() else {
+            return;
+        };
+        let e = &hit.event;
+        let t = title("Detail", format!("#{} {} ", hit.ord, esc(&e.action)), theme);
+        let blk = block(t, focused, theme);
+        let cols = usize::from(blk.inner(area).width);
+        if state.nowrap {
+            draw_scrolled(
+                &cache.lines,
+                state.detail_scroll,
+                Some(usize::from(state.text_hscroll)),
+                blk,
+                area,
+                buf,
+            );
+            return;
+        }
+        if cache.wrapped_at != cols {
+            cache.wrapped = cache
+                .lines
+                .iter()
+                .flat_map(|l| wrap_line(l, cols, lead(l) + 2))
+                .collect();
+            cache.wrapped_at = cols;
+        }
+        draw_scrolled(&cache.wrapped, state.detail_scroll, None, blk, area, buf);
     }
-    let Some(cache) = views.detail.as_mut() else {
-        return;
-    };
-    let e = &hit.event;
-    let t = title("Detail", format!("#{} {} ", hit.ord, esc(&e.action)), theme);
-    let blk = block(t, focused, theme);
-    let cols = usize::from(blk.inner(area).width);
-    if state.nowrap {
-        draw_scrolled(
-            &cache.lines,
-            state.detail_scroll,
-            Some(usize::from(state.text_hscroll)),
-            blk,
-            area,
-            buf,
-        );
-        return;
-    }
-    if cache.wrapped_at != cols {
-        cache.wrapped = cache
-            .lines
-            .iter()
-            .flat_map(|l| wrap_line(l, cols, lead(l) + 2))
-            .collect();
-        cache.wrapped_at = cols;
-    }
-    draw_scrolled(&cache.wrapped, state.detail_scroll, None, blk, area, buf);
 }
 
 /// The detail view's lines for `hit`.

@@ -11,7 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, Widget};
 
-use super::{block, title};
+use super::{PaneCtx, block, title};
 use crate::app::{AppState, Column, Tz};
 use crate::model::{Outcome, RecordStatus, Severity, escape_control};
 use crate::store::Hit;
@@ -145,168 +145,174 @@ fn pick_columns(state: &AppState, cells: &[Option<Vec<(String, Style)>>]) -> Vec
         .collect()
 }
 
-/// Draws the results table.
-#[allow(clippy::too_many_lines)]
-pub fn render(
-    state: &AppState,
-    views: &mut UiViews,
-    theme: &Theme,
-    focused: bool,
-    area: Rect,
-    buf: &mut Buffer,
-) {
-    let pos = if state.total == 0 {
-        "0".to_owned()
-    } else {
-        format!("{}/{}", state.display_pos(state.selected) + 1, state.total)
-    };
-    let order = if state.oldest_first {
-        "oldest first"
-    } else {
-        "newest first"
-    };
-    if state.total == 0 {
-        let msg = if state.index_ready {
-            "no events match"
+/// The results table, borrowed from the state for one frame; the table's scroll state
+/// (`UiViews`) is the widget's state.
+pub struct ResultsPane<'a>(pub PaneCtx<'a>);
+
+impl StatefulWidget for ResultsPane<'_> {
+    type State = UiViews;
+
+    #[allow(clippy::too_many_lines)]
+    fn render(self, area: Rect, buf: &mut Buffer, views: &mut UiViews) {
+        let PaneCtx {
+            state,
+            theme,
+            focused,
+        } = self.0;
+        let pos = if state.total == 0 {
+            "0".to_owned()
         } else {
-            "opening the index\u{2026}"
+            format!("{}/{}", state.display_pos(state.selected) + 1, state.total)
         };
-        let blk = block(title("Results", format!("{pos} "), theme), focused, theme);
-        Paragraph::new(Line::styled(msg, theme.muted()))
-            .block(blk)
-            .render(area, buf);
-        return;
-    }
-    // The viewport, in display positions: keep the selection in view.
-    let height = u64::from(area.height.saturating_sub(3)).max(1);
-    let sel = state.display_pos(state.selected);
-    let mut top = views.table_base;
-    if views.centered != state.center_request {
-        // A jump: a target off screen comes to the middle, not the edge.
-        views.centered = state.center_request;
-        if sel < top || sel >= top + height {
-            top = sel.saturating_sub(height / 2);
+        let order = if state.oldest_first {
+            "oldest first"
+        } else {
+            "newest first"
+        };
+        if state.total == 0 {
+            let msg = if state.index_ready {
+                "no events match"
+            } else {
+                "opening the index\u{2026}"
+            };
+            let blk = block(title("Results", format!("{pos} "), theme), focused, theme);
+            Paragraph::new(Line::styled(msg, theme.muted()))
+                .block(blk)
+                .render(area, buf);
+            return;
         }
-    }
-    if sel < top {
-        top = sel;
-    } else if sel >= top + height {
-        top = sel + 1 - height;
-    }
-    top = top.min(state.total.saturating_sub(height));
-    views.table_base = top;
-    *views.table.offset_mut() = 0;
-    let end = (top + height).min(state.total);
-    // Cells of the rows on screen only, every column (cheap: a few dozen rows).
-    let visible: Vec<Option<&Hit>> = (top..end)
-        .map(|d| state.window.get(state.display_pos(d)))
-        .collect();
-    let cells: Vec<Option<Vec<(String, Style)>>> = visible
-        .iter()
-        .map(|h| h.map(|h| Column::ALL.map(|c| cell(c, h, state.tz, theme)).to_vec()))
-        .collect();
-    let cols = pick_columns(state, &cells);
-    // Sizes from the content, capped so one long value cannot take the whole table.
-    let inner_w = usize::from(area.width.saturating_sub(2));
-    let cap = (inner_w * 3 / 5).max(12);
-    let natural: Vec<usize> = cols
-        .iter()
-        .map(|&i| {
-            let c = Column::ALL[i];
-            let content = cells
-                .iter()
-                .flatten()
-                .map(|r| width(&r[i].0))
-                .max()
-                .unwrap_or(0);
-            content.max(width(header(c, state.tz))).min(cap)
-        })
-        .collect();
-    // The time column stays; the others scroll sideways.
-    let pinned: Vec<usize> = (0..cols.len())
-        .filter(|k| Column::ALL[cols[*k]] == Column::Time)
-        .collect();
-    let scrollable: Vec<usize> = (0..cols.len()).filter(|k| !pinned.contains(k)).collect();
-    let skip = usize::from(state.hscroll).min(scrollable.len().saturating_sub(1));
-    let mut shown: Vec<(usize, usize)> = Vec::new();
-    let mut used = 2usize;
-    for &k in &pinned {
-        shown.push((k, natural[k]));
-        used += natural[k] + 1;
-    }
-    let mut hidden_right = 0;
-    for (n, &k) in scrollable.iter().enumerate().skip(skip) {
-        let room = inner_w.saturating_sub(used + 1);
-        if natural[k] <= room {
+        // The viewport, in display positions: keep the selection in view.
+        let height = u64::from(area.height.saturating_sub(3)).max(1);
+        let sel = state.display_pos(state.selected);
+        let mut top = views.table_base;
+        if views.centered != state.center_request {
+            // A jump: a target off screen comes to the middle, not the edge.
+            views.centered = state.center_request;
+            if sel < top || sel >= top + height {
+                top = sel.saturating_sub(height / 2);
+            }
+        }
+        if sel < top {
+            top = sel;
+        } else if sel >= top + height {
+            top = sel + 1 - height;
+        }
+        top = top.min(state.total.saturating_sub(height));
+        views.table_base = top;
+        *views.table.offset_mut() = 0;
+        let end = (top + height).min(state.total);
+        // Cells of the rows on screen only, every column (cheap: a few dozen rows).
+        let visible: Vec<Option<&Hit>> = (top..end)
+            .map(|d| state.window.get(state.display_pos(d)))
+            .collect();
+        let cells: Vec<Option<Vec<(String, Style)>>> = visible
+            .iter()
+            .map(|h| h.map(|h| Column::ALL.map(|c| cell(c, h, state.tz, theme)).to_vec()))
+            .collect();
+        let cols = pick_columns(state, &cells);
+        // Sizes from the content, capped so one long value cannot take the whole table.
+        let inner_w = usize::from(area.width.saturating_sub(2));
+        let cap = (inner_w * 3 / 5).max(12);
+        let natural: Vec<usize> = cols
+            .iter()
+            .map(|&i| {
+                let c = Column::ALL[i];
+                let content = cells
+                    .iter()
+                    .flatten()
+                    .map(|r| width(&r[i].0))
+                    .max()
+                    .unwrap_or(0);
+                content.max(width(header(c, state.tz))).min(cap)
+            })
+            .collect();
+        // The time column stays; the others scroll sideways.
+        let pinned: Vec<usize> = (0..cols.len())
+            .filter(|k| Column::ALL[cols[*k]] == Column::Time)
+            .collect();
+        let scrollable: Vec<usize> = (0..cols.len()).filter(|k| !pinned.contains(k)).collect();
+        let skip = usize::from(state.hscroll).min(scrollable.len().saturating_sub(1));
+        let mut shown: Vec<(usize, usize)> = Vec::new();
+        let mut used = 2usize;
+        for &k in &pinned {
             shown.push((k, natural[k]));
             used += natural[k] + 1;
-        } else if room >= 6 {
-            shown.push((k, room));
-            hidden_right = scrollable.len() - n - 1;
-            break;
-        } else {
-            hidden_right = scrollable.len() - n;
-            break;
         }
-    }
-    let mut extra = format!("{pos} \u{2502} {order} ");
-    if skip > 0 || hidden_right > 0 {
-        let _ = write!(
-            extra,
-            "\u{2502} {}columns {}{} ",
-            if skip > 0 { "\u{25c0} " } else { "" },
-            if hidden_right > 0 {
-                format!("{hidden_right} more")
+        let mut hidden_right = 0;
+        for (n, &k) in scrollable.iter().enumerate().skip(skip) {
+            let room = inner_w.saturating_sub(used + 1);
+            if natural[k] <= room {
+                shown.push((k, natural[k]));
+                used += natural[k] + 1;
+            } else if room >= 6 {
+                shown.push((k, room));
+                hidden_right = scrollable.len() - n - 1;
+                break;
             } else {
-                "all shown".to_owned()
-            },
-            if hidden_right > 0 { " \u{25b6}" } else { "" },
-        );
-    }
-    let blk = block(title("Results", extra, theme), focused, theme);
-    let mut widths = vec![Constraint::Length(2)];
-    let mut head = vec![Cell::from("")];
-    for (k, w) in &shown {
-        widths.push(Constraint::Length(*w as u16));
-        head.push(Cell::from(fit(
-            Column::ALL[cols[*k]],
-            header(Column::ALL[cols[*k]], state.tz),
-            *w,
-        )));
-    }
-    let rows: Vec<Row> = visible
-        .iter()
-        .zip(&cells)
-        .map(|(hit, cells)| {
-            let (Some(h), Some(cells)) = (hit, cells) else {
-                return Row::new(vec![Cell::from(""), Cell::from("\u{2026}")]).style(theme.muted());
-            };
-            let mark = if state.is_marked(h) {
-                Span::styled("*", theme.mark())
-            } else {
-                Span::raw(" ")
-            };
-            let mut row = vec![Cell::from(Line::from(vec![
-                mark,
-                integrity_mark(h.event.integrity.as_deref(), theme),
-            ]))];
-            for (k, w) in &shown {
-                let i = cols[*k];
-                let (text, style) = &cells[i];
-                row.push(Cell::from(Span::styled(
-                    fit(Column::ALL[i], text, *w),
-                    *style,
-                )));
+                hidden_right = scrollable.len() - n;
+                break;
             }
-            Row::new(row).style(theme.text())
-        })
-        .collect();
-    let rel = sel - top;
-    views.table.select(Some(rel as usize));
-    let table = Table::new(rows, widths)
-        .header(Row::new(head).style(theme.header()))
-        .block(blk)
-        .column_spacing(1)
-        .row_highlight_style(theme.selection());
-    StatefulWidget::render(table, area, buf, &mut views.table);
+        }
+        let mut extra = format!("{pos} \u{2502} {order} ");
+        if skip > 0 || hidden_right > 0 {
+            let _ = write!(
+                extra,
+                "\u{2502} {}columns {}{} ",
+                if skip > 0 { "\u{25c0} " } else { "" },
+                if hidden_right > 0 {
+                    format!("{hidden_right} more")
+                } else {
+                    "all shown".to_owned()
+                },
+                if hidden_right > 0 { " \u{25b6}" } else { "" },
+            );
+        }
+        let blk = block(title("Results", extra, theme), focused, theme);
+        let mut widths = vec![Constraint::Length(2)];
+        let mut head = vec![Cell::from("")];
+        for (k, w) in &shown {
+            widths.push(Constraint::Length(*w as u16));
+            head.push(Cell::from(fit(
+                Column::ALL[cols[*k]],
+                header(Column::ALL[cols[*k]], state.tz),
+                *w,
+            )));
+        }
+        let rows: Vec<Row> = visible
+            .iter()
+            .zip(&cells)
+            .map(|(hit, cells)| {
+                let (Some(h), Some(cells)) = (hit, cells) else {
+                    return Row::new(vec![Cell::from(""), Cell::from("\u{2026}")])
+                        .style(theme.muted());
+                };
+                let mark = if state.is_marked(h) {
+                    Span::styled("*", theme.mark())
+                } else {
+                    Span::raw(" ")
+                };
+                let mut row = vec![Cell::from(Line::from(vec![
+                    mark,
+                    integrity_mark(h.event.integrity.as_deref(), theme),
+                ]))];
+                for (k, w) in &shown {
+                    let i = cols[*k];
+                    let (text, style) = &cells[i];
+                    row.push(Cell::from(Span::styled(
+                        fit(Column::ALL[i], text, *w),
+                        *style,
+                    )));
+                }
+                Row::new(row).style(theme.text())
+            })
+            .collect();
+        let rel = sel - top;
+        views.table.select(Some(rel as usize));
+        let table = Table::new(rows, widths)
+            .header(Row::new(head).style(theme.header()))
+            .block(blk)
+            .column_spacing(1)
+            .row_highlight_style(theme.selection());
+        StatefulWidget::render(table, area, buf, &mut views.table);
+    }
 }
