@@ -10,7 +10,9 @@
 
 mod action;
 mod effect;
+pub mod find;
 mod line;
+pub mod messages;
 mod msg;
 pub mod prefs;
 pub mod reports;
@@ -22,6 +24,7 @@ mod worker;
 pub use action::Action;
 pub use effect::{Effect, Job, LocateTarget};
 pub use line::LineInput;
+pub use messages::{LoadProblem, MessageLog};
 pub use msg::{Msg, WorkerMsg};
 pub use prefs::{Column, Prefs};
 pub use run::{RunOptions, run, run_loop};

@@ -16,4 +16,4 @@ pub use enums::{Category, Format, Outcome, Severity, TsQuality};
 pub use event::{Actor, ArtifactRef, AuditEvent, ModelRef, Origin, Resource};
 pub use status::RecordStatus;
 pub use text::{escape_control, escape_control_keep_newlines, is_hidden_or_control};
-pub use time::{TimeParse, Tz, parse_time_str, parse_time_value};
+pub use time::{TimeParse, Tz, format_ts, parse_time_str, parse_time_value};

@@ -5,6 +5,7 @@
 //! Allowed imports: `app` (state types), `model`, `store` (hit and histogram types), ratatui;
 //! `settings.rs` also `cli` and `config` (the user's files).
 
+pub mod highlight;
 mod keymap;
 mod layout;
 pub mod panes;

@@ -7,6 +7,7 @@ mod alerts;
 mod cache;
 mod cli;
 mod common;
+mod find;
 mod governance;
 mod hostile;
 mod index;

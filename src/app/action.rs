@@ -191,4 +191,43 @@ pub enum Action {
     Notice(String),
     /// The clock (debounce, timeouts).
     Tick(Instant),
+    // ---- find, context, counts, time ranges, the log (issue 16 items 4, 7, 11)
+    /// Open the command line at `:find ` (find-in-view).
+    FindPrompt,
+    /// The next match of the find, further down (wraps).
+    NextFind,
+    /// The previous match of the find (wraps).
+    PrevFind,
+    /// Show the events just before and after the selected one in its input, whatever the
+    /// filter (like `grep -C`).
+    Context,
+    /// A digit of a count prefix (`5j`, `10l`, `3G`).
+    Count(u8),
+    /// Timeline bars on a linear / logarithmic scale.
+    ToggleLogScale,
+    /// The find's matches among the fetched window, and in the whole view.
+    FindDone {
+        /// Request generation.
+        generation: u64,
+        /// Matches in the view, or why the find query was refused.
+        result: Result<(u64, Vec<u64>), String>,
+    },
+    /// The context of an event: the ordinals around it in its input.
+    ContextDone {
+        /// Request generation.
+        generation: u64,
+        /// The event (time key, ordinal).
+        key: (i64, u64),
+        /// Its neighbours' ordinals and a label, or why not.
+        result: Result<(Vec<u64>, String), String>,
+    },
+    /// The time span of all the data (ms).
+    SpanDone {
+        /// Request generation.
+        generation: u64,
+        /// Earliest and latest event time, `None` without timed events.
+        span: Option<(i64, i64)>,
+    },
+    /// Every kept load problem of the build (the Log pane lists them).
+    LoadProblems(Vec<super::LoadProblem>),
 }

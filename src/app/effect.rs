@@ -11,6 +11,8 @@ pub enum LocateTarget {
     Time(i64),
     /// This event (time key, ordinal).
     Event(i64, u64),
+    /// The event selected before the filter changed (time key, ordinal), or the nearest.
+    Keep(i64, u64),
     /// The event selected before a jump (time key, ordinal): back where the user was.
     Return(i64, u64),
     /// The next problem after (`down`) or before the event (time key, ordinal).
@@ -21,6 +23,16 @@ pub enum LocateTarget {
         from: (i64, u64),
         /// More events that count as problems: the alerts' evidence, by ordinal.
         evidence: Vec<u64>,
+    },
+    /// The next match of a find after (`down`) or before the event (time key, ordinal),
+    /// wrapping at the ends of the list.
+    Find {
+        /// Further down the list (older).
+        down: bool,
+        /// Current event key (`None`: nothing selected).
+        from: Option<(i64, u64)>,
+        /// The find query (the view's query is the request's).
+        find: String,
     },
 }
 
@@ -62,6 +74,38 @@ pub enum Job {
         request: SearchRequest,
         /// The keyword field.
         field: String,
+    },
+    /// The matches of a find among the fetched window (newest-first keys `first` down to
+    /// `last`), and their number in the whole view.
+    FindMatches {
+        /// Generation.
+        generation: u64,
+        /// The view's search with the find query joined to it.
+        request: SearchRequest,
+        /// Key of the window's first (newest) event.
+        first: (i64, u64),
+        /// Key of the window's last (oldest) event.
+        last: (i64, u64),
+        /// Events in the window.
+        len: usize,
+    },
+    /// The `n` events just before and after an event in its input, whatever the filter.
+    Context {
+        /// Generation.
+        generation: u64,
+        /// The event (time key, ordinal).
+        key: (i64, u64),
+        /// Its input (`path`).
+        path: String,
+        /// What it is (for the label).
+        what: String,
+        /// Events on each side.
+        n: usize,
+    },
+    /// The earliest and latest event time of all the data.
+    Span {
+        /// Generation.
+        generation: u64,
     },
     /// Find a position.
     Locate {

@@ -425,12 +425,50 @@ pub(crate) fn unavailable(why: &str) -> Reports {
 /// All three panes of an index in the cache folder `dir`, the integrity pane from the
 /// session's shared verification.
 pub fn compute(verification: &Verification, store: &dyn Store, dir: &Path) -> Reports {
-    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
-    Reports {
+    let mut all = Reports::default();
+    compute_each(verification, store, dir, |part| all.merge(part));
+    all
+}
+
+/// The three panes one at a time, each handed to `send` as soon as it is ready (integrity
+/// first, then lineage, then alerts), so a pane shows its content while the next is still
+/// being computed.
+pub fn compute_each(
+    verification: &Verification,
+    store: &dyn Store,
+    dir: &Path,
+    mut send: impl FnMut(Reports),
+) {
+    send(Reports {
         integrity: Some(integrity_pane(verification)),
+        ..Reports::default()
+    });
+    send(Reports {
         lineage: Some(lineage_report(dir)),
+        ..Reports::default()
+    });
+    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
+    send(Reports {
         alerts: Some(alerts),
         alert_marks,
         alert_evidence,
+        ..Reports::default()
+    });
+}
+
+impl Reports {
+    /// Takes the panes `part` has (the others stay).
+    fn merge(&mut self, part: Reports) {
+        if part.integrity.is_some() {
+            self.integrity = part.integrity;
+        }
+        if part.lineage.is_some() {
+            self.lineage = part.lineage;
+        }
+        if part.alerts.is_some() {
+            self.alerts = part.alerts;
+            self.alert_marks = part.alert_marks;
+            self.alert_evidence = part.alert_evidence;
+        }
     }
 }

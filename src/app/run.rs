@@ -120,6 +120,15 @@ fn msg_actions(
                         escape_control(&format!("{}{line}: {}", e.path, e.reason)).into_owned()
                     })
                     .collect();
+                let every = s
+                    .errors
+                    .iter()
+                    .map(|e| super::LoadProblem {
+                        path: escape_control(&e.path).into_owned(),
+                        line: e.line,
+                        reason: escape_control(&e.reason).into_owned(),
+                    })
+                    .collect();
                 let action = Action::IndexDone {
                     events: s.events,
                     errors: s.errors_total,
@@ -133,12 +142,13 @@ fn msg_actions(
                         Err(e) => {
                             return vec![
                                 action,
+                                Action::LoadProblems(every),
                                 Action::WorkerFailed(format!("opening the index: {e}")),
                             ];
                         }
                     }
                 }
-                vec![action]
+                vec![action, Action::LoadProblems(every)]
             }
         },
     }
@@ -189,8 +199,11 @@ where
             }
         }
         let before = state.debounce;
+        let shown = state.status.is_some();
         let tick = update(state, Action::Tick(Instant::now()));
         changed |= !tick.is_empty() || before != state.debounce;
+        // An expired status message goes; a report pane being computed counts the seconds.
+        changed |= shown != state.status.is_some() || counting(state);
         let queue: Vec<Action> = tick
             .into_iter()
             .flat_map(|e| run_effect(e, runner, copy))
@@ -207,6 +220,14 @@ where
                 .context("drawing the screen")?;
         }
     }
+}
+
+/// Whether a report pane on screen shows a computation's elapsed time (redrawn each tick).
+fn counting(state: &AppState) -> bool {
+    use super::state::{Pane, Phase};
+    state.progress.phase == Phase::Ready
+        && matches!(state.focus, Pane::Integrity | Pane::Lineage | Pane::Alerts)
+        && state.report_of(state.focus).is_none()
 }
 
 /// Carries out one effect; returns the actions it produced at once (synchronous runners),
@@ -301,13 +322,24 @@ fn spawn_indexer(
             if let Some(opened) = opened
                 && !cancel.load(std::sync::atomic::Ordering::Relaxed)
             {
-                let reports = match opened.store() {
-                    Ok(store) => super::reports::compute(opened.integrity(), &store, opened.dir()),
-                    Err(e) => super::reports::unavailable(&format!("opening the index: {e}")),
+                let send = |r: super::reports::Reports| {
+                    let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::ReportsReady(
+                        Box::new(r),
+                    ))));
                 };
-                let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::ReportsReady(
-                    Box::new(reports),
-                ))));
+                match opened.store() {
+                    Ok(store) => {
+                        super::reports::compute_each(
+                            opened.integrity(),
+                            &store,
+                            opened.dir(),
+                            send,
+                        );
+                    }
+                    Err(e) => send(super::reports::unavailable(&format!(
+                        "opening the index: {e}"
+                    ))),
+                }
             }
         })
         .context("starting the indexer")
@@ -395,6 +427,8 @@ pub fn run(opts: RunOptions) -> Result<()> {
     state.history = prefs.history;
     state.columns = prefs.columns;
     state.prefs_dir = prefs_dir;
+    // The message log shows clock times: one reading of the clock, here at the edge.
+    state.messages.origin = Some((Instant::now(), chrono::Utc::now()));
     let mut views = UiViews::default();
 
     let (tx, rx) = channel::<Msg>();

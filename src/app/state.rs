@@ -56,10 +56,13 @@ pub enum Pane {
     Alerts,
     /// The most frequent values of a field among the matches.
     Facets,
+    /// Load problems and the message log (`:errors`, `:messages`).
+    Log,
 }
 
 impl Pane {
     /// Cycle order.
+    /// The Log pane is not in it: `:errors` / `:messages` open it, `Tab` leaves it.
     pub const ALL: [Pane; 7] = [
         Pane::Results,
         Pane::Detail,
@@ -80,6 +83,7 @@ impl Pane {
             Self::Lineage => "Lineage",
             Self::Alerts => "Alerts",
             Self::Facets => "Facets",
+            Self::Log => "Log",
         }
     }
 
@@ -90,7 +94,8 @@ impl Pane {
     /// The next pane in cycle order.
     #[must_use]
     pub fn next(self) -> Pane {
-        Self::ALL[(self.position() + 1) % Self::ALL.len()]
+        // From the Log pane (outside the cycle, at the results' place): the results.
+        Self::ALL[(self.position() + usize::from(self != Pane::Log)) % Self::ALL.len()]
     }
 
     /// The previous pane in cycle order.
@@ -283,7 +288,7 @@ pub struct Back {
 /// Jumps remembered for Backspace / Ctrl-O.
 pub const MAX_BACK: usize = 50;
 
-/// The content of a report pane, filled in by the integrity, lineage and alerts features.
+/// The content of a report pane (integrity, lineage, alerts, facets, log).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PaneReport {
     /// Heading line (verdict, model, ...).
@@ -455,11 +460,11 @@ pub struct AppState {
     pub size: (u16, u16),
     /// A searchable index exists.
     pub index_ready: bool,
-    /// Integrity report (None: not available in this build).
+    /// Integrity report (`None`: still being computed, see `reports_since`).
     pub integrity: Option<PaneReport>,
-    /// Lineage of the selected model (None: not available in this build).
+    /// Lineage of the selected model (`None`: still being computed).
     pub lineage: Option<PaneReport>,
-    /// Alerts (None: not available in this build).
+    /// Alerts (`None`: still being computed).
     pub alerts: Option<PaneReport>,
     /// Every model's lineage rows; `lineage` shows them minus the collapsed models.
     pub lineage_full: Option<PaneReport>,
@@ -473,6 +478,35 @@ pub struct AppState {
     pub load_errors: Vec<String>,
     /// Set when the explorer should exit.
     pub quit: bool,
+    // ---- find, context, time ranges, message log (issue 16 items 1, 4, 7, 11)
+    /// When the index build ended and the report panes began to be computed (their
+    /// placeholders say how long it has taken).
+    pub reports_since: Option<Instant>,
+    /// Why the report panes cannot be computed (the build failed).
+    pub reports_error: Option<String>,
+    /// Find-in-view (`*` / `:find`, `n` / `N`).
+    pub find: Option<super::find::Find>,
+    /// The event selected when the search bar opened: it stays selected when the filter
+    /// is applied or restored (with its neighbours in view).
+    pub kept: Option<(i64, u64)>,
+    /// Generation of the newest find-matches request.
+    pub find_gen: u64,
+    /// A count typed before a movement (`5j`, `10l`, `3G`).
+    pub count: Option<u32>,
+    /// Timeline bars on a logarithmic scale.
+    pub log_scale: bool,
+    /// The earliest and latest event time of all the data (ms), for `:last` and clamping.
+    pub data_span: Option<(i64, i64)>,
+    /// Generation of the newest data-span request.
+    pub span_gen: u64,
+    /// A one-bucket range was asked for once: asking again applies it.
+    pub one_bucket: bool,
+    /// Every status message, oldest first, with when it was shown (`:messages`).
+    pub messages: super::messages::MessageLog,
+    /// The Log pane: load problems and the message log, rebuilt when they change.
+    pub log: PaneReport,
+    /// Every kept load problem (the Log pane lists them; Enter shows the events around).
+    pub load_problems: Vec<super::messages::LoadProblem>,
 }
 
 impl AppState {
@@ -509,7 +543,7 @@ impl AppState {
         }
     }
 
-    /// The report a report pane shows (Integrity, Lineage, Alerts, Facets); `None` for the
+    /// The report a report pane shows (Integrity, Lineage, Alerts, Facets, Log); `None` for the
     /// other panes and before it is computed.
     pub fn report_of(&self, pane: Pane) -> Option<&PaneReport> {
         match pane {
@@ -517,6 +551,7 @@ impl AppState {
             Pane::Lineage => self.lineage.as_ref(),
             Pane::Alerts => self.alerts.as_ref(),
             Pane::Facets => self.facets.as_ref(),
+            Pane::Log => Some(&self.log),
             Pane::Results | Pane::Detail | Pane::Timeline => None,
         }
     }

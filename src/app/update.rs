@@ -6,6 +6,7 @@
 //! `lineage` (collapsing and focusing trees) and `command` (the `:` command line).
 
 mod command;
+mod explore;
 mod fetch;
 mod input;
 mod lineage;
@@ -49,6 +50,9 @@ pub fn problem_query() -> String {
 /// Applies `action` to `s`; returns what must be done.
 #[allow(clippy::too_many_lines)]
 pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
+    if let Some(fx) = explore::with_count(s, &action) {
+        return fx;
+    }
     match action {
         Action::Quit => {
             s.quit = true;
@@ -163,9 +167,12 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             if s.mode == Mode::Help {
                 s.mode = Mode::Normal;
             } else if s.timeline.anchor.is_some() {
-                s.timeline.anchor = None;
+                timeline::cancel_range(s);
             } else if s.maximised {
                 s.maximised = false;
+            } else if s.focus == Pane::Results && s.find.is_some() {
+                s.find = None;
+                set_status(s, "find cleared", false);
             } else {
                 s.focus = Pane::Results;
             }
@@ -200,7 +207,10 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             s.from = None;
             s.to = None;
             s.timeline = super::state::TimelineState::default();
-            new_search(s)
+            s.kept = s.selected_hit().map(key_of);
+            let mut fx = new_search(s);
+            fx.extend(explore::keep_selection(s));
+            fx
         }
         Action::Copy => match s.selected_hit() {
             Some(h) => {
@@ -236,7 +246,9 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 Phase::Indexing
             };
             s.progress.reused = complete;
-            new_search(s)
+            let mut fx = new_search(s);
+            fx.extend(explore::span_effect(s));
+            fx
         }
         Action::IndexProgress(p) => {
             s.progress.events = p.events;
@@ -266,7 +278,9 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             s.progress.skipped = skipped;
             s.progress.reused = reused;
             s.load_errors = problems;
-            if !s.index_ready {
+            s.reports_since = s.now;
+            explore::rebuild_log(s);
+            let mut fx = if !s.index_ready {
                 // The growing index could not be opened (a very short build): start now.
                 s.index_ready = true;
                 new_search(s)
@@ -274,7 +288,9 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 vec![]
             } else {
                 refresh(s)
-            }
+            };
+            fx.extend(explore::span_effect(s));
+            fx
         }
         Action::FacetsDone { generation, result } => {
             if generation != s.facets_gen {
@@ -333,6 +349,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                     }
                     input::learn(s);
                     let mut fx: Vec<Effect> = related_effect(s).into_iter().collect();
+                    fx.extend(explore::window_changed(s));
                     fx.extend(input::answered(s, true));
                     fx
                 }
@@ -389,7 +406,10 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 return vec![];
             }
             if let Some(p) = position {
-                set_status(s, what, false);
+                // Keeping the selection across a filter change says nothing.
+                if !what.is_empty() {
+                    set_status(s, what, false);
+                }
                 s.center_request += 1;
                 move_to(s, p)
             } else {
@@ -418,23 +438,56 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         Action::WorkerFailed(m) => {
             if !s.index_ready {
                 s.progress.phase = Phase::Failed;
+                s.reports_error = Some(escape_control(&m).into_owned());
             }
             set_status(s, m, true);
             vec![]
         }
         Action::Tick(now) => {
             s.now = Some(now);
+            explore::expire_status(s, now);
             let due = s.query_dirty && s.debounce.is_none_or(|d| now >= d);
             if due { new_search(s) } else { vec![] }
         }
+        Action::FindPrompt => explore::find_prompt(s),
+        Action::NextFind => explore::next_find(s, !s.oldest_first),
+        Action::PrevFind => explore::next_find(s, s.oldest_first),
+        Action::Context => explore::context(s, None),
+        Action::Count(d) => explore::count_digit(s, d),
+        Action::ToggleLogScale => {
+            s.log_scale = !s.log_scale;
+            set_status(
+                s,
+                if s.log_scale {
+                    "timeline: logarithmic scale (rare buckets stay visible)"
+                } else {
+                    "timeline: linear scale"
+                },
+                false,
+            );
+            vec![]
+        }
+        Action::FindDone { generation, result } => explore::find_done(s, generation, result),
+        Action::ContextDone {
+            generation,
+            key,
+            result,
+        } => explore::context_done(s, generation, key, result),
+        Action::SpanDone { generation, span } => {
+            if generation == s.span_gen {
+                s.data_span = span;
+            }
+            vec![]
+        }
+        Action::LoadProblems(p) => explore::load_problems(s, p),
     }
 }
 
 fn set_status(s: &mut AppState, text: impl AsRef<str>, error: bool) {
-    s.status = Some(Status {
-        text: escape_control(text.as_ref()).into_owned(),
-        error,
-    });
+    let text = escape_control(text.as_ref()).into_owned();
+    s.messages.push(s.now, text.clone(), error);
+    s.status = Some(Status { text, error });
+    explore::rebuild_log(s);
 }
 
 /// Rows a page step moves.
@@ -458,7 +511,14 @@ fn to_end(s: &mut AppState, end: bool) -> Vec<Effect> {
             s.detail_scroll = edge;
             vec![]
         }
-        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets => {
+        // The timeline's cursor to its first or last bucket; a range being selected stays.
+        Pane::Timeline => {
+            let n = s.histogram.as_ref().map_or(0, |h| h.counts.len());
+            s.timeline.cursor = if end { n.saturating_sub(1) } else { 0 };
+            s.one_bucket = false;
+            vec![]
+        }
+        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log => {
             s.report_cursor = if end {
                 report_rows(s).saturating_sub(1)
             } else {
@@ -466,7 +526,7 @@ fn to_end(s: &mut AppState, end: bool) -> Vec<Effect> {
             };
             vec![]
         }
-        Pane::Results | Pane::Timeline => {
+        Pane::Results => {
             let last = s.total.saturating_sub(1);
             let pos = s.display_pos(if end { last } else { 0 });
             move_to(s, pos)
@@ -488,7 +548,12 @@ fn sideways(s: &mut AppState, delta: i64) -> Vec<Effect> {
             s.hscroll = (i64::from(s.hscroll) + delta).clamp(0, 64) as u16;
             vec![]
         }
-        Pane::Detail | Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets => {
+        Pane::Detail
+        | Pane::Integrity
+        | Pane::Lineage
+        | Pane::Alerts
+        | Pane::Facets
+        | Pane::Log => {
             if s.nowrap {
                 s.text_hscroll =
                     (i64::from(s.text_hscroll) + delta * 8).clamp(0, i64::from(u16::MAX)) as u16;
@@ -650,7 +715,7 @@ fn open(s: &mut AppState) -> Vec<Effect> {
             focus(s, Pane::Detail)
         }
         Pane::Timeline => select_range(s),
-        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets => {
+        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log => {
             let row = s
                 .report_of(s.focus)
                 .and_then(|r| r.rows.get(s.report_cursor));

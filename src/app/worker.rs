@@ -8,6 +8,8 @@ use std::sync::mpsc::{Receiver, Sender};
 
 use anyhow::Context as _;
 
+mod explore;
+
 use super::action::Action;
 use super::effect::{Effect, Job, LocateTarget};
 use super::msg::{Msg, WorkerMsg};
@@ -52,6 +54,7 @@ fn store_message(e: StoreError) -> QueryError {
 }
 
 /// Runs one job, masking the hits it returns with `masker` (none: unmasked).
+#[allow(clippy::too_many_lines)]
 pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
     match job {
         Job::Page {
@@ -117,6 +120,42 @@ pub fn execute(store: &dyn Store, job: Job, masker: Option<&Masker>) -> Action {
                     }
                     f
                 }),
+        },
+        Job::FindMatches {
+            generation,
+            request,
+            first,
+            last,
+            len,
+        } => Action::FindDone {
+            generation,
+            result: explore::find_matches(store, &request, first, last, len)
+                .map_err(|e| store_message(e).message),
+        },
+        Job::Context {
+            generation,
+            key,
+            path,
+            what,
+            n,
+        } => Action::ContextDone {
+            generation,
+            key,
+            result: explore::context(store, key, &path, n)
+                .map(|ords| {
+                    let label = format!(
+                        "context: {} event(s) around {} in {}",
+                        ords.len(),
+                        crate::model::escape_control(&what),
+                        crate::model::escape_control(&path)
+                    );
+                    (ords, label)
+                })
+                .map_err(|e| store_message(e).message),
+        },
+        Job::Span { generation } => match explore::span(store) {
+            Ok(span) => Action::SpanDone { generation, span },
+            Err(e) => Action::WorkerFailed(format!("time span: {e}")),
         },
         Job::Locate {
             generation,
@@ -196,6 +235,11 @@ fn locate(
                 "event at that time".to_owned(),
             ))
         }
+        LocateTarget::Keep(ts, ord) => {
+            let pos = store.position(&sel, ts, ord)?;
+            let total = store.count(&sel)?;
+            Ok(((total > 0).then(|| pos.min(total - 1)), String::new()))
+        }
         LocateTarget::Return(ts, ord) => Ok((
             Some(store.position(&sel, ts, ord)?),
             "back where you were".to_owned(),
@@ -203,6 +247,11 @@ fn locate(
         LocateTarget::Event(ts, ord) => {
             Ok((Some(store.position(&sel, ts, ord)?), "mark".to_owned()))
         }
+        LocateTarget::Find {
+            down,
+            from,
+            ref find,
+        } => Ok(explore::locate_find(store, req, from, find, down)?),
         LocateTarget::Problem {
             down,
             from,
@@ -388,13 +437,19 @@ fn slot(job: &Job) -> usize {
         Job::Related { .. } => 2,
         Job::Histogram { .. } => 3,
         Job::Facets { .. } => 4,
+        Job::FindMatches { .. } => 5,
+        Job::Context { .. } => 6,
+        Job::Span { .. } => 7,
     }
 }
+
+/// Kinds of job, each with its own latest-wins slot.
+const SLOTS: usize = 8;
 
 fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Masker>) {
     let mut store: Option<Arc<dyn Store>> = None;
     while let Ok(first) = rx.recv() {
-        let mut jobs: [Option<Job>; 5] = [None, None, None, None, None];
+        let mut jobs: [Option<Job>; SLOTS] = std::array::from_fn(|_| None);
         let mut reload = false;
         let mut exports = Vec::new();
         let mut pending = Some(first);

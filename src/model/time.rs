@@ -164,6 +164,18 @@ pub fn parse_time_str(s: &str) -> Option<TimeParse> {
     None
 }
 
+/// A time with its zone: `2026-03-09 02:10:33Z` or `2026-03-09 03:10:33+0100`.
+pub fn format_ts(ts: Option<DateTime<Utc>>, tz: Tz) -> String {
+    match (ts, tz) {
+        (None, _) => "(no time)".to_owned(),
+        (Some(t), Tz::Utc) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        (Some(t), Tz::Local) => t
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M:%S%z")
+            .to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

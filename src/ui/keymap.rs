@@ -138,6 +138,12 @@ impl Keymap {
     pub(crate) fn action_for(&self, mode: Mode, key: &KeyEvent) -> Option<Action> {
         let chord = Self::chord(key)?;
         if let Some(name) = self.lookup(mode, &chord) {
+            // One name for every digit of a count prefix: the action carries the digit.
+            if let (Some(Action::Count(_)), KeyCode::Char(c)) = (action_by_name(name), key.code)
+                && let Some(d) = c.to_digit(10).and_then(|d| u8::try_from(d).ok())
+            {
+                return Some(Action::Count(d));
+            }
             return action_by_name(name);
         }
         match (mode, key.code) {

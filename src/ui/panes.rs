@@ -72,17 +72,15 @@ pub fn draw(
         Pane::Results => results::ResultsPane(ctx).render(area, buf, views),
         Pane::Detail => detail::DetailPane(ctx).render(area, buf, views),
         Pane::Timeline => timeline::render(state, theme, focused, area, buf),
-        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets) => {
+        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log) => {
             let placeholder = match p {
-                Pane::Integrity => strings::NO_INTEGRITY,
-                Pane::Lineage => strings::NO_LINEAGE,
-                Pane::Alerts => strings::NO_ALERTS,
-                _ => strings::NO_FACETS,
+                Pane::Facets | Pane::Log => strings::NO_FACETS.to_owned(),
+                _ => strings::pending_report(p, state),
             };
             report::ReportPane {
                 name: p.title(),
                 report: state.report_of(p),
-                missing: placeholder,
+                missing: &placeholder,
                 ctx,
             }
             .render(area, buf, &mut views.report);

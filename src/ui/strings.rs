@@ -1,7 +1,7 @@
 //! User-visible strings: the table of bindable actions (names, help text, actions) and pane
 //! notices.
 
-use crate::app::Action;
+use crate::app::{Action, AppState, Pane, Phase};
 
 /// One bindable action: its name in `keymap.json`, what it does (the help overlay) and the
 /// `Action` it stands for. The one list of action names: the keymap checks names against it,
@@ -55,7 +55,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         "command",
         Action::FocusCommand,
-        "command line (:from :to :tz :columns :sort :export :goto :clear :q)",
+        "command line (:find :context :from :to :last :tz :columns :sort :export :goto :errors :messages :clear :q)",
     ),
     info(
         "open",
@@ -98,6 +98,36 @@ pub const ACTIONS: &[ActionInfo] = &[
     info("mark", Action::Mark, "mark / unmark the selected event"),
     info("next_mark", Action::NextMark, "next mark further down"),
     info("prev_mark", Action::PrevMark, "previous mark"),
+    info(
+        "find",
+        Action::FindPrompt,
+        "find in the view (:find TEXT): matches highlighted, the list unfiltered",
+    ),
+    info(
+        "next_find",
+        Action::NextFind,
+        "next match of the find, anywhere in the list (wraps)",
+    ),
+    info(
+        "prev_find",
+        Action::PrevFind,
+        "previous match of the find (wraps)",
+    ),
+    info(
+        "context",
+        Action::Context,
+        "context: the 5 (or COUNT) events before and after the selection in its input, whatever the filter",
+    ),
+    info(
+        "count",
+        Action::Count(0),
+        "count prefix: 5j moves 5 rows, 10l 10 timeline buckets, 3G to the 3rd event",
+    ),
+    info(
+        "toggle_log_scale",
+        Action::ToggleLogScale,
+        "timeline: linear / logarithmic bars",
+    ),
     info(
         "zoom_in",
         Action::ZoomIn,
@@ -201,21 +231,77 @@ pub fn action_by_name(name: &str) -> Option<Action> {
         .map(|a| a.action.clone())
 }
 
-/// Integrity pane without the integrity feature.
-pub const NO_INTEGRITY: &str = "integrity: not available in this build.\n\nThe verify report \
-(findings by file and stream, with jumps to the affected events) appears here once the \
-integrity feature lands.\n\nEach event's own status is already shown: in the results, \u{2713} \
-verified, ! a problem, \u{b7} no seal; in the detail view, in words.";
-/// Lineage pane without the lineage feature.
-pub const NO_LINEAGE: &str = "lineage: not available in this build.\n\nThe selected model's \
-tree (datasets, features, runs, versions, deployments) appears here once the lineage feature \
-lands. Related events by run_id and correlation_id are in the detail view.";
-/// Alerts pane without the alerts feature.
 /// The Facets pane before its first answer.
 pub const NO_FACETS: &str = "facets: counting the values of the field for the current search...\n\n\
 :facets FIELD counts another keyword field (action, actor.id, model.id, model.version, \
 outcome, severity, environment, source, resource.id, ...). Enter on a value narrows the query.";
 
-pub const NO_ALERTS: &str = "alerts: not available in this build.\n\nRule matches with \
-jumps to their evidence appear here once the alerts feature lands. Until then e / E move \
-between errors, critical events and integrity problems.";
+/// What a report pane (Integrity, Lineage, Alerts) says before its report arrives: what
+/// is being computed and how far it is, or why it cannot be.
+pub fn pending_report(pane: Pane, state: &AppState) -> String {
+    let (name, what, after) = match pane {
+        Pane::Integrity => (
+            "integrity",
+            "checking the seals and hash chains of the inputs",
+            "\n\nEach event's own status is shown as it loads: in the results, \u{2713} \
+verified, ! a problem, \u{b7} no seal; in the detail view, in words.",
+        ),
+        Pane::Lineage => (
+            "lineage",
+            "building the model lineage graph (datasets, runs, versions, deployments)",
+            "\n\nRelated events by run_id and correlation_id are in the detail view already.",
+        ),
+        _ => (
+            "alerts",
+            "evaluating the alert rules",
+            "\n\nMeanwhile e / E move between errors, critical events and integrity problems.",
+        ),
+    };
+    let p = &state.progress;
+    let status = match p.phase {
+        Phase::Failed => {
+            return format!(
+                "{name}: not computed: the index could not be built ({}).\n\n:messages lists what happened.",
+                state
+                    .reports_error
+                    .as_deref()
+                    .unwrap_or("see the status line")
+            );
+        }
+        Phase::Opening => format!(
+            "{name}: computing: {what}; the report is ready once the index is built (now \
+opening the inputs: hashing them, looking for a cached index)"
+        ),
+        Phase::Indexing => format!(
+            "{name}: computing: {what}; the report is ready once the index is built (now \
+indexing: {} events read, {:.0}% of {})",
+            p.events,
+            p.ratio() * 100.0,
+            bytes(p.bytes_total)
+        ),
+        Phase::Ready => {
+            let elapsed = state
+                .reports_since
+                .zip(state.now)
+                .map(|(since, now)| now.saturating_duration_since(since).as_secs_f64());
+            match elapsed {
+                Some(secs) => format!(
+                    "{name}: computing: {what} over {} events, {secs:.1} s so far",
+                    p.events
+                ),
+                None => format!("{name}: computing: {what} over {} events", p.events),
+            }
+        }
+    };
+    status + after
+}
+
+/// `1.2 MB`.
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}

@@ -1,26 +1,14 @@
 //! Text helpers for rendering: times with their zone, safe truncation, and the coloured
 //! pretty-printing of an original JSON record that keeps its key order.
 
-use chrono::{DateTime, Local, Utc};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
 use super::theme::Theme;
-use crate::model::Tz;
 use crate::model::{escape_control, escape_control_keep_newlines};
 
-/// A time with its zone: `2026-03-09 02:10:33Z` or `2026-03-09 03:10:33+0100`.
-pub fn format_ts(ts: Option<DateTime<Utc>>, tz: Tz) -> String {
-    match (ts, tz) {
-        (None, _) => "(no time)".to_owned(),
-        (Some(t), Tz::Utc) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
-        (Some(t), Tz::Local) => t
-            .with_timezone(&Local)
-            .format("%Y-%m-%d %H:%M:%S%z")
-            .to_string(),
-    }
-}
+pub use crate::model::format_ts;
 
 /// Escapes control characters and cuts to `max` characters with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {

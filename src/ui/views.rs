@@ -16,6 +16,8 @@ pub struct DetailKey {
     pub tz: Tz,
     /// The related events' answer: (event, total, hits shown, query length).
     pub related: Option<(u64, u64, usize, usize)>,
+    /// The words of the find highlighted in it.
+    pub find: Vec<String>,
 }
 
 /// The detail view's lines, built once per selection (not per frame), and wrapped once per

@@ -1,11 +1,11 @@
-//! The `:` command line: `:from`, `:to`, `:tz`, `:columns`, `:sort`, `:export`, `:goto`,
-//! `:clear`, `:q`.
+//! The `:` command line: `:find`, `:context`, `:from`, `:to`, `:last`, `:tz`, `:columns`,
+//! `:sort`, `:export`, `:goto`, `:errors`, `:messages`, `:logscale`, `:clear`, `:q`.
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use super::{locate, new_search, request, save_prefs, set_status};
+use super::{explore, locate, new_search, request, save_prefs, set_status};
 use crate::app::effect::{Effect, LocateTarget};
 use crate::app::prefs::Column;
 use crate::app::state::{AppState, Pane, Tz};
@@ -16,32 +16,45 @@ fn parse_ts(arg: &str) -> Option<DateTime<Utc>> {
 }
 
 /// `:from`, `:to`, `:tz`, `:export`, `:goto`, `:clear`, `:q`.
+#[allow(clippy::too_many_lines)]
 pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
     let line = line.trim();
     let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
     let arg = arg.trim();
     let clear = matches!(arg, "" | "-" | "none" | "any");
+    if let Some(fx) = explore::run(s, cmd, arg) {
+        return fx;
+    }
     match cmd {
         "from" | "to" => {
             let value = if clear {
                 None
+            } else if let Some(rel) = explore::relative_time(s, arg) {
+                match rel {
+                    Ok(ms) => Some(ms),
+                    Err(e) => {
+                        set_status(s, format!(":{cmd} {arg}: {e}"), true);
+                        return vec![];
+                    }
+                }
             } else if let Some(t) = parse_ts(arg) {
-                Some(t)
+                Some(t.timestamp_millis())
             } else {
                 set_status(
                     s,
-                    format!(":{cmd}: cannot read `{arg}` as a time (RFC 3339)"),
+                    format!(
+                        ":{cmd}: cannot read `{arg}` as a time (RFC 3339, or -7d / -24h / -30m before the data's latest event)"
+                    ),
                     true,
                 );
                 return vec![];
             };
+            let ms = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_millis());
             if cmd == "from" {
-                s.from = value;
+                explore::apply_range(s, value, ms(s.to))
             } else {
-                s.to = value;
+                explore::apply_range(s, ms(s.from), value)
             }
-            s.timeline.view = None;
-            new_search(s)
         }
         "facets" | "count" => {
             if !arg.is_empty() {
@@ -58,6 +71,7 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
                 "local" => s.tz = Tz::Local,
                 _ => set_status(s, ":tz takes utc or local", true),
             }
+            explore::rebuild_log(s);
             vec![]
         }
         "columns" | "cols" => columns(s, arg),
@@ -90,7 +104,10 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
             s.to = None;
             s.query.clear();
             s.timeline = crate::app::state::TimelineState::default();
-            new_search(s)
+            s.kept = s.selected_hit().map(crate::app::state::key_of);
+            let mut fx = new_search(s);
+            fx.extend(explore::keep_selection(s));
+            fx
         }
         "q" | "quit" => {
             s.quit = true;
@@ -101,7 +118,7 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
             set_status(
                 s,
                 format!(
-                    "unknown command :{other} (try :from, :to, :tz, :columns, :sort, :export, :goto, :clear, :q)"
+                    "unknown command :{other} (try :find, :context, :from, :to, :last, :tz, :columns, :sort, :export, :goto, :errors, :messages, :logscale, :clear, :q)"
                 ),
                 true,
             );

@@ -28,6 +28,7 @@ pub(super) fn focus_search(s: &mut AppState) -> Vec<Effect> {
     s.history_pos = None;
     s.completion = None;
     s.submit_pending = false;
+    s.kept = s.selected_hit().map(crate::app::state::key_of);
     vec![]
 }
 
@@ -78,12 +79,13 @@ fn apply(s: &mut AppState) -> Vec<Effect> {
     s.mode = Mode::Normal;
     s.submit_pending = false;
     s.completion = None;
+    let mut fx = super::explore::keep_selection(s);
     let before = s.history.clone();
     Prefs::remember(&mut s.history, &s.query);
-    if s.history == before {
-        return vec![];
+    if s.history != before {
+        fx.extend(save_prefs(s));
     }
-    save_prefs(s)
+    fx
 }
 
 /// The effect that saves the history and the columns, when there is a folder for them.
@@ -149,7 +151,9 @@ pub(super) fn leave(s: &mut AppState) -> Vec<Effect> {
         s.query_error = None;
     }
     if s.query_dirty || s.requested_query != s.query || s.shown_query != s.query {
-        new_search(s)
+        let mut fx = new_search(s);
+        fx.extend(super::explore::keep_selection(s));
+        fx
     } else {
         vec![]
     }

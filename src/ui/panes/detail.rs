@@ -111,11 +111,23 @@ impl StatefulWidget for DetailPane<'_> {
                 .related
                 .as_ref()
                 .map(|r| (r.ord, r.total, r.hits.len(), r.query.len())),
+            find: state
+                .find
+                .as_ref()
+                .map(|f| f.needles.clone())
+                .unwrap_or_default(),
         };
         if views.detail.as_ref().is_none_or(|c| c.key != key) {
+            let mut lines = detail_lines(state, hit, theme);
+            if !key.find.is_empty() {
+                lines = lines
+                    .iter()
+                    .map(|l| crate::ui::highlight::line(l, &key.find, theme.match_highlight()))
+                    .collect();
+            }
             views.detail = Some(DetailCache {
                 key,
-                lines: detail_lines(state, hit, theme),
+                lines,
                 wrapped: Vec::new(),
                 wrapped_at: 0,
             });

@@ -15,6 +15,7 @@ use super::{PaneCtx, block, title};
 use crate::app::{AppState, Column, Tz};
 use crate::model::{Outcome, RecordStatus, Severity, escape_control};
 use crate::store::Hit;
+use crate::ui::highlight;
 use crate::ui::text::{format_ts, truncate, width};
 use crate::ui::theme::Theme;
 use crate::ui::views::UiViews;
@@ -267,8 +268,15 @@ impl StatefulWidget for ResultsPane<'_> {
                 if hidden_right > 0 { " \u{25b6}" } else { "" },
             );
         }
+        let find = state.find.as_ref();
+        if let Some(f) = find {
+            let n = f
+                .total
+                .map_or_else(|| "\u{2026}".to_owned(), |n| n.to_string());
+            let _ = write!(extra, "\u{2502} find: {n} match(es), n / N ");
+        }
         let blk = block(title("Results", extra, theme), focused, theme);
-        let mut widths = vec![Constraint::Length(2)];
+        let mut widths = vec![Constraint::Length(if find.is_some() { 3 } else { 2 })];
         let mut head = vec![Cell::from("")];
         for (k, w) in &shown {
             widths.push(Constraint::Length(*w as u16));
@@ -291,17 +299,26 @@ impl StatefulWidget for ResultsPane<'_> {
                 } else {
                     Span::raw(" ")
                 };
-                let mut row = vec![Cell::from(Line::from(vec![
-                    mark,
-                    integrity_mark(h.event.integrity.as_deref(), theme),
-                ]))];
+                let mut lead = vec![mark, integrity_mark(h.event.integrity.as_deref(), theme)];
+                let found = find.is_some_and(|f| f.matches(h.ord));
+                if find.is_some() {
+                    lead.push(if found {
+                        Span::styled("\u{203a}", theme.match_highlight())
+                    } else {
+                        Span::raw(" ")
+                    });
+                }
+                let mut row = vec![Cell::from(Line::from(lead))];
                 for (k, w) in &shown {
                     let i = cols[*k];
                     let (text, style) = &cells[i];
-                    row.push(Cell::from(Span::styled(
-                        fit(Column::ALL[i], text, *w),
-                        *style,
-                    )));
+                    let text = fit(Column::ALL[i], text, *w);
+                    row.push(Cell::from(Line::from(match find {
+                        Some(f) if found => {
+                            highlight::spans(&text, &f.needles, *style, theme.match_highlight())
+                        }
+                        _ => vec![Span::styled(text, *style)],
+                    })));
                 }
                 Row::new(row).style(theme.text())
             })

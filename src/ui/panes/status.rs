@@ -9,7 +9,7 @@ use ratatui::widgets::Widget;
 use crate::app::{AppState, Mode, Phase, Tz};
 use crate::model::escape_control;
 use crate::ui::keymap::Keymap;
-use crate::ui::text::truncate;
+use crate::ui::text::{format_ts, truncate};
 use crate::ui::theme::Theme;
 
 /// A text gauge such as `▕████░░░░▏ 45%`.
@@ -21,6 +21,49 @@ pub(crate) fn gauge(ratio: f64, width: usize) -> String {
         "\u{2591}".repeat(width - filled),
         ratio * 100.0
     )
+}
+
+/// The view's filter, applied time range (always, as times in the display zone), find and
+/// pending count, each after a separator.
+fn view_spans<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
+    let sep = || Span::styled(" \u{2502} ", theme.muted());
+    let mut spans = Vec::new();
+    if !state.shown_query.is_empty() {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("filter {}", truncate(&state.shown_query, 24)),
+            theme.text(),
+        ));
+    }
+    // The applied time range, always, as times in the display zone.
+    if state.from.is_some() || state.to.is_some() {
+        spans.push(sep());
+        let at = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map_or_else(|| "\u{2026}".to_owned(), |t| format_ts(Some(t), state.tz))
+        };
+        let (a, b) = (at(state.from), at(state.to));
+        // The same day: the end without its date.
+        let b = match (a.get(..10), b.get(..10), b.get(11..)) {
+            (Some(da), Some(db), Some(rest)) if da == db => rest.to_owned(),
+            _ => b,
+        };
+        spans.push(Span::styled(format!("time {a} \u{2192} {b}"), theme.text()));
+    }
+    if let Some(f) = &state.find {
+        spans.push(sep());
+        let n = f
+            .total
+            .map_or_else(|| "\u{2026}".to_owned(), |n| n.to_string());
+        spans.push(Span::styled(
+            format!("find {} ({n})", truncate(&f.query, 16)),
+            theme.match_highlight(),
+        ));
+    }
+    if let Some(n) = state.count {
+        spans.push(sep());
+        spans.push(Span::styled(format!("count {n}"), theme.input()));
+    }
+    spans
 }
 
 /// Draws the status line.
@@ -46,18 +89,7 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
         format!("{} of {} events", state.total, state.progress.visible),
         theme.text(),
     ));
-    if state.from.is_some() || state.to.is_some() || !state.shown_query.is_empty() {
-        spans.push(sep());
-        let mut f = String::from("filter");
-        if !state.shown_query.is_empty() {
-            f.push(' ');
-            f.push_str(&truncate(&state.shown_query, 24));
-        }
-        if state.from.is_some() || state.to.is_some() {
-            f.push_str(" +time");
-        }
-        spans.push(Span::styled(f, theme.text()));
-    }
+    spans.extend(view_spans(state, theme));
     spans.push(sep());
     spans.push(Span::styled(
         match state.tz {
@@ -109,7 +141,8 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
     let w = hint.chars().count() as u16;
     if area.width > w + 60 {
         let x = area.right() - w;
-        if buf[(x, area.y)].symbol() == " " {
+        // Only over blanks: never over the end of a message.
+        if (x.saturating_sub(1)..area.right()).all(|cx| buf[(cx, area.y)].symbol() == " ") {
             Line::styled(hint, theme.muted()).render(Rect::new(x, area.y, w, 1), buf);
         }
     }

@@ -11,7 +11,9 @@ use crate::ui::theme::Theme;
 /// Draws the tab bar.
 pub fn render(state: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
-    for (i, p) in Pane::ALL.iter().enumerate() {
+    // The Log pane is outside the Tab cycle: its tab shows while it is open.
+    let log = (state.focus == Pane::Log).then_some(Pane::Log);
+    for (i, p) in Pane::ALL.iter().chain(log.iter()).enumerate() {
         if i > 0 {
             spans.push(Span::styled("\u{2502}", theme.muted()));
         }

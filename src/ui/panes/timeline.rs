@@ -30,6 +30,26 @@ pub(crate) fn width_label(ms: i64) -> String {
     }
 }
 
+/// A bar's height as a share of the tallest: linear, or logarithmic (so that a bucket of 3
+/// stays visible beside one of 30,000 and a busy timeline is not a solid block).
+fn scale(sum: u64, max: u64, log: bool) -> f64 {
+    if log {
+        ((sum as f64).ln_1p() / (max as f64).ln_1p()).clamp(0.0, 1.0)
+    } else {
+        sum as f64 / max as f64
+    }
+}
+
+/// The glyph of a full cell of `level` without colour (`NO_COLOR`): denser is worse.
+fn shade(level: Severity) -> char {
+    match level {
+        Severity::Critical => '\u{2588}',
+        Severity::Error => '\u{2593}',
+        Severity::Warning | Severity::Notice => '\u{2592}',
+        Severity::Info | Severity::Debug => '\u{2591}',
+    }
+}
+
 /// Splits a column of `height` eighths among the levels, most severe first (bottom); every
 /// non-empty level gets at least one eighth.
 fn stack(counts: &[u64; 6], total_eighths: usize) -> Vec<(Severity, usize)> {
@@ -75,11 +95,17 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
         return;
     };
     let extra = format!(
-        "{}per {} {}",
+        "{}per {} {}{}{}",
         filter,
         width_label(h.bucket_ms),
         if state.timeline.view.is_some() {
             "(zoomed) "
+        } else {
+            ""
+        },
+        if state.log_scale { "log scale " } else { "" },
+        if theme.no_color() {
+            "\u{2588} crit \u{2593} err \u{2592} warn \u{2591} info "
         } else {
             ""
         }
@@ -111,7 +137,7 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
         let eighths = if sum == 0 {
             0
         } else {
-            ((sum as f64 / max as f64) * f64::from(bars_h) * 8.0).ceil() as usize
+            (scale(sum, max, state.log_scale) * f64::from(bars_h) * 8.0).ceil() as usize
         };
         let segments = stack(counts, eighths.max(usize::from(sum > 0)));
         let mut levels = Vec::with_capacity(eighths);
@@ -137,7 +163,13 @@ pub fn render(state: &AppState, theme: &Theme, focused: bool, area: Rect, buf: &
             if fill > 0 {
                 style = style.patch(theme.bar(levels[base]));
             }
-            cell.set_char(EIGHTHS[fill]).set_style(style);
+            // Without colour, a full cell's glyph says its severity.
+            let glyph = if fill == 8 && theme.no_color() {
+                shade(levels[base])
+            } else {
+                EIGHTHS[fill]
+            };
+            cell.set_char(glyph).set_style(style);
         }
     }
     // Alert markers: a triangle on the top row of the bucket where each alert fired,
@@ -208,5 +240,22 @@ mod tests {
         assert_eq!(s[1], (Severity::Info, 15));
         assert_eq!(width_label(3_600_000), "1h");
         assert_eq!(width_label(5 * 60_000), "5m");
+    }
+
+    #[test]
+    fn log_scale_keeps_small_buckets_visible_and_glyphs_differ_by_severity() {
+        assert!(scale(3, 30_000, false) < 0.001);
+        assert!(scale(3, 30_000, true) > 0.1);
+        assert!((scale(30_000, 30_000, true) - 1.0).abs() < 1e-9);
+        let glyphs: std::collections::BTreeSet<char> = [
+            Severity::Critical,
+            Severity::Error,
+            Severity::Warning,
+            Severity::Info,
+        ]
+        .into_iter()
+        .map(shade)
+        .collect();
+        assert_eq!(glyphs.len(), 4);
     }
 }
