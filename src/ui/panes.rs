@@ -54,11 +54,18 @@ pub fn draw(
         Pane::Results => results::render(state, views, theme, focused, area, buf),
         Pane::Detail => detail::render(state, views, theme, focused, area, buf),
         Pane::Timeline => timeline::render(state, theme, focused, area, buf),
-        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets) => {
+        p @ (Pane::Integrity
+        | Pane::Lineage
+        | Pane::Alerts
+        | Pane::Facets
+        | Pane::Case
+        | Pane::Compliance) => {
             let placeholder = match p {
                 Pane::Integrity => strings::NO_INTEGRITY,
                 Pane::Lineage => strings::NO_LINEAGE,
                 Pane::Alerts => strings::NO_ALERTS,
+                Pane::Case => strings::NO_CASE,
+                Pane::Compliance => strings::NO_COMPLIANCE,
                 _ => strings::NO_FACETS,
             };
             report::render(

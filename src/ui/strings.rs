@@ -55,7 +55,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         "command",
         Action::FocusCommand,
-        "command line (:from :to :tz :columns :sort :export :goto :clear :q)",
+        "command line (:from :to :tz :columns :sort :export :report :compliance :goto :clear :q)",
     ),
     info(
         "open",
@@ -95,7 +95,26 @@ pub const ACTIONS: &[ActionInfo] = &[
         Action::ToggleCollapse,
         "lineage: collapse / expand the model tree",
     ),
-    info("mark", Action::Mark, "mark / unmark the selected event"),
+    info(
+        "mark",
+        Action::Mark,
+        "mark / unmark the selected event (kept in the bundle's case file)",
+    ),
+    info(
+        "annotate",
+        Action::Annotate,
+        "comment on the selected event (case file; empty removes it)",
+    ),
+    info(
+        "follow",
+        Action::Follow,
+        "follow growing inputs: new events, timeline and alerts as they are written",
+    ),
+    info(
+        "show_case",
+        Action::ShowCase,
+        "case file: marked and commented events (Enter shows one)",
+    ),
     info("next_mark", Action::NextMark, "next mark further down"),
     info("prev_mark", Action::PrevMark, "previous mark"),
     info(
@@ -215,6 +234,14 @@ lands. Related events by run_id and correlation_id are in the detail view.";
 pub const NO_FACETS: &str = "facets: counting the values of the field for the current search...\n\n\
 :facets FIELD counts another keyword field (action, actor.id, model.id, model.version, \
 outcome, severity, environment, source, resource.id, ...). Enter on a value narrows the query.";
+/// The Case pane before anything is marked or commented.
+pub const NO_CASE: &str = "case file: nothing marked or commented yet.\n\n\
+m marks the selected event, a comments on it; both are kept for this bundle across \
+sessions. Enter here shows an event; :export marked FILE and :report NAME FILE take them along.";
+/// The Compliance pane before a report is computed.
+pub const NO_COMPLIANCE: &str = "compliance: checking the controls of the standard...\n\n\
+:compliance NAME chooses the standard (eu-ai-act, iso42001, soc2, gdpr, nist-ai-rmf). \
+Enter on a finding shows its evidence; :report NAME FILE writes the whole report.";
 
 pub const NO_ALERTS: &str = "alerts: not available in this build.\n\nRule matches with \
 jumps to their evidence appear here once the alerts feature lands. Until then e / E move \
