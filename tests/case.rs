@@ -233,7 +233,7 @@ fn marks_and_comments_are_a_case_file_kept_per_bundle_across_sessions_and_in_the
     );
     // Another bundle has its own (empty) case file.
     let other = open(
-        vec![repo_root().join("sample-data/tampered/EXPECTED.md")],
+        vec![repo_root().join("sample-data/tampered/modified-record.tar.gz")],
         home.path(),
     );
     let mut r3 = runner(&other, &data);
@@ -263,15 +263,8 @@ fn marks_made_before_the_digest_is_known_join_the_saved_case_file() {
     let o = open(vec![pristine()], home.path());
     let mut r = runner(&o, &data);
     let mut s = AppState::new("sample", (120, 40));
-    settle(
-        &mut s,
-        &mut r,
-        vec![
-            Action::IndexOpened { complete: true },
-            Action::MoveDown,
-            Action::Mark,
-        ],
-    );
+    settle(&mut s, &mut r, vec![Action::IndexOpened { complete: true }]);
+    settle(&mut s, &mut r, vec![Action::MoveDown, Action::Mark]);
     assert_eq!(s.marks.len(), 1);
     let fx = settle(
         &mut s,
@@ -332,7 +325,7 @@ fn explorer_export_has_the_cli_safeguards_sidecar_no_overwrite_tilde_and_trail()
     );
     assert!(s.status.as_ref().unwrap().error);
     assert!(
-        status(&s).contains("exists (:export! FILE replaces it)"),
+        status(&s).contains("the file exists (:export! FILE replaces it)"),
         "{}",
         status(&s)
     );
@@ -661,7 +654,7 @@ fn end_to_end_in_tmux_case_file_export_report_and_follow() {
     keys(&[":"]);
     keys(&["-l", "export ~/out.jsonl"]);
     keys(&["Enter"]);
-    wait(&sock, "exists (:export! FILE replaces it)");
+    wait(&sock, "the file exists (:export! FILE replaces it)");
     // The report with the case file.
     keys(&[":"]);
     keys(&["-l", "report gdpr ~/gdpr.md"]);

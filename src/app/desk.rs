@@ -86,7 +86,7 @@ impl Desk {
         } = job;
         if output::refuses(path, force) {
             return Err(format!(
-                "{} exists (:export! FILE replaces it)",
+                "the file exists (:export! FILE replaces it): {}",
                 escape_control(&path.display().to_string())
             ));
         }
@@ -178,7 +178,9 @@ impl Desk {
         } = job;
         let shown = escape_control(&path.display().to_string()).into_owned();
         if output::refuses(path, force) {
-            return Err(format!("{shown} exists (:report! NAME FILE replaces it)"));
+            return Err(format!(
+                "the file exists (:report! NAME FILE replaces it): {shown}"
+            ));
         }
         let format = report::ReportFormat::for_path(path);
         let (mut r, _) = self.build(store, standard, masker)?;

@@ -116,7 +116,8 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
     let w = hint.chars().count() as u16;
     if area.width > w + 60 {
         let x = area.right() - w;
-        if buf[(x, area.y)].symbol() == " " {
+        // Only over blank cells: never over the end of a message.
+        if (x..area.right()).all(|c| buf[(c, area.y)].symbol() == " ") {
             Line::styled(hint, theme.muted()).render(Rect::new(x, area.y, w, 1), buf);
         }
     }
