@@ -663,7 +663,7 @@ fn end_to_end_in_tmux_case_file_export_report_and_follow() {
     let md = std::fs::read_to_string(home.path().join("gdpr.md")).unwrap();
     assert!(md.contains("looks odd"), "{md}");
     // Follow: lines appended to the file appear.
-    keys(&["Escape", "F"]);
+    keys(&["F"]);
     wait(&sock, "following +0");
     let mut f = std::fs::OpenOptions::new()
         .append(true)
