@@ -96,6 +96,7 @@ fn main() {
         batch: 10_000,
         max_batches: None,
         inputs: Vec::new(),
+        attested: serde_json::Value::Null,
     };
     let started = Instant::now();
     let report = remote::push(

@@ -157,8 +157,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Bundles or files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "remote", conflicts_with = "remote")]
     pub paths: Vec<PathBuf>,
+    /// Report on a Quickwit index instead: `URL[/INDEX]` (see `push`); the integrity section
+    /// is what each push recorded (verdict, findings, input digests) and the pushed statuses.
+    #[arg(long, value_name = "URL[/INDEX]")]
+    pub remote: Option<String>,
     /// The standard: eu-ai-act, iso42001, soc2, gdpr, nist-ai-rmf, or a catalog in
     /// $`XDG_CONFIG_HOME/auditlens/controls/NAME.json`.
     #[arg(long, value_name = "NAME")]

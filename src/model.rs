@@ -4,6 +4,7 @@
 
 mod enums;
 mod event;
+pub mod record_values;
 pub mod safe_json;
 mod status;
 mod text;

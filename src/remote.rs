@@ -1,7 +1,8 @@
 //! The remote backend: a Quickwit cluster as auditlens's event store. `client` speaks its
 //! REST API, `mapping` is the doc mapping of the event model and the documents pushed,
 //! `convert` maps the query language onto Quickwit's, `store` is [`RemoteStore`] (the
-//! [`Store`](crate::store::Store) over a Quickwit index), `push` sends a bundle.
+//! [`Store`](crate::store::Store) over a Quickwit index), `push` sends a bundle, `pushed`
+//! reads back what the pushes of an index recorded.
 //!
 //! Allowed imports: `store`, `model`, `ingest` (to decode stored records as loading does),
 //! `index::schema` (field names) and `index::nice_bucket_ms` (the same timeline buckets),
@@ -12,12 +13,14 @@ mod client;
 mod convert;
 mod mapping;
 mod push;
+mod pushed;
 mod store;
 
 pub use client::Client;
 pub use convert::to_quickwit;
 pub use mapping::{index_config, parse_retention, pushes_index};
 pub use push::{PushOptions, PushProgress, PushReport, push};
+pub use pushed::{PushedBundle, pushed_bundles, pushed_statuses};
 pub use store::{RemoteStore, TIMEOUT, connect};
 
 /// The request timeout: `AUDITLENS_REMOTE_TIMEOUT` seconds, else [`TIMEOUT`].

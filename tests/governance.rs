@@ -563,8 +563,109 @@ fn the_html_report_renders_in_a_headless_browser_without_console_errors() {
         "evidence records shown"
     );
 
-    let shot = home.path().join("shot.png");
-    let run = std::process::Command::new(&browser)
+    if let Err(problem) = browser_check(&browser, &file, home.path()) {
+        panic!("{problem}");
+    }
+}
+
+#[test]
+fn a_deployed_version_with_an_incomplete_lineage_is_a_gap_citing_its_deployment() {
+    let home = tempfile::tempdir().unwrap();
+    let actor = r#""actor":{"id":"bob","type":"user","roles":["ml-engineer"]},"outcome":"success""#;
+    let mv = |v: &str| format!(r#"{{"id":"m","type":"model_version","version":"{v}"}}"#);
+    let model = |v: &str| format!(r#""model":{{"id":"m","version":"{v}"}}"#);
+    let mut lines = vec![
+        // v1: dataset at a version -> run r1 -> v1 (complete).
+        format!(
+            r#"{{"ts":"2026-03-01T00:00:00Z","action":"model.train.complete",{actor},"run_id":"r1","inputs":[{{"id":"d1","type":"dataset","version":"1"}}],"outputs":[{}],{},"resource":{{"id":"r1","type":"run"}}}}"#,
+            mv("1"),
+            model("1")
+        ),
+        // v2: its dataset has no version.
+        format!(
+            r#"{{"ts":"2026-03-01T01:00:00Z","action":"model.train.complete",{actor},"run_id":"r2","inputs":[{{"id":"d2","type":"dataset"}}],"outputs":[{}],{},"resource":{{"id":"r2","type":"run"}}}}"#,
+            mv("2"),
+            model("2")
+        ),
+        // v3: registered from a run the export does not hold.
+        format!(
+            r#"{{"ts":"2026-03-01T02:00:00Z","action":"model.register",{actor},"run_id":"r-gone","inputs":[{{"id":"r-gone","type":"run"}}],"outputs":[{}],{},"resource":{}}}"#,
+            mv("3"),
+            model("3"),
+            mv("3")
+        ),
+        // v4: nothing but its approval and deployment.
+    ];
+    for (i, v) in ["1", "2", "3", "4"].iter().enumerate() {
+        lines.push(format!(
+            r#"{{"ts":"2026-03-02T0{i}:00:00Z","action":"model.approve",{actor},{},"resource":{},"environment":"production"}}"#,
+            model(v),
+            mv(v)
+        ));
+    }
+    for (i, v) in ["1", "2", "3", "4"].iter().enumerate() {
+        lines.push(format!(
+            r#"{{"ts":"2026-03-03T0{i}:00:00Z","action":"model.deploy",{actor},{},"inputs":[{}],"outputs":[{{"id":"m-prod","type":"deployment"}}],"resource":{{"id":"m-prod","type":"deployment"}},"environment":"production"}}"#,
+            model(v),
+            mv(v)
+        ));
+    }
+    let input = super::common::write(
+        home.path(),
+        "in/events.jsonl",
+        (lines.join("\n") + "\n").as_bytes(),
+    );
+    let (code, r) = report_json(home.path(), &input, "eu-ai-act");
+    assert_eq!(code, 1);
+    let gaps: Vec<(String, String, u64)> = findings(&r)
+        .into_iter()
+        .filter(|f| f["kind"] == "lineage_incomplete")
+        .map(|f| {
+            assert_eq!(f["status"], "gap");
+            let e = &f["evidence"][0];
+            let line = e["line"].as_u64().unwrap();
+            // The evidence is the deployment's record, its digest the line's bytes.
+            assert_eq!(e["path"], input.to_str().unwrap());
+            let text = &lines[line as usize - 1];
+            assert!(text.contains("model.deploy"), "{text}");
+            let sha: String = Sha256::digest(text.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(e["record_sha256"], sha.as_str());
+            let summary = f["summary"].as_str().unwrap();
+            let (head, why) = summary.split_once(": ").unwrap();
+            (head.to_owned(), why.to_owned(), line)
+        })
+        .collect();
+    let want = [
+        ("m v2", "dataset d2 has no version", 9),
+        ("m v3", "its run r-gone is not in the export", 10),
+        ("m v4", "no run produced it", 11),
+    ];
+    assert_eq!(gaps.len(), want.len(), "{gaps:?}");
+    for ((head, why, line), (v, reason, at)) in gaps.iter().zip(want) {
+        assert!(
+            head.starts_with(&format!("{v} is deployed to production")),
+            "{head}"
+        );
+        assert_eq!((why.as_str(), *line), (reason, at));
+    }
+    // Approved, every one: no other deployment finding.
+    assert!(
+        !findings(&r)
+            .iter()
+            .any(|f| f["kind"] == "unapproved_deployment"),
+        "{r}"
+    );
+}
+
+/// Opens `page` in the headless `browser` (a fresh profile under `dir`) and takes a
+/// screenshot: `Err` names what is wrong (console messages, no screenshot, a blank page).
+fn browser_check(browser: &Path, page: &Path, dir: &Path) -> Result<(), String> {
+    let shot = dir.join("shot.png");
+    let _ = std::fs::remove_file(&shot);
+    let run = std::process::Command::new(browser)
         .args([
             "--headless=new",
             "--no-sandbox",
@@ -575,12 +676,9 @@ fn the_html_report_renders_in_a_headless_browser_without_console_errors() {
             "--v=0",
             "--window-size=1200,1600",
         ])
-        .arg(format!(
-            "--user-data-dir={}",
-            home.path().join("profile").display()
-        ))
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", file.display()))
+        .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&run.stderr);
@@ -588,13 +686,58 @@ fn the_html_report_renders_in_a_headless_browser_without_console_errors() {
         .lines()
         .filter(|l| l.contains("CONSOLE") || l.contains("Content Security Policy"))
         .collect();
-    assert!(console.is_empty(), "console messages: {console:?}");
-    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot ({e}): {log}"));
+    if !console.is_empty() {
+        return Err(format!("console messages: {console:?}"));
+    }
+    let png = std::fs::read(&shot).map_err(|e| format!("no screenshot ({e}): {log}"))?;
     let pixels = png_pixels(&png);
     let distinct: BTreeSet<u8> = pixels.iter().copied().collect();
-    assert!(
-        distinct.len() > 50,
-        "the screenshot looks blank ({} distinct byte values)",
-        distinct.len()
+    if distinct.len() <= 50 {
+        return Err(format!(
+            "the screenshot looks blank ({} distinct byte values)",
+            distinct.len()
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn the_browser_check_fails_on_a_script_error_and_on_a_blank_page() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipping: no chromium on PATH (.ci/run installs it)");
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    // Plenty to see, and a script that throws: the console error is reported.
+    let body: String = (0..40)
+        .map(|i| format!("<h2 style=\"color:#{:06x}\">finding {i}</h2>", i * 397_331))
+        .collect();
+    let broken = super::common::write(
+        home.path(),
+        "broken.html",
+        format!(
+            "<!doctype html><html><body>{body}<script>no_such_function();</script></body></html>"
+        )
+        .as_bytes(),
     );
+    let err = browser_check(&browser, &broken, home.path()).unwrap_err();
+    assert!(
+        err.contains("console messages") && err.contains("no_such_function"),
+        "{err}"
+    );
+    // Nothing on the page: reported blank.
+    let blank = super::common::write(
+        home.path(),
+        "blank.html",
+        b"<!doctype html><html><head><title>x</title></head><body></body></html>",
+    );
+    let err = browser_check(&browser, &blank, home.path()).unwrap_err();
+    assert!(err.contains("looks blank"), "{err}");
+    // The same page without the script passes: the check is not failing everything.
+    let fine = super::common::write(
+        home.path(),
+        "fine.html",
+        format!("<!doctype html><html><body>{body}</body></html>").as_bytes(),
+    );
+    browser_check(&browser, &fine, home.path()).unwrap();
 }

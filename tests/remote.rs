@@ -52,6 +52,7 @@ fn options() -> PushOptions {
         batch: 1000,
         max_batches: None,
         inputs: Vec::new(),
+        attested: serde_json::Value::Null,
     }
 }
 
@@ -573,4 +574,415 @@ fn facets_spans_positions_filters_and_alerts_agree_with_the_local_index() {
         serde_json::to_value(&here.alerts).unwrap(),
         serde_json::to_value(&there.alerts).unwrap()
     );
+}
+
+/// A push process with its own cache (as two users on two machines would run it).
+fn push_process(home: &Path, input: &Path, to: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_auditlens"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("NO_COLOR", "1")
+        .args([
+            "push",
+            input.to_str().unwrap(),
+            "--to",
+            to,
+            "--batch",
+            "500",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn concurrent_pushes_to_one_index_get_disjoint_ordinals() {
+    let Some(srv) = server() else { return };
+    let homes: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let sample = common::repo_root().join("sample-data/pristine");
+    let other = common::write(
+        homes[1].path(),
+        "other/e.jsonl",
+        common::generic_lines(700).as_bytes(),
+    );
+    let to = format!("{}/concurrent", srv.base);
+    // Two bundles, and the first one twice, all started at once into a new index.
+    let inputs = [&sample, &other, &sample];
+    let children: Vec<_> = homes
+        .iter()
+        .zip(inputs)
+        .map(|(h, i)| push_process(h.path(), i, &to))
+        .collect();
+    let outs: Vec<(Option<i32>, String)> = children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            (o.status.code(), text)
+        })
+        .collect();
+    assert_eq!(outs[1].0, Some(0), "{}", outs[1].1);
+    assert!(outs[1].1.contains("pushed 700 of 700"), "{}", outs[1].1);
+    // Of the two pushes of the sample, one pushed it; the other found it pushed, or was
+    // refused while the first was running (exit 2, saying so): never both.
+    let sample_outs = [&outs[0], &outs[2]];
+    let pushed = sample_outs
+        .iter()
+        .filter(|(c, t)| *c == Some(0) && t.contains("pushed 3000 of 3000"))
+        .count();
+    assert_eq!(pushed, 1, "{outs:?}");
+    assert!(
+        sample_outs
+            .iter()
+            .any(|(c, t)| (*c == Some(0) && t.contains("nothing pushed"))
+                || (*c == Some(2) && t.contains("by another push now"))),
+        "{outs:?}"
+    );
+    let store = remote::connect(&to).unwrap();
+    wait_for(&store, 3700);
+    // Every ordinal once, and each bundle's ordinals one contiguous range.
+    let hits: Vec<(u64, String)> = auditlens::store::Scan::new(&store, sel("*"), 2000)
+        .flat_map(Result::unwrap)
+        .map(|h| (h.ord, h.event.origin.format.as_str().to_owned()))
+        .collect();
+    let ords: std::collections::BTreeSet<u64> = hits.iter().map(|(o, _)| *o).collect();
+    assert_eq!(ords.len(), 3700);
+    assert_eq!(ords.last(), Some(&3699));
+    for format in ["native", "generic"] {
+        let mine: Vec<u64> = hits
+            .iter()
+            .filter(|(_, f)| f == format)
+            .map(|(o, _)| *o)
+            .collect();
+        let (lo, hi) = (mine.iter().min().unwrap(), mine.iter().max().unwrap());
+        assert_eq!(hi - lo + 1, mine.len() as u64, "{format}: one range");
+    }
+    // The lock is released.
+    let client = remote::Client::new(&srv.base, Duration::from_secs(10));
+    assert!(client.get("indexes/concurrent.lock").unwrap().is_none());
+}
+
+#[test]
+fn numbers_in_records_are_searched_shown_and_hashed_as_written() {
+    let Some(srv) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        r#"{"time":"2024-05-01T00:00:00Z","action":"num.int","msg":"big ints","big":123456789012345678901234567890,"u":18446744073709551616,"neg":-9223372036854775809,"exact":9007199254740993}"#,
+        r#"{"time":"2024-05-01T00:01:00Z","action":"num.float","msg":"floats","f":1e21,"F":1E+21,"g":0.1,"g2":0.10,"z":-0.0,"x":100e-2,"tiny":5e-324,"huge":1.7976931348623157e308}"#,
+        r#"{"time":"2024-05-01T00:02:00Z","action":"num.nested","msg":"nested","details":{"score":0.30000000000000004,"k":[1.0, 2.50, 3e0]},"pair":[7,8]}"#,
+        r#"{"time":"2024-05-01T00:03:00Z","action":"num.plain","msg":"plain 42","n":42}"#,
+    ];
+    let text = lines.join("\n") + "\n";
+    let f = common::write(dir.path(), "in/numbers.jsonl", text.as_bytes());
+    let (local, remote) = pushed(srv, dir.path(), &[f], "numbers");
+    // Shown and hashed: the very bytes of each line, both ways.
+    let all = |s: &dyn Store| {
+        auditlens::store::Scan::new(s, sel("*"), 10)
+            .flat_map(Result::unwrap)
+            .collect::<Vec<_>>()
+    };
+    let (here, there) = (all(&local), all(&remote));
+    assert_eq!(here.len(), lines.len());
+    for (a, b) in here.iter().zip(&there) {
+        assert_eq!(a.ord, b.ord);
+        assert_eq!(a.raw.as_bytes(), b.raw.as_bytes());
+        assert_eq!(a.raw, lines[a.ord as usize], "the record as in the file");
+        assert_eq!(
+            auditlens::integrity::sha256(a.raw.as_bytes()).to_hex(),
+            auditlens::integrity::sha256(b.raw.as_bytes()).to_hex()
+        );
+        assert_eq!(a.event, b.event);
+    }
+    // Searched: each number as written finds its record on both sides.
+    for q in [
+        "123456789012345678901234567890",
+        "18446744073709551616",
+        "9223372036854775809",
+        "9007199254740993",
+        "1e21",
+        "1E",
+        "0.10",
+        "10",
+        "100e",
+        "324",
+        "1.7976931348623157e308",
+        "30000000000000004",
+        "2.50",
+        "3e0",
+        "7 AND 8",
+        "raw:8",
+        "42",
+    ] {
+        let s = sel(q);
+        assert!(local.count(&s).unwrap() > 0, "{q} matches locally");
+        assert_parity(&local, &remote, &s);
+    }
+}
+
+/// `report --format json` of `args`, with the exit code; `generated_at` is left out (the
+/// time each report was made).
+fn report_of(home: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let o = common::auditlens(home)
+        .arg("report")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("{e}: {text} {}", String::from_utf8_lossy(&o.stderr));
+    });
+    v.as_object_mut().unwrap().remove("generated_at").unwrap();
+    (o.status.code(), v)
+}
+
+#[test]
+fn a_report_over_the_remote_index_is_the_local_report() {
+    let Some(srv) = server() else { return };
+    let home = tempfile::tempdir().unwrap();
+    // A tampered copy: the integrity section has findings with evidence to cite.
+    let bundle = common::repo_root().join("sample-data/tampered/modified-record.tar.gz");
+    let trust = common::repo_root().join("sample-data/trust.json");
+    let (bundle, trust) = (bundle.to_str().unwrap(), trust.to_str().unwrap());
+    let to = format!("{}/report-parity", srv.base);
+    let o = common::auditlens(home.path())
+        .args(["push", bundle, "--to", &to, "--trust", trust])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    wait_for(&remote::connect(&to).unwrap(), 3000);
+    for standard in ["eu-ai-act", "iso42001", "soc2", "gdpr", "nist-ai-rmf"] {
+        let (lcode, local) = report_of(
+            home.path(),
+            &[bundle, "--standard", standard, "--trust", trust],
+        );
+        // No --trust: the statuses were verified by the pushing side.
+        let (rcode, mut remote) =
+            report_of(home.path(), &["--remote", &to, "--standard", standard]);
+        assert_eq!(lcode, rcode, "{standard}");
+        // The one field that differs: where the input's events were read from.
+        let input = remote["inputs"][0].as_object_mut().unwrap();
+        assert_eq!(input.remove("remote").unwrap(), to.as_str());
+        assert_eq!(local, remote, "{standard}");
+        assert_eq!(local["integrity"]["verdict"], "tampered");
+        let cited = local["integrity"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["evidence"].as_array().unwrap())
+            .filter(|e| e["record_sha256"].is_string())
+            .count();
+        assert!(cited > 0, "{standard}: {}", local["integrity"]);
+    }
+    // Text output names the index.
+    let o = common::auditlens(home.path())
+        .args(["report", "--remote", &to, "--standard", "gdpr"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains(&format!("(pushed to {to})")), "{text}");
+}
+
+/// One explorer in its own tmux server (`-L`), driven by keys and read by `capture-pane`.
+struct Explorer {
+    socket: String,
+}
+
+impl Explorer {
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `auditlens ARGS` at 120x40 with its own cache; `done` gets its exit code.
+    fn start(name: &str, home: &Path, args: &str) -> Explorer {
+        let e = Explorer {
+            socket: format!("auditlens-remote-{name}-{}", std::process::id()),
+        };
+        e.tmux(&["kill-server"]);
+        let cmd = format!(
+            "XDG_CACHE_HOME={h}/cache XDG_CONFIG_HOME={h}/config XDG_DATA_HOME={h}/data NO_COLOR=1 {bin} {args}; echo $? > {h}/done; sleep 30",
+            h = home.display(),
+            bin = env!("CARGO_BIN_EXE_auditlens"),
+        );
+        e.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "x",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ]);
+        e
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "x", k]);
+            if *k == "Escape" {
+                // Else the next key arrives with it as one Alt chord.
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "x", "-l", text]);
+    }
+
+    /// The screen, its status line's first field (the input's name: a path, or the
+    /// index) masked.
+    fn screen(&self) -> String {
+        let text = self.tmux(&["capture-pane", "-p", "-t", "x"]);
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if let Some(last) = lines.iter_mut().rev().find(|l| l.contains(" │ "))
+            && let Some((_, rest)) = last.split_once(" │ ")
+        {
+            *last = format!("<input> │ {rest}");
+        }
+        lines.join("\n")
+    }
+}
+
+impl Drop for Explorer {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// Waits (up to 30 s: a loaded CI machine draws slowly; this bounds a hang) until both
+/// screens show `needle` and are the same, and returns the screen.
+fn same_screens(local: &Explorer, remote: &Explorer, needle: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let (a, b) = (local.screen(), remote.screen());
+        if a.contains(needle) && a == b {
+            return a;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            assert!(
+                a.contains(needle),
+                "`{needle}` never appeared locally:\n{a}"
+            );
+            assert_eq!(a, b, "local (left) and remote (right) screens differ");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Both explorers, sent the same keys.
+fn both(local: &Explorer, remote: &Explorer, f: impl Fn(&Explorer)) {
+    f(local);
+    f(remote);
+}
+
+/// A pane's text as words (wrapping and borders removed).
+fn words(screen: &str) -> String {
+    screen
+        .split(|c: char| c.is_whitespace() || "│┃┌┐└┘┏┓┗┛─━".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_explorer_on_the_remote_index_shows_what_it_shows_on_the_local_one() {
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let Some(srv) = server() else { return };
+    let home = tempfile::tempdir().unwrap();
+    // A tampered copy, so that the statuses differ from record to record.
+    let bundle = "sample-data/tampered/modified-record.tar.gz";
+    let trust = "sample-data/trust.json";
+    let to = format!("{}/explorer", srv.base);
+    // Relative paths, as a user types them: the pushed records name the same files.
+    let o = common::auditlens(home.path())
+        .current_dir(common::repo_root())
+        .args(["push", bundle, "--to", &to, "--trust", trust])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    wait_for(&remote::connect(&to).unwrap(), 3000);
+    let (lh, rh) = (home.path().join("local"), home.path().join("remote"));
+    let local = Explorer::start("local", &lh, &format!("--trust {trust} {bundle}"));
+    let remote = Explorer::start("remote", &rh, &format!("--remote {to}"));
+    // Results, timeline and the newest event's detail.
+    let first = same_screens(&local, &remote, "of 3000 events");
+    assert!(
+        first.contains("Timeline") && first.contains("Original record"),
+        "{first}"
+    );
+    // The one record whose status is not verified, its mark and its detail.
+    both(&local, &remote, |e| {
+        e.keys(&["/"]);
+        e.type_text("NOT integrity:verified");
+        e.keys(&["Enter"]);
+    });
+    let bad = same_screens(&local, &remote, "1 of 3000 events");
+    assert!(bad.contains("MODIFIED"), "{bad}");
+    // The Integrity pane: the statuses counted the same (the local pane adds the verify
+    // report of the files, which the remote side cites from the push instead).
+    both(&local, &remote, |e| e.keys(&["Tab", "Tab", "Tab"]));
+    let started = Instant::now();
+    let (mut l, mut r) = (String::new(), String::new());
+    while started.elapsed() < Duration::from_secs(30) {
+        (l, r) = (words(&local.screen()), words(&remote.screen()));
+        if l.contains("1 MODIFIED, 2999 VERIFIED")
+            && r.contains("verified 2999 record(s)")
+            && r.contains("modified 1 record(s)")
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(l.contains("1 MODIFIED, 2999 VERIFIED"), "{l}");
+    assert!(
+        r.contains("verified 2999 record(s)") && r.contains("modified 1 record(s)"),
+        "{r}"
+    );
+    // Lineage of a model from its deployments.
+    both(&local, &remote, |e| {
+        e.keys(&["Escape", "/", "C-u"]);
+        e.type_text("action:model.deploy AND model.id:fraud-detector");
+        e.keys(&["Enter"]);
+    });
+    same_screens(&local, &remote, "8 of 3000 events");
+    both(&local, &remote, |e| e.keys(&["L"]));
+    let lineage = same_screens(&local, &remote, "lineage: 3 model(s)");
+    assert!(lineage.contains("fraud-detector-production"), "{lineage}");
+    // Both quit cleanly.
+    both(&local, &remote, |e| e.keys(&["q"]));
+    for h in [&lh, &rh] {
+        let done = h.join("done");
+        let started = Instant::now();
+        while !done.exists() && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(
+            std::fs::read_to_string(&done).unwrap_or_default().trim(),
+            "0",
+            "exit code in {}",
+            h.display()
+        );
+    }
 }

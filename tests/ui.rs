@@ -891,6 +891,13 @@ fn live_builds_commit_as_they_go_and_reopen_from_the_cache_without_rehashing() {
         first.last().unwrap(),
         "done reused=false events=2900 docs=2900"
     );
+    // Regression: the final commit was announced too, and the explorer then reloaded a
+    // reader whose folder the build had just moved into the cache ("Failed to acquire
+    // Lockfile" in the status line on every first open). `Done` hands over the index.
+    assert!(
+        !first.contains(&"committed 2900".to_owned()),
+        "the final commit must not be announced: {first:?}"
+    );
     // Reopen: complete at once, from the cache.
     let again = live_events(&input, &cache);
     assert_eq!(

@@ -147,12 +147,15 @@ impl Desk {
         let catalog =
             Catalog::load(standard, settings.config_dir.as_deref()).map_err(|e| e.to_string())?;
         let graph = crate::session::graph_from_store(store).map_err(|e| e.to_string())?;
+        let sealed = (
+            report::integrity(&self.paths, settings).map_err(|e| format!("{e:#}"))?,
+            report::input_digests(&self.paths).map_err(|e| format!("{e:#}"))?,
+        );
         let r = report::build_report(
             &catalog,
             store,
             &graph,
-            &self.paths,
-            settings,
+            sealed,
             (None, None),
             masker,
             Utc::now(),

@@ -56,12 +56,18 @@ pub(super) fn run(
     report_skipped(&opened, err)?;
     let local = opened.store().context("opening the index reader")?;
     let client = remote::Client::new(&target.base, remote::store_timeout());
+    // What `report --remote` cites: the inputs' digests and the verify verdict now.
+    let attested = json!({
+        "inputs": crate::session::report::input_digests(&a.paths)?,
+        "integrity": crate::session::report::integrity(&a.paths, settings)?,
+    });
     let opts = PushOptions {
         retention,
         mask: a.mask.then(|| settings.masker.clone()),
         batch: a.batch,
         max_batches: a.max_batches,
         inputs,
+        attested,
     };
     let tty = std::io::stderr().is_terminal();
     let started = Instant::now();

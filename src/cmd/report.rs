@@ -9,6 +9,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::Utc;
 use serde_json::json;
 
+mod remote;
+
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ReportArgs, ReportFormat, VerifyReportArgs};
 use crate::governance::Catalog;
@@ -36,30 +38,39 @@ pub(super) fn run(
         })
         .transpose()?;
     let masker = settings.masker.clone();
-    let opened = open_index(session, &a.paths, err)?;
-    super::access_log::record_open(
-        settings,
-        "report",
-        &a.paths,
-        Some(opened.digest().to_owned()),
-        None,
-        json!({"standard": a.standard, "from": a.from, "to": a.to,
-            "format": format!("{:?}", a.format).to_lowercase(),
-            "out": a.out.as_ref().map(|p| p.display().to_string()), "signed": a.sign.is_some()}),
-    )?;
-    report_skipped(&opened, err)?;
-    let graph = super::lineage::load_graph(&opened, settings, err)?;
-    let service = opened.store().context("opening the index")?;
-    let report = report::build_report(
-        &catalog,
-        &service,
-        &graph,
-        &a.paths,
-        settings,
-        w,
-        &masker,
-        Utc::now(),
-    )?;
+    let filters = json!({"standard": a.standard, "from": a.from, "to": a.to,
+        "format": format!("{:?}", a.format).to_lowercase(),
+        "out": a.out.as_ref().map(|p| p.display().to_string()), "signed": a.sign.is_some()});
+    let report = if let Some(url) = &a.remote {
+        let store = super::remote_store(url)?;
+        super::access_log::record(
+            settings,
+            super::remote_entry("report", &store, None, filters),
+        )?;
+        let graph = crate::session::graph_from_store(&store)
+            .map_err(|e| anyhow!("{e}"))
+            .context("building the lineage graph from the remote index")?;
+        let sealed = remote::attested(&store)?;
+        report::build_report(&catalog, &store, &graph, sealed, w, &masker, Utc::now())?
+    } else {
+        let opened = open_index(session, &a.paths, err)?;
+        super::access_log::record_open(
+            settings,
+            "report",
+            &a.paths,
+            Some(opened.digest().to_owned()),
+            None,
+            filters,
+        )?;
+        report_skipped(&opened, err)?;
+        let graph = super::lineage::load_graph(&opened, settings, err)?;
+        let service = opened.store().context("opening the index")?;
+        let sealed = (
+            report::integrity(&a.paths, settings)?,
+            report::input_digests(&a.paths)?,
+        );
+        report::build_report(&catalog, &service, &graph, sealed, w, &masker, Utc::now())?
+    };
     let format = match a.format {
         ReportFormat::Text => report::ReportFormat::Text,
         ReportFormat::Json => report::ReportFormat::Json,

@@ -154,7 +154,7 @@ Integrity verdict <strong>{}</strong> ({} finding(s)).</p>\n",
         let _ = write!(
             o,
             "<tr><td>{}</td><td class=\"ev\">{}</td></tr>",
-            e(&i.path),
+            e(&i.label()),
             e(&i.digest)
         );
     }

@@ -54,7 +54,7 @@ pub fn to_text(r: &ComplianceReport) -> String {
         mark(r.status())
     );
     for i in &r.inputs {
-        let _ = writeln!(o, "input: {}  sha256 {}", t(&i.path), i.digest);
+        let _ = writeln!(o, "input: {}  sha256 {}", t(&i.label()), i.digest);
     }
     let _ = writeln!(
         o,
@@ -157,7 +157,7 @@ pub fn to_markdown(r: &ComplianceReport) -> String {
     );
     let _ = writeln!(o, "| input | sha256 |\n|---|---|");
     for i in &r.inputs {
-        let _ = writeln!(o, "| {} | `{}` |", m(&i.path), i.digest);
+        let _ = writeln!(o, "| {} | `{}` |", m(&i.label()), i.digest);
     }
     let _ = writeln!(o, "\n| control | status | title |\n|---|---|---|");
     for c in &r.controls {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::catalog::{Catalog, CheckKind};
 use super::evidence::EvidenceRef;
@@ -155,16 +155,30 @@ impl Period {
 }
 
 /// An input and the digest it had when the report was made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputDigest {
     /// The path as given.
     pub path: String,
     /// Hex SHA-256 over the input's files (names, sizes and bytes).
     pub digest: String,
+    /// Where its events were read from when not from the path: the Quickwit index
+    /// (`URL/INDEX`) it was pushed to, the digest being the one recorded at push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+}
+
+impl InputDigest {
+    /// The path, and the index it was read from when remote.
+    pub fn label(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("{} (pushed to {r})", self.path),
+            None => self.path.clone(),
+        }
+    }
 }
 
 /// One verify finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrityFinding {
     /// The bundle.
     pub bundle: String,
@@ -184,7 +198,7 @@ pub struct IntegrityFinding {
 }
 
 /// The verify verdict over every input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegritySummary {
     /// `verified`, `tampered`, `unverified`, `error`, or `not_sealed` when no input is a
     /// sealed bundle; the worst over the inputs.

@@ -207,6 +207,7 @@ mod tests {
         let inputs = vec![InputDigest {
             path: "b".into(),
             digest: "ab".repeat(32),
+            remote: None,
         }];
         let now = "2026-06-01T00:00:00Z".parse().unwrap();
         let seal = sign_report(&k, b"report", "soc2", &inputs, "verified", now).unwrap();

@@ -136,6 +136,14 @@ impl Store for LocalStore {
     }
 
     fn refresh(&self) -> Result<(), StoreError> {
+        // A live build's index moves from its temporary folder into the cache when it is
+        // complete; a reload racing that move keeps the current searcher (its files stay
+        // mapped) until the store at the final place replaces this one.
+        if let Some(d) = &self.dir
+            && !d.exists()
+        {
+            return Ok(());
+        }
         Ok(self.svc.reload()?)
     }
 
@@ -148,5 +156,25 @@ impl Store for LocalStore {
             Some(d) => format!("local index at {}", d.display()),
             None => "local index in memory".to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_racing_the_move_into_the_cache_keeps_the_current_searcher() {
+        let root = tempfile::tempdir().unwrap();
+        let tmp = root.path().join("build");
+        std::fs::create_dir(&tmp).unwrap();
+        let index = tantivy::Index::create_in_dir(&tmp, super::super::schema::build().0).unwrap();
+        let store = LocalStore::open(index, Some(tmp.clone())).unwrap();
+        assert!(store.refresh().is_ok());
+        std::fs::rename(&tmp, root.path().join("final")).unwrap();
+        assert!(
+            store.refresh().is_ok(),
+            "the moved build's reader fails to reload"
+        );
     }
 }

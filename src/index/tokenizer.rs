@@ -11,6 +11,8 @@
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
+use crate::model::record_values::{ValueSpan, char_at, is_json_record, next_value};
+
 /// Registered name of the tokenizer.
 pub const RECORD_VALUES: &str = "record_values";
 
@@ -25,14 +27,15 @@ impl Tokenizer for RecordValues {
     type TokenStream<'a> = ValuesStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ValuesStream<'a> {
-        let json = text.trim_start().starts_with(['{', '[']);
+        let json = is_json_record(text);
         ValuesStream {
             text,
             at: 0,
             segment: if json {
                 None
             } else {
-                Some(Segment {
+                Some(ValueSpan {
+                    start: 0,
                     end: text.len(),
                     string: false,
                 })
@@ -45,19 +48,11 @@ impl Tokenizer for RecordValues {
     }
 }
 
-/// A span of text whose words are tokens: a string value (between its quotes) or a bare
-/// scalar (number, `true`...), or the whole text when it is not JSON.
-#[derive(Clone, Copy)]
-struct Segment {
-    end: usize,
-    string: bool,
-}
-
 /// Token stream of [`RecordValues`].
 pub struct ValuesStream<'a> {
     text: &'a str,
     at: usize,
-    segment: Option<Segment>,
+    segment: Option<ValueSpan>,
     json: bool,
     next_position: usize,
     emitted: bool,
@@ -67,72 +62,23 @@ pub struct ValuesStream<'a> {
 impl ValuesStream<'_> {
     /// Finds the next value segment from `self.at`, skipping structure and field names.
     fn next_segment(&mut self) -> bool {
-        let bytes = self.text.as_bytes();
-        while self.at < bytes.len() {
-            match bytes[self.at] {
-                b' ' | b'\t' | b'\n' | b'\r' | b'{' | b'}' | b'[' | b']' | b',' | b':' => {
-                    self.at += 1;
-                }
-                b'"' => {
-                    let start = self.at + 1;
-                    let end = string_end(bytes, start);
-                    let mut after = end + 1;
-                    while after < bytes.len() && bytes[after].is_ascii_whitespace() {
-                        after += 1;
-                    }
-                    if bytes.get(after) == Some(&b':') {
-                        // A field name.
-                        self.at = after + 1;
-                        continue;
-                    }
-                    self.at = start;
-                    self.segment = Some(Segment { end, string: true });
-                    return true;
-                }
-                _ => {
-                    let mut end = self.at;
-                    while end < bytes.len()
-                        && !matches!(
-                            bytes[end],
-                            b' ' | b'\t'
-                                | b'\n'
-                                | b'\r'
-                                | b'{'
-                                | b'}'
-                                | b'['
-                                | b']'
-                                | b','
-                                | b':'
-                                | b'"'
-                        )
-                    {
-                        end += 1;
-                    }
-                    self.segment = Some(Segment { end, string: false });
-                    return true;
-                }
-            }
+        if let Some(span) = next_value(self.text.as_bytes(), self.at) {
+            self.at = span.start;
+            self.segment = Some(span);
+            true
+        } else {
+            self.at = self.text.len();
+            false
         }
-        false
     }
 
     /// The next word of the current segment, into `self.token`.
-    fn next_word(&mut self, seg: Segment) -> bool {
-        let text = self.text;
-        let bytes = text.as_bytes();
+    fn next_word(&mut self, seg: ValueSpan) -> bool {
         self.token.text.clear();
         let mut start = None;
         while self.at < seg.end {
             let i = self.at;
-            let (c, len) = if seg.string && bytes[i] == b'\\' {
-                escaped(text, i, seg.end)
-            } else if bytes[i].is_ascii() {
-                (Some(char::from(bytes[i])), 1)
-            } else {
-                // `i` can sit inside a character only after a broken escape (`\é`).
-                let c = text.get(i..).and_then(|t| t.chars().next());
-                (c, c.map_or(1, char::len_utf8))
-            };
+            let (c, len) = char_at(self.text, seg, i);
             match c.filter(|c| c.is_alphanumeric()) {
                 Some(c) => {
                     start.get_or_insert(i);
@@ -171,7 +117,7 @@ impl TokenStream for ValuesStream<'_> {
                 }
                 // End of the value: step over its closing quote, and leave a position free
                 // so that no phrase spans two values.
-                self.at = seg.end + usize::from(seg.string);
+                self.at = seg.next();
                 self.segment = None;
                 if self.emitted {
                     self.next_position += 1;
@@ -190,49 +136,6 @@ impl TokenStream for ValuesStream<'_> {
 
     fn token_mut(&mut self) -> &mut Token {
         &mut self.token
-    }
-}
-
-/// The index of the closing quote of the string starting at `start` (or the end of text).
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => return i,
-            b'\\' => i += 2,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
-/// The character a JSON escape at `i` stands for (`None` for a broken one) and its length.
-fn escaped(text: &str, i: usize, end: usize) -> (Option<char>, usize) {
-    let bytes = text.as_bytes();
-    let hex = |at: usize| {
-        text.get(at..at + 4)
-            .filter(|_| at + 4 <= end)
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
-    };
-    match bytes.get(i + 1) {
-        Some(b'u') => match hex(i + 2) {
-            Some(hi @ 0xD800..=0xDBFF) => {
-                if bytes.get(i + 6) == Some(&b'\\')
-                    && bytes.get(i + 7) == Some(&b'u')
-                    && let Some(lo @ 0xDC00..=0xDFFF) = hex(i + 8)
-                {
-                    let c = char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00));
-                    (c, 12)
-                } else {
-                    (None, 6)
-                }
-            }
-            Some(code) => (char::from_u32(code), 6),
-            None => (None, 2),
-        },
-        // `\n`, `\"`, `\\` and the rest separate words.
-        Some(_) => (None, 2),
-        None => (None, 1),
     }
 }
 

@@ -248,6 +248,10 @@ impl Indexer {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
+        // The final commit is not announced: a live build moves the index into its cache
+        // folder right after it, and a reader reloaded from the old folder would fail. The
+        // build's `Done` hands over the index at its final place instead.
+        self.on_commit = None;
         self.commit()?;
         let docs = self.next_ord;
         self.writer.wait_merging_threads()?;

@@ -69,6 +69,16 @@ impl Client {
         }
     }
 
+    /// `DELETE path`: `Ok(false)` on 404 (nothing to delete).
+    pub(super) fn delete(&self, path: &str) -> Result<bool, StoreError> {
+        let url = self.url(path);
+        let resp = self.agent.delete(&url).call();
+        match self.answer(&url, resp, Refusal::Unavailable) {
+            Err(Failure::NotFound(_)) => Ok(false),
+            other => other.map(|_| true).map_err(Failure::into_store),
+        }
+    }
+
     /// `POST path` with a JSON body.
     pub(super) fn post_json(
         &self,

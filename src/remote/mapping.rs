@@ -22,7 +22,7 @@ use crate::index::schema;
 use crate::model::AuditEvent;
 
 /// Bumped when the mapping or the pushed documents change (recorded in each push marker).
-pub const MAPPING_VERSION: u32 = 1;
+pub const MAPPING_VERSION: u32 = 2;
 
 /// Keyword fields with several values per event.
 const MULTI: &[&str] = &["actor.roles", "resource.tags", "inputs.id", "outputs.id"];
@@ -305,34 +305,13 @@ pub fn document(ord: u64, ev: &AuditEvent, raw: &str, prov: &Provenance<'_>) -> 
 }
 
 /// The values of a record, one text each (what the local `record_values` tokenizer
-/// indexes: values, not field names); a record that is not a JSON object or array is one
-/// text.
+/// indexes: values, not field names, numbers as written; the same scanner); a record that
+/// is not a JSON object or array is one text.
 pub(crate) fn record_values(raw: &str) -> Vec<Value> {
-    let trimmed = raw.trim_start();
-    if !trimmed.starts_with(['{', '[']) {
-        return vec![json!(raw)];
-    }
-    let Ok(v) = serde_json::from_str::<Value>(raw) else {
-        return vec![json!(raw)];
-    };
-    let mut out = Vec::new();
-    collect_values(&v, &mut out);
-    out
-}
-
-fn collect_values(v: &Value, out: &mut Vec<Value>) {
-    match v {
-        Value::Object(m) => m.values().for_each(|c| collect_values(c, out)),
-        Value::Array(a) => a.iter().for_each(|c| collect_values(c, out)),
-        Value::String(s) => {
-            if !s.is_empty() {
-                out.push(json!(s));
-            }
-        }
-        Value::Number(n) => out.push(json!(n.to_string())),
-        Value::Bool(b) => out.push(json!(b.to_string())),
-        Value::Null => out.push(json!("null")),
-    }
+    crate::model::record_values::value_texts(raw)
+        .into_iter()
+        .map(Value::String)
+        .collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -33,6 +34,10 @@ pub struct PushOptions {
     pub max_batches: Option<usize>,
     /// The inputs as given (recorded in each document when there is one).
     pub inputs: Vec<String>,
+    /// What the pushing side attests of the bundle, recorded in its push markers: each
+    /// input's digest and the verify verdict with its findings (what `report --remote`
+    /// cites). `Null` when nothing is attested.
+    pub attested: Value,
 }
 
 /// Progress, after each acknowledged batch.
@@ -90,8 +95,12 @@ fn ensure_index(client: &Client, id: &str, config: &Value) -> Result<bool, Store
     if client.get(&format!("indexes/{id}"))?.is_some() {
         return Ok(false);
     }
-    client.post_json("indexes", config, Refusal::Unavailable)?;
-    Ok(true)
+    match client.post_json("indexes", config, Refusal::Unavailable) {
+        Ok(_) => Ok(true),
+        // Another pusher created it in between.
+        Err(StoreError::Unavailable(m)) if m.contains("already exist") => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Creates the events index (true when it was missing) and its push-marker index.
@@ -135,8 +144,98 @@ fn write_marker(
     Ok(())
 }
 
+/// How long a pusher waits for another one's reservation lock.
+const LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// A lock older than this was left by a pusher that died while holding it (it is held for
+/// a few requests, seconds at most).
+const LOCK_STALE_SECS: i64 = 60;
+
+/// A push whose last marker is younger than this (and neither done nor stopped) is taken
+/// as still running: markers are written after every batch.
+const LIVE_SECS: i64 = 60;
+
+/// The lock under which a pusher reads the ordinal reservations of an index and adds its
+/// own: the companion index `INDEX.lock`, which Quickwit's metastore creates at most once
+/// (a second creation is refused), so it is a mutex every pusher of the cluster sees.
+/// Released (deleted) on drop; one left by a killed pusher is taken over once older than
+/// [`LOCK_STALE_SECS`].
+struct ReservationLock<'a> {
+    client: &'a Client,
+    id: String,
+}
+
+impl<'a> ReservationLock<'a> {
+    fn acquire(client: &'a Client, index: &str) -> Result<Self, StoreError> {
+        let id = format!("{index}.lock");
+        let config = json!({"version": "0.9", "index_id": id,
+            "doc_mapping": {"mode": "dynamic"}});
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match client.post_json("indexes", &config, Refusal::Unavailable) {
+                Ok(_) => return Ok(Self { client, id }),
+                Err(StoreError::Unavailable(m)) if m.contains("already exist") => {}
+                Err(e) => return Err(e),
+            }
+            if let Some(meta) = client.get(&format!("indexes/{id}"))? {
+                let created = meta["create_timestamp"].as_i64().unwrap_or(i64::MAX);
+                if Utc::now().timestamp().saturating_sub(created) > LOCK_STALE_SECS {
+                    client.delete(&format!("indexes/{id}"))?;
+                    continue;
+                }
+            }
+            if started.elapsed() > LOCK_WAIT {
+                return Err(StoreError::Unavailable(format!(
+                    "another push to {index} has held its reservation lock (the index {id} on {}) for over {} s",
+                    client.base(),
+                    LOCK_WAIT.as_secs()
+                )));
+            }
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+}
+
+impl Drop for ReservationLock<'_> {
+    fn drop(&mut self) {
+        // Best effort: a lock left behind goes stale and is taken over.
+        let _ = self.client.delete(&format!("indexes/{}", self.id));
+    }
+}
+
+/// The first ordinal no push holds or has reserved: after the events the index holds and
+/// after every range a push marker reserved (`end`), so pushes running at the same time
+/// get disjoint ranges.
+fn next_base(client: &Client, index: &str) -> Result<u64, StoreError> {
+    let (_, max) = ord_stats(client, index, "*")?;
+    let body = json!({"query": "*", "max_hits": 0, "aggs": {"e": {"max": {"field": "end"}}}});
+    let v = client.post_json(
+        &format!("{}/search", mapping::pushes_index(index)),
+        &body,
+        Refusal::Unavailable,
+    )?;
+    let reserved = v["aggregations"]["e"]["value"]
+        .as_f64()
+        .map_or(0, |e| e as u64);
+    Ok(max.map_or(0, |m| m + 1).max(reserved))
+}
+
+/// Whether `marker` is the progress of a push running now (neither done nor stopped, and
+/// recent).
+fn running(marker: &Value, now_ms: i64) -> Option<i64> {
+    let live = marker["done"].as_bool() != Some(true) && marker["stopped"].as_bool() != Some(true);
+    let age = now_ms.saturating_sub(marker["written_ms"].as_i64().unwrap_or_default()) / 1000;
+    (live && age < LIVE_SECS).then_some(age)
+}
+
 /// Pushes every event of `local` (the bundle's index, content digest `digest`) into
-/// `target`, creating the index when missing.
+/// `target`, creating the index when missing. Pushes to one index may run at the same
+/// time: each reserves its range of ordinals under a [`ReservationLock`]; a second push of
+/// a bundle being pushed now is refused.
+// One sequence: reserve, send in batches, mark done.
+#[allow(clippy::too_many_lines)]
 pub fn push(
     client: &Client,
     target: &Target,
@@ -153,23 +252,32 @@ pub fn push(
         ..PushReport::default()
     };
     report.created = ensure_indexes(client, index, opts)?;
+    let lock = ReservationLock::acquire(client, index)?;
     let marker = last_marker(client, index, digest)?;
-    if marker
+    if let Some(m) = marker
         .as_ref()
-        .is_some_and(|m| m["done"].as_bool() == Some(true))
+        .filter(|m| m["done"].as_bool() == Some(true))
     {
         report.already = true;
         report.complete = true;
-        report.base = marker
-            .as_ref()
-            .and_then(|m| m["base"].as_u64())
-            .unwrap_or_default();
+        report.base = m["base"].as_u64().unwrap_or_default();
         return Ok(report);
     }
-    let (base, mut next) = start_point(client, index, digest, marker.as_ref())?;
-    if marker.is_some() {
-        report.resumed_from = Some(next);
+    if let Some(age) = marker
+        .as_ref()
+        .and_then(|m| running(m, Utc::now().timestamp_millis()))
+    {
+        return Err(StoreError::Unavailable(format!(
+            "bundle {digest} is being pushed to {} by another push now (its last progress {age} s ago): \
+             nothing pushed; if that push was killed, run this one again in {} s to resume it",
+            target.display(),
+            LIVE_SECS - age
+        )));
     }
+    let base = match &marker {
+        Some(m) => m["base"].as_u64().unwrap_or_default(),
+        None => next_base(client, index)?,
+    };
     report.base = base;
     let now = Utc::now();
     let input = (opts.inputs.len() == 1).then(|| opts.inputs[0].as_str());
@@ -185,6 +293,7 @@ pub fn push(
             "written_ms": now.timestamp_millis(),
             "digest": digest,
             "base": base,
+            "end": base + total,
             "next": next,
             "total": total,
             "done": done,
@@ -192,16 +301,29 @@ pub fn push(
             "rejected": report.rejected,
             "masked": opts.mask.is_some(),
             "inputs": opts.inputs,
+            "attested": opts.attested,
             "mapping_version": mapping::MAPPING_VERSION,
         })
     };
-    // Forced (committed now), so that a push interrupted from here on is seen as one.
+    // Forced (committed now): the reservation is seen by the next pusher to take the
+    // lock, and a push interrupted from here on is seen as one.
+    let resumed = marker
+        .as_ref()
+        .map(|m| m["next"].as_u64().unwrap_or_default());
     write_marker(
         client,
         index,
-        &marker_doc(next, false, false, &report),
+        &marker_doc(resumed.unwrap_or_default(), false, false, &report),
         true,
     )?;
+    drop(lock);
+    let mut next = match &marker {
+        Some(m) => resume_point(client, index, digest, m)?,
+        None => 0,
+    };
+    if marker.is_some() {
+        report.resumed_from = Some(next);
+    }
     let batch = opts.batch.clamp(1, 50_000) as u64;
     let mut batches = 0usize;
     while next < total {
@@ -210,23 +332,19 @@ pub fn push(
             return Ok(report);
         }
         let end = (next + batch).min(total);
-        let sel = Selection {
-            query: format!("ord:[{next} TO {}]", end - 1),
-            ..Selection::default()
+        let sent = send_batch(client, index, local, (base, next, end), opts, &prov);
+        let sent_to = match sent {
+            Ok((answer, sent_to)) => {
+                count_answer(&answer, &mut report);
+                sent_to
+            }
+            Err(e) => {
+                // Stopped, so that the push can be resumed at once (best effort: the
+                // server may be what failed).
+                let _ = write_marker(client, index, &marker_doc(next, false, true, &report), true);
+                return Err(e);
+            }
         };
-        let mut hits = Vec::with_capacity((end - next) as usize);
-        for page in crate::store::Scan::new(local, sel, batch as usize) {
-            hits.extend(page?);
-        }
-        hits.sort_by_key(|h| h.ord);
-        let (body, sent_to) = batch_body(&hits, base, next, end, opts, &prov);
-        let commit = if sent_to >= total { "force" } else { "auto" };
-        let answer = ingest(
-            client,
-            &format!("{index}/ingest?commit={commit}&detailed_response=true"),
-            &body,
-        )?;
-        count_answer(&answer, &mut report);
         next = sent_to;
         batches += 1;
         write_marker(
@@ -246,31 +364,49 @@ pub fn push(
     Ok(report)
 }
 
-/// Where a push starts: the bundle's first remote ordinal and the next local ordinal to
-/// send. A new push goes after everything in the index; an interrupted one (a `marker`
-/// not done) resumes after the last event of the bundle the server holds, once the server
-/// had time to commit what it acknowledged (it does within its commit timeout).
-fn start_point(
+/// Sends the local events `next..end` (ordinals from `base` on in the remote index) and
+/// returns the ingest answer and the local ordinal after the last one sent.
+fn send_batch(
     client: &Client,
     index: &str,
-    digest: &str,
-    marker: Option<&Value>,
-) -> Result<(u64, u64), StoreError> {
-    let Some(m) = marker else {
-        let (_, max) = ord_stats(client, index, "*")?;
-        return Ok((max.map_or(0, |m| m + 1), 0));
+    local: &dyn Store,
+    (base, next, end): (u64, u64, u64),
+    opts: &PushOptions,
+    prov: &Provenance<'_>,
+) -> Result<(Value, u64), StoreError> {
+    let total = local.len();
+    let sel = Selection {
+        query: format!("ord:[{next} TO {}]", end - 1),
+        ..Selection::default()
     };
-    // A push stopped on purpose recorded where it stopped (committed). One that was cut
-    // short may have had batches acknowledged after its last visible marker: wait until
-    // the server committed them (within its commit timeout), then look.
+    let mut hits = Vec::with_capacity((end - next) as usize);
+    for page in crate::store::Scan::new(local, sel, (end - next) as usize) {
+        hits.extend(page?);
+    }
+    hits.sort_by_key(|h| h.ord);
+    let (body, sent_to) = batch_body(&hits, base, next, end, opts, prov);
+    let commit = if sent_to >= total { "force" } else { "auto" };
+    let answer = ingest(
+        client,
+        &format!("{index}/ingest?commit={commit}&detailed_response=true"),
+        &body,
+    )?;
+    Ok((answer, sent_to))
+}
+
+/// Where an interrupted push (its last `marker`, not done) resumes: after the last event
+/// of the bundle the server holds. A push stopped on purpose recorded where it stopped
+/// (committed); one cut short may have had batches acknowledged after its last visible
+/// marker, so first wait until the server committed them (within its commit timeout).
+fn resume_point(client: &Client, index: &str, digest: &str, m: &Value) -> Result<u64, StoreError> {
     if m["stopped"].as_bool() != Some(true) {
         let settle = mapping::COMMIT_TIMEOUT_SECS + 3;
-        std::thread::sleep(std::time::Duration::from_secs(settle));
+        std::thread::sleep(Duration::from_secs(settle));
     }
     let base = m["base"].as_u64().unwrap_or_default();
     let (_, max) = ord_stats(client, index, &format!("bundle:\"{digest}\""))?;
     let held = max.map_or(0, |m| (m + 1).saturating_sub(base));
-    Ok((base, held.max(m["next"].as_u64().unwrap_or_default())))
+    Ok(held.max(m["next"].as_u64().unwrap_or_default()))
 }
 
 /// The NDJSON body of the events `hits` (local ordinals `next..end`, sorted), at most

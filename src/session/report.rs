@@ -158,8 +158,23 @@ fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> R
     Ok(cov)
 }
 
+/// Each input and its content digest now.
+pub fn input_digests(paths: &[PathBuf]) -> Result<Vec<InputDigest>> {
+    paths
+        .iter()
+        .map(|p| {
+            Ok(InputDigest {
+                path: p.display().to_string(),
+                digest: content_digest(std::slice::from_ref(p))
+                    .with_context(|| format!("hashing {}", p.display()))?,
+                remote: None,
+            })
+        })
+        .collect()
+}
+
 /// The verify verdict of every sealed input, with its error findings located.
-fn integrity(paths: &[PathBuf], settings: &Settings) -> Result<IntegritySummary> {
+pub fn integrity(paths: &[PathBuf], settings: &Settings) -> Result<IntegritySummary> {
     let opts = VerifyOptions {
         trust: settings.trust.store.as_ref(),
         max_line_bytes: settings.limits.max_line_bytes,
@@ -288,8 +303,7 @@ pub fn build_report(
     catalog: &Catalog,
     service: &dyn Store,
     graph: &Graph,
-    paths: &[PathBuf],
-    settings: &Settings,
+    (mut integrity, inputs): (IntegritySummary, Vec<InputDigest>),
     w: Window,
     masker: &Masker,
     now: DateTime<Utc>,
@@ -344,7 +358,6 @@ pub fn build_report(
         })?;
         results.insert(CheckKind::Monitoring, c.finish());
     }
-    let mut integrity = integrity(paths, settings)?;
     if kinds.contains(&CheckKind::Alerts) {
         let rules = crate::session::alerts::load_rules(None)?;
         let mut eval = crate::session::alerts::evaluate(service, &rules)?;
@@ -376,16 +389,6 @@ pub fn build_report(
             }
         }
     }
-    let inputs = paths
-        .iter()
-        .map(|p| {
-            Ok(InputDigest {
-                path: p.display().to_string(),
-                digest: content_digest(std::slice::from_ref(p))
-                    .with_context(|| format!("hashing {}", p.display()))?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
     Ok(ComplianceReport {
         standard: catalog.id.clone(),
         title: catalog.title.clone(),
