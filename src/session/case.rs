@@ -321,7 +321,7 @@ mod tests {
             .unwrap()
             .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
             .collect();
-        assert!(text.contains("\"command\":\"case\""), "{text}");
+        assert!(text.contains("\"action\":\"access.case\""), "{text}");
         assert!(text.contains(&d), "{text}");
         // A file of another bundle, or no case file at all, is refused, not trusted.
         std::fs::write(r.case_path(&other).unwrap(), "{\"format\":\"x\"}").unwrap();
