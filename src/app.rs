@@ -5,12 +5,14 @@
 //! build events), `session`
 //! (opening inputs, alerts), `settings` (UI settings, masker), `integrity` (the shared
 //! verification, for the Integrity pane), `lineage`, `alerts` (report panes), `privacy`
-//! (masker), `ingest` (summaries), `ui` (rendering only, from `run`), ratatui, crossterm
+//! (masker, the access trail), `governance` (the Compliance pane), `ingest` (summaries), `ui` (rendering only, from `run`), ratatui, crossterm
 //! (input thread and terminal lifecycle in `run`), base64 (OSC 52). Never `cmd`.
 
 mod action;
+mod desk;
 mod effect;
 pub mod find;
+mod follow;
 mod line;
 pub mod messages;
 mod msg;
@@ -21,7 +23,8 @@ mod state;
 mod update;
 mod worker;
 
-pub use action::Action;
+pub use action::{Action, LiveAlert};
+pub use desk::{Desk, ExportJob, ReportJob, compliance_pane};
 pub use effect::{Effect, Job, LocateTarget};
 pub use line::LineInput;
 pub use messages::{LoadProblem, MessageLog};
@@ -29,8 +32,8 @@ pub use msg::{Msg, WorkerMsg};
 pub use prefs::{Column, Prefs};
 pub use run::{RunOptions, run, run_loop};
 pub use state::{
-    AppState, Completion, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow, RowTarget,
-    Scroll, Status, TimelineState, Tz, Window,
+    AppState, CaseState, Completion, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow,
+    RowTarget, Scroll, Status, TimelineState, Tz, Window,
 };
 pub use update::{MARGIN, WINDOW, problem_query, update};
-pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute};
+pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute, run_desk};

@@ -38,7 +38,7 @@ pub use monitoring::MonitoringCheck;
 pub use personal::PersonalDataCheck;
 pub use render::{to_markdown, to_text};
 pub use report::{
-    CheckResult, ComplianceReport, ControlResult, Finding, InputDigest, IntegrityFinding,
+    CaseNote, CheckResult, ComplianceReport, ControlResult, Finding, InputDigest, IntegrityFinding,
     IntegritySummary, LineageView, Period, Status, evaluate_controls,
 };
 pub use seal::{ReportSeal, SEAL_FORMAT, SealError, seal_path, sign_report, verify_seal};

@@ -8,6 +8,7 @@
 //! implements and the plain types it exchanges), `querylang` (the query text layer),
 //! tantivy.
 
+mod append;
 mod build;
 mod cache;
 mod damage;
@@ -26,6 +27,7 @@ mod writer;
 
 pub use crate::store::SearchRequest;
 pub use crate::store::{Histogram, Hit, LEVELS, Page, QueryError, SortOrder};
+pub use append::Appender;
 pub use build::{build_live, open_or_build};
 pub use cache::{BuildOptions, DEFAULT_WRITER_MB, OpenedIndex, cache_root, content_digest};
 pub use filter::query_text as filter_query;

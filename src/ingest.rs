@@ -15,6 +15,7 @@ mod databricks;
 mod decode;
 mod error;
 mod fields;
+pub mod follow;
 mod gcp;
 mod generic;
 mod kubernetes;

@@ -8,7 +8,11 @@
 //! `privacy` (the access trail), `model`, std. Never `cmd`, `app` or `ui`.
 
 pub mod alerts;
+pub mod case;
 mod lineage;
+pub mod live;
+pub mod output;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 
 mod alerts;
 mod cache;
+mod case;
 mod cli;
 mod common;
 mod find;

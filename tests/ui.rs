@@ -380,19 +380,17 @@ fn commands_set_filters_zone_goto_and_export() {
     let out = dir.path().join("out.jsonl");
     settle(&mut s, &svc, vec![Action::SetQuery("alice".into())]);
     let fx = run(&mut s, &format!("export {}", out.display()));
-    let Some(Effect::Export { path, request }) =
+    let Some(export @ Effect::Export { .. }) =
         fx.into_iter().find(|e| matches!(e, Effect::Export { .. }))
     else {
         panic!("no export effect")
     };
+    let Effect::Export { path, .. } = &export else {
+        unreachable!()
+    };
+    let path = path.clone();
     let mut runner = SyncRunner::new(std::sync::Arc::new(service(&fixture().path)));
-    let acts = auditlens::app::EffectRunner::run(
-        &mut runner,
-        Effect::Export {
-            path: path.clone(),
-            request,
-        },
-    );
+    let acts = auditlens::app::EffectRunner::run(&mut runner, export);
     assert!(matches!(&acts[0], Action::Exported(Ok((_, n))) if *n == s.total));
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count() as u64, s.total);

@@ -7,6 +7,21 @@ use std::time::Instant;
 use crate::ingest::IngestProgress;
 use crate::store::{Facets, Histogram, Hit, Page, QueryError, StoreError};
 
+/// An alert raised while following, masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveAlert {
+    /// Rule title.
+    pub title: String,
+    /// What was found.
+    pub detail: String,
+    /// Rule severity.
+    pub severity: crate::model::Severity,
+    /// When (ms), for the timeline marker.
+    pub at_ms: Option<i64>,
+    /// The evidence events' ordinals.
+    pub evidence: Vec<u64>,
+}
+
 /// One thing that happened.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -183,8 +198,41 @@ pub enum Action {
         /// What was looked for (for the status line).
         what: String,
     },
-    /// An export finished.
+    /// An export finished: the file and how many events it holds.
     Exported(Result<(PathBuf, u64), String>),
+    /// Comment on the selected event (or the Case pane's row): opens the command line
+    /// with `:comment ` and the comment there is now.
+    Annotate,
+    /// Show the Case pane (marked and commented events).
+    ShowCase,
+    /// Start or stop following the growing inputs.
+    Follow,
+    /// Following indexed new events (`appended`) and alerts fired on them.
+    FollowUpdate {
+        /// Events added to the index.
+        appended: u64,
+        /// Alerts the new events raised.
+        alerts: Vec<LiveAlert>,
+        /// What happened to the files (rotation, truncation, bad lines).
+        notes: Vec<String>,
+    },
+    /// Following stopped or could not start (why).
+    FollowStopped(String),
+    /// The content digest of the open inputs is known (the case file is keyed by it).
+    BundleDigest(String),
+    /// The saved case file of the bundle was read (or why not).
+    CaseLoaded(Result<crate::session::case::CaseFile, String>),
+    /// Saving the case file failed.
+    CaseSaveFailed(String),
+    /// A `:report` was written (a status line), or why not.
+    ReportWritten(Result<String, String>),
+    /// The compliance pane of a standard was computed.
+    ComplianceDone {
+        /// The standard.
+        standard: String,
+        /// The pane, or why not.
+        result: Result<super::state::PaneReport, String>,
+    },
     /// A worker failed (message for the status line).
     WorkerFailed(String),
     /// A note for the status line that is not an error (a damaged cache being rebuilt).

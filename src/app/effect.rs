@@ -125,13 +125,47 @@ pub enum Effect {
     Run(Job),
     /// Reload the reader (after a commit), before any later job.
     ReloadReader,
-    /// Write every match of `request` as JSON lines to `path`.
+    /// Write every match of `request` as JSON lines to `path` (refused when it exists,
+    /// unless `force`), with its `.sha256` sidecar, recorded in the access trail.
     Export {
-        /// Output file.
+        /// Output file (`~` already expanded).
         path: PathBuf,
         /// The search.
         request: SearchRequest,
+        /// Replace an existing file (`:export!`).
+        force: bool,
+        /// What is exported, for the trail (`query`, `marked`).
+        what: &'static str,
+        /// Content digest of the inputs, when known.
+        digest: Option<String>,
     },
+    /// Read the saved case file of the bundle with this digest.
+    LoadCase(String),
+    /// Save the case file and record `change` in the access trail.
+    SaveCase {
+        /// The whole case file.
+        file: crate::session::case::CaseFile,
+        /// What changed (kind, event).
+        change: serde_json::Value,
+    },
+    /// Write the governance report of `standard` over the open inputs to `path`, with the
+    /// case file as its own section (refused when `path` exists, unless `force`).
+    Report {
+        /// The standard (`eu-ai-act`, ...).
+        standard: String,
+        /// Output file; the format follows its extension.
+        path: PathBuf,
+        /// Replace an existing file (`:report!`).
+        force: bool,
+        /// The case file.
+        case: crate::session::case::CaseFile,
+        /// Content digest of the inputs, when known.
+        digest: Option<String>,
+    },
+    /// Compute the compliance pane of `standard`.
+    Compliance(String),
+    /// Start (`true`) or stop following the growing inputs.
+    Follow(bool),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     /// Remember the query history and the chosen columns in `dir`.

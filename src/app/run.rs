@@ -136,6 +136,7 @@ fn msg_actions(
                     reused: opened.reused,
                     problems,
                 };
+                let digest = Action::BundleDigest(opened.digest.clone());
                 if !opened.reused {
                     match opened.store() {
                         Ok(store) => on_store(Arc::new(store)),
@@ -148,7 +149,7 @@ fn msg_actions(
                         }
                     }
                 }
-                vec![action, Action::LoadProblems(every)]
+                vec![action, Action::LoadProblems(every), digest]
             }
         },
     }
@@ -299,6 +300,7 @@ fn spawn_indexer(
     session: Session,
     cancel: Arc<AtomicBool>,
     tx: std::sync::mpsc::Sender<Msg>,
+    done: super::follow::OpenedSlot,
 ) -> Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("auditlens-index".to_owned())
@@ -322,6 +324,12 @@ fn spawn_indexer(
             if let Some(opened) = opened
                 && !cancel.load(std::sync::atomic::Ordering::Relaxed)
             {
+                if let Ok(mut slot) = done.lock() {
+                    *slot = Some(super::follow::OpenedLocal {
+                        index: opened.index().clone(),
+                        verification: Arc::clone(opened.integrity()),
+                    });
+                }
                 let send = |r: super::reports::Reports| {
                     let _ = tx.send(Msg::Worker(WorkerMsg::Action(Action::ReportsReady(
                         Box::new(r),
@@ -434,9 +442,11 @@ pub fn run(opts: RunOptions) -> Result<()> {
     let (tx, rx) = channel::<Msg>();
     let cancel = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), Arc::clone(&cancel));
-    let (mut runner, search) = ThreadRunner::start(tx.clone(), masker);
+    let desk = desk_for(&session, &paths, &mut state);
+    let opened_slot = Arc::clone(&desk.opened);
+    let (mut runner, search) = ThreadRunner::start(tx.clone(), masker, desk);
     let indexer = match remote {
-        None => spawn_indexer(paths, session, Arc::clone(&cancel), tx.clone())?,
+        None => spawn_indexer(paths, session, Arc::clone(&cancel), tx.clone(), opened_slot)?,
         Some(store) => {
             runner.handle().set_store(Arc::clone(&store));
             spawn_remote(store, tx.clone())?
@@ -472,6 +482,29 @@ pub fn run(opts: RunOptions) -> Result<()> {
         anyhow::bail!("worker thread(s) panicked: {}", problems.join(", "));
     }
     Ok(())
+}
+
+/// The desk of a session over `paths`: the case file and the explorer's exports and reports
+/// are saved in the user's data folder and recorded in the access trail (a trail that
+/// cannot be placed is said once, in the status line).
+fn desk_for(session: &Session, paths: &[PathBuf], state: &mut AppState) -> super::desk::Desk {
+    let recorder = match crate::session::case::Recorder::for_session(session.settings(), paths) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            state.status = Some(super::state::Status {
+                text: escape_control(&format!("case file and exports unavailable: {e}"))
+                    .into_owned(),
+                error: true,
+            });
+            None
+        }
+    };
+    super::desk::Desk {
+        recorder,
+        settings: Some(session.settings().clone()),
+        paths: paths.to_vec(),
+        ..super::desk::Desk::default()
+    }
 }
 
 /// Joins the workers; the indexer only if it stops within 250 ms (it stops at the next

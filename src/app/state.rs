@@ -58,12 +58,16 @@ pub enum Pane {
     Facets,
     /// Load problems and the message log (`:errors`, `:messages`).
     Log,
+    /// The auditor's case file: marked and commented events.
+    Case,
+    /// The controls of a standard and their status (`:compliance NAME`).
+    Compliance,
 }
 
 impl Pane {
     /// Cycle order.
     /// The Log pane is not in it: `:errors` / `:messages` open it, `Tab` leaves it.
-    pub const ALL: [Pane; 7] = [
+    pub const ALL: [Pane; 9] = [
         Pane::Results,
         Pane::Detail,
         Pane::Timeline,
@@ -71,6 +75,8 @@ impl Pane {
         Pane::Lineage,
         Pane::Alerts,
         Pane::Facets,
+        Pane::Case,
+        Pane::Compliance,
     ];
 
     /// Title shown on the pane and its tab.
@@ -84,6 +90,8 @@ impl Pane {
             Self::Alerts => "Alerts",
             Self::Facets => "Facets",
             Self::Log => "Log",
+            Self::Case => "Case",
+            Self::Compliance => "Compliance",
         }
     }
 
@@ -476,6 +484,8 @@ pub struct AppState {
     pub alert_evidence: Vec<u64>,
     /// Load problems to show (`file:line: reason`), first few.
     pub load_errors: Vec<String>,
+    /// The case file, the compliance pane and live follow.
+    pub case: CaseState,
     /// Set when the explorer should exit.
     pub quit: bool,
     // ---- find, context, time ranges, message log (issue 16 items 1, 4, 7, 11)
@@ -507,6 +517,28 @@ pub struct AppState {
     pub log: PaneReport,
     /// Every kept load problem (the Log pane lists them; Enter shows the events around).
     pub load_problems: Vec<super::messages::LoadProblem>,
+}
+
+/// The auditor's side of the explorer: the case file of the open bundle (marks and
+/// comments, saved per content digest), the compliance pane and live follow.
+#[derive(Debug, Clone, Default)]
+pub struct CaseState {
+    /// Content digest of the open inputs, once known (the case file is keyed by it).
+    pub digest: Option<String>,
+    /// Marked and commented events.
+    pub file: crate::session::case::CaseFile,
+    /// The Case pane's rows (rebuilt on each change).
+    pub pane: Option<PaneReport>,
+    /// The compliance pane of `standard`.
+    pub compliance: Option<PaneReport>,
+    /// The standard the compliance pane shows.
+    pub standard: String,
+    /// Growing inputs are followed (`F`).
+    pub following: bool,
+    /// Events added while following.
+    pub followed: u64,
+    /// The event `a` was pressed on, until its `:comment` is entered.
+    pub annotating: Option<crate::session::case::CaseEntry>,
 }
 
 impl AppState {
@@ -552,6 +584,8 @@ impl AppState {
             Pane::Alerts => self.alerts.as_ref(),
             Pane::Facets => self.facets.as_ref(),
             Pane::Log => Some(&self.log),
+            Pane::Case => self.case.pane.as_ref(),
+            Pane::Compliance => self.case.compliance.as_ref(),
             Pane::Results | Pane::Detail | Pane::Timeline => None,
         }
     }

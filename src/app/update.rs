@@ -5,6 +5,7 @@
 //! `navigate` (moving the selection, marks, problems), `timeline` (pan, zoom, ranges),
 //! `lineage` (collapsing and focusing trees) and `command` (the `:` command line).
 
+mod case;
 mod command;
 mod explore;
 mod fetch;
@@ -97,6 +98,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             Mode::Command | Mode::Help => {
                 s.mode = Mode::Normal;
                 s.command.clear();
+                s.case.annotating = None;
                 vec![]
             }
             Mode::Normal => vec![],
@@ -189,12 +191,40 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         Action::ShowLineage => show_lineage(s),
         Action::ToggleCollapse => toggle_collapse(s),
         Action::PrevProblem => locate_problem(s, s.oldest_first),
-        Action::Mark => {
-            if let Some(k) = s.selected_hit().map(key_of) {
-                if !s.marks.remove(&k) {
-                    s.marks.insert(k);
-                }
-                set_status(s, format!("{} mark(s)", s.marks.len()), false);
+        Action::Mark => case::toggle_mark(s),
+        Action::Annotate => case::annotate(s),
+        Action::ShowCase => case::show_case(s),
+        Action::Follow => case::follow(s),
+        Action::FollowUpdate {
+            appended,
+            alerts,
+            notes,
+        } => case::follow_update(s, appended, alerts, &notes),
+        Action::FollowStopped(why) => case::follow_stopped(s, &why),
+        Action::BundleDigest(d) => case::digest_known(s, d),
+        Action::CaseLoaded(r) => case::case_loaded(s, r),
+        Action::CaseSaveFailed(e) => {
+            set_status(s, format!("the case file was not saved: {e}"), true);
+            vec![]
+        }
+        Action::ReportWritten(r) => {
+            match r {
+                Ok(m) => set_status(s, m, false),
+                Err(e) => set_status(s, format!("report failed: {e}"), true),
+            }
+            vec![]
+        }
+        Action::ComplianceDone { standard, result } => {
+            if standard == s.case.standard {
+                s.case.compliance = Some(result.unwrap_or_else(|e| PaneReport {
+                    heading: format!("{standard}: the controls could not be checked"),
+                    rows: vec![ReportRow {
+                        text: escape_control(&e).into_owned(),
+                        level: Severity::Error,
+                        jump: None,
+                        target: RowTarget::None,
+                    }],
+                }));
             }
             vec![]
         }
@@ -422,8 +452,13 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 Ok((p, n)) => set_status(
                     s,
                     format!(
-                        "exported {n} events to {}",
-                        escape_control(&p.display().to_string())
+                        "exported {n} events to {} (sha256 in {}.sha256; in the access trail)",
+                        escape_control(&p.display().to_string()),
+                        escape_control(
+                            &p.file_name()
+                                .map(|f| f.to_string_lossy().into_owned())
+                                .unwrap_or_default()
+                        )
                     ),
                     false,
                 ),
@@ -518,7 +553,13 @@ fn to_end(s: &mut AppState, end: bool) -> Vec<Effect> {
             s.one_bucket = false;
             vec![]
         }
-        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log => {
+        Pane::Integrity
+        | Pane::Lineage
+        | Pane::Alerts
+        | Pane::Facets
+        | Pane::Log
+        | Pane::Case
+        | Pane::Compliance => {
             s.report_cursor = if end {
                 report_rows(s).saturating_sub(1)
             } else {
@@ -553,7 +594,9 @@ fn sideways(s: &mut AppState, delta: i64) -> Vec<Effect> {
         | Pane::Lineage
         | Pane::Alerts
         | Pane::Facets
-        | Pane::Log => {
+        | Pane::Log
+        | Pane::Case
+        | Pane::Compliance => {
             if s.nowrap {
                 s.text_hscroll =
                     (i64::from(s.text_hscroll) + delta * 8).clamp(0, i64::from(u16::MAX)) as u16;
@@ -574,6 +617,9 @@ fn focus(s: &mut AppState, pane: Pane) -> Vec<Effect> {
     s.report_cursor = 0;
     let mut effects: Vec<Effect> = related_effect(s).into_iter().collect();
     effects.extend(facets_effect(s));
+    if pane == Pane::Compliance && s.case.standard.is_empty() && s.progress.phase == Phase::Ready {
+        effects.extend(case::compliance(s, ""));
+    }
     effects
 }
 
@@ -715,7 +761,13 @@ fn open(s: &mut AppState) -> Vec<Effect> {
             focus(s, Pane::Detail)
         }
         Pane::Timeline => select_range(s),
-        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log => {
+        Pane::Integrity
+        | Pane::Lineage
+        | Pane::Alerts
+        | Pane::Facets
+        | Pane::Log
+        | Pane::Case
+        | Pane::Compliance => {
             let row = s
                 .report_of(s.focus)
                 .and_then(|r| r.rows.get(s.report_cursor));

@@ -1,8 +1,6 @@
 //! Carrying out effects: the search worker thread (latest request of each kind wins), the
-//! export thread, and a synchronous runner for tests.
+//! desk threads (exports, reports), and a synchronous runner for tests.
 
-use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 
@@ -11,12 +9,13 @@ use anyhow::Context as _;
 mod explore;
 
 use super::action::Action;
+use super::desk::{Desk, ExportJob, ReportJob};
 use super::effect::{Effect, Job, LocateTarget};
 use super::msg::{Msg, WorkerMsg};
 use super::update::problem_query;
 use crate::privacy::Masker;
 use crate::store::{
-    Filter, Hit, Page, PageRequest, QueryError, Scan, SearchRequest, Selection, SortOrder, Store,
+    Filter, Hit, Page, PageRequest, QueryError, SearchRequest, Selection, SortOrder, Store,
     StoreError,
 };
 
@@ -343,30 +342,6 @@ fn next_after(
     Ok(store.page(&sel, &one)?.hits.into_iter().next())
 }
 
-/// Writes every match of `req` as JSON lines (the normalised event, masked with `masker`),
-/// oldest first, to `path`.
-pub fn export(
-    store: &dyn Store,
-    req: &SearchRequest,
-    path: &Path,
-    masker: Option<&Masker>,
-) -> anyhow::Result<u64> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let mut n = 0u64;
-    for page in Scan::new(store, req.selection(), 1000) {
-        let mut hits = page?;
-        mask_with(masker, &mut hits);
-        for h in &hits {
-            crate::model::safe_json::write_line(&mut out, &h.event)?;
-            n += 1;
-        }
-    }
-    out.flush()?;
-    Ok(n)
-}
-
 /// Commands for the search worker thread.
 pub enum SearchCmd {
     /// Search this store from now on.
@@ -375,8 +350,8 @@ pub enum SearchCmd {
     Reload,
     /// A job (latest of each kind wins).
     Job(Job),
-    /// Export.
-    Export(std::path::PathBuf, SearchRequest),
+    /// Slow work on its own thread (exports, reports, the compliance pane).
+    Desk(Effect),
 }
 
 /// Carries effects out on the search worker thread.
@@ -385,12 +360,18 @@ pub struct ThreadRunner {
 }
 
 impl ThreadRunner {
-    /// Starts the worker thread; results go to `out`, masked with `masker`.
-    pub fn start(out: Sender<Msg>, masker: Arc<Masker>) -> (Self, std::thread::JoinHandle<()>) {
+    /// Starts the worker thread; results go to `out`, masked with `masker`; the case
+    /// file, exports and reports go through `desk`.
+    pub fn start(
+        out: Sender<Msg>,
+        masker: Arc<Masker>,
+        desk: Desk,
+    ) -> (Self, std::thread::JoinHandle<()>) {
         let (tx, rx) = std::sync::mpsc::channel();
+        let desk = Arc::new(desk);
         let handle = std::thread::Builder::new()
             .name("auditlens-search".to_owned())
-            .spawn(move || search_worker(&rx, &out, &masker))
+            .spawn(move || search_worker(&rx, &out, &masker, &desk))
             .expect("invariant: spawning a thread succeeds");
         (Self { tx }, handle)
     }
@@ -420,7 +401,12 @@ impl EffectRunner for ThreadRunner {
         let cmd = match effect {
             Effect::Run(job) => SearchCmd::Job(job),
             Effect::ReloadReader => SearchCmd::Reload,
-            Effect::Export { path, request } => SearchCmd::Export(path, request),
+            e @ (Effect::Export { .. }
+            | Effect::LoadCase(_)
+            | Effect::SaveCase { .. }
+            | Effect::Report { .. }
+            | Effect::Compliance(_)
+            | Effect::Follow(_)) => SearchCmd::Desk(e),
             Effect::Copy(_) | Effect::Quit | Effect::SavePrefs { .. } => return vec![],
         };
         if self.tx.send(cmd).is_err() {
@@ -446,12 +432,17 @@ fn slot(job: &Job) -> usize {
 /// Kinds of job, each with its own latest-wins slot.
 const SLOTS: usize = 8;
 
-fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Masker>) {
+fn search_worker(
+    rx: &Receiver<SearchCmd>,
+    out: &Sender<Msg>,
+    masker: &Arc<Masker>,
+    desk: &Arc<Desk>,
+) {
     let mut store: Option<Arc<dyn Store>> = None;
     while let Ok(first) = rx.recv() {
         let mut jobs: [Option<Job>; SLOTS] = std::array::from_fn(|_| None);
         let mut reload = false;
-        let mut exports = Vec::new();
+        let mut slow = Vec::new();
         let mut pending = Some(first);
         while let Some(cmd) = pending.take().or_else(|| rx.try_recv().ok()) {
             match cmd {
@@ -464,7 +455,7 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Maske
                     let i = slot(&j);
                     jobs[i] = Some(j);
                 }
-                SearchCmd::Export(p, r) => exports.push((p, r)),
+                SearchCmd::Desk(e) => slow.push(e),
             }
         }
         let Some(s) = &store else {
@@ -481,19 +472,85 @@ fn search_worker(rx: &Receiver<SearchCmd>, out: &Sender<Msg>, masker: &Arc<Maske
                 return;
             }
         }
-        for (path, req) in exports {
+        for effect in slow {
+            if let Effect::Follow(on) = effect {
+                for a in desk.follow(on, Arc::clone(masker), out.clone()) {
+                    let _ = out.send(Msg::Worker(WorkerMsg::Action(a)));
+                }
+                continue;
+            }
+            // Case-file saves stay in order: done here, they are small.
+            if matches!(effect, Effect::SaveCase { .. } | Effect::LoadCase(_)) {
+                for a in run_desk(desk, s.as_ref(), effect, masker) {
+                    let _ = out.send(Msg::Worker(WorkerMsg::Action(a)));
+                }
+                continue;
+            }
             let store = Arc::clone(s);
             let out = out.clone();
             let masker = Arc::clone(masker);
+            let desk = Arc::clone(desk);
             let _ = std::thread::Builder::new()
-                .name("auditlens-export".to_owned())
+                .name("auditlens-desk".to_owned())
                 .spawn(move || {
-                    let r = export(store.as_ref(), &req, &path, Some(&masker))
-                        .map(|n| (path, n))
-                        .map_err(|e| format!("{e:#}"));
-                    let _ = out.send(Msg::Worker(WorkerMsg::Action(Action::Exported(r))));
+                    for a in run_desk(&desk, store.as_ref(), effect, &masker) {
+                        let _ = out.send(Msg::Worker(WorkerMsg::Action(a)));
+                    }
                 });
         }
+    }
+}
+
+/// Carries out a desk effect (case file, export, report, compliance); other effects
+/// yield nothing here.
+pub fn run_desk(desk: &Desk, store: &dyn Store, effect: Effect, masker: &Masker) -> Vec<Action> {
+    match effect {
+        Effect::Export {
+            path,
+            request,
+            force,
+            what,
+            digest,
+        } => vec![Action::Exported(desk.export(
+            store,
+            ExportJob {
+                path: &path,
+                request: &request,
+                force,
+                what,
+                digest: digest.as_deref(),
+            },
+            masker,
+        ))],
+        Effect::LoadCase(digest) => vec![desk.load_case(&digest)],
+        Effect::SaveCase { file, change } => desk.save_case(&file, &change),
+        Effect::Report {
+            standard,
+            path,
+            force,
+            case,
+            digest,
+        } => vec![Action::ReportWritten(desk.write_report(
+            store,
+            ReportJob {
+                standard: &standard,
+                path: &path,
+                force,
+                case: &case,
+                digest: digest.as_deref(),
+            },
+            masker,
+        ))],
+        Effect::Compliance(standard) => vec![desk.compliance(store, &standard, masker)],
+        // Following needs the loop's channel: the thread runner starts it.
+        Effect::Follow(_) => vec![Action::FollowStopped(
+            "following needs the interactive explorer".into(),
+        )],
+        Effect::Run(_)
+        | Effect::ReloadReader
+        | Effect::Copy(_)
+        | Effect::SavePrefs { .. }
+        | Effect::Quit => vec![],
     }
 }
 
@@ -505,6 +562,8 @@ pub struct SyncRunner {
     pub copied: Vec<String>,
     /// What results are masked with (none: unmasked).
     pub masker: Option<Arc<Masker>>,
+    /// The case file, exports and reports.
+    pub desk: Desk,
 }
 
 impl SyncRunner {
@@ -514,6 +573,7 @@ impl SyncRunner {
             store,
             copied: Vec::new(),
             masker: None,
+            desk: Desk::default(),
         }
     }
 }
@@ -526,11 +586,18 @@ impl EffectRunner for SyncRunner {
                 let _ = self.store.refresh();
                 vec![]
             }
-            Effect::Export { path, request } => vec![Action::Exported(
-                export(self.store.as_ref(), &request, &path, self.masker.as_deref())
-                    .map(|n| (path, n))
-                    .map_err(|e| format!("{e:#}")),
-            )],
+            e @ (Effect::Export { .. }
+            | Effect::LoadCase(_)
+            | Effect::SaveCase { .. }
+            | Effect::Report { .. }
+            | Effect::Compliance(_)
+            | Effect::Follow(_)) => {
+                let masker = self
+                    .masker
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(Masker::disabled()));
+                run_desk(&self.desk, self.store.as_ref(), e, &masker)
+            }
             Effect::Copy(text) => {
                 self.copied.push(text);
                 vec![]

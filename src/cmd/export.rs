@@ -2,45 +2,20 @@
 //! unless `--unmask`, streamed page by page, with a `sha256sum` sidecar.
 //!
 //! The file is written under a temporary name next to the target and renamed when complete,
-//! so a reader never sees half an export.
+//! so a reader never sees half an export (`session::output`, shared with the explorer).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::search::{CSV_COLUMNS, csv_cell, csv_cells, formula_guard, ts_text};
 use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::model::{AuditEvent, Category, Outcome as EvOutcome, Severity, safe_json};
 use crate::privacy::{Masker, TrailEntry};
-use crate::session::Session;
-use crate::store::{Scan, Selection, Store, StoreError};
-
-/// Events fetched per page.
-const PAGE: usize = 2000;
-
-/// Hashes everything written through it.
-struct HashingWriter<W: Write> {
-    inner: W,
-    sha: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.sha.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
+use crate::session::{Session, output};
+use crate::store::{Selection, Store};
 
 pub(super) fn run(
     a: &ExportArgs,
@@ -58,7 +33,7 @@ pub(super) fn run(
         let query = super::search::remote_query("export", &a.select.args, a.select.query.as_ref())?;
         let (from, to) =
             super::search::time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
-        if a.out.exists() && !a.force {
+        if output::refuses(&a.out, a.force) {
             bail!("{} exists (use --force to replace it)", a.out.display());
         }
         let store = super::remote_store(url, session.settings())?;
@@ -68,7 +43,7 @@ pub(super) fn run(
             Some(&query),
             json!({"from": a.select.from, "to": a.select.to, "format": format}),
         );
-        entry.export = Some(absolute(&a.out).display().to_string());
+        entry.export = Some(output::absolute(&a.out).display().to_string());
         super::access_log::record(settings, entry)?;
         let sel = Selection {
             query,
@@ -81,7 +56,7 @@ pub(super) fn run(
     let (paths, query) =
         super::search::paths_and_query("export", &a.select.args, a.select.query.as_ref())?;
     let (from, to) = super::search::time_window(a.select.from.as_deref(), a.select.to.as_deref())?;
-    if a.out.exists() && !a.force {
+    if output::refuses(&a.out, a.force) {
         bail!("{} exists (use --force to replace it)", a.out.display());
     }
     let masker = settings.masker.clone();
@@ -94,7 +69,7 @@ pub(super) fn run(
             inputs: paths.iter().map(|p| p.display().to_string()).collect(),
             query: Some(query.clone()),
             filters: json!({"from": a.select.from, "to": a.select.to, "format": format}),
-            export: Some(absolute(&a.out).display().to_string()),
+            export: Some(output::absolute(&a.out).display().to_string()),
             ..TrailEntry::default()
         },
     )?;
@@ -110,7 +85,7 @@ pub(super) fn run(
 }
 
 /// Writes the matches of `sel` to `--out` (through a temporary file) and its checksum
-/// sidecar.
+/// sidecar, with the safeguards every export has (`session::output`).
 fn write_file(
     a: &ExportArgs,
     store: &dyn Store,
@@ -119,43 +94,31 @@ fn write_file(
     masker: &Masker,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let tmp = tmp_path(&a.out);
-    let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut w = HashingWriter {
-        inner: BufWriter::new(file),
-        sha: Sha256::new(),
-        bytes: 0,
-    };
-    let written = write_all(store, sel, a.format, masker, &mut w);
-    let written = match written.and_then(|n| w.flush().map(|()| n).map_err(Into::into)) {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+    let kind = a.format;
+    let (written, w) = output::write_file(&a.out, a.force, |w| {
+        if kind == ExportFormat::Csv {
+            writeln!(w, "{}", CSV_COLUMNS.join(","))?;
         }
-    };
-    let HashingWriter { inner, sha, bytes } = w;
-    let file = inner
-        .into_inner()
-        .map_err(std::io::IntoInnerError::into_error)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    file.sync_all()
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    drop(file);
-    std::fs::rename(&tmp, &a.out)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), a.out.display()))?;
-    let hex = crate::integrity::Digest32(sha.finalize().into()).to_hex();
-    let name = a
-        .out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let side = sidecar(&a.out);
-    std::fs::write(&side, format!("{hex}  {name}\n"))
-        .with_context(|| format!("writing {}", side.display()))?;
+        let mut encode = |ev: &AuditEvent, w: &mut dyn Write| -> Result<()> {
+            match kind {
+                ExportFormat::Jsonl => output::jsonl_line(ev, w)?,
+                ExportFormat::Csv => {
+                    let row: Vec<String> = csv_cells(ev)
+                        .iter()
+                        .map(|c| csv_cell(&formula_guard(c)))
+                        .collect();
+                    writeln!(w, "{}", row.join(","))?;
+                }
+                ExportFormat::Ocsf => safe_json::write_line(w, &ocsf(ev))?,
+            }
+            Ok(())
+        };
+        output::write_events(store, sel, masker, w, &mut encode)
+    })?;
     writeln!(
         out,
-        "exported {written} event(s), {bytes} bytes, to {} ({}){}; sha256 {hex} in {}",
+        "exported {written} event(s), {} bytes, to {} ({}){}; sha256 {} in {}",
+        w.bytes,
         a.out.display(),
         format,
         if masker.is_enabled() {
@@ -163,92 +126,10 @@ fn write_file(
         } else {
             ", UNMASKED"
         },
-        side.display()
+        w.sha256,
+        w.sidecar.display()
     )?;
     Ok(Outcome::Ok)
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-fn tmp_path(out: &Path) -> PathBuf {
-    let mut name = out
-        .file_name()
-        .map(std::ffi::OsStr::to_os_string)
-        .unwrap_or_default();
-    name.push(format!(".partial-{}", std::process::id()));
-    out.with_file_name(name)
-}
-
-/// `FILE.sha256`.
-pub(crate) fn sidecar(out: &Path) -> PathBuf {
-    let mut name = out
-        .file_name()
-        .map(std::ffi::OsStr::to_os_string)
-        .unwrap_or_default();
-    name.push(".sha256");
-    out.with_file_name(name)
-}
-
-fn write_all(
-    store: &dyn Store,
-    sel: &Selection,
-    format: ExportFormat,
-    masker: &Masker,
-    w: &mut dyn Write,
-) -> Result<u64> {
-    if format == ExportFormat::Csv {
-        writeln!(w, "{}", CSV_COLUMNS.join(","))?;
-    }
-    let mut written = 0u64;
-    // Oldest first, one keyset page at a time: the same cost at any depth.
-    for page in Scan::new(store, sel.clone(), PAGE) {
-        let hits = match page {
-            Ok(p) => p,
-            Err(StoreError::Query(qe)) => {
-                let mut msg = format!("query error: {qe}");
-                if let Some(p) = qe.pointer(&sel.query) {
-                    msg.push('\n');
-                    msg.push_str(&p);
-                }
-                bail!(msg);
-            }
-            Err(e) => return Err(e).context("searching"),
-        };
-        for h in &hits {
-            let ev = masker.mask_event(&h.event);
-            match format {
-                ExportFormat::Jsonl => safe_json::write_line(w, &event_record(&ev))?,
-                ExportFormat::Csv => {
-                    let row: Vec<String> = csv_cells(&ev)
-                        .iter()
-                        .map(|c| csv_cell(&formula_guard(c)))
-                        .collect();
-                    writeln!(w, "{}", row.join(","))?;
-                }
-                ExportFormat::Ocsf => safe_json::write_line(w, &ocsf(&ev))?,
-            }
-            written += 1;
-        }
-    }
-    Ok(written)
-}
-
-/// The event as an event-model record (`event-model.md`), which auditlens reads back as the
-/// same event. Its source location and integrity status are not part of the event model and
-/// are left out (the OCSF export keeps them under `unmapped`).
-pub(crate) fn event_record(ev: &AuditEvent) -> Value {
-    let mut v = serde_json::to_value(ev).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.remove("ts_quality");
-        m.remove("integrity");
-        m.remove("origin");
-        if m.get("details").is_some_and(Value::is_null) {
-            m.remove("details");
-        }
-    }
-    v
 }
 
 fn contains_any(s: &str, words: &[&str]) -> bool {

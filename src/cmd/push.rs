@@ -58,8 +58,8 @@ pub(super) fn run(
     let client = remote::Client::new(&target.base, remote::store_timeout());
     // What `report --remote` cites: the inputs' digests and the verify verdict now.
     let attested = json!({
-        "inputs": super::report::input_digests(&a.paths)?,
-        "integrity": super::report::integrity(opened.integrity())?,
+        "inputs": crate::session::report::input_digests(&a.paths)?,
+        "integrity": crate::session::report::integrity(opened.integrity())?,
     });
     let opts = PushOptions {
         retention,

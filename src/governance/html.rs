@@ -253,6 +253,34 @@ Integrity verdict <strong>{}</strong> ({} finding(s)).</p>\n",
             o.push_str("</td></tr></table>\n");
         }
     }
+    if !r.case_file.is_empty() {
+        let _ = write!(
+            o,
+            "<h2>Case file</h2>\n<p class=\"sum\">{} event(s) marked or commented by the auditor.</p>\n<ul>",
+            r.case_file.len()
+        );
+        for n in &r.case_file {
+            let ev = &n.evidence;
+            let _ = write!(
+                o,
+                "<li>{}{}<div class=\"ev\">{}:{} {} sha256 {}</div>",
+                e(super::render::case_flag(n)),
+                e(&n.summary),
+                e(&ev.path),
+                ev.line,
+                e(&stamp(ev.ts)),
+                e(ev.record_sha256.as_deref().unwrap_or("(not in the inputs)"))
+            );
+            if let Some(c) = &n.comment {
+                let _ = write!(o, "<p>comment: {}</p>", e(c));
+            }
+            if let Some(rec) = &ev.record {
+                let _ = write!(o, "<pre>{}</pre>", e(rec));
+            }
+            o.push_str("</li>");
+        }
+        o.push_str("</ul>\n");
+    }
     o.push_str("</body></html>\n");
     o
 }

@@ -83,6 +83,20 @@ pub fn to_text(r: &ComplianceReport) -> String {
             }
         }
     }
+    if !r.case_file.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nCase file: {} event(s) marked or commented by the auditor",
+            r.case_file.len()
+        );
+        for n in &r.case_file {
+            let _ = writeln!(o, "  - {}{}", case_flag(n), t(&n.summary));
+            if let Some(c) = &n.comment {
+                let _ = writeln!(o, "      comment: {}", t(c));
+            }
+            let _ = writeln!(o, "      {}", t(&evidence_line(&n.evidence)));
+        }
+    }
     let gaps = r
         .findings()
         .filter(|(_, _, f)| f.status == Status::Gap)
@@ -171,7 +185,26 @@ pub fn to_markdown(r: &ComplianceReport) -> String {
             }
         }
     }
+    if !r.case_file.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n## Case file\n\n{} event(s) marked or commented by the auditor.\n",
+            r.case_file.len()
+        );
+        for n in &r.case_file {
+            let _ = writeln!(o, "- {}{}", case_flag(n), m(&n.summary));
+            if let Some(c) = &n.comment {
+                let _ = writeln!(o, "  - comment: {}", m(c));
+            }
+            let _ = writeln!(o, "  - {}", m(&evidence_line(&n.evidence)));
+        }
+    }
     o
+}
+
+/// `[marked] ` before a marked case-file event.
+pub(crate) fn case_flag(n: &super::CaseNote) -> &'static str {
+    if n.marked { "[marked] " } else { "" }
 }
 
 #[cfg(test)]

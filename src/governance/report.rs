@@ -245,6 +245,23 @@ pub struct ComplianceReport {
     pub lineage: Vec<LineageView>,
     /// Events per day (for the timeline chart): (day start, events).
     pub timeline: Vec<(DateTime<Utc>, u64)>,
+    /// The auditor's case file (marked and commented events, from the explorer).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub case_file: Vec<CaseNote>,
+}
+
+/// One event of the auditor's case file, as the report cites it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseNote {
+    /// What the event is (action, actor), masked as shown.
+    pub summary: String,
+    /// Marked by the auditor.
+    pub marked: bool,
+    /// The auditor's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The record.
+    pub evidence: EvidenceRef,
 }
 
 impl ComplianceReport {

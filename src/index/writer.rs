@@ -81,6 +81,11 @@ impl Indexer {
         })
     }
 
+    /// Numbers the next event `ord` (appending to an index that holds events already).
+    pub(crate) fn start_at(&mut self, ord: u64) {
+        self.next_ord = ord;
+    }
+
     /// Called with the number of documents after each commit.
     pub(crate) fn set_on_commit(&mut self, f: impl FnMut(u64) + Send + 'static) {
         self.on_commit = Some(Box::new(f));

@@ -65,7 +65,13 @@ pub fn areas(area: Rect, state: &AppState) -> Areas {
     ]));
     let side_pane = match state.focus {
         Pane::Results | Pane::Timeline | Pane::Detail => Pane::Detail,
-        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log) => p,
+        p @ (Pane::Integrity
+        | Pane::Lineage
+        | Pane::Alerts
+        | Pane::Facets
+        | Pane::Log
+        | Pane::Case
+        | Pane::Compliance) => p,
     };
     Areas {
         search,

@@ -72,10 +72,18 @@ pub fn draw(
         Pane::Results => results::ResultsPane(ctx).render(area, buf, views),
         Pane::Detail => detail::DetailPane(ctx).render(area, buf, views),
         Pane::Timeline => timeline::render(state, theme, focused, area, buf),
-        p @ (Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log) => {
+        p @ (Pane::Integrity
+        | Pane::Lineage
+        | Pane::Alerts
+        | Pane::Facets
+        | Pane::Log
+        | Pane::Case
+        | Pane::Compliance) => {
             let placeholder = match p {
-                Pane::Facets | Pane::Log => strings::NO_FACETS.to_owned(),
-                _ => strings::pending_report(p, state),
+                Pane::Integrity | Pane::Lineage | Pane::Alerts => strings::pending_report(p, state),
+                Pane::Case => strings::NO_CASE.to_owned(),
+                Pane::Compliance => strings::NO_COMPLIANCE.to_owned(),
+                _ => strings::NO_FACETS.to_owned(),
             };
             report::ReportPane {
                 name: p.title(),

@@ -55,7 +55,7 @@ pub const ACTIONS: &[ActionInfo] = &[
     info(
         "command",
         Action::FocusCommand,
-        "command line (:find :context :from :to :last :tz :columns :sort :export :goto :errors :messages :clear :q)",
+        "command line (:find :context :from :to :last :tz :columns :sort :export :report :compliance :comment :case :goto :errors :messages :clear :q)",
     ),
     info(
         "open",
@@ -95,7 +95,26 @@ pub const ACTIONS: &[ActionInfo] = &[
         Action::ToggleCollapse,
         "lineage: collapse / expand the model tree",
     ),
-    info("mark", Action::Mark, "mark / unmark the selected event"),
+    info(
+        "mark",
+        Action::Mark,
+        "mark / unmark the selected event (kept in the bundle's case file)",
+    ),
+    info(
+        "annotate",
+        Action::Annotate,
+        "comment on the selected event (case file; empty removes it)",
+    ),
+    info(
+        "follow",
+        Action::Follow,
+        "follow growing inputs: new events, timeline and alerts as they are written",
+    ),
+    info(
+        "show_case",
+        Action::ShowCase,
+        "case file: marked and commented events (Enter shows one)",
+    ),
     info("next_mark", Action::NextMark, "next mark further down"),
     info("prev_mark", Action::PrevMark, "previous mark"),
     info(
@@ -235,6 +254,14 @@ pub fn action_by_name(name: &str) -> Option<Action> {
 pub const NO_FACETS: &str = "facets: counting the values of the field for the current search...\n\n\
 :facets FIELD counts another keyword field (action, actor.id, model.id, model.version, \
 outcome, severity, environment, source, resource.id, ...). Enter on a value narrows the query.";
+/// The Case pane before anything is marked or commented.
+pub const NO_CASE: &str = "case file: nothing marked or commented yet.\n\n\
+m marks the selected event, a comments on it; both are kept for this bundle across \
+sessions. Enter here shows an event; :export marked FILE and :report NAME FILE take them along.";
+/// The Compliance pane before a report is computed.
+pub const NO_COMPLIANCE: &str = "compliance: checking the controls of the standard...\n\n\
+:compliance NAME chooses the standard (eu-ai-act, iso42001, soc2, gdpr, nist-ai-rmf). \
+Enter on a finding shows its evidence; :report NAME FILE writes the whole report.";
 
 /// What a report pane (Integrity, Lineage, Alerts) says before its report arrives: what
 /// is being computed and how far it is, or why it cannot be.

@@ -1,11 +1,9 @@
 //! The `:` command line: `:find`, `:context`, `:from`, `:to`, `:last`, `:tz`, `:columns`,
 //! `:sort`, `:export`, `:goto`, `:errors`, `:messages`, `:logscale`, `:clear`, `:q`.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, Utc};
 
-use super::{explore, locate, new_search, request, save_prefs, set_status};
+use super::{explore, locate, new_search, save_prefs, set_status};
 use crate::app::effect::{Effect, LocateTarget};
 use crate::app::prefs::Column;
 use crate::app::state::{AppState, Pane, Tz};
@@ -88,17 +86,11 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
                 vec![]
             }
         }
-        "export" => {
-            if arg.is_empty() {
-                set_status(s, ":export needs a file name", true);
-                return vec![];
-            }
-            set_status(s, format!("exporting to {arg}..."), false);
-            vec![Effect::Export {
-                path: PathBuf::from(arg),
-                request: request(s, &s.requested_query, 0, 0),
-            }]
-        }
+        "export" | "export!" => super::case::export(s, arg, cmd.ends_with('!')),
+        "report" | "report!" => super::case::report(s, arg, cmd.ends_with('!')),
+        "compliance" => super::case::compliance(s, arg),
+        "comment" => super::case::comment(s, arg),
+        "case" => super::case::show_case(s),
         "clear" => {
             s.from = None;
             s.to = None;
@@ -118,7 +110,7 @@ pub(super) fn run_command(s: &mut AppState, line: &str) -> Vec<Effect> {
             set_status(
                 s,
                 format!(
-                    "unknown command :{other} (try :find, :context, :from, :to, :last, :tz, :columns, :sort, :export, :goto, :errors, :messages, :logscale, :clear, :q)"
+                    "unknown command :{other} (try :find, :context, :from, :to, :last, :tz, :columns, :sort, :export, :report, :compliance, :comment, :case, :goto, :errors, :messages, :logscale, :clear, :q)"
                 ),
                 true,
             );

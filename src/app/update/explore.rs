@@ -230,8 +230,18 @@ fn counted(a: &Action) -> Counted {
         | Action::FindDone { .. }
         | Action::ContextDone { .. }
         | Action::SpanDone { .. }
-        | Action::LoadProblems(_) => Counted::Keep,
-        Action::Quit
+        | Action::LoadProblems(_)
+        | Action::FollowUpdate { .. }
+        | Action::FollowStopped(_)
+        | Action::BundleDigest(_)
+        | Action::CaseLoaded(_)
+        | Action::CaseSaveFailed(_)
+        | Action::ReportWritten(_)
+        | Action::ComplianceDone { .. } => Counted::Keep,
+        Action::Annotate
+        | Action::ShowCase
+        | Action::Follow
+        | Action::Quit
         | Action::Scroll(_)
         | Action::Click(..)
         | Action::FocusSearch

@@ -15,7 +15,13 @@ pub(super) fn move_or_scroll(s: &mut AppState, delta: i64) -> Vec<Effect> {
             vec![]
         }
         Pane::Timeline => timeline_step(s, delta.signum()),
-        Pane::Integrity | Pane::Lineage | Pane::Alerts | Pane::Facets | Pane::Log => {
+        Pane::Integrity
+        | Pane::Lineage
+        | Pane::Alerts
+        | Pane::Facets
+        | Pane::Log
+        | Pane::Case
+        | Pane::Compliance => {
             let v = s.report_cursor as i64 + delta;
             s.report_cursor = v.max(0) as usize;
             vec![]

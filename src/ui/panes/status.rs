@@ -111,6 +111,13 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
                 theme.gauge(),
             ));
         }
+        Phase::Ready if state.case.following => {
+            spans.push(sep());
+            spans.push(Span::styled(
+                format!("following +{}", state.case.followed),
+                theme.gauge(),
+            ));
+        }
         Phase::Ready => {}
         Phase::Failed => {
             spans.push(sep());
