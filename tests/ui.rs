@@ -506,9 +506,9 @@ fn snapshots_of_each_pane() {
             ],
         ),
         ("timeline", vec![Action::NextPane, Action::NextPane]),
-        ("integrity", vec![Action::PrevPane; 4]),
-        ("lineage", vec![Action::PrevPane; 3]),
-        ("alerts", vec![Action::PrevPane; 2]),
+        ("integrity", vec![Action::PrevPane; 6]),
+        ("lineage", vec![Action::PrevPane; 5]),
+        ("alerts", vec![Action::PrevPane; 4]),
         ("help", vec![Action::Help]),
         (
             "query_error",
@@ -536,7 +536,7 @@ fn snapshots_of_each_pane() {
 fn report_panes_show_what_they_are_given() {
     let fx = fixture();
     let svc = service(&fx.path);
-    let mut s = snapshot_state(&svc, (80, 24), vec![Action::PrevPane; 4]);
+    let mut s = snapshot_state(&svc, (80, 24), vec![Action::PrevPane; 6]);
     assert_eq!(s.focus, Pane::Integrity);
     let text = screen_text(draw(&s, 80, 24).backend().buffer());
     assert!(text.contains("integrity: computing"), "{text}");
@@ -1666,7 +1666,7 @@ fn oldest_first_shows_the_whole_list_reversed_and_keys_follow_the_screen() {
 fn report_rows_wrap_or_are_cut_with_an_ellipsis_never_silently() {
     let fx = fixture();
     let svc = service(&fx.path);
-    let mut s = snapshot_state(&svc, (80, 24), vec![Action::PrevPane; 4]);
+    let mut s = snapshot_state(&svc, (80, 24), vec![Action::PrevPane; 6]);
     let long = "records: 3000 in 4 streams, signature valid, deployment of fraud-detector 4 NOT APPROVED BEFORE";
     s.integrity = Some(PaneReport {
         heading: "verified: every record of every stream checks out against the signed manifest (3000 records)".into(),

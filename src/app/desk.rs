@@ -150,10 +150,12 @@ impl Desk {
         // The open's one verification of the inputs; a remote store has no local inputs.
         let verification = match self.opened.lock().ok().and_then(|o| o.clone()) {
             Some(local) => local.verification,
-            None if self.paths.is_empty() => {
-                std::sync::Arc::new(crate::integrity::Verification::new(&[], None))
-            }
-            None => return Err("the inputs are still loading: report once they are indexed".into()),
+            // No completed local index to take it from (a remote store has no local
+            // inputs: nothing sealed): verify the inputs for this report.
+            None => std::sync::Arc::new(crate::integrity::Verification::new(
+                &self.paths,
+                settings.trust.store.clone(),
+            )),
         };
         let sealed = (
             report::integrity(&verification).map_err(|e| format!("{e:#}"))?,
