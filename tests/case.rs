@@ -603,7 +603,7 @@ fn end_to_end_in_tmux_case_file_export_report_and_follow() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: tmux is not installed");
+        eprintln!("skipping: tmux is not installed");
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -667,7 +667,7 @@ fn end_to_end_in_tmux_case_file_export_report_and_follow() {
     assert!(md.contains("looks odd"), "{md}");
     // Follow: lines appended to the file appear.
     keys(&["F"]);
-    wait(&sock, "following +0");
+    wait(&sock, "following 1 file(s)");
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(&input)

@@ -91,12 +91,26 @@ impl FollowControl {
                     .into(),
             )];
         }
+        // The files are opened at their ends here, before the "following" notice: a line
+        // written after the user sees it is always one the follow reads.
+        let mut notes = Vec::new();
+        let followers: Vec<Follower> = files
+            .into_iter()
+            .map(|p| {
+                let shown = p.display().to_string();
+                let mut f = Follower::new(p, shown, Arc::clone(&index.mapping));
+                if let Err(e) = f.open(false, &mut notes) {
+                    notes.push(FollowNote::Warning(format!("{}: {e}", f.path().display())));
+                }
+                f
+            })
+            .collect();
         let stop = Arc::new(AtomicBool::new(false));
         *slot = Some(Arc::clone(&stop));
-        let n = files.len();
+        let n = followers.len();
         let started = std::thread::Builder::new()
             .name("auditlens-follow".to_owned())
-            .spawn(move || follow(&index, files, max_line, &masker, &stop, &out));
+            .spawn(move || follow(&index, followers, notes, max_line, &masker, &stop, &out));
         match started {
             Ok(_) => vec![Action::Notice(format!(
                 "following {n} file(s): new events appear as they are written (F stops)"
@@ -118,9 +132,11 @@ fn note_text(n: FollowNote) -> String {
 }
 
 /// The follow loop: until `stop`, or the explorer goes away.
+#[allow(clippy::too_many_arguments)]
 fn follow(
     index: &OpenedIndex,
-    files: Vec<PathBuf>,
+    mut followers: Vec<Follower>,
+    mut notes: Vec<FollowNote>,
     max_line: usize,
     masker: &Masker,
     stop: &AtomicBool,
@@ -137,19 +153,6 @@ fn follow(
         Ok(rules) => LiveRules::new(&rules),
         Err(e) => return fail(format!("follow: alert rules: {e}")),
     };
-    let mut followers: Vec<Follower> = files
-        .into_iter()
-        .map(|p| {
-            let shown = p.display().to_string();
-            Follower::new(p, shown, std::sync::Arc::clone(&index.mapping))
-        })
-        .collect();
-    let mut notes = Vec::new();
-    for f in &mut followers {
-        if let Err(e) = f.open(false, &mut notes) {
-            notes.push(FollowNote::Warning(format!("{}: {e}", f.path().display())));
-        }
-    }
     let mut batch = Batch::new();
     while !stop.load(Ordering::Relaxed) {
         let mut more = false;

@@ -127,7 +127,12 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
     if p.errors > 0 {
         spans.push(sep());
         spans.push(Span::styled(
-            format!("{} errors, {} skipped", p.errors, p.skipped),
+            format!(
+                "{} error{}, {} skipped",
+                p.errors,
+                if p.errors == 1 { "" } else { "s" },
+                p.skipped
+            ),
             theme.error(),
         ));
     }
