@@ -908,19 +908,7 @@ fn other_story_seeds_raise_the_same_six_alerts_and_nothing_else() {
 fn evaluate_index_gives_ordinals_that_find_the_evidence_again() {
     let dir = tempfile::tempdir().unwrap();
     let root = write_story(dir.path(), 3000, 7);
-    let load = auditlens::cli::LoadArgs {
-        index_dir: Some(dir.path().join("idx")),
-        reindex: false,
-        verify_cache: false,
-        max_line_bytes: 1 << 20,
-        max_document_bytes: 1 << 30,
-        writer_mb: 50,
-        threads: None,
-        trust: None,
-        unmask: false,
-        role: None,
-        no_trail: true,
-    };
+    let load = super::common::load_args(dir.path().join("idx"), None);
     let session =
         auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());
     let opened = session.open(&[root], &mut |_| {}, &mut |_| {}).unwrap();

@@ -25,19 +25,12 @@ use auditlens::store::Store as _;
 use super::common::repo_root;
 
 fn settings(cache: &Path) -> auditlens::settings::Settings {
-    let load = auditlens::cli::LoadArgs {
-        index_dir: Some(cache.to_owned()),
-        reindex: false,
-        verify_cache: false,
-        max_line_bytes: 1 << 20,
-        max_document_bytes: 1 << 30,
-        writer_mb: 50,
-        threads: Some(1),
-        trust: Some(repo_root().join("sample-data/trust.json")),
-        unmask: false,
-        role: None,
-        no_trail: false,
-    };
+    let mut load = super::common::load_args(
+        cache.to_owned(),
+        Some(repo_root().join("sample-data/trust.json")),
+    );
+    load.threads = Some(1);
+    load.no_trail = false;
     auditlens::settings::Settings::from_args(&load).unwrap()
 }
 

@@ -102,3 +102,20 @@ pub fn small_index(n: usize) -> (auditlens::index::BareIndex, tempfile::TempDir)
     indexer.finish().unwrap();
     (mem, dir)
 }
+
+/// The load arguments of a test session: its own index folder, small limits, no access trail.
+pub fn load_args(index_dir: PathBuf, trust: Option<PathBuf>) -> auditlens::cli::LoadArgs {
+    auditlens::cli::LoadArgs {
+        index_dir: Some(index_dir),
+        reindex: false,
+        verify_cache: false,
+        max_line_bytes: 1 << 20,
+        max_document_bytes: 1 << 30,
+        writer_mb: 50,
+        threads: None,
+        trust,
+        unmask: false,
+        role: None,
+        no_trail: true,
+    }
+}

@@ -510,19 +510,10 @@ fn report_panes_say_what_is_being_computed_and_how_far_then_show_the_report() {
     // The real reports, computed one pane at a time, integrity first.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let home = tempfile::tempdir().unwrap();
-    let load = auditlens::cli::LoadArgs {
-        index_dir: Some(home.path().join("idx")),
-        reindex: false,
-        verify_cache: false,
-        max_line_bytes: 1 << 20,
-        max_document_bytes: 1 << 30,
-        writer_mb: 50,
-        threads: None,
-        trust: Some(root.join("sample-data/trust.json")),
-        unmask: false,
-        role: None,
-        no_trail: true,
-    };
+    let load = super::common::load_args(
+        home.path().join("idx"),
+        Some(root.join("sample-data/trust.json")),
+    );
     let session =
         auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());
     // Relative, so that the path in the snapshot is the same in every checkout.

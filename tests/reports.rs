@@ -171,19 +171,10 @@ fn a_fresh_open_of_a_sealed_bundle_verifies_it_once() {
     // for the Integrity pane. The session shares one verification between the two.
     let pristine = repo_root().join("sample-data/pristine");
     let home = tempfile::tempdir().unwrap();
-    let load = auditlens::cli::LoadArgs {
-        index_dir: Some(home.path().join("idx")),
-        reindex: false,
-        verify_cache: false,
-        max_line_bytes: 1 << 20,
-        max_document_bytes: 1 << 30,
-        writer_mb: 50,
-        threads: None,
-        trust: Some(repo_root().join("sample-data/trust.json")),
-        unmask: false,
-        role: None,
-        no_trail: true,
-    };
+    let load = super::common::load_args(
+        home.path().join("idx"),
+        Some(repo_root().join("sample-data/trust.json")),
+    );
     let session =
         auditlens::session::Session::new(auditlens::settings::Settings::from_args(&load).unwrap());
     let fresh = session
