@@ -91,30 +91,14 @@ impl FollowControl {
                     .into(),
             )];
         }
-        // The files are opened at their ends here, before the "following" notice: a line
-        // written after the user sees it is always one the follow reads.
-        let mut notes = Vec::new();
-        let followers: Vec<Follower> = files
-            .into_iter()
-            .map(|p| {
-                let shown = p.display().to_string();
-                let mut f = Follower::new(p, shown, Arc::clone(&index.mapping));
-                if let Err(e) = f.open(false, &mut notes) {
-                    notes.push(FollowNote::Warning(format!("{}: {e}", f.path().display())));
-                }
-                f
-            })
-            .collect();
         let stop = Arc::new(AtomicBool::new(false));
         *slot = Some(Arc::clone(&stop));
-        let n = followers.len();
         let started = std::thread::Builder::new()
             .name("auditlens-follow".to_owned())
-            .spawn(move || follow(&index, followers, notes, max_line, &masker, &stop, &out));
+            .spawn(move || follow(&index, files, max_line, &masker, &stop, &out));
         match started {
-            Ok(_) => vec![Action::Notice(format!(
-                "following {n} file(s): new events appear as they are written (F stops)"
-            ))],
+            // The thread says "following" once its files are open.
+            Ok(_) => vec![],
             Err(e) => vec![Action::FollowStopped(format!("follow: {e}"))],
         }
     }
@@ -132,11 +116,9 @@ fn note_text(n: FollowNote) -> String {
 }
 
 /// The follow loop: until `stop`, or the explorer goes away.
-#[allow(clippy::too_many_arguments)]
 fn follow(
     index: &OpenedIndex,
-    mut followers: Vec<Follower>,
-    mut notes: Vec<FollowNote>,
+    files: Vec<PathBuf>,
     max_line: usize,
     masker: &Masker,
     stop: &AtomicBool,
@@ -153,6 +135,28 @@ fn follow(
         Ok(rules) => LiveRules::new(&rules),
         Err(e) => return fail(format!("follow: alert rules: {e}")),
     };
+    // The files are opened at their ends before the "following" notice: a line written
+    // after the user sees it is always one the follow reads (opening counts a file's lines,
+    // so it is done here, not on the search worker that started the follow).
+    let mut notes = Vec::new();
+    let mut followers: Vec<Follower> = files
+        .into_iter()
+        .map(|p| {
+            let shown = p.display().to_string();
+            let mut f = Follower::new(p, shown, Arc::clone(&index.mapping));
+            if let Err(e) = f.open(false, &mut notes) {
+                notes.push(FollowNote::Warning(format!("{}: {e}", f.path().display())));
+            }
+            f
+        })
+        .collect();
+    send(
+        out,
+        Action::Notice(format!(
+            "following {} file(s): new events appear as they are written (F stops)",
+            followers.len()
+        )),
+    );
     let mut batch = Batch::new();
     while !stop.load(Ordering::Relaxed) {
         let mut more = false;
