@@ -37,14 +37,14 @@
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, IndexRecordOption, JsonObjectOptions, STORED,
-    STRING, Schema, TextFieldIndexing, TextOptions,
+    Schema, TextFieldIndexing, TextOptions,
 };
 
 use crate::model::fields;
 
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
-pub const SCHEMA_VERSION: u32 = 14;
+pub const SCHEMA_VERSION: u32 = 15;
 
 // The query language's fields (names, kinds, help) are the one table of
 // `model::fields`; this schema indexes each of them, plus the bookkeeping fields below.
@@ -113,9 +113,15 @@ pub fn build() -> (Schema, Fields) {
     let date = DateOptions::default()
         .set_fast()
         .set_precision(DateTimePrecision::Milliseconds);
+    // No field keeps field norms: they serve only BM25 scores, and no query here is ranked
+    // by score (pages sort by time and sequence, counts and aggregations do not score). A
+    // scorer on a field without norms uses a constant norm, so what matches is unchanged;
+    // the build no longer records a norm per field and document nor computes block-max
+    // scores for every posting block.
     let text = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("default")
+            .set_fieldnorms(false)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     // Fast as well as indexed: tantivy answers range queries on JSON paths from fast fields.
@@ -125,8 +131,16 @@ pub fn build() -> (Schema, Fields) {
         .set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer("default")
+                .set_fieldnorms(false)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
+    // `STRING` without field norms: untokenized, doc ids only.
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    );
     let fields = Fields {
         // Time and ordinal are columns only: ranges, sorting and the ordinal lookups read the
         // column, and an inverted index of a million distinct values would cost a tenth of
@@ -144,6 +158,7 @@ pub fn build() -> (Schema, Fields) {
                 .set_indexing_options(
                     TextFieldIndexing::default()
                         .set_tokenizer(super::tokenizer::RECORD_VALUES)
+                        .set_fieldnorms(false)
                         .set_index_option(IndexRecordOption::WithFreqsAndPositions),
                 )
                 .set_stored(),
@@ -157,7 +172,7 @@ pub fn build() -> (Schema, Fields) {
                 let name = f.name;
                 // Columnar (fast) storage only where aggregations and grouping need it:
                 // each fast keyword costs indexing time and space.
-                let mut options = STRING;
+                let mut options = keyword.clone();
                 if FAST_KEYWORDS.contains(&name) {
                     options = options | FAST;
                 }
