@@ -24,14 +24,20 @@ impl Fields {
 
     /// Like [`Fields::take`], read as a string (numbers and booleans are spelled out).
     pub(crate) fn take_str(&mut self, names: &[&str]) -> Option<String> {
-        for n in names {
-            if let Some(s) = self.0.get(*n).and_then(scalar_string) {
-                self.0.remove(*n);
-                return Some(s);
-            }
-        }
-        None
+        names.iter().find_map(|n| take_scalar(&mut self.0, n))
     }
+}
+
+/// Removes `name` from `map` when it holds a scalar and returns it as [`scalar_string`]
+/// reads it, moving a string value out instead of copying it (this runs for several
+/// fields of every record); anything else stays in `map`.
+pub(crate) fn take_scalar(map: &mut Map<String, Value>, name: &str) -> Option<String> {
+    let s = match map.get_mut(name)? {
+        Value::String(s) if !s.is_empty() => std::mem::take(s),
+        v => scalar_string(v)?,
+    };
+    map.remove(name);
+    Some(s)
 }
 
 /// A scalar as a string; `None` for null, arrays and objects, and for empty strings.

@@ -146,11 +146,8 @@ fn take_candidate_str(f: &mut Fields, names: &[String]) -> Option<String> {
     for n in names {
         let found = if n.contains('.') && !f.0.contains_key(n.as_str()) {
             nested(&f.0, n).and_then(super::fields::scalar_string)
-        } else if let Some(s) = f.0.get(n.as_str()).and_then(super::fields::scalar_string) {
-            f.0.remove(n.as_str());
-            Some(s)
         } else {
-            None
+            super::fields::take_scalar(&mut f.0, n)
         };
         if found.is_some() {
             return found;

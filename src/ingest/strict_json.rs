@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 /// Parses `bytes` as exactly one JSON value, rejecting duplicate keys at any depth.
@@ -64,12 +65,19 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
+        // One search of the map per key: the entry both finds a duplicate and takes the value.
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+            match out.entry(key) {
+                Entry::Occupied(dup) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key `{}`",
+                        dup.key()
+                    )));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(StrictValue)?);
+                }
             }
-            let value = map.next_value_seed(StrictValue)?;
-            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }
