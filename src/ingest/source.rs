@@ -37,6 +37,33 @@ pub trait FileReadObserver: Send {
     fn end(self: Box<Self>);
 }
 
+/// Shows every file to two taps (the content digest's and the verifier's).
+pub struct BothTaps(pub Arc<dyn FileTap>, pub Arc<dyn FileTap>);
+
+impl FileTap for BothTaps {
+    fn open(&self, path: &Path) -> Option<Box<dyn FileReadObserver>> {
+        match (self.0.open(path), self.1.open(path)) {
+            (Some(a), Some(b)) => Some(Box::new(Both(a, b))),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+struct Both(Box<dyn FileReadObserver>, Box<dyn FileReadObserver>);
+
+impl FileReadObserver for Both {
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.0.bytes(bytes);
+        self.1.bytes(bytes);
+    }
+
+    fn end(self: Box<Self>) {
+        let Both(a, b) = *self;
+        a.end();
+        b.end();
+    }
+}
+
 /// Longest tail of a file read after the load stopped reading it (an archive's padding
 /// after its end marker), so that its tap sees the whole file.
 const MAX_TAIL_BYTES: u64 = 8 << 20;
