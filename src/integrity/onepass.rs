@@ -1,26 +1,31 @@
 //! One read of a sealed tar for a cold, non-live build: the verifier reads the bytes the
 //! load reads (a [`FileTap`] feeds them through a bounded channel to a verifier thread), and
-//! the load labels each record `verified` provisionally. At the end the labels are proven
-//! or refused: per display path, the count and a keyed multiset hash of what was labelled
-//! (line number, SHA-256 of the bytes) must equal the same over the lines the verifier's
-//! report gives `verified`. Equal, every label is what [`super::VerifiedStatuses`] gives
-//! the same record (spec section 7: a status belongs to the verified line's bytes); not
-//! equal (tampered, untrusted, anything unexpected), the build loads again with
-//! `VerifiedStatuses` over the report already made. The report goes into the shared
-//! [`Verification`], so nothing verifies the bundle again.
+//! the load labels each record provisionally: `verified` when its member is a record stream
+//! of the manifest the verifier has read, no status otherwise (a member the manifest does
+//! not list as a stream, or no manifest met before the record: the lookup waits for the
+//! verifier's manifest until the verifier has read every byte sent so far, never longer).
+//! At the end the labels are proven or refused: per display path, the count and a keyed
+//! multiset hash of what was labelled `verified` (line number, SHA-256 of the bytes) must
+//! equal the same over the lines the verifier's report gives `verified`, and a path left
+//! without a status must have no stream in the report. Then every label is what
+//! [`super::VerifiedStatuses`] gives the same record (spec section 7: a status belongs to
+//! the verified line's bytes); else (tampered, untrusted, anything unexpected), the build
+//! loads again with `VerifiedStatuses` over the report already made. The report goes into
+//! the shared [`Verification`], so nothing verifies the bundle again.
 //!
 //! Why a keyed hash: the sums are compared, not the labels one by one, so the hash must not
 //! let crafted records collide. Each element is SHA-256(key ‖ line ‖ sha256(bytes)) with a
 //! secret key drawn per build, summed mod 2^256; without the key, no one can aim a
 //! multiset of records at another one's sum.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -35,6 +40,11 @@ use crate::ingest::{FileReadObserver, FileTap, ProvisionalStatuses, StatusLookup
 /// memory the channel holds stays under 4 MiB whatever the bundle's size. When the
 /// verifier is slower, the load waits.
 const CHANNEL_CHUNKS: usize = 16;
+
+/// Longest wait of a record's label for the verifier's manifest (a safety net: the wait
+/// ends as soon as the verifier has read every byte sent; a record labelled without the
+/// manifest gets no status, and the end check decides).
+const MANIFEST_WAIT: Duration = Duration::from_secs(20);
 
 /// What the verifier thread gives: the report, or `None` when the one read was not enough.
 type Outcome = Result<Option<Report>, IntegrityError>;
@@ -75,6 +85,9 @@ impl ProvisionalStatuses for OnePass {
         let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
         let verification = Arc::clone(&self.verification);
         let input = self.input.clone();
+        let feedback = Arc::new(Feedback::default());
+        let heard = Arc::clone(&feedback);
+        let shown = format!("{}!", self.input.display());
         let thread = std::thread::Builder::new()
             .name("auditlens-verify".to_owned())
             .spawn(move || {
@@ -82,19 +95,32 @@ impl ProvisionalStatuses for OnePass {
                     trust: verification.trust(),
                     ..VerifyOptions::default()
                 };
-                let raw = BufReader::with_capacity(256 * 1024, Fed::new(rx));
-                verify_bundle_reader(&input, Box::new(raw), &opts)
+                let fed = Fed::new(rx, Arc::clone(&heard));
+                let raw = BufReader::with_capacity(256 * 1024, fed);
+                let out = verify_bundle_reader(&input, Box::new(raw), &opts, &mut |root, m| {
+                    let streams = m.map(|m| {
+                        m.streams()
+                            .map(|(f, _)| format!("{shown}{root}{}", f.path))
+                            .collect()
+                    });
+                    heard.know(Known::Manifest(streams.unwrap_or_default()));
+                });
+                heard.know(Known::NoManifest);
+                out
             })
             .ok()?;
         let tap = Arc::new(VerifierTap {
             input: self.input.clone(),
             sender: Mutex::new(Some(tx)),
+            feedback: Arc::clone(&feedback),
         });
         let labels = Arc::new(Labels {
             key,
             prefix: format!("{}!", self.input.display()),
             sums: Mutex::new(HashMap::new()),
+            unlabelled: Mutex::new(HashSet::new()),
             refused: AtomicBool::new(false),
+            feedback,
         });
         *run = Some(Run {
             tap: Arc::clone(&tap),
@@ -127,11 +153,78 @@ impl ProvisionalStatuses for OnePass {
     }
 }
 
+/// What the verifier thread has learnt that decides a provisional label.
+enum Known {
+    /// The record streams of the first manifest read, by display path (none when it cannot
+    /// be parsed).
+    Manifest(HashSet<String>),
+    /// The verification ended without meeting a manifest.
+    NoManifest,
+}
+
+/// Where the verifier thread stands, for the lookups that wait for its manifest.
+#[derive(Default)]
+struct Feedback {
+    known: OnceLock<Known>,
+    /// Chunks sent to the verifier (counted once each send has returned).
+    sent: AtomicU64,
+    state: Mutex<FedState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct FedState {
+    /// Chunks the verifier has received.
+    received: u64,
+    /// The verifier is waiting for the next chunk: it has used every byte received.
+    waiting: bool,
+}
+
+impl Feedback {
+    fn know(&self, k: Known) {
+        let _ = self.known.set(k);
+        let _guard = self.state.lock();
+        self.changed.notify_all();
+    }
+
+    fn waiting(&self, waiting: bool, received: bool) {
+        if let Ok(mut st) = self.state.lock() {
+            st.waiting = waiting;
+            st.received += u64::from(received);
+        }
+        self.changed.notify_all();
+    }
+
+    /// The verifier's manifest, waiting for it while the verifier still has bytes of the
+    /// load's read before it (the record being labelled was read before the lookup, so a
+    /// manifest before it in the archive is among them). `None`: no manifest before the
+    /// record, or not known in time.
+    fn manifest(&self) -> Option<&Known> {
+        if let Some(k) = self.known.get() {
+            return Some(k);
+        }
+        let sent = self.sent.load(Ordering::SeqCst);
+        let mut st = self.state.lock().ok()?;
+        let deadline = std::time::Instant::now() + MANIFEST_WAIT;
+        loop {
+            if let Some(k) = self.known.get() {
+                return Some(k);
+            }
+            if st.waiting && st.received >= sent {
+                return None;
+            }
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            st = self.changed.wait_timeout(st, left).ok()?.0;
+        }
+    }
+}
+
 /// Hands the load's read of the bundle to the verifier thread.
 struct VerifierTap {
     input: PathBuf,
     /// Taken by the first open of the bundle: the verifier reads that one read.
     sender: Mutex<Option<SyncSender<Chunk>>>,
+    feedback: Arc<Feedback>,
 }
 
 impl FileTap for VerifierTap {
@@ -140,7 +233,10 @@ impl FileTap for VerifierTap {
             return None;
         }
         let tx = self.sender.lock().ok()?.take()?;
-        Some(Box::new(Feed { tx }))
+        Some(Box::new(Feed {
+            tx,
+            feedback: Arc::clone(&self.feedback),
+        }))
     }
 }
 
@@ -154,11 +250,14 @@ enum Chunk {
 /// at once and are ignored.
 struct Feed {
     tx: SyncSender<Chunk>,
+    feedback: Arc<Feedback>,
 }
 
 impl FileReadObserver for Feed {
     fn bytes(&mut self, bytes: &[u8]) {
-        let _ = self.tx.send(Chunk::Bytes(bytes.to_vec()));
+        if self.tx.send(Chunk::Bytes(bytes.to_vec())).is_ok() {
+            self.feedback.sent.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     fn end(self: Box<Self>) {
@@ -173,15 +272,17 @@ struct Fed {
     buf: Vec<u8>,
     pos: usize,
     done: bool,
+    feedback: Arc<Feedback>,
 }
 
 impl Fed {
-    fn new(rx: Receiver<Chunk>) -> Self {
+    fn new(rx: Receiver<Chunk>, feedback: Arc<Feedback>) -> Self {
         Self {
             rx,
             buf: Vec::new(),
             pos: 0,
             done: false,
+            feedback,
         }
     }
 }
@@ -192,7 +293,11 @@ impl Read for Fed {
             if self.done || out.is_empty() {
                 return Ok(0);
             }
-            match self.rx.recv() {
+            self.feedback.waiting(true, false);
+            let got = self.rx.recv();
+            self.feedback
+                .waiting(false, matches!(got, Ok(Chunk::Bytes(_))));
+            match got {
                 Ok(Chunk::Bytes(b)) => {
                     self.buf = b;
                     self.pos = 0;
@@ -240,14 +345,17 @@ impl Sum {
     }
 }
 
-/// The provisional labels given during the load, summed per display path.
+/// The provisional labels given during the load: the `verified` ones summed per display
+/// path, and the paths of the records left without a status.
 struct Labels {
     key: [u8; 32],
     /// `<bundle>!`: every record of the bundle is shown under it.
     prefix: String,
     sums: Mutex<HashMap<String, Sum>>,
+    unlabelled: Mutex<HashSet<String>>,
     /// A record that could not be labelled (not in the bundle): the build loads again.
     refused: AtomicBool,
+    feedback: Arc<Feedback>,
 }
 
 impl Labels {
@@ -258,9 +366,16 @@ impl Labels {
         if self.refused.load(Ordering::Relaxed) {
             return false;
         }
-        let Ok(sums) = self.sums.lock() else {
+        let (Ok(sums), Ok(unlabelled)) = (self.sums.lock(), self.unlabelled.lock()) else {
             return false;
         };
+        // No status is what the ordinary lookup gives a path no stream is shown under.
+        if unlabelled
+            .iter()
+            .any(|p| report.streams.iter().any(|s| s.display == *p))
+        {
+            return false;
+        }
         sums.iter().all(|(path, labelled)| {
             let mut shown = report.streams.iter().filter(|s| s.display == *path);
             let (Some(s), None) = (shown.next(), shown.next()) else {
@@ -279,18 +394,35 @@ impl Labels {
 
 impl StatusLookup for Labels {
     fn status(&self, path: &str, line: u64, bytes: &[u8]) -> Option<String> {
-        let hash = sha256(bytes);
-        let added = path.starts_with(&self.prefix)
-            && self.sums.lock().is_ok_and(|mut sums| {
-                if let Some(sum) = sums.get_mut(path) {
-                    sum.add(&self.key, line, &hash);
-                } else {
-                    let mut sum = Sum::default();
-                    sum.add(&self.key, line, &hash);
-                    sums.insert(path.to_owned(), sum);
+        if !path.starts_with(&self.prefix) {
+            self.refused.store(true, Ordering::Relaxed);
+            return None;
+        }
+        let stream =
+            matches!(self.feedback.manifest(), Some(Known::Manifest(s)) if s.contains(path));
+        if !stream {
+            let noted = self.unlabelled.lock().is_ok_and(|mut u| {
+                if !u.contains(path) {
+                    u.insert(path.to_owned());
                 }
                 true
             });
+            if !noted {
+                self.refused.store(true, Ordering::Relaxed);
+            }
+            return None;
+        }
+        let hash = sha256(bytes);
+        let added = self.sums.lock().is_ok_and(|mut sums| {
+            if let Some(sum) = sums.get_mut(path) {
+                sum.add(&self.key, line, &hash);
+            } else {
+                let mut sum = Sum::default();
+                sum.add(&self.key, line, &hash);
+                sums.insert(path.to_owned(), sum);
+            }
+            true
+        });
         if !added {
             self.refused.store(true, Ordering::Relaxed);
             return None;
@@ -329,13 +461,15 @@ mod tests {
         tx.send(Chunk::Bytes(b"abc".to_vec())).unwrap();
         drop(tx);
         let mut out = Vec::new();
-        let err = Fed::new(rx).read_to_end(&mut out).unwrap_err();
+        let err = Fed::new(rx, Arc::default())
+            .read_to_end(&mut out)
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         let (tx, rx) = sync_channel(4);
         tx.send(Chunk::Bytes(b"abc".to_vec())).unwrap();
         tx.send(Chunk::End).unwrap();
         let mut out = Vec::new();
-        Fed::new(rx).read_to_end(&mut out).unwrap();
+        Fed::new(rx, Arc::default()).read_to_end(&mut out).unwrap();
         assert_eq!(out, b"abc");
     }
 }

@@ -57,8 +57,9 @@ enum Kind {
 /// Called with each member read: its bundle path, copy number and reader.
 pub(crate) type MemberFn<'a> = dyn FnMut(&str, u32, &mut dyn BufRead) -> io::Result<()> + 'a;
 
-/// Called with the bytes of the first manifest a streaming open meets.
-pub(crate) type ManifestFn<'a> = dyn FnMut(&[u8]) + 'a;
+/// Called with the root (`""` or `"top/"`) and the bytes of the first manifest a streaming
+/// open meets.
+pub(crate) type ManifestFn<'a> = dyn FnMut(&str, &[u8]) + 'a;
 
 /// What a streaming open of a tar read as it listed ([`BundleSource::open_streaming`]).
 #[derive(Debug, Clone)]
@@ -251,7 +252,7 @@ impl BundleSource {
                         && (m.rel == "manifest.json" || m.rel.ends_with("/manifest.json"))
                     {
                         let root = m.rel.trim_end_matches("manifest.json").to_owned();
-                        on_manifest(&bytes);
+                        on_manifest(&root, &bytes);
                         // The kept early members, read now as `read_members` would read
                         // them (inside the root, not its manifest or signature).
                         for (full, copy, body) in kept.drain(..) {
@@ -554,7 +555,7 @@ pub(crate) mod tests {
         let mut manifests = 0;
         let mut read: Vec<(String, u32, usize)> = Vec::new();
         let (src, streamed) =
-            BundleSource::open_streaming(&tgz, &mut |_| manifests += 1, &mut |rel, copy, r| {
+            BundleSource::open_streaming(&tgz, &mut |_, _| manifests += 1, &mut |rel, copy, r| {
                 let mut bytes = Vec::new();
                 r.read_to_end(&mut bytes)?;
                 read.push((rel.to_owned(), copy, bytes.len()));
@@ -616,7 +617,7 @@ pub(crate) mod tests {
         b.finish().unwrap();
         drop(b);
         let (src, streamed) =
-            BundleSource::open_streaming(&tar_path, &mut |_| {}, &mut |_, _, _| Ok(())).unwrap();
+            BundleSource::open_streaming(&tar_path, &mut |_, _| {}, &mut |_, _, _| Ok(())).unwrap();
         assert_eq!(src.root, "");
         assert!(!streamed.unwrap().valid);
     }

@@ -376,18 +376,24 @@ fn early_budget(path: &Path) -> u64 {
 /// the file): the same checks, sharing the code, without opening the file. `None` when that
 /// one read is not enough (the members before the manifest exceed [`MAX_EARLY_BYTES`], or
 /// the first manifest met is not the bundle's): then verify from the file.
+/// `seen` hears the root and manifest of the archive as soon as its first manifest is read
+/// (`None` when that manifest cannot be parsed).
 pub(crate) fn verify_bundle_reader(
     path: &Path,
     raw: Box<dyn BufRead>,
     opts: &VerifyOptions<'_>,
+    seen: &mut dyn FnMut(&str, Option<&Manifest>),
 ) -> Result<Option<Report>, IntegrityError> {
-    verify_from(path, Some(raw), opts)
+    verify_from(path, Some((raw, seen)), opts)
 }
+
+/// A tar's bytes from a reader, and who hears its first manifest.
+type FromReader<'a> = (Box<dyn BufRead>, &'a mut dyn FnMut(&str, Option<&Manifest>));
 
 #[allow(clippy::too_many_lines)]
 fn verify_from(
     path: &Path,
-    raw: Option<Box<dyn BufRead>>,
+    raw: Option<FromReader<'_>>,
     opts: &VerifyOptions<'_>,
 ) -> Result<Option<Report>, IntegrityError> {
     let mut report = Report::new(&path.display().to_string());
@@ -401,8 +407,16 @@ fn verify_from(
     let early_manifest: std::cell::OnceCell<(Digest32, Option<Manifest>)> =
         std::cell::OnceCell::new();
     let mut read = MemberReads::default();
-    let mut on_manifest = |bytes: &[u8]| {
-        let _ = early_manifest.set((sha256(bytes), parse_manifest(bytes).ok()));
+    let (raw, mut seen) = match raw {
+        Some((r, seen)) => (Some(r), Some(seen)),
+        None => (None, None),
+    };
+    let mut on_manifest = |root: &str, bytes: &[u8]| {
+        let parsed = parse_manifest(bytes).ok();
+        if let Some(seen) = seen.as_mut() {
+            seen(root, parsed.as_ref());
+        }
+        let _ = early_manifest.set((sha256(bytes), parsed));
     };
     let mut on_member = |rel: &str, copy: u32, r: &mut dyn BufRead| {
         let Some((_, Some(m))) = early_manifest.get() else {
