@@ -1,5 +1,6 @@
 //! One read of a sealed tar for a cold, non-live build: the verifier reads the bytes the
-//! load reads (a [`FileTap`] feeds them through a bounded channel to a verifier thread), and
+//! load reads (a [`FileTap`] feeds the archive, as the load's archive reader takes it after
+//! gunzip, through a bounded channel to a verifier thread), and
 //! the load labels each record provisionally: `verified` when its member is a record stream
 //! of the manifest the verifier has read, no status otherwise (a member the manifest does
 //! not list as a stream, or no manifest met before the record: the lookup waits for the
@@ -36,8 +37,8 @@ use super::status::{InputCheck, Verification};
 use super::verify::{VerifyOptions, verify_bundle_reader};
 use crate::ingest::{FileReadObserver, FileTap, ProvisionalStatuses, StatusLookup};
 
-/// Chunks of the file in flight to the verifier (each up to the load's 256 KiB reads): the
-/// memory the channel holds stays under 4 MiB whatever the bundle's size. When the
+/// Chunks of the archive in flight to the verifier (each up to the load's 256 KiB reads):
+/// the memory the channel holds stays under 4 MiB whatever the bundle's size. When the
 /// verifier is slower, the load waits.
 const CHANNEL_CHUNKS: usize = 16;
 
@@ -228,7 +229,13 @@ struct VerifierTap {
 }
 
 impl FileTap for VerifierTap {
-    fn open(&self, path: &Path) -> Option<Box<dyn FileReadObserver>> {
+    /// The file's raw bytes are the content digest's: the verifier takes the archive
+    /// after gunzip, so that it is not gunzipped twice.
+    fn open(&self, _: &Path) -> Option<Box<dyn FileReadObserver>> {
+        None
+    }
+
+    fn open_archive(&self, path: &Path) -> Option<Box<dyn FileReadObserver>> {
         if path != self.input {
             return None;
         }
