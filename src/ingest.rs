@@ -46,8 +46,8 @@ pub use reader::{ReadLimits, RecordSink, read_records};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
     BothTaps, ByteCounter, FileReadObserver, FileTap, InputEntry, InputKind, MemberVisitor,
-    copy_display, input_files, input_kind, input_listing, is_bundle_manifest, is_tar_archive,
-    is_tar_structure, safe_member_path, visit_inputs,
+    copy_display, input_files, input_kind, input_listing, is_bundle_archive, is_bundle_manifest,
+    is_tar_archive, is_tar_structure, safe_member_path, visit_inputs,
 };
 pub use strict_json::parse_strict;
 

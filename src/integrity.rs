@@ -33,7 +33,7 @@ pub use report::{
 pub use source::{BundleSource, Member};
 pub use status::{
     InputCheck, TRUST_ENV, Verification, VerifiedStatuses, is_native_bundle, status_lookup,
-    status_lookup_with,
+    status_lookup_with, verification_units,
 };
 pub use verify::{VerifyOptions, check_export_chain, scan_lines, verify_bundle};
 pub use writer::{

@@ -1426,3 +1426,98 @@ fn verify_honours_auditlens_trust_like_the_index() {
         .stdout(predicates::str::starts_with("VERIFIED: "));
     assert_eq!(search_count(h, &trust_path, &b, "integrity:verified"), "12");
 }
+
+#[test]
+fn a_folder_of_exports_is_verified_bundle_by_bundle() {
+    // A folder that is not itself a bundle but holds a chain of exports (a folder bundle, a
+    // .tar.gz, a tampered .tar.gz, a nested folder bundle) and a note: `verify` used to
+    // report the folder as MANIFEST_MISSING and the index gave none of its records a status.
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let work = h.join("work");
+    let exports = h.join("exports");
+    let export = |dir: &Path, name: &str, seq: u64, prev: Option<&Path>, n: u64| {
+        let out = dir.join(name);
+        let mut w =
+            BundleWriter::create(&out, "e", seq, t("2024-03-03T00:00:00Z"), "t", "1").unwrap();
+        if let Some(p) = prev {
+            w.continue_from(p).unwrap();
+        }
+        for i in 0..n {
+            w.append("s", rec(100 * seq + i)).unwrap();
+        }
+        w.finish(Some(&key())).unwrap();
+        out
+    };
+    let a = export(&exports, "a", 0, None, 12);
+    let b = export(&work, "b", 1, Some(&a), 8);
+    std::fs::write(exports.join("b.tar.gz"), tar_of(&b, "b", true)).unwrap();
+    let c = export(&work, "c", 2, Some(&b), 5);
+    let d = export(&exports.join("older"), "d", 3, Some(&c), 3);
+    let stream = std::fs::read_dir(c.join("streams"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut lines = lines_of(&stream);
+    lines[2] = lines[2].replacen("event 202", "event 999", 1);
+    assert!(lines[2].contains("event 999"), "{}", lines[2]);
+    write_lines(&stream, &lines);
+    std::fs::write(exports.join("c.tar.gz"), tar_of(&c, "c", true)).unwrap();
+    std::fs::write(exports.join("notes.txt"), "not a bundle\n").unwrap();
+    let trust_path = h.join("trust.json");
+    trust().write(&trust_path).unwrap();
+
+    let out = auditlens(h)
+        .env("AUDITLENS_TRUST", &trust_path)
+        .arg("verify")
+        .arg(&exports)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let verdicts: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["VERIFIED: ", "TAMPERED: ", "ERROR: "]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
+        .collect();
+    let shown = |p: &Path| p.display().to_string();
+    assert_eq!(
+        verdicts,
+        vec![
+            format!("VERIFIED: {}", shown(&a)),
+            format!("VERIFIED: {}", shown(&exports.join("b.tar.gz"))),
+            format!("TAMPERED: {}", shown(&exports.join("c.tar.gz"))),
+            format!("VERIFIED: {}", shown(&d)),
+        ],
+        "{text}"
+    );
+    assert!(text.contains("MODIFIED"), "{text}");
+    assert_eq!(out.status.code(), Some(1), "a tampered bundle is a problem");
+
+    // The index takes every bundle's statuses; the nested bundle's metadata is not loaded.
+    assert_eq!(
+        search_count(h, &trust_path, &exports, "integrity:verified"),
+        "27"
+    );
+    assert_eq!(
+        search_count(h, &trust_path, &exports, "integrity:modified"),
+        "1"
+    );
+    let stats = auditlens(h)
+        .env("AUDITLENS_TRUST", &trust_path)
+        .args(["stats", "--json"])
+        .arg(&exports)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(v["integrity"]["verified"], 27, "{v}");
+    let files = v["files"].to_string();
+    assert!(
+        !files.contains("manifest"),
+        "bundle metadata loaded: {files}"
+    );
+}

@@ -337,12 +337,21 @@ fn spawn_indexer(
                 };
                 match opened.store() {
                     Ok(store) => {
-                        super::reports::compute_each(
-                            opened.integrity(),
-                            &store,
-                            opened.dir(),
-                            send,
-                        );
+                        // A bug in a report must not leave the panes "computing" forever.
+                        let computed = guarded(|| {
+                            super::reports::compute_each(
+                                opened.integrity(),
+                                &store,
+                                opened.dir(),
+                                send,
+                            );
+                        });
+                        if let Err(why) = computed {
+                            send(super::reports::unavailable(&format!(
+                                "computing the reports failed (internal error: {why}); \
+                                 searching and the timeline still work"
+                            )));
+                        }
                     }
                     Err(e) => send(super::reports::unavailable(&format!(
                         "opening the index: {e}"
@@ -351,6 +360,46 @@ fn spawn_indexer(
             }
         })
         .context("starting the indexer")
+}
+
+/// Runs `f`, turning a panic into its message.
+fn guarded(f: impl FnOnce()) -> Result<(), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned())
+    })
+}
+
+/// Panics of worker threads, kept to be said once the terminal is restored.
+type WorkerPanics = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Most worker panics kept.
+const MAX_WORKER_PANICS: usize = 8;
+
+/// Wraps the panic hook ratatui installed (restore the terminal, then report): a panic on
+/// the main thread still restores the terminal first; a worker's panic (caught where it can
+/// be, as a failed search or report) must neither restore the terminal under the running
+/// interface nor print over it, so it is kept and said after the exit.
+fn install_panic_hook() -> WorkerPanics {
+    let kept: WorkerPanics = Arc::default();
+    let restore_and_report = std::panic::take_hook();
+    let slot = Arc::clone(&kept);
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        if thread.name() == Some("main") {
+            restore_and_report(info);
+            return;
+        }
+        if let Ok(mut v) = slot.lock()
+            && v.len() < MAX_WORKER_PANICS
+        {
+            v.push(format!("{}: {info}", thread.name().unwrap_or("worker")));
+        }
+    }));
+    kept
 }
 
 /// Starts the thread that announces a remote store as a complete index and computes its
@@ -414,6 +463,7 @@ pub fn run(opts: RunOptions) -> Result<()> {
     }
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     let guard = TerminalGuard { mouse };
+    let worker_panics = install_panic_hook();
     if mouse {
         crossterm::execute!(std::io::stdout(), event::EnableMouseCapture)
             .context("enabling the mouse")?;
@@ -477,6 +527,11 @@ pub fn run(opts: RunOptions) -> Result<()> {
     // Restore the terminal first: the user gets their shell back at once.
     drop(guard);
     let problems = wind_down(indexer, search);
+    if let Ok(panics) = worker_panics.lock() {
+        for p in panics.iter() {
+            eprintln!("auditlens: a worker thread panicked: {}", escape_control(p));
+        }
+    }
     result?;
     if !problems.is_empty() {
         anyhow::bail!("worker thread(s) panicked: {}", problems.join(", "));
@@ -548,4 +603,19 @@ fn spawn_input(tx: Sender<Msg>, cancel: Arc<AtomicBool>) -> std::thread::JoinHan
             }
         })
         .expect("invariant: spawning a thread succeeds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[test]
+    fn guarded_turns_a_panic_into_its_message() {
+        assert_eq!(guarded(|| {}), Ok(()));
+        assert_eq!(
+            guarded(|| panic!("report {} broke", 3)),
+            Err("report 3 broke".to_owned())
+        );
+        assert_eq!(guarded(|| panic!("static")), Err("static".to_owned()));
+    }
 }

@@ -42,6 +42,17 @@ pub(super) fn run(
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
     };
+    // Integrity statuses as the index holds them (none for inputs that are not sealed).
+    let integrity: BTreeMap<String, u64> = {
+        use crate::store::{Selection, Store};
+        let store = opened.store()?;
+        store
+            .terms(&Selection::default(), "integrity", 64)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .values
+            .into_iter()
+            .collect()
+    };
     if a.json {
         let v = json!({
             "inputs": a.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -55,6 +66,7 @@ pub(super) fn run(
             "severities": s.severities,
             "outcomes": s.outcomes,
             "streams": s.streams,
+            "integrity": integrity,
             "files": s.files,
             "zoneless_times": s.zoneless_times,
             "missing_times": s.missing_times,
@@ -107,6 +119,9 @@ pub(super) fn run(
     w(row("severities:", &s.severities))?;
     w(row("outcomes:", &s.outcomes))?;
     w(row("streams:", &s.streams))?;
+    if !integrity.is_empty() {
+        w(row("integrity:", &integrity))?;
+    }
     w(format!(
         "index:       {} ({})",
         opened.dir().display(),

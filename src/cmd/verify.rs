@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::cli::VerifyArgs;
 use crate::integrity::{
     Report, Verdict, VerifyOptions, check_export_chain, default_trust_path, is_error_code,
-    verify_bundle,
+    verification_units, verify_bundle,
 };
 use crate::model::{escape_control, safe_json};
 use crate::settings::Trust;
@@ -57,7 +57,8 @@ pub fn run(
     };
     let mut reports = Vec::new();
     let mut failures = Vec::new();
-    for b in &a.bundles {
+    // A folder of bundles (not itself a bundle) is verified bundle by bundle.
+    for b in &verification_units(&a.bundles) {
         let result = verify_bundle(b, &opts);
         if tty {
             eprint!("\r\x1b[2K");

@@ -323,8 +323,12 @@ pub fn visit_inputs(paths: &[PathBuf], counter: &ByteCounter, v: &mut dyn Member
     }
 }
 
+fn is_bundle_folder(dir: &Path) -> bool {
+    fs::read(dir.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b))
+}
+
 fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberVisitor) {
-    let is_bundle = fs::read(root.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b));
+    let is_bundle = is_bundle_folder(root);
     let mut entries =
         match fs::read_dir(dir).and_then(std::iter::Iterator::collect::<Result<Vec<_>, _>>) {
             Ok(e) => e,
@@ -347,6 +351,11 @@ fn visit_dir(root: &Path, dir: &Path, counter: &ByteCounter, v: &mut dyn MemberV
             .map(|r| r.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
         match e.file_type() {
+            // A bundle folder inside a folder of exports is its own root: its manifest and
+            // signature are metadata, not records.
+            Ok(ft) if ft.is_dir() && !is_bundle && is_bundle_folder(&path) => {
+                visit_dir(&path, &path, counter, v);
+            }
             Ok(ft) if ft.is_dir() => visit_dir(root, &path, counter, v),
             Ok(ft) if ft.is_file() => {
                 if !(is_bundle && is_bundle_metadata(&rel)) {
@@ -478,6 +487,15 @@ fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
     r.take(n as u64).read_to_end(&mut head)?;
     Ok(head)
+}
+
+/// Whether the file at `path` is a tar / tar.gz archive holding an auditlens bundle manifest
+/// (read up to that manifest: the first member in the archives auditlens writes).
+pub fn is_bundle_archive(path: &Path) -> bool {
+    path.is_file()
+        && open_stream(path, &ByteCounter::default()).is_ok_and(|(head, rest)| {
+            is_tar_head(&head) && tar_bundle_root(io::Cursor::new(head).chain(rest)).is_some()
+        })
 }
 
 /// Whether `bytes` are an auditlens bundle manifest (as opposed to any other

@@ -28,6 +28,8 @@ pub const TRUST_ENV: &str = "AUDITLENS_TRUST";
 /// until the first call to [`Verification::results`].
 pub struct Verification {
     inputs: Vec<PathBuf>,
+    /// What is verified: the inputs, with folders of bundles opened up (looked at once).
+    units: OnceLock<Vec<PathBuf>>,
     trust: Option<TrustStore>,
     /// Which inputs are sealed bundles (looked at once: a tar is told by its first bytes).
     sealed: OnceLock<Vec<bool>>,
@@ -47,10 +49,12 @@ pub struct InputCheck {
 }
 
 impl Verification {
-    /// The verification of `inputs` against `trust`, not yet run.
+    /// The verification of `inputs` against `trust`, not yet run. A folder that is not a
+    /// bundle but holds sealed bundles (a folder of exports) is verified bundle by bundle.
     pub fn new(inputs: &[PathBuf], trust: Option<TrustStore>) -> Self {
         Self {
             inputs: inputs.to_vec(),
+            units: OnceLock::new(),
             trust,
             sealed: OnceLock::new(),
             results: OnceLock::new(),
@@ -63,10 +67,11 @@ impl Verification {
     /// single input that is a sealed tar (or tar.gz), `None` otherwise. Several inputs, or
     /// a folder, take the ordinary path (a folder's files are read one by one anyway).
     pub(crate) fn one_read(self: &Arc<Self>) -> Option<Arc<dyn ProvisionalStatuses>> {
-        let ([input], [true]) = (self.inputs.as_slice(), self.sealed()) else {
+        let ([input], [unit], [true]) = (self.inputs.as_slice(), self.units(), self.sealed())
+        else {
             return None;
         };
-        if input.is_dir() || self.results.get().is_some() {
+        if input != unit || input.is_dir() || self.results.get().is_some() {
             return None;
         }
         Some(Arc::new(super::onepass::OnePass::new(
@@ -75,10 +80,10 @@ impl Verification {
         )))
     }
 
-    /// Takes the results a verification from the load's own read made (one per input):
+    /// Takes the results a verification from the load's own read made (one per unit):
     /// counted as this verification's run. False when the inputs were verified already.
     pub(crate) fn provide(&self, results: Vec<InputCheck>) -> bool {
-        if results.len() != self.inputs.len() {
+        if results.len() != self.units().len() {
             return false;
         }
         let mut taken = false;
@@ -107,9 +112,13 @@ impl Verification {
         }
     }
 
+    fn units(&self) -> &[PathBuf] {
+        self.units.get_or_init(|| verification_units(&self.inputs))
+    }
+
     fn sealed(&self) -> &[bool] {
         self.sealed
-            .get_or_init(|| self.inputs.iter().map(|p| is_native_bundle(p)).collect())
+            .get_or_init(|| self.units().iter().map(|p| is_native_bundle(p)).collect())
     }
 
     /// The trust store it checks against.
@@ -130,7 +139,7 @@ impl Verification {
                 trust: self.trust.as_ref(),
                 ..VerifyOptions::default()
             };
-            self.inputs
+            self.units()
                 .iter()
                 .zip(self.sealed())
                 .map(|(p, &sealed)| InputCheck {
@@ -183,6 +192,51 @@ impl VerifiedStatuses {
             }
         }
         map
+    }
+}
+
+/// Deepest folder looked into for sealed bundles.
+const MAX_UNIT_DEPTH: usize = 32;
+
+/// What is verified for `inputs`: each input as it is, except a folder that is not itself a
+/// bundle, which stands for the sealed bundles inside it (tar / tar.gz archives and bundle
+/// folders, in the order the load visits them; links are not followed, as the load does not
+/// follow them). A folder holding none stays as it is, to be reported as not sealed.
+pub fn verification_units(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in inputs {
+        let before = out.len();
+        if p.is_dir() && !is_native_bundle(p) {
+            sealed_inside(p, 0, &mut out);
+        }
+        if out.len() == before {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn sealed_inside(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth >= MAX_UNIT_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let Ok(ft) = e.file_type() else { continue };
+        let path = e.path();
+        if ft.is_dir() {
+            if is_native_bundle(&path) {
+                out.push(path);
+            } else {
+                sealed_inside(&path, depth + 1, out);
+            }
+        } else if ft.is_file() && crate::ingest::is_bundle_archive(&path) {
+            out.push(path);
+        }
     }
 }
 

@@ -36,8 +36,12 @@ pub(super) fn detector_regex(name: &str) -> Option<&'static str> {
         "email" => {
             r"(?i)([a-z0-9._%+-])[a-z0-9._%+-]*(@|\x{ff20}|%(?:25)*40|&#0*64;|&#x0*40;|&commat;|\\u0040|\\x40)([a-z0-9-]+(?:(?:\.|%(?:25)*2e)[a-z0-9-]+)*(?:\.|%(?:25)*2e)[a-z]{2,})"
         }
+        // No word boundary either: a key glued to other text (`AuditAKIA...istKey`, or after
+        // a literal `\n` escape in a raw record) is still a key. The whole upper-case run is
+        // taken, so the kept first and last four characters can never rebuild a key with
+        // what follows.
         "aws_access_key_id" => {
-            r"\b((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{12,24})\b"
+            r"((?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{12,})"
         }
         "aws_secret_key" => r"(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])",
         "bearer" => {
@@ -293,6 +297,21 @@ mod tests {
             m().mask_text("key AKIAIOSFODNN7EXAMPLE"),
             "key AKIA************MPLE"
         );
+        // Glued to other text, after a literal `\n` escape, or inside a longer upper-case run.
+        assert_eq!(
+            m().mask_text("AuditAKIAIOSFODNN7EXAMPLEistKey"),
+            "AuditAKIA************MPLEistKey"
+        );
+        assert_eq!(
+            m().mask_text(r"line\nAKIAIOSFODNN7EXAMPLE"),
+            r"line\nAKIA************MPLE"
+        );
+        let run = format!("ASIA{}AKIAIOSFODNN7EXAMPLE", "X".repeat(20));
+        let t = m().mask_text(&run);
+        assert!(!t.contains("AKIAIOSFODNN7EXAMPLE"), "{t}");
+        assert_eq!(t, format!("ASIA{}MPLE", "*".repeat(36)));
+        // Too short after the prefix to be a key.
+        assert_eq!(m().mask_text("ASIAN MARKETS"), "ASIAN MARKETS");
         let t = m().mask_text("secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY end");
         assert_eq!(t, format!("secret wJal{} end", "*".repeat(36)));
         // A SHA-1 is not a secret key.
