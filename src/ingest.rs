@@ -45,9 +45,9 @@ pub use generic::GenericMapping;
 pub use reader::{ReadLimits, RecordSink, read_records};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
-    ByteCounter, FileReadObserver, FileTap, InputEntry, InputKind, MemberVisitor, copy_display,
-    input_files, input_kind, input_listing, is_bundle_archive, is_bundle_manifest, is_tar_archive,
-    is_tar_structure, safe_member_path, visit_inputs,
+    BothTaps, ByteCounter, FileReadObserver, FileTap, InputEntry, InputKind, MemberVisitor,
+    copy_display, input_files, input_kind, input_listing, is_bundle_archive, is_bundle_manifest,
+    is_tar_archive, is_tar_structure, safe_member_path, visit_inputs,
 };
 pub use strict_json::parse_strict;
 
@@ -294,6 +294,25 @@ pub trait StatusLookup: Send + Sync {
     /// exact bytes are `bytes`: a status belongs to the bytes the verifier read, so bytes
     /// that differ from them are never `verified`.
     fn status(&self, path: &str, line: u64, bytes: &[u8]) -> Option<String>;
+}
+
+/// Integrity statuses given during a load before the verification behind them is done,
+/// then confirmed or refused once the load has ended: the verifier reads the bytes the load
+/// reads (through a [`FileTap`]), so a sealed archive is read once. A label is kept only
+/// when it is proven to be the one the ordinary [`StatusLookup`] gives the same record;
+/// anything else makes the build load again with that lookup.
+pub trait ProvisionalStatuses: Send + Sync {
+    /// Starts the verification: the tap that must see the input bytes as the load reads
+    /// them, and the lookup the load labels its records with. `None` when it cannot start.
+    fn begin(
+        &self,
+    ) -> Option<(
+        std::sync::Arc<dyn FileTap>,
+        std::sync::Arc<dyn StatusLookup>,
+    )>;
+    /// Called once the load has ended (also after a failed one): true only when every label
+    /// the lookup gave is the status the ordinary lookup gives the same record and bytes.
+    fn confirm(&self) -> bool;
 }
 
 /// Options for a load.

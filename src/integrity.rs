@@ -12,6 +12,7 @@ pub mod jcs;
 mod keys;
 mod manifest;
 pub mod merkle;
+mod onepass;
 mod report;
 mod source;
 mod status;
@@ -40,6 +41,10 @@ pub use writer::{
 };
 
 pub use digest::DigestParseError;
+#[cfg(test)]
+pub(crate) use source::tests::opens_of as source_opens;
+#[cfg(test)]
+pub(crate) use verify::set_early_budget;
 
 /// The manifest's `format` value.
 pub const FORMAT: &str = "auditlens-bundle/v1";

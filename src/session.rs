@@ -11,6 +11,8 @@ pub mod alerts;
 pub mod case;
 mod lineage;
 pub mod live;
+#[cfg(test)]
+mod one_read_tests;
 pub mod output;
 pub mod report;
 
@@ -131,6 +133,8 @@ impl Session {
             key_extra: s.cache_key_extra(),
             observers: vec![Box::new(LineageObserver::default())],
             verify_cache: s.verify_cache,
+            // A cold build of one sealed tar verifies it from the load's own read.
+            provisional: integrity.one_read(),
         }
     }
 
@@ -177,6 +181,8 @@ impl Session {
     {
         let integrity = self.verification(inputs);
         let mut opts = self.build_options(&integrity);
+        // A live build shows rows before the verdict: never a provisional label.
+        opts.provisional = None;
         opts.threads = opts.threads.min(threads).max(1);
         let done: Arc<std::sync::Mutex<Option<OpenedIndex>>> = Arc::default();
         let forward = {

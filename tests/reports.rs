@@ -86,6 +86,25 @@ fn integrity_pane_rows_locate_the_tampering_and_jump_to_it() {
     // A plain file has no seal.
     let plain = integrity_report(&[repo_root().join("Cargo.toml")], None);
     assert!(plain.rows[0].text.contains("no seal"));
+    // A folder of exports: each bundle in it, and the heading tallies their verdicts.
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).unwrap();
+    for name in ["modified-record", "swapped-records"] {
+        let from = repo_root().join(format!("sample-data/tampered/{name}.tar.gz"));
+        std::fs::copy(from, exports.join(format!("{name}.tar.gz"))).unwrap();
+    }
+    let folder = integrity_report(std::slice::from_ref(&exports), Some(&trust()));
+    assert_eq!(folder.heading, "integrity: 2 bundles: 2 tampered");
+    for name in ["modified-record", "swapped-records"] {
+        assert!(
+            folder
+                .rows
+                .iter()
+                .any(|r| r.text.starts_with("TAMPERED ") && r.text.contains(name)),
+            "{name}: {:?}",
+            folder.rows
+        );
+    }
 }
 
 #[test]

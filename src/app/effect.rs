@@ -33,6 +33,8 @@ pub enum LocateTarget {
         from: Option<(i64, u64)>,
         /// The find query (the view's query is the request's).
         find: String,
+        /// How many matches on (`3n`: the third); at least 1.
+        step: u64,
     },
 }
 

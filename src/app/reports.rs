@@ -116,18 +116,26 @@ pub(crate) fn integrity_pane(verification: &Verification) -> PaneReport {
         }
         rows.extend(report.findings.iter().map(|f| finding_row(report, f)));
     }
-    let heading = if verdicts.is_empty() {
-        "integrity: no sealed bundle among the inputs".to_owned()
-    } else {
-        format!(
-            "integrity: {}",
-            verdicts
+    let heading = match verdicts.as_slice() {
+        [] => "integrity: no sealed bundle among the inputs".to_owned(),
+        [one] => format!("integrity: {}", one.as_str()),
+        // A folder of exports: how many bundles gave each verdict, worst first.
+        many => {
+            let order = [
+                Verdict::Error,
+                Verdict::Tampered,
+                Verdict::Unverified,
+                Verdict::Verified,
+            ];
+            let tally: Vec<String> = order
                 .iter()
-                .copied()
-                .map(Verdict::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+                .filter_map(|v| {
+                    let n = many.iter().filter(|x| *x == v).count();
+                    (n > 0).then(|| format!("{n} {}", v.as_str()))
+                })
+                .collect();
+            format!("integrity: {} bundles: {}", many.len(), tally.join(", "))
+        }
     };
     PaneReport { heading, rows }
 }

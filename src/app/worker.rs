@@ -250,7 +250,8 @@ fn locate(
             down,
             from,
             ref find,
-        } => Ok(explore::locate_find(store, req, from, find, down)?),
+            step,
+        } => Ok(explore::locate_find(store, req, from, find, (down, step))?),
         LocateTarget::Problem {
             down,
             from,

@@ -224,7 +224,14 @@ fn build_or_reuse(
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     ));
     let cancel = live.as_ref().map(|l| l.cancel);
-    let result = build(&tmp, paths, opts, live, events);
+    // A live build shows records as it indexes them, before the verification's verdict:
+    // it must never show a provisional label, so it takes the ordinary statuses.
+    let provisional = opts.provisional.clone().filter(|_| live.is_none());
+    let result = match provisional {
+        Some(p) => build_one_read(&tmp, paths, opts, &*p, events),
+        None => build(&tmp, paths, opts, live, events, None)
+            .and_then(|s| s.ok_or_else(unconfirmed_without_labels)),
+    };
     opts.ingest.file_tap = None;
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
         let _ = fs::remove_dir_all(&tmp);
@@ -251,15 +258,66 @@ fn build_or_reuse(
     Ok(Some(opened))
 }
 
+fn unconfirmed_without_labels() -> IndexError {
+    IndexError::Corrupt("invariant: a build without provisional labels is kept".to_owned())
+}
+
+/// A cold build of a sealed tar read once: the load labels its records provisionally while
+/// the verifier reads the same bytes; the labels are kept only when proven at the end, else
+/// the index is thrown away and built again with the ordinary statuses (taken from the
+/// report already made: the bundle is read a second time, never verified twice).
+fn build_one_read(
+    tmp: &Path,
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    provisional: &dyn crate::ingest::ProvisionalStatuses,
+    events: &mut dyn FnMut(LiveEvent),
+) -> Result<IngestSummary, IndexError> {
+    let Some((tap, lookup)) = provisional.begin() else {
+        return build(tmp, paths, opts, None, events, None)
+            .and_then(|s| s.ok_or_else(unconfirmed_without_labels));
+    };
+    let saved_tap = opts.ingest.file_tap.clone();
+    let saved_status = opts.ingest.status.replace(lookup);
+    opts.ingest.file_tap = Some(match &saved_tap {
+        Some(digest) => Arc::new(crate::ingest::BothTaps(Arc::clone(digest), tap)),
+        None => tap,
+    });
+    let first = build(tmp, paths, opts, None, events, Some(provisional));
+    // Joins the verifier whatever happened (idempotent after the build's own call).
+    let _ = provisional.confirm();
+    opts.ingest.file_tap = saved_tap;
+    opts.ingest.status = saved_status;
+    if let Some(summary) = first? {
+        return Ok(summary);
+    }
+    let _ = fs::remove_dir_all(tmp);
+    // The observers saw every event of the first load, whose events differ from these only
+    // in their integrity label (which no observer reads): they are not fed twice.
+    let mut observers = std::mem::take(&mut opts.observers);
+    let second = build(tmp, paths, opts, None, events, None);
+    std::mem::swap(&mut opts.observers, &mut observers);
+    let Some(summary) = second? else {
+        return Err(unconfirmed_without_labels());
+    };
+    for o in &mut opts.observers {
+        o.finish(tmp)
+            .map_err(io_err("saving derived data beside the index"))?;
+    }
+    Ok(summary)
+}
+
 /// Loads `paths` into a new index in `tmp`; a live build reports `Opened` on the empty
-/// index and commits as it goes.
+/// index and commits as it goes. With `provisional`, the labels are confirmed before the
+/// build is finished: `None` when they are refused (nothing finished, `tmp` to be removed).
 fn build(
     tmp: &Path,
     paths: &[PathBuf],
     opts: &mut BuildOptions,
     live: Option<Live<'_>>,
     events: &mut dyn FnMut(LiveEvent),
-) -> Result<IngestSummary, IndexError> {
+    provisional: Option<&dyn crate::ingest::ProvisionalStatuses>,
+) -> Result<Option<IngestSummary>, IndexError> {
     let policy = if live.is_some() {
         CommitPolicy::LIVE
     } else {
@@ -302,10 +360,13 @@ fn build(
         return Err(e);
     }
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-        return Ok(summary);
+        return Ok(Some(summary));
+    }
+    if provisional.is_some_and(|p| !p.confirm()) {
+        return Ok(None);
     }
     finish_build(tmp, indexer, opts, &summary)?;
-    Ok(summary)
+    Ok(Some(summary))
 }
 
 /// Writes `meta.json`, the mark of a complete build.

@@ -54,6 +54,10 @@ pub struct BuildOptions {
     /// `--verify-cache`: hash the inputs again instead of trusting their fingerprint, and
     /// read a cached index whole (every checksum) before reusing it.
     pub verify_cache: bool,
+    /// Record statuses given provisionally during a cold build and proven at its end, so
+    /// that a sealed tar is verified from the load's own read (`None`: `ingest.status`
+    /// alone). Not used by live builds: they show records before the verdict.
+    pub provisional: Option<Arc<dyn crate::ingest::ProvisionalStatuses>>,
 }
 
 impl Default for BuildOptions {
@@ -69,6 +73,7 @@ impl Default for BuildOptions {
             key_extra: Vec::new(),
             observers: Vec::new(),
             verify_cache: false,
+            provisional: None,
         }
     }
 }

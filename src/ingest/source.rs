@@ -27,6 +27,13 @@ pub trait MemberVisitor {
 pub trait FileTap: Send + Sync {
     /// A file is opened for loading: what should see its bytes, if anything.
     fn open(&self, path: &Path) -> Option<Box<dyn FileReadObserver>>;
+
+    /// The load reads the file at `path` as a tar archive: what should see the archive's
+    /// bytes (gunzipped) as the load's archive reader takes them, up to where it stops.
+    fn open_archive(&self, path: &Path) -> Option<Box<dyn FileReadObserver>> {
+        let _ = path;
+        None
+    }
 }
 
 /// Sees the raw bytes of one input file, in order from its first byte.
@@ -35,6 +42,67 @@ pub trait FileReadObserver: Send {
     fn bytes(&mut self, bytes: &[u8]);
     /// The file was read to its end (not called when the read stopped before it).
     fn end(self: Box<Self>);
+}
+
+/// Shows every file to two taps (the content digest's and the verifier's).
+pub struct BothTaps(pub Arc<dyn FileTap>, pub Arc<dyn FileTap>);
+
+impl FileTap for BothTaps {
+    fn open(&self, path: &Path) -> Option<Box<dyn FileReadObserver>> {
+        both(self.0.open(path), self.1.open(path))
+    }
+
+    fn open_archive(&self, path: &Path) -> Option<Box<dyn FileReadObserver>> {
+        both(self.0.open_archive(path), self.1.open_archive(path))
+    }
+}
+
+fn both(
+    a: Option<Box<dyn FileReadObserver>>,
+    b: Option<Box<dyn FileReadObserver>>,
+) -> Option<Box<dyn FileReadObserver>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Box::new(Both(a, b))),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Shows what a reader gives to an observer, as it is read (an archive's bytes after
+/// gunzip, to [`FileTap::open_archive`]); `end` once the reader gave its end.
+struct Observed<R: Read> {
+    inner: R,
+    observer: Option<Box<dyn FileReadObserver>>,
+}
+
+impl<R: Read> Read for Observed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            if let Some(o) = self.observer.as_mut() {
+                o.bytes(&buf[..n]);
+            }
+        } else if !buf.is_empty()
+            && let Some(o) = self.observer.take()
+        {
+            o.end();
+        }
+        Ok(n)
+    }
+}
+
+struct Both(Box<dyn FileReadObserver>, Box<dyn FileReadObserver>);
+
+impl FileReadObserver for Both {
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.0.bytes(bytes);
+        self.1.bytes(bytes);
+    }
+
+    fn end(self: Box<Self>) {
+        let Both(a, b) = *self;
+        a.end();
+        b.end();
+    }
 }
 
 /// Longest tail of a file read after the load stopped reading it (an archive's padding
@@ -367,6 +435,11 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
         let root = open_stream(path, &ByteCounter::default())
             .ok()
             .and_then(|(h, r)| tar_bundle_root(io::Cursor::new(h).chain(r)));
+        let observer = counter.tap.as_ref().and_then(|t| t.open_archive(path));
+        let reader = Observed {
+            inner: reader,
+            observer,
+        };
         visit_tar(display, reader, root, v);
     } else {
         v.member(display, &mut BufReader::with_capacity(256 * 1024, reader));

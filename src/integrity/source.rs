@@ -57,8 +57,9 @@ enum Kind {
 /// Called with each member read: its bundle path, copy number and reader.
 pub(crate) type MemberFn<'a> = dyn FnMut(&str, u32, &mut dyn BufRead) -> io::Result<()> + 'a;
 
-/// Called with the bytes of the first manifest a streaming open meets.
-pub(crate) type ManifestFn<'a> = dyn FnMut(&[u8]) + 'a;
+/// Called with the root (`""` or `"top/"`) and the bytes of the first manifest a streaming
+/// open meets.
+pub(crate) type ManifestFn<'a> = dyn FnMut(&str, &[u8]) + 'a;
 
 /// What a streaming open of a tar read as it listed ([`BundleSource::open_streaming`]).
 #[derive(Debug, Clone)]
@@ -157,6 +158,21 @@ impl BundleSource {
         Ok(Self::open_tar_with(path, None)?.0)
     }
 
+    /// [`BundleSource::open_streaming`] over the bytes of the tar at `path` as `raw` gives
+    /// them (the load's own read of the file, see `integrity::onepass`): nothing is opened.
+    /// The members met before the manifest are kept in memory, up to `early_budget` bytes
+    /// in all, and read as soon as it is met; those beyond it are left in
+    /// [`Streamed::early`].
+    pub(crate) fn open_streaming_reader(
+        path: &Path,
+        raw: Box<dyn BufRead>,
+        early_budget: u64,
+        on_manifest: &mut ManifestFn<'_>,
+        on_member: &mut MemberFn<'_>,
+    ) -> Result<(Self, Option<Streamed>), IntegrityError> {
+        Self::open_tar_from(path, raw, Some((on_manifest, on_member)), early_budget)
+    }
+
     /// Opens a bundle and, for a tar, reads the members after its manifest as it lists them
     /// ([`Streaming`]): one read of the archive instead of a listing then a reading pass.
     pub(crate) fn open_streaming(
@@ -171,13 +187,24 @@ impl BundleSource {
         Self::open_tar_with(path, Some((on_manifest, on_member)))
     }
 
-    #[allow(clippy::too_many_lines)]
     fn open_tar_with(
         path: &Path,
-        mut streaming: Option<(&mut ManifestFn<'_>, &mut MemberFn<'_>)>,
+        streaming: Option<(&mut ManifestFn<'_>, &mut MemberFn<'_>)>,
     ) -> Result<(Self, Option<Streamed>), IntegrityError> {
         let f = File::open(path).map_err(|e| IntegrityError::io(path, e))?;
-        let mut raw = BufReader::with_capacity(256 * 1024, f);
+        #[cfg(test)]
+        tests::count_open(path);
+        let raw = BufReader::with_capacity(256 * 1024, f);
+        Self::open_tar_from(path, Box::new(raw), streaming, 0)
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn open_tar_from(
+        path: &Path,
+        mut raw: Box<dyn BufRead>,
+        mut streaming: Option<(&mut ManifestFn<'_>, &mut MemberFn<'_>)>,
+        early_budget: u64,
+    ) -> Result<(Self, Option<Streamed>), IntegrityError> {
         let gz = raw
             .fill_buf()
             .map_err(|e| IntegrityError::io(path, e))?
@@ -203,6 +230,9 @@ impl BundleSource {
         let mut stream_root: Option<String> = None;
         let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
         let mut early: Vec<(String, u32)> = Vec::new();
+        // The early members kept in memory (path, copy, bytes), and what is left to keep.
+        let mut kept: Vec<(String, u32, Vec<u8>)> = Vec::new();
+        let mut budget = Some(early_budget).filter(|&b| b > 0);
         let mut archive = tar::Archive::new(reader);
         let entries = archive
             .entries()
@@ -221,8 +251,18 @@ impl BundleSource {
                     if stream_root.is_none()
                         && (m.rel == "manifest.json" || m.rel.ends_with("/manifest.json"))
                     {
-                        stream_root = Some(m.rel.trim_end_matches("manifest.json").to_owned());
-                        on_manifest(&bytes);
+                        let root = m.rel.trim_end_matches("manifest.json").to_owned();
+                        on_manifest(&root, &bytes);
+                        // The kept early members, read now as `read_members` would read
+                        // them (inside the root, not its manifest or signature).
+                        for (full, copy, body) in kept.drain(..) {
+                            match full.strip_prefix(root.as_str()) {
+                                Some("manifest.json" | "manifest.sig") | None => {}
+                                Some(rel) => on_member(rel, copy, &mut io::Cursor::new(&body))
+                                    .map_err(|e| IntegrityError::io(path, e))?,
+                            }
+                        }
+                        stream_root = Some(root);
                     }
                     // A file named like metadata elsewhere (`x/manifest.json` in a bundle at
                     // the archive's root) is a member like any other.
@@ -232,7 +272,8 @@ impl BundleSource {
                     {
                         on_member(rel, copy, &mut r).map_err(|e| IntegrityError::io(path, e))?;
                     } else if stream_root.is_none() {
-                        note_early(&m.rel, &mut seen, &mut early);
+                        let copy = note_early(&m.rel, &mut seen, &mut early);
+                        keep_early(&mut budget, &mut early, &mut kept, &bytes, copy);
                     }
                 }
                 metas.push((m.rel.clone(), bytes));
@@ -240,7 +281,15 @@ impl BundleSource {
                 && let Some((_, on_member)) = streaming.as_mut()
             {
                 if stream_root.is_none() {
-                    note_early(&m.rel, &mut seen, &mut early);
+                    let copy = note_early(&m.rel, &mut seen, &mut early);
+                    if let Some(left) = budget {
+                        let mut body = Vec::new();
+                        (&mut entry)
+                            .take(left + 1)
+                            .read_to_end(&mut body)
+                            .map_err(|e| IntegrityError::io(path, e))?;
+                        keep_early(&mut budget, &mut early, &mut kept, &body, copy);
+                    }
                 } else if let Some((rel, copy)) =
                     stream_member(&m.rel, stream_root.as_deref(), &mut seen)
                 {
@@ -390,10 +439,33 @@ fn note_early(
     full: &str,
     seen: &mut std::collections::HashMap<String, u32>,
     early: &mut Vec<(String, u32)>,
-) {
+) -> u32 {
     let n = seen.entry(full.to_owned()).or_insert(0);
     *n += 1;
     early.push((full.to_owned(), *n));
+    *n
+}
+
+/// Keeps the bytes of the early member just noted (the last of `early`) in memory while the
+/// budget lasts: it is then read when the manifest is met instead of by a second read of
+/// the archive. Past the budget nothing more is kept, and the rest stays in `early`.
+fn keep_early(
+    budget: &mut Option<u64>,
+    early: &mut Vec<(String, u32)>,
+    kept: &mut Vec<(String, u32, Vec<u8>)>,
+    body: &[u8],
+    copy: u32,
+) {
+    let Some(left) = *budget else { return };
+    let len = body.len() as u64;
+    if len > left {
+        *budget = None;
+        return;
+    }
+    *budget = Some(left - len);
+    if let Some((full, _)) = early.pop() {
+        kept.push((full, copy, body.to_vec()));
+    }
 }
 
 /// Where a member met after the streaming root is known stands: its bundle path and copy
@@ -458,8 +530,20 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> Result<(), IntegrityE
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    static OPENS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+    /// Notes an open of the archive at `path` by the verifier.
+    pub(super) fn count_open(path: &Path) {
+        OPENS.lock().unwrap().push(path.to_path_buf());
+    }
+
+    /// How many times the verifier opened the archive at `path` itself.
+    pub(crate) fn opens_of(path: &Path) -> usize {
+        OPENS.lock().unwrap().iter().filter(|p| *p == path).count()
+    }
 
     #[test]
     fn a_sorted_sealed_tar_gz_is_read_once_its_streams_while_it_is_listed() {
@@ -471,7 +555,7 @@ mod tests {
         let mut manifests = 0;
         let mut read: Vec<(String, u32, usize)> = Vec::new();
         let (src, streamed) =
-            BundleSource::open_streaming(&tgz, &mut |_| manifests += 1, &mut |rel, copy, r| {
+            BundleSource::open_streaming(&tgz, &mut |_, _| manifests += 1, &mut |rel, copy, r| {
                 let mut bytes = Vec::new();
                 r.read_to_end(&mut bytes)?;
                 read.push((rel.to_owned(), copy, bytes.len()));
@@ -533,7 +617,7 @@ mod tests {
         b.finish().unwrap();
         drop(b);
         let (src, streamed) =
-            BundleSource::open_streaming(&tar_path, &mut |_| {}, &mut |_, _, _| Ok(())).unwrap();
+            BundleSource::open_streaming(&tar_path, &mut |_, _| {}, &mut |_, _, _| Ok(())).unwrap();
         assert_eq!(src.root, "");
         assert!(!streamed.unwrap().valid);
     }

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::IntegrityError;
@@ -18,7 +18,7 @@ use super::digest::sha256;
 use super::keys::TrustStore;
 use super::report::{RecordStatus, Report};
 use super::verify::{VerifyOptions, verify_bundle};
-use crate::ingest::{StatusLookup, is_bundle_manifest};
+use crate::ingest::{ProvisionalStatuses, StatusLookup, is_bundle_manifest};
 
 /// Environment variable naming the trust store used when indexing (else the default one).
 pub const TRUST_ENV: &str = "AUDITLENS_TRUST";
@@ -35,6 +35,8 @@ pub struct Verification {
     sealed: OnceLock<Vec<bool>>,
     results: OnceLock<Vec<InputCheck>>,
     runs: AtomicUsize,
+    /// How a one-read build went: 0 not tried, 1 its labels were proven, 2 refused.
+    one_read: AtomicU8,
 }
 
 /// What verifying one input gave.
@@ -57,6 +59,56 @@ impl Verification {
             sealed: OnceLock::new(),
             results: OnceLock::new(),
             runs: AtomicUsize::new(0),
+            one_read: AtomicU8::new(0),
+        }
+    }
+
+    /// The one-read verification of a cold, non-live build ([`super::onepass`]): for a
+    /// single input that is a sealed tar (or tar.gz), `None` otherwise. Several inputs, or
+    /// a folder, take the ordinary path (a folder's files are read one by one anyway).
+    pub(crate) fn one_read(self: &Arc<Self>) -> Option<Arc<dyn ProvisionalStatuses>> {
+        let ([input], [unit], [true]) = (self.inputs.as_slice(), self.units(), self.sealed())
+        else {
+            return None;
+        };
+        if input != unit || input.is_dir() || self.results.get().is_some() {
+            return None;
+        }
+        Some(Arc::new(super::onepass::OnePass::new(
+            Arc::clone(self),
+            input.clone(),
+        )))
+    }
+
+    /// Takes the results a verification from the load's own read made (one per unit):
+    /// counted as this verification's run. False when the inputs were verified already.
+    pub(crate) fn provide(&self, results: Vec<InputCheck>) -> bool {
+        if results.len() != self.units().len() {
+            return false;
+        }
+        let mut taken = false;
+        self.results.get_or_init(|| {
+            taken = true;
+            self.runs.fetch_add(1, Ordering::Relaxed);
+            results
+        });
+        taken
+    }
+
+    /// Notes how a one-read build ended.
+    pub(crate) fn note_one_read(&self, proven: bool) {
+        self.one_read
+            .store(if proven { 1 } else { 2 }, Ordering::Relaxed);
+    }
+
+    /// How the build's one-read verification ended: `None` when not tried (a cached index,
+    /// a folder, several inputs, a live build), `Some(true)` when its provisional labels
+    /// were proven (the bundle was read once), `Some(false)` when the build loaded again.
+    pub fn one_read_outcome(&self) -> Option<bool> {
+        match self.one_read.load(Ordering::Relaxed) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
         }
     }
 

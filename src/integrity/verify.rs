@@ -330,33 +330,113 @@ impl<'m> MemberReads<'m> {
 
 /// Verifies one bundle (folder, `.tar` or `.tar.gz`). Errors only when it cannot be read at
 /// all; every integrity problem is a finding in the report.
-#[allow(clippy::too_many_lines)]
 pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, IntegrityError> {
+    verify_from(path, None, opts)?.ok_or_else(|| {
+        IntegrityError::invalid(
+            path,
+            None,
+            "invariant: a bundle read from its file is verified",
+        )
+    })
+}
+
+/// Largest total size of the members a tar holds before its manifest that a verification
+/// from the load's read keeps in memory (a sealed bundle's `files/` artefacts).
+const MAX_EARLY_BYTES: u64 = 16 << 20;
+
+#[cfg(test)]
+static EARLY_BUDGETS: std::sync::Mutex<Vec<(std::path::PathBuf, u64)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Tests: the early budget of the verification of `path` (to exercise a bundle whose
+/// members before the manifest do not fit).
+#[cfg(test)]
+pub(crate) fn set_early_budget(path: &Path, bytes: u64) {
+    EARLY_BUDGETS
+        .lock()
+        .unwrap()
+        .push((path.to_path_buf(), bytes));
+}
+
+fn early_budget(path: &Path) -> u64 {
+    #[cfg(test)]
+    if let Some((_, b)) = EARLY_BUDGETS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(p, _)| p == path)
+    {
+        return *b;
+    }
+    let _ = path;
+    MAX_EARLY_BYTES
+}
+
+/// [`verify_bundle`] of the tar at `path` from the bytes `raw` gives (the load's own read of
+/// the file): the same checks, sharing the code, without opening the file. `None` when that
+/// one read is not enough (the members before the manifest exceed [`MAX_EARLY_BYTES`], or
+/// the first manifest met is not the bundle's): then verify from the file.
+/// `seen` hears the root and manifest of the archive as soon as its first manifest is read
+/// (`None` when that manifest cannot be parsed).
+pub(crate) fn verify_bundle_reader(
+    path: &Path,
+    raw: Box<dyn BufRead>,
+    opts: &VerifyOptions<'_>,
+    seen: &mut dyn FnMut(&str, Option<&Manifest>),
+) -> Result<Option<Report>, IntegrityError> {
+    verify_from(path, Some((raw, seen)), opts)
+}
+
+/// A tar's bytes from a reader, and who hears its first manifest.
+type FromReader<'a> = (Box<dyn BufRead>, &'a mut dyn FnMut(&str, Option<&Manifest>));
+
+#[allow(clippy::too_many_lines)]
+fn verify_from(
+    path: &Path,
+    raw: Option<FromReader<'_>>,
+    opts: &VerifyOptions<'_>,
+) -> Result<Option<Report>, IntegrityError> {
     let mut report = Report::new(&path.display().to_string());
     let max_line = opts.max_line_bytes;
     let strict = opts.strict;
     let progress = opts.progress;
+    let one_read = raw.is_some();
     // A tar is read once: the members after its manifest are checked as the archive is
     // listed, against the manifest met first (whether it is the bundle's is known at the
     // end; when it is not, what was read then is dropped and read again below).
     let early_manifest: std::cell::OnceCell<(Digest32, Option<Manifest>)> =
         std::cell::OnceCell::new();
     let mut read = MemberReads::default();
-    let (src, streamed) = BundleSource::open_streaming(
-        path,
-        &mut |bytes| {
-            let _ = early_manifest.set((sha256(bytes), parse_manifest(bytes).ok()));
-        },
-        &mut |rel, copy, r| {
-            let Some((_, Some(m))) = early_manifest.get() else {
-                return Ok(());
-            };
-            let Ok(i) = m.files.binary_search_by(|f| f.path.as_str().cmp(rel)) else {
-                return Ok(());
-            };
-            read.member(&m.files[i], rel, copy, r, max_line, strict, progress)
-        },
-    )?;
+    let (raw, mut seen) = match raw {
+        Some((r, seen)) => (Some(r), Some(seen)),
+        None => (None, None),
+    };
+    let mut on_manifest = |root: &str, bytes: &[u8]| {
+        let parsed = parse_manifest(bytes).ok();
+        if let Some(seen) = seen.as_mut() {
+            seen(root, parsed.as_ref());
+        }
+        let _ = early_manifest.set((sha256(bytes), parsed));
+    };
+    let mut on_member = |rel: &str, copy: u32, r: &mut dyn BufRead| {
+        let Some((_, Some(m))) = early_manifest.get() else {
+            return Ok(());
+        };
+        let Ok(i) = m.files.binary_search_by(|f| f.path.as_str().cmp(rel)) else {
+            return Ok(());
+        };
+        read.member(&m.files[i], rel, copy, r, max_line, strict, progress)
+    };
+    let (src, streamed) = match raw {
+        None => BundleSource::open_streaming(path, &mut on_manifest, &mut on_member)?,
+        Some(raw) => BundleSource::open_streaming_reader(
+            path,
+            raw,
+            early_budget(path),
+            &mut on_manifest,
+            &mut on_member,
+        )?,
+    };
     let mut file_findings = Vec::new();
     let mut unsafe_paths = HashSet::new();
     for m in &src.members {
@@ -380,7 +460,7 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
             "no manifest.json: not a sealed bundle, nothing can be checked",
         ));
         report.findings.extend(file_findings);
-        return Ok(report);
+        return Ok(Some(report));
     };
     let manifest = match parse_manifest(manifest_bytes) {
         Ok(m) => m,
@@ -389,7 +469,7 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
                 .findings
                 .push(Finding::new(code, Some("manifest.json"), detail));
             report.findings.extend(file_findings);
-            return Ok(report);
+            return Ok(Some(report));
         }
     };
     let (sig_report, sig_detail) =
@@ -513,6 +593,9 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
             fresh.member(entry, rel, copy, r, max_line, strict, progress)
         };
         if streamed.is_none() || !early.is_empty() {
+            if one_read {
+                return Ok(None);
+            }
             src.read_members(&want, streamed.is_some(), &mut on_member)?;
         }
     }
@@ -619,7 +702,7 @@ pub fn verify_bundle(path: &Path, opts: &VerifyOptions<'_>) -> Result<Report, In
     report.manifest_sha256 = Some(sha256(manifest_bytes));
     report.manifest = Some(manifest);
     report.settle();
-    Ok(report)
+    Ok(Some(report))
 }
 
 /// Checks the export chain across several bundles (spec section 6) and adds

@@ -104,6 +104,11 @@ pub(super) fn find_done(
 
 /// `n` / `N`: the next or previous match anywhere in the list (wrapping).
 pub(super) fn next_find(s: &mut AppState, down: bool) -> Vec<Effect> {
+    next_find_n(s, down, 1)
+}
+
+/// `3n`: the third match on.
+fn next_find_n(s: &mut AppState, down: bool, step: u64) -> Vec<Effect> {
     let Some(find) = s.find.as_ref().map(|f| f.query.clone()) else {
         set_status(
             s,
@@ -113,7 +118,15 @@ pub(super) fn next_find(s: &mut AppState, down: bool) -> Vec<Effect> {
         return vec![];
     };
     let from = s.selected_hit().map(key_of);
-    locate(s, LocateTarget::Find { down, from, find })
+    locate(
+        s,
+        LocateTarget::Find {
+            down,
+            from,
+            find,
+            step,
+        },
+    )
 }
 
 /// The window changed: the find's matches there are not known yet.
@@ -210,7 +223,9 @@ fn counted(a: &Action) -> Counted {
         | Action::Right
         | Action::Top
         | Action::Bottom
-        | Action::Context => Counted::Use,
+        | Action::Context
+        | Action::NextFind
+        | Action::PrevFind => Counted::Use,
         Action::Count(_)
         | Action::Tick(_)
         | Action::Resize(..)
@@ -283,8 +298,6 @@ fn counted(a: &Action) -> Counted {
         | Action::Copy
         | Action::Help
         | Action::FindPrompt
-        | Action::NextFind
-        | Action::PrevFind
         | Action::ToggleLogScale => Counted::Drop,
     }
 }
@@ -305,7 +318,7 @@ pub(super) fn count_digit(s: &mut AppState, d: u8) -> Vec<Effect> {
         set_status(
             s,
             format!(
-                "count {n}: j k h l move that far, G goes to the {n}th, C shows {n} either side"
+                "count {n}: j k h l n N move that far, G goes to the {n}th, C shows {n} either side"
             ),
             false,
         );
@@ -336,6 +349,8 @@ pub(super) fn with_count(s: &mut AppState, a: &Action) -> Option<Vec<Effect>> {
         Action::Left => sideways(s, -n),
         Action::Top | Action::Bottom => go_to_nth(s, n),
         Action::Context => context(s, usize::try_from(n).ok()),
+        Action::NextFind => next_find_n(s, !s.oldest_first, n.unsigned_abs()),
+        Action::PrevFind => next_find_n(s, s.oldest_first, n.unsigned_abs()),
         _ => return None,
     })
 }

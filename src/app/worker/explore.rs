@@ -52,8 +52,9 @@ pub(super) fn locate_find(
     request: &SearchRequest,
     from: Option<(i64, u64)>,
     find: &str,
-    down: bool,
+    (down, step): (bool, u64),
 ) -> Result<(Option<u64>, String), StoreError> {
+    let step = step.max(1);
     let view = request.selection();
     let sel = Selection {
         query: crate::app::find::within(&request.query, find),
@@ -64,8 +65,10 @@ pub(super) fn locate_find(
     if total == 0 {
         return Ok((None, format!("match of `{shown}`")));
     }
+    // The match `step` on from the selection, in list positions, wrapping at the ends.
     let (idx, wrapped) = match from {
-        None => (if down { 0 } else { total - 1 }, false),
+        None if down => ((step - 1) % total, step > total),
+        None => (total - 1 - (step - 1) % total, step > total),
         Some((ts, ord)) => {
             let p = store.position(&sel, ts, ord)?;
             let here = at(store, &sel, p, 1)?
@@ -73,15 +76,11 @@ pub(super) fn locate_find(
                 .is_some_and(|h| key(h) == (ts, ord));
             if down {
                 let next = if here { p + 1 } else { p };
-                if next >= total {
-                    (0, true)
-                } else {
-                    (next, false)
-                }
-            } else if p == 0 {
-                (total - 1, true)
+                let target = next.saturating_add(step - 1);
+                (target % total, target >= total)
             } else {
-                (p - 1, false)
+                let back = step % total;
+                ((p + total - back) % total, u128::from(step) > u128::from(p))
             }
         }
     };
