@@ -946,7 +946,7 @@ fn the_explorer_on_the_remote_index_shows_what_it_shows_on_the_local_one() {
     both(&local, &remote, |e| e.keys(&["Tab", "Tab", "Tab"]));
     let started = Instant::now();
     let (mut l, mut r) = (String::new(), String::new());
-    while started.elapsed() < Duration::from_secs(30) {
+    while started.elapsed() < Duration::from_secs(60) {
         (l, r) = (words(&local.screen()), words(&remote.screen()));
         if l.contains("1 MODIFIED, 2999 VERIFIED")
             && r.contains("verified 2999 record(s)")
@@ -976,7 +976,7 @@ fn the_explorer_on_the_remote_index_shows_what_it_shows_on_the_local_one() {
     for h in [&lh, &rh] {
         let done = h.join("done");
         let started = Instant::now();
-        while !done.exists() && started.elapsed() < Duration::from_secs(30) {
+        while !done.exists() && started.elapsed() < Duration::from_secs(60) {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(

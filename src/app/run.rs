@@ -564,17 +564,26 @@ fn desk_for(session: &Session, paths: &[PathBuf], state: &mut AppState) -> super
 
 /// Joins the workers; the indexer only if it stops within 250 ms (it stops at the next
 /// event, but the writer may take a moment; an interrupted build folder is swept on the
-/// next start). Returns the names of workers that panicked.
+/// next start), the search worker only if it ends its current job within 3 s (a slow remote
+/// request or a long scan must not hold the process after the user quit: exports are
+/// written under a temporary name and renamed, so nothing half-written is left visible).
+/// Returns the names of workers that panicked.
 fn wind_down(
     indexer: std::thread::JoinHandle<()>,
     search: std::thread::JoinHandle<()>,
 ) -> Vec<&'static str> {
-    let deadline = Instant::now() + Duration::from_millis(250);
-    while !indexer.is_finished() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    let wait = |h: &std::thread::JoinHandle<()>, ms: u64| {
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        while !h.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        h.is_finished()
+    };
+    let mut workers = Vec::new();
+    if wait(&search, 3000) {
+        workers.push(("search", search));
     }
-    let mut workers = vec![("search", search)];
-    if indexer.is_finished() {
+    if wait(&indexer, 250) {
         workers.push(("indexer", indexer));
     }
     workers
