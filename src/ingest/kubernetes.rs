@@ -105,7 +105,9 @@ fn gke_to_audit(obj: &Map<String, Value>) -> Map<String, Value> {
     let verb = segs.last().copied().unwrap_or("unknown");
     audit.insert("verb".to_owned(), Value::String(verb.to_owned()));
     let version_at = segs.iter().position(|s| {
-        s.len() > 1 && s.starts_with('v') && s[1..2].bytes().all(|b| b.is_ascii_digit())
+        // By bytes: a segment may hold any character (`v\u{feff}1`), and a str index off a
+        // character boundary panics.
+        s.starts_with('v') && s.as_bytes().get(1).is_some_and(u8::is_ascii_digit)
     });
     let mut object_ref = Map::new();
     if let Some(i) = version_at
@@ -513,6 +515,12 @@ mod tests {
             "status": {}}}),
         );
         assert_eq!(ev.action, "k8s.readyz");
+        // A segment whose second character is not one byte (found by fuzzing: it panicked
+        // slicing the string off a character boundary) is not a version.
+        let ev = k8s(json!({"protoPayload": {"serviceName": "k8s.io",
+            "methodName": "io.k8s.admissionregistration.v\u{feff}1.hooks.create",
+            "resourceName": "admissionregistration.k8s.io/v1/hooks/x"}}));
+        assert_eq!(ev.action, "k8s.create");
     }
 
     #[test]
