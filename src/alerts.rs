@@ -13,7 +13,5 @@ mod rule;
 
 pub use alert::{Alert, Evidence, MAX_EVIDENCE};
 pub use eval::{Evaluator, Input};
-pub use field::{field_value, is_known_field};
-pub use rule::{
-    CompareOp, DEFAULT_RULES, Rule, RuleError, RuleKind, RuleSet, Threshold, parse_duration,
-};
+pub(crate) use field::field_value;
+pub use rule::{CompareOp, DEFAULT_RULES, Rule, RuleError, RuleKind, RuleSet, Threshold};

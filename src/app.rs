@@ -24,7 +24,7 @@ mod update;
 mod worker;
 
 pub use action::{Action, LiveAlert};
-pub use desk::{Desk, ExportJob, ReportJob, compliance_pane};
+pub use desk::{Desk, ExportJob, ReportJob};
 pub use effect::{Effect, Job, LocateTarget};
 pub use line::LineInput;
 pub use messages::{LoadProblem, MessageLog};
@@ -35,5 +35,5 @@ pub use state::{
     AppState, CaseState, Completion, Mode, Pane, PaneReport, Phase, Progress, Related, ReportRow,
     RowTarget, Scroll, Status, TimelineState, Tz, Window,
 };
-pub use update::{MARGIN, WINDOW, problem_query, update};
-pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute, run_desk};
+pub use update::{MARGIN, WINDOW, update};
+pub use worker::{EffectRunner, SyncRunner, ThreadRunner, execute};

@@ -20,8 +20,6 @@ mod stats;
 mod verify;
 mod watch;
 
-pub use lineage::load_graph;
-
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

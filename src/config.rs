@@ -147,7 +147,9 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
 
 /// The generic mapping in effect: the built-in candidate lists, with those of the user file
 /// `generic.json` in `dir` (when there is one) tried first.
-pub fn generic_mapping(dir: Option<&Path>) -> Result<crate::ingest::GenericMapping, ConfigError> {
+pub(crate) fn generic_mapping(
+    dir: Option<&Path>,
+) -> Result<crate::ingest::GenericMapping, ConfigError> {
     let Some(dir) = dir else {
         return Ok(crate::ingest::GenericMapping::builtin());
     };

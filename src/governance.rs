@@ -27,18 +27,20 @@ mod testutil;
 pub use catalog::{
     CATALOGS, Catalog, CatalogError, CheckDef, CheckKind, ControlDef, Params, STAGES,
 };
-pub use checks::{
-    Coverage, StageCoverage, alerts_check, integrity_check, lifecycle_check, retention_check,
-};
+pub use checks::{Coverage, StageCoverage};
+pub(crate) use checks::{alerts_check, integrity_check, lifecycle_check, retention_check};
 pub use continuity::{ContinuityCheck, DayCount};
-pub use deployments::{DeploymentsCheck, LineageLookup, lineage_gap};
-pub use evidence::{EvidenceRef, MAX_EVIDENCE, quote};
-pub use html::to_html;
+pub use deployments::{DeploymentsCheck, LineageLookup};
+pub(crate) use evidence::quote;
+pub use evidence::{EvidenceRef, MAX_EVIDENCE};
+pub(crate) use html::to_html;
 pub use monitoring::MonitoringCheck;
 pub use personal::PersonalDataCheck;
-pub use render::{to_markdown, to_text};
+pub(crate) use render::{to_markdown, to_text};
+pub(crate) use report::evaluate_controls;
 pub use report::{
     CaseNote, CheckResult, ComplianceReport, ControlResult, Finding, InputDigest, IntegrityFinding,
-    IntegritySummary, LineageView, Period, Status, evaluate_controls,
+    IntegritySummary, LineageView, Period, Status,
 };
-pub use seal::{ReportSeal, SEAL_FORMAT, SealError, seal_path, sign_report, verify_seal};
+pub use seal::{ReportSeal, SEAL_FORMAT, SealError};
+pub(crate) use seal::{seal_path, sign_report, verify_seal};

@@ -42,14 +42,17 @@ use serde::{Deserialize, Serialize};
 pub use decode::{Decoded, decode_record, redecode};
 pub use error::{ErrorKind, IngestError};
 pub use generic::GenericMapping;
-pub use reader::{ReadLimits, RecordSink, read_records};
+pub(crate) use reader::read_records;
+pub use reader::{ReadLimits, RecordSink};
 pub(crate) use scan::{Found, Span, scan_document};
 pub use source::{
     BothTaps, ByteCounter, FileReadObserver, FileTap, InputEntry, InputKind, MemberVisitor,
+};
+pub(crate) use source::{
     copy_display, input_files, input_kind, input_listing, is_bundle_archive, is_bundle_manifest,
     is_tar_archive, is_tar_structure, safe_member_path, visit_inputs,
 };
-pub use strict_json::parse_strict;
+pub(crate) use strict_json::parse_strict;
 
 use crate::model::{AuditEvent, TsQuality};
 

@@ -21,24 +21,23 @@ pub mod tamper;
 mod verify;
 mod writer;
 
-pub use digest::{Digest32, genesis_prev, record_hash, sha256};
+pub(crate) use digest::genesis_prev;
+pub use digest::{Digest32, record_hash, sha256};
 pub(crate) use envelope::parse_line;
 pub use error::IntegrityError;
-pub use keys::{SigningKey, TrustEntry, TrustStore, VerifyingKey, default_trust_path, key_id};
+pub(crate) use keys::default_trust_path;
+pub use keys::{SigningKey, TrustEntry, TrustStore, VerifyingKey, key_id};
 pub use manifest::{Checkpoint, FileEntry, Manifest, PrevExport, Producer, StreamInfo};
+pub(crate) use report::is_error_code;
 pub use report::{
     FileResult, Finding, RecordStatus, Report, SignatureReport, StreamResult, Verdict,
-    is_error_code,
 };
 pub use source::{BundleSource, Member};
-pub use status::{
-    InputCheck, TRUST_ENV, Verification, VerifiedStatuses, is_native_bundle, status_lookup,
-    status_lookup_with, verification_units,
-};
-pub use verify::{VerifyOptions, check_export_chain, scan_lines, verify_bundle};
-pub use writer::{
-    BundleSummary, BundleWriter, sign_manifest, stream_file_name, valid_record_ts, valid_stream_id,
-};
+pub use status::{InputCheck, TRUST_ENV, Verification, VerifiedStatuses, status_lookup_with};
+pub(crate) use status::{status_lookup, verification_units};
+pub use verify::{VerifyOptions, check_export_chain, verify_bundle};
+pub(crate) use writer::valid_stream_id;
+pub use writer::{BundleSummary, BundleWriter, sign_manifest};
 
 pub use digest::DigestParseError;
 #[cfg(test)]

@@ -20,5 +20,6 @@ pub use node::{
     Approval, Deployment, Edge, Evaluation, MAX_HISTORY, Node, NodeKey, PredictionCount, RefSite,
     RunInfo, RunStatus, VersionInfo, kind,
 };
-pub use render::{TreeLine, TreeLineKind, dot, impact_text, model_lines, model_text};
+pub(crate) use render::model_lines;
+pub use render::{TreeLine, TreeLineKind, dot, impact_text, model_text};
 pub use tree::{AlertCitations, AlertRef, Impact, ImpactEntry, ModelTree, TreeNode, VersionTree};

@@ -20,7 +20,8 @@ use std::path::Path;
 pub use detect::{MASK, luhn};
 pub use error::PrivacyError;
 pub use mask::Masker;
-pub use policy::{Policy, Role, load_policy, load_roles};
+pub use policy::{Policy, Role};
+pub(crate) use policy::{load_policy, load_roles};
 pub use trail::{TrailEntry, TrailError};
 
 /// The masker for a view: nothing masked with `unmask`, else the policy (embedded defaults

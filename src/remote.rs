@@ -18,10 +18,11 @@ mod pushed;
 mod store;
 
 pub use client::Client;
-pub use convert::to_quickwit;
-pub use mapping::{index_config, parse_retention, pushes_index};
+pub use mapping::index_config;
+pub(crate) use mapping::parse_retention;
 pub use push::{PushOptions, PushProgress, PushReport, push};
-pub use pushed::{PushedBundle, pushed_bundles, pushed_statuses};
+pub use pushed::PushedBundle;
+pub(crate) use pushed::{pushed_bundles, pushed_statuses};
 pub use store::{RemoteStore, TIMEOUT, connect};
 
 /// The request timeout: `AUDITLENS_REMOTE_TIMEOUT` seconds, else [`TIMEOUT`].

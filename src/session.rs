@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 pub use alerts::{Evaluation, RulesError};
-pub use lineage::{LineageObserver, graph_from_store, load_graph};
+pub(crate) use lineage::load_graph;
+pub use lineage::{LineageObserver, graph_from_store};
 
 use crate::index::{BuildOptions, IndexError, LiveEvent, OpenedIndex};
 use crate::ingest::{IngestOptions, IngestProgress, IngestSummary};

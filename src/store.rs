@@ -219,7 +219,7 @@ impl Filter {
 /// Quotes a value as a phrase of the query language (the one quoting rule of every
 /// query the product writes): backslashes and double quotes are
 /// escaped, so no value can end the phrase early or be dropped.
-pub fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {

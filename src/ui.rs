@@ -16,9 +16,11 @@ mod theme;
 mod views;
 
 pub use keymap::{Binding, DEFAULT as DEFAULT_KEYMAP, Keymap};
-pub use layout::{Areas, areas, render};
+pub(crate) use layout::areas;
+pub use layout::{Areas, render};
 pub use settings::UiSettings;
-pub use strings::{ACTIONS, ActionInfo, action_by_name, describe};
-pub use text::{format_ts, json_lines, truncate};
-pub use theme::{DARK as DARK_THEME, LIGHT as LIGHT_THEME, Theme, theme_for_colorfgbg};
+pub use strings::{ACTIONS, ActionInfo};
+pub use text::{json_lines, truncate};
+pub(crate) use theme::theme_for_colorfgbg;
+pub use theme::{DARK as DARK_THEME, LIGHT as LIGHT_THEME, Theme};
 pub use views::UiViews;

@@ -10,7 +10,7 @@ use crate::model::{AuditEvent, fields};
 
 /// Whether `name` is a field that [`field_value`] can read: a keyword field of the query
 /// language (`model::fields`), or `details.<path>`.
-pub fn is_known_field(name: &str) -> bool {
+pub(crate) fn is_known_field(name: &str) -> bool {
     fields::keyword_def(name).is_some() || details_path(name).is_some_and(|p| !p.is_empty())
 }
 
@@ -21,7 +21,7 @@ fn details_path(name: &str) -> Option<&str> {
 /// The value of a field as text (`None` when the event does not have it). Lists
 /// (`actor.roles`, `resource.tags`) are joined with commas; `details.a.b` walks nested
 /// objects, and numbers and booleans are written as JSON writes them.
-pub fn field_value<'a>(ev: &'a AuditEvent, name: &str) -> Option<Cow<'a, str>> {
+pub(crate) fn field_value<'a>(ev: &'a AuditEvent, name: &str) -> Option<Cow<'a, str>> {
     let opt = |v: &'a Option<String>| v.as_deref().map(Cow::Borrowed);
     let v = match name {
         fields::ACTION => Some(Cow::Borrowed(ev.action.as_str())),

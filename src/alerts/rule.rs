@@ -343,7 +343,7 @@ impl StrOrList {
 }
 
 /// Parses a duration such as `90s`, `10m`, `2h`, `30d` or `500ms`.
-pub fn parse_duration(s: &str) -> Option<TimeDelta> {
+pub(crate) fn parse_duration(s: &str) -> Option<TimeDelta> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit())?;
     let (num, unit) = s.split_at(split);

@@ -115,7 +115,7 @@ impl Desk {
     }
 
     /// The saved case file of `digest`.
-    pub fn load_case(&self, digest: &str) -> Action {
+    pub(crate) fn load_case(&self, digest: &str) -> Action {
         Action::CaseLoaded(match &self.recorder {
             Some(r) => r.load(digest).map_err(|e| e.to_string()),
             None => Ok(CaseFile::new(digest)),
@@ -123,7 +123,7 @@ impl Desk {
     }
 
     /// Saves the case file and records the change.
-    pub fn save_case(&self, file: &CaseFile, change: &serde_json::Value) -> Vec<Action> {
+    pub(crate) fn save_case(&self, file: &CaseFile, change: &serde_json::Value) -> Vec<Action> {
         match &self.recorder {
             Some(r) => match r.save(file, change) {
                 Ok(_) => vec![],
@@ -176,7 +176,7 @@ impl Desk {
 
     /// Writes the report of `standard` with the case file as its own section to `path`
     /// (format by extension), with the export safeguards; recorded in the access trail.
-    pub fn write_report(
+    pub(crate) fn write_report(
         &self,
         store: &dyn Store,
         job: ReportJob<'_>,
@@ -274,7 +274,7 @@ fn level(s: Status) -> Severity {
 }
 
 /// The controls, their checks and findings; Enter on a finding shows its evidence.
-pub fn compliance_pane(r: &ComplianceReport) -> PaneReport {
+pub(crate) fn compliance_pane(r: &ComplianceReport) -> PaneReport {
     let row = |text: String, level: Severity, jump: Option<Jump>| ReportRow {
         text: escape_control(&text).into_owned(),
         level,

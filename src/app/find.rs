@@ -39,7 +39,7 @@ impl Find {
 /// The words of a query worth highlighting: values of `field:value` terms, quoted phrases,
 /// bare words; never operators, ranges or wildcards. Lower case, longest first (so a longer
 /// word wins where two overlap).
-pub fn needles(query: &str) -> Vec<String> {
+pub(crate) fn needles(query: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |w: &str| {
         let w = w.trim_matches(|c: char| "()[]{}\"'*?^~+-!".contains(c));

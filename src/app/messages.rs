@@ -72,7 +72,7 @@ impl MessageLog {
     }
 
     /// Gives the newest entry a time when it was shown before the first tick.
-    pub fn stamp_last(&mut self, now: Instant) {
+    pub(crate) fn stamp_last(&mut self, now: Instant) {
         if let Some(e) = self.entries.back_mut()
             && e.at.is_none()
         {
@@ -81,7 +81,7 @@ impl MessageLog {
     }
 
     /// Whether the newest entry has been on the status line long enough at `now`.
-    pub fn last_expired(&self, now: Instant) -> bool {
+    pub(crate) fn last_expired(&self, now: Instant) -> bool {
         self.last()
             .and_then(|e| e.at.map(|at| (at, e.error)))
             .is_some_and(|(at, error)| {

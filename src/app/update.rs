@@ -36,7 +36,7 @@ pub const WINDOW: u64 = 256;
 pub const MARGIN: u64 = 48;
 /// The query selecting "problems": errors, critical events, records whose integrity is
 /// not verified (alerts join this once they exist).
-pub fn problem_query() -> String {
+pub(crate) fn problem_query() -> String {
     let mut parts = vec!["severity:error".to_owned(), "severity:critical".to_owned()];
     // Every record status but verified is a problem (spec/bundle-format.md, record level).
     parts.extend(

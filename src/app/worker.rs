@@ -504,7 +504,12 @@ fn search_worker(
 
 /// Carries out a desk effect (case file, export, report, compliance); other effects
 /// yield nothing here.
-pub fn run_desk(desk: &Desk, store: &dyn Store, effect: Effect, masker: &Masker) -> Vec<Action> {
+pub(crate) fn run_desk(
+    desk: &Desk,
+    store: &dyn Store,
+    effect: Effect,
+    masker: &Masker,
+) -> Vec<Action> {
     match effect {
         Effect::Export {
             path,

@@ -15,7 +15,11 @@ use crate::settings::Settings;
 
 /// The lineage graph of an opened index (see [`crate::session::load_graph`]), with its
 /// notes on `err`.
-pub fn load_graph(opened: &Opened, settings: &Settings, err: &mut dyn Write) -> Result<Graph> {
+pub(crate) fn load_graph(
+    opened: &Opened,
+    settings: &Settings,
+    err: &mut dyn Write,
+) -> Result<Graph> {
     let mut notes = Vec::new();
     let graph = opened.lineage(settings.ingest_options(), &mut |n| notes.push(n));
     for n in notes {

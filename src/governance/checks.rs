@@ -29,7 +29,7 @@ pub struct Coverage {
 }
 
 /// The lifecycle coverage check: a required stage with no event is not evidenced.
-pub fn lifecycle_check(params: &Params, cov: &Coverage) -> CheckResult {
+pub(crate) fn lifecycle_check(params: &Params, cov: &Coverage) -> CheckResult {
     let mut findings = Vec::new();
     let mut lines = Vec::new();
     for (model, stages) in &cov.models {
@@ -76,7 +76,7 @@ pub fn lifecycle_check(params: &Params, cov: &Coverage) -> CheckResult {
 
 /// The retention check: the period covered against the days required. `first` and `last`
 /// are the oldest and newest events.
-pub fn retention_check(
+pub(crate) fn retention_check(
     params: &Params,
     period: &Period,
     first: Option<&EvidenceRef>,
@@ -122,7 +122,7 @@ pub fn retention_check(
 }
 
 /// The integrity check: the verify verdict, and each finding as a gap.
-pub fn integrity_check(summary: &IntegritySummary) -> CheckResult {
+pub(crate) fn integrity_check(summary: &IntegritySummary) -> CheckResult {
     let findings: Vec<Finding> = summary
         .findings
         .iter()
@@ -162,7 +162,7 @@ pub fn integrity_check(summary: &IntegritySummary) -> CheckResult {
 }
 
 /// The alerts check: each alert a gap, citing its events.
-pub fn alerts_check(alerts: &[Alert], rules: usize) -> CheckResult {
+pub(crate) fn alerts_check(alerts: &[Alert], rules: usize) -> CheckResult {
     let findings = alerts
         .iter()
         .map(|a| {

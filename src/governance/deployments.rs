@@ -34,7 +34,7 @@ fn node_text(k: &crate::lineage::NodeKey) -> String {
 
 /// Why the lineage of a version in `graph` is incomplete (no producing run, a run not in
 /// the export, no dataset upstream, a dataset without a version).
-pub fn lineage_gap(graph: &Graph, model: &str, version: &str) -> Option<String> {
+pub(crate) fn lineage_gap(graph: &Graph, model: &str, version: &str) -> Option<String> {
     let Some(tree) = graph.model_tree_for(model, Some(version)) else {
         return Some("the version is not in the lineage graph".to_owned());
     };

@@ -55,4 +55,4 @@ impl EvidenceRef {
     }
 }
 
-pub use crate::store::quote;
+pub(crate) use crate::store::quote;

@@ -123,7 +123,7 @@ fn timeline(r: &ComplianceReport) -> String {
 /// The report as a self-contained HTML document.
 // The document is written top to bottom; splitting it would scatter its structure.
 #[allow(clippy::too_many_lines, clippy::many_single_char_names)]
-pub fn to_html(r: &ComplianceReport) -> String {
+pub(crate) fn to_html(r: &ComplianceReport) -> String {
     let e = |s: &str| html_escape(s);
     let mut o = String::new();
     let _ = write!(

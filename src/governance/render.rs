@@ -40,7 +40,7 @@ fn evidence_line(e: &EvidenceRef) -> String {
 }
 
 /// The report as plain text.
-pub fn to_text(r: &ComplianceReport) -> String {
+pub(crate) fn to_text(r: &ComplianceReport) -> String {
     let t = |s: &str| escape_control(s).into_owned();
     let mut o = String::new();
     let _ = writeln!(o, "{} report: {}", t(&r.standard), t(&r.title));
@@ -139,7 +139,7 @@ pub(crate) fn md_escape(s: &str) -> String {
 }
 
 /// The report as Markdown.
-pub fn to_markdown(r: &ComplianceReport) -> String {
+pub(crate) fn to_markdown(r: &ComplianceReport) -> String {
     let m = |s: &str| md_escape(s);
     let mut o = String::new();
     let _ = writeln!(o, "# {} report: {}\n", m(&r.standard), m(&r.title));

@@ -284,7 +284,7 @@ impl ComplianceReport {
 
 /// The controls of `catalog`, each with the results of its checks (taken from `results`;
 /// a check the caller did not run is `not_evidenced`).
-pub fn evaluate_controls(
+pub(crate) fn evaluate_controls(
     catalog: &Catalog,
     results: &BTreeMap<CheckKind, CheckResult>,
 ) -> Vec<ControlResult> {

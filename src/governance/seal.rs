@@ -52,7 +52,7 @@ pub struct SealInput {
 }
 
 /// `FILE.sig`.
-pub fn seal_path(report: &Path) -> PathBuf {
+pub(crate) fn seal_path(report: &Path) -> PathBuf {
     let mut name = report.as_os_str().to_owned();
     name.push(".sig");
     PathBuf::from(name)
@@ -114,7 +114,7 @@ fn message(seal: &ReportSeal) -> Result<Vec<u8>, SealError> {
 }
 
 /// Signs the report bytes: the seal's JSON text.
-pub fn sign_report(
+pub(crate) fn sign_report(
     key: &SigningKey,
     report: &[u8],
     standard: &str,
@@ -146,7 +146,7 @@ pub fn sign_report(
 
 /// Checks a seal against the report bytes and the trust store: the report's digest, and a
 /// signature by a trusted key valid when it was made. Returns the seal and the signer's name.
-pub fn verify_seal(
+pub(crate) fn verify_seal(
     report: &[u8],
     seal_text: &str,
     trust: Option<&TrustStore>,

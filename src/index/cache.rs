@@ -226,7 +226,7 @@ pub(super) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) 
 /// length and the SHA-256 of its bytes. Any change to a byte, a name or the set of files
 /// changes it. Reads every file (`--verify-cache`, and a command's open of inputs whose
 /// fingerprint is unknown but whose names were seen before, e.g. after a `touch`).
-pub fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
+pub(crate) fn content_digest(paths: &[PathBuf]) -> Result<String, IndexError> {
     content_digest_with(paths, &PassHashes::default())
 }
 

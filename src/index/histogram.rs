@@ -36,7 +36,7 @@ const NICE_MS: &[i64] = &[
 ];
 
 /// Picks a "nice" bucket width so that `span_ms` fits in about `buckets` buckets.
-pub fn nice_bucket_ms(span_ms: i64, buckets: usize) -> i64 {
+pub(crate) fn nice_bucket_ms(span_ms: i64, buckets: usize) -> i64 {
     let want = span_ms.max(1) / buckets.max(1) as i64;
     NICE_MS
         .iter()

@@ -117,7 +117,7 @@ fn io_problem(path: &str, line: u64, e: &io::Error) -> IngestError {
 const NOT_JSON_LINES: usize = 3;
 
 /// Reads every record of one member. Returns the number of records handed to the sink.
-pub fn read_records(
+pub(crate) fn read_records(
     path: &str,
     r: &mut dyn BufRead,
     limits: ReadLimits,

@@ -118,7 +118,7 @@ pub struct ByteCounter {
 
 impl ByteCounter {
     /// A counter whose files are also shown to `tap`.
-    pub fn with_tap(tap: Option<Arc<dyn FileTap>>) -> Self {
+    pub(crate) fn with_tap(tap: Option<Arc<dyn FileTap>>) -> Self {
         Self {
             bytes: Arc::default(),
             tap,
@@ -189,7 +189,7 @@ fn is_bundle_metadata(rel: &str) -> bool {
 
 /// What a path named on the command line is. Links named there are the user's choice and
 /// are followed; inside folders they never are.
-pub fn input_kind(p: &Path) -> io::Result<InputKind> {
+pub(crate) fn input_kind(p: &Path) -> io::Result<InputKind> {
     let meta =
         fs::metadata(p).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
     let ft = meta.file_type();
@@ -257,7 +257,7 @@ pub struct InputEntry {
 /// (for progress and cache keys), and the entries that are not loaded but reported. Inputs
 /// that do not exist, or that are neither a regular file nor a folder, are an error (the
 /// caller stops with exit code 2).
-pub fn input_listing(paths: &[PathBuf]) -> io::Result<Vec<InputEntry>> {
+pub(crate) fn input_listing(paths: &[PathBuf]) -> io::Result<Vec<InputEntry>> {
     let mut out = Vec::new();
     for p in paths {
         match input_kind(p)? {
@@ -272,7 +272,7 @@ pub fn input_listing(paths: &[PathBuf]) -> io::Result<Vec<InputEntry>> {
 }
 
 /// The regular files of the inputs with their sizes ([`input_listing`] without the rest).
-pub fn input_files(paths: &[PathBuf]) -> io::Result<Vec<(PathBuf, u64)>> {
+pub(crate) fn input_files(paths: &[PathBuf]) -> io::Result<Vec<(PathBuf, u64)>> {
     Ok(input_listing(paths)?
         .into_iter()
         .filter_map(|e| Some((e.path, e.len?)))
@@ -307,7 +307,7 @@ fn walk(dir: &Path, out: &mut Vec<InputEntry>) {
 }
 
 /// Visits every member of every input, in a stable order.
-pub fn visit_inputs(paths: &[PathBuf], counter: &ByteCounter, v: &mut dyn MemberVisitor) {
+pub(crate) fn visit_inputs(paths: &[PathBuf], counter: &ByteCounter, v: &mut dyn MemberVisitor) {
     for p in paths {
         let display = p.display().to_string();
         match input_kind(p) {
@@ -449,7 +449,7 @@ fn visit_file(path: &Path, display: &str, counter: &ByteCounter, v: &mut dyn Mem
 /// How ingest and the verifier name copy `copy` of the archive member shown as `shown`: the
 /// first copy keeps its name, later ones get ` (copy N)`, so that every copy of a path an
 /// archive holds more than once (`FILE_DUPLICATE`) has an identity of its own.
-pub fn copy_display(shown: String, copy: u32) -> String {
+pub(crate) fn copy_display(shown: String, copy: u32) -> String {
     if copy <= 1 {
         shown
     } else {
@@ -459,7 +459,7 @@ pub fn copy_display(shown: String, copy: u32) -> String {
 
 /// Whether a tar entry of this type is structure (a folder, or a header extension such as
 /// a long name) rather than a member with content.
-pub fn is_tar_structure(kind: tar::EntryType) -> bool {
+pub(crate) fn is_tar_structure(kind: tar::EntryType) -> bool {
     kind.is_dir()
         || matches!(
             kind,
@@ -477,7 +477,7 @@ fn is_tar_head(head: &[u8]) -> bool {
 
 /// Whether the file at `path` is a tar archive, gzipped or not, judged by its content (its
 /// name does not matter); `false` when it cannot be read.
-pub fn is_tar_archive(path: &Path) -> bool {
+pub(crate) fn is_tar_archive(path: &Path) -> bool {
     path.is_file()
         && open_stream(path, &ByteCounter::default()).is_ok_and(|(head, _)| is_tar_head(&head))
 }
@@ -491,7 +491,7 @@ fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
 
 /// Whether the file at `path` is a tar / tar.gz archive holding an auditlens bundle manifest
 /// (read up to that manifest: the first member in the archives auditlens writes).
-pub fn is_bundle_archive(path: &Path) -> bool {
+pub(crate) fn is_bundle_archive(path: &Path) -> bool {
     path.is_file()
         && open_stream(path, &ByteCounter::default()).is_ok_and(|(head, rest)| {
             is_tar_head(&head) && tar_bundle_root(io::Cursor::new(head).chain(rest)).is_some()
@@ -500,7 +500,7 @@ pub fn is_bundle_archive(path: &Path) -> bool {
 
 /// Whether `bytes` are an auditlens bundle manifest (as opposed to any other
 /// `manifest.json`, such as an `MLflow` export's).
-pub fn is_bundle_manifest(bytes: &[u8]) -> bool {
+pub(crate) fn is_bundle_manifest(bytes: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(bytes)
         .ok()
         .and_then(|v| {
@@ -512,7 +512,7 @@ pub fn is_bundle_manifest(bytes: &[u8]) -> bool {
 }
 
 /// A tar member path is safe when it is relative and never climbs with `..`.
-pub fn safe_member_path(p: &Path) -> Option<String> {
+pub(crate) fn safe_member_path(p: &Path) -> Option<String> {
     let mut parts = Vec::new();
     for c in p.components() {
         match c {

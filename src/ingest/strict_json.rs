@@ -8,7 +8,7 @@ use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 /// Parses `bytes` as exactly one JSON value, rejecting duplicate keys at any depth.
-pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = StrictValue.deserialize(&mut de)?;
     de.end()?;

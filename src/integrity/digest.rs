@@ -99,7 +99,7 @@ pub fn record_hash(rec: &[u8]) -> Digest32 {
 }
 
 /// `prev` of seq 0: `SHA-256("auditlens/v1 genesis\n" || stream)`.
-pub fn genesis_prev(stream: &str) -> Digest32 {
+pub(crate) fn genesis_prev(stream: &str) -> Digest32 {
     let mut h = Sha256::new();
     h.update(b"auditlens/v1 genesis\n");
     h.update(stream.as_bytes());

@@ -231,7 +231,7 @@ impl TrustStore {
 
 /// The default trust store: `$XDG_CONFIG_HOME/auditlens/trust.json`, else
 /// `~/.config/auditlens/trust.json`.
-pub fn default_trust_path() -> Option<PathBuf> {
+pub(crate) fn default_trust_path() -> Option<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
         return Some(PathBuf::from(x).join("auditlens/trust.json"));
     }

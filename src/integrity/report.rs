@@ -42,7 +42,7 @@ impl std::fmt::Display for Verdict {
 }
 
 /// Codes that make a bundle `tampered`.
-pub fn is_error_code(code: &str) -> bool {
+pub(crate) fn is_error_code(code: &str) -> bool {
     matches!(
         code,
         "SIGNATURE_INVALID"

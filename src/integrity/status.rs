@@ -202,7 +202,7 @@ const MAX_UNIT_DEPTH: usize = 32;
 /// bundle, which stands for the sealed bundles inside it (tar / tar.gz archives and bundle
 /// folders, in the order the load visits them; links are not followed, as the load does not
 /// follow them). A folder holding none stays as it is, to be reported as not sealed.
-pub fn verification_units(inputs: &[PathBuf]) -> Vec<PathBuf> {
+pub(crate) fn verification_units(inputs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in inputs {
         let before = out.len();
@@ -242,7 +242,7 @@ fn sealed_inside(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 
 /// Whether `p` is a sealed bundle: a folder with an auditlens manifest, or a tar / tar.gz
 /// archive (by content, whatever its name).
-pub fn is_native_bundle(p: &Path) -> bool {
+pub(crate) fn is_native_bundle(p: &Path) -> bool {
     if p.is_dir() {
         return std::fs::read(p.join("manifest.json")).is_ok_and(|b| is_bundle_manifest(&b));
     }
@@ -272,7 +272,7 @@ impl StatusLookup for VerifiedStatuses {
 
 /// The status lookup for an index build, from the shared verification of its inputs, or
 /// `None` when no input is a sealed bundle.
-pub fn status_lookup(verification: &Arc<Verification>) -> Option<Arc<dyn StatusLookup>> {
+pub(crate) fn status_lookup(verification: &Arc<Verification>) -> Option<Arc<dyn StatusLookup>> {
     if !verification.has_sealed_input() {
         return None;
     }

@@ -43,7 +43,7 @@ impl Default for VerifyOptions<'_> {
 
 /// Reads `r` line by line, hashing every byte; calls `f(line, terminated)` per line (an
 /// over-long line is passed as `None`). Returns (bytes, sha256).
-pub fn scan_lines(
+pub(crate) fn scan_lines(
     r: &mut dyn BufRead,
     max_line: usize,
     f: &mut dyn FnMut(Option<&[u8]>, bool),

@@ -20,7 +20,7 @@ use super::merkle::MerkleBuilder;
 use super::{CHECKPOINT_EVERY, FORMAT, IntegrityError, SIGNING_CONTEXT, jcs};
 
 /// Whether `id` is a valid stream id: `[A-Za-z0-9._/-]{1,256}`.
-pub fn valid_stream_id(id: &str) -> bool {
+pub(crate) fn valid_stream_id(id: &str) -> bool {
     (1..=256).contains(&id.len())
         && id
             .bytes()
@@ -30,12 +30,12 @@ pub fn valid_stream_id(id: &str) -> bool {
 /// The bundle-relative file of a stream: `streams/<id>.jsonl`, with `/` written as `%2F` so
 /// that every stream is one file directly under `streams/` (`%` is not allowed in ids, so
 /// the mapping is one-to-one).
-pub fn stream_file_name(id: &str) -> String {
+pub(crate) fn stream_file_name(id: &str) -> String {
     format!("streams/{}.jsonl", id.replace('/', "%2F"))
 }
 
 /// Whether `ts` is an RFC 3339 UTC time ending in `Z` with at most 9 fractional digits.
-pub fn valid_record_ts(ts: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn valid_record_ts(ts: &str) -> Option<DateTime<Utc>> {
     let body = ts.strip_suffix('Z')?;
     if let Some((_, frac)) = body.split_once('.')
         && (frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()))

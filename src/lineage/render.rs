@@ -119,7 +119,7 @@ pub fn model_text(t: &ModelTree) -> String {
 /// The lines of a model's text tree, each with what it stands for (the explorer's lineage
 /// pane shows these and finds its rows by them, never by their text).
 #[allow(clippy::too_many_lines)]
-pub fn model_lines(t: &ModelTree) -> Vec<TreeLine> {
+pub(crate) fn model_lines(t: &ModelTree) -> Vec<TreeLine> {
     let mut o = Lines {
         lines: Vec::new(),
         version: None,

@@ -189,12 +189,12 @@ pub fn fields() -> impl Iterator<Item = &'static FieldDef> {
 }
 
 /// The keyword field named `name`.
-pub fn keyword_def(name: &str) -> Option<&'static FieldDef> {
+pub(crate) fn keyword_def(name: &str) -> Option<&'static FieldDef> {
     KEYWORDS.iter().find(|f| f.name == name)
 }
 
 /// Every name a query may use, for help texts and error messages.
-pub fn query_field_names() -> Vec<&'static str> {
+pub(crate) fn query_field_names() -> Vec<&'static str> {
     fields()
         .map(|f| {
             if f.kind == FieldKind::Json {

@@ -24,7 +24,7 @@ impl ValueSpan {
 }
 
 /// Whether `text` is read as JSON (an object or an array), else as plain words.
-pub fn is_json_record(text: &str) -> bool {
+pub(crate) fn is_json_record(text: &str) -> bool {
     text.trim_start().starts_with(['{', '['])
 }
 
@@ -32,7 +32,7 @@ const STRUCTURE: &[u8] = b" \t\n\r{}[],:";
 
 /// The next value at or after byte `at` of a JSON record, skipping structure and field
 /// names.
-pub fn next_value(bytes: &[u8], mut at: usize) -> Option<ValueSpan> {
+pub(crate) fn next_value(bytes: &[u8], mut at: usize) -> Option<ValueSpan> {
     while at < bytes.len() {
         match bytes[at] {
             b if STRUCTURE.contains(&b) => at += 1,
@@ -71,7 +71,7 @@ pub fn next_value(bytes: &[u8], mut at: usize) -> Option<ValueSpan> {
 }
 
 /// The index of the closing quote of the string starting at `start` (or the end of text).
-pub fn string_end(bytes: &[u8], start: usize) -> usize {
+pub(crate) fn string_end(bytes: &[u8], start: usize) -> usize {
     let mut i = start;
     while i < bytes.len() {
         match bytes[i] {
@@ -115,7 +115,7 @@ pub fn escaped(text: &str, i: usize, end: usize) -> (Option<char>, usize) {
 
 /// The character at byte `i` of value `span` and its length: escapes decoded (`None` for
 /// one that separates words), `None` inside a character (after a broken escape).
-pub fn char_at(text: &str, span: ValueSpan, i: usize) -> (Option<char>, usize) {
+pub(crate) fn char_at(text: &str, span: ValueSpan, i: usize) -> (Option<char>, usize) {
     let bytes = text.as_bytes();
     if span.string && bytes[i] == b'\\' {
         escaped(text, i, span.end)
@@ -130,7 +130,7 @@ pub fn char_at(text: &str, span: ValueSpan, i: usize) -> (Option<char>, usize) {
 /// The values of a record, one text each, as the tokenizer reads them (escapes decoded, a
 /// separating escape as a space); empty strings are left out. Text that is not a JSON
 /// object or array is one value.
-pub fn value_texts(text: &str) -> Vec<String> {
+pub(crate) fn value_texts(text: &str) -> Vec<String> {
     if !is_json_record(text) {
         return vec![text.to_owned()];
     }

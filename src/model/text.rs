@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 /// disguise text: the soft hyphen U+00AD, U+180E, zero-width U+200B..U+200D, U+2060..U+2064,
 /// the deprecated U+206A..U+206F, the BOM U+FEFF, the interlinear annotation marks
 /// U+FFF9..U+FFFB and the tag characters U+E0000..U+E007F (invisible ASCII).
-pub fn is_hidden_or_control(c: char) -> bool {
+pub(crate) fn is_hidden_or_control(c: char) -> bool {
     matches!(c,
         '\u{7f}'..='\u{9f}'
         | '\u{ad}'
@@ -33,7 +33,7 @@ fn is_unsafe(c: char) -> bool {
 /// Returns `s` with every control character (C0, DEL, C1), and every bidirectional
 /// override, replaced by a visible escape such as `\x1b` or `\u{202e}`. Tabs become `\t`
 /// and newlines `\n` so that one field stays on one line.
-pub fn escape_control(s: &str) -> Cow<'_, str> {
+pub(crate) fn escape_control(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }

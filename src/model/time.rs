@@ -79,7 +79,7 @@ fn from_epoch_i128(n: i128) -> Option<DateTime<Utc>> {
 }
 
 /// Parses a JSON value holding a time: a string in any supported shape, or an epoch number.
-pub fn parse_time_value(v: &Value) -> Option<TimeParse> {
+pub(crate) fn parse_time_value(v: &Value) -> Option<TimeParse> {
     match v {
         Value::String(s) => parse_time_str(s),
         Value::Number(n) => {
@@ -99,7 +99,7 @@ pub fn parse_time_value(v: &Value) -> Option<TimeParse> {
 
 /// Parses a time string: RFC 3339 (any offset, 0 to 9 fraction digits, `T` or space, `z`),
 /// zone-less date-times (assumed UTC, flagged), bare dates, or epoch numbers as strings.
-pub fn parse_time_str(s: &str) -> Option<TimeParse> {
+pub(crate) fn parse_time_str(s: &str) -> Option<TimeParse> {
     let s = s.trim();
     if s.is_empty() || s.len() > 64 {
         return None;
@@ -165,7 +165,7 @@ pub fn parse_time_str(s: &str) -> Option<TimeParse> {
 }
 
 /// A time with its zone: `2026-03-09 02:10:33Z` or `2026-03-09 03:10:33+0100`.
-pub fn format_ts(ts: Option<DateTime<Utc>>, tz: Tz) -> String {
+pub(crate) fn format_ts(ts: Option<DateTime<Utc>>, tz: Tz) -> String {
     match (ts, tz) {
         (None, _) => "(no time)".to_owned(),
         (Some(t), Tz::Utc) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),

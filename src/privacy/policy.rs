@@ -68,7 +68,7 @@ struct Roles {
 
 /// The roles defined in `roles.json` (embedded, extended by
 /// `$XDG_CONFIG_HOME/auditlens/roles.json`).
-pub fn load_roles(
+pub(crate) fn load_roles(
     config_dir: Option<&Path>,
 ) -> Result<std::collections::BTreeMap<String, Role>, PrivacyError> {
     let mut roles = serde_json::from_str::<Roles>(DEFAULT_ROLES)
@@ -93,7 +93,7 @@ pub fn load_roles(
 }
 
 /// The default policy merged with the user's file in `config_dir` (when present).
-pub fn load_policy(config_dir: Option<&Path>) -> Result<Policy, PrivacyError> {
+pub(crate) fn load_policy(config_dir: Option<&Path>) -> Result<Policy, PrivacyError> {
     let mut policy: Policy =
         serde_json::from_str(DEFAULT_POLICY).map_err(|source| PrivacyError::Embedded {
             file: "masking.json",

@@ -26,7 +26,7 @@ const FIELD_SPECIAL: &[char] = &[
 const WORD_SPECIAL: &[char] = &['^', '`', ':', '{', '}', '"', '\'', '[', ']', '(', ')', '\\'];
 
 /// The Quickwit query string of an auditlens query (`*` for an empty one).
-pub fn to_quickwit(query: &str) -> Result<String, QueryError> {
+pub(crate) fn to_quickwit(query: &str) -> Result<String, QueryError> {
     let Some(ast) = crate::querylang::parse(query)? else {
         return Ok("*".to_owned());
     };

@@ -37,7 +37,7 @@ fn many(name: &str) -> bool {
 pub const COMMIT_TIMEOUT_SECS: u64 = 5;
 
 /// The companion index holding push markers (which bundles were pushed, how far).
-pub fn pushes_index(index: &str) -> String {
+pub(crate) fn pushes_index(index: &str) -> String {
     format!("{index}.pushes")
 }
 
@@ -155,7 +155,7 @@ pub enum RetentionError {
 
 /// `--retention` (`180d`, `26w`, `1y`, `4320h`, `180 days`) as Quickwit's period text and
 /// its length in days.
-pub fn parse_retention(s: &str) -> Result<(String, u64), RetentionError> {
+pub(crate) fn parse_retention(s: &str) -> Result<(String, u64), RetentionError> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);

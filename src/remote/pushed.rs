@@ -30,7 +30,7 @@ pub struct PushedBundle {
 }
 
 /// The bundles whose push completed, the first pushed first (one per digest).
-pub fn pushed_bundles(store: &RemoteStore) -> Result<Vec<PushedBundle>, StoreError> {
+pub(crate) fn pushed_bundles(store: &RemoteStore) -> Result<Vec<PushedBundle>, StoreError> {
     let index = mapping::pushes_index(&store.target().index);
     let body = json!({"query": "done:true", "max_hits": MAX_BUNDLES, "sort_by": "-written_ms"});
     let v = store
@@ -67,7 +67,7 @@ pub fn pushed_bundles(store: &RemoteStore) -> Result<Vec<PushedBundle>, StoreErr
 
 /// The integrity statuses the events of bundle `digest` were pushed with, and how many
 /// events have each (events pushed without one count under `""`), most frequent first.
-pub fn pushed_statuses(
+pub(crate) fn pushed_statuses(
     store: &RemoteStore,
     digest: &str,
 ) -> Result<Vec<(String, u64)>, StoreError> {

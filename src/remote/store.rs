@@ -64,7 +64,7 @@ impl RemoteStore {
     /// The store decoding its hits with `mapping` (a user's `generic.json`) instead of the
     /// built-in one.
     #[must_use]
-    pub fn with_mapping(mut self, mapping: Arc<GenericMapping>) -> Self {
+    pub(crate) fn with_mapping(mut self, mapping: Arc<GenericMapping>) -> Self {
         self.mapping = mapping;
         self
     }

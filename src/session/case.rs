@@ -87,7 +87,7 @@ impl CaseFile {
 
     /// Adds what `other` has that this file lacks (marks made before the bundle's digest
     /// was known); this file's entries win.
-    pub fn merge(&mut self, other: &CaseFile) {
+    pub(crate) fn merge(&mut self, other: &CaseFile) {
         for e in &other.entries {
             if self.get(e.key()).is_none() {
                 self.put(e.clone());
@@ -96,7 +96,7 @@ impl CaseFile {
     }
 
     /// The ordinals of the marked events.
-    pub fn marked_ords(&self) -> Vec<u64> {
+    pub(crate) fn marked_ords(&self) -> Vec<u64> {
         self.entries
             .iter()
             .filter(|e| e.marked)
@@ -137,7 +137,7 @@ fn valid_digest(d: &str) -> bool {
 }
 
 /// `$XDG_DATA_HOME/auditlens`, else `~/.local/share/auditlens`.
-pub fn data_root() -> Result<PathBuf, TrailError> {
+pub(crate) fn data_root() -> Result<PathBuf, TrailError> {
     let access = trail::trail_dir()?;
     Ok(access.parent().map_or(access.clone(), Path::to_path_buf))
 }
@@ -159,7 +159,7 @@ pub struct Recorder {
 
 impl Recorder {
     /// The recorder of a session over `inputs`, in the user's data folder.
-    pub fn for_session(settings: &Settings, inputs: &[PathBuf]) -> Result<Self, TrailError> {
+    pub(crate) fn for_session(settings: &Settings, inputs: &[PathBuf]) -> Result<Self, TrailError> {
         Ok(Self {
             root: data_root()?,
             inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
@@ -181,7 +181,7 @@ impl Recorder {
     }
 
     /// Where the case file of `digest` lives.
-    pub fn case_path(&self, digest: &str) -> Result<PathBuf, CaseError> {
+    pub(crate) fn case_path(&self, digest: &str) -> Result<PathBuf, CaseError> {
         if !valid_digest(digest) {
             return Err(CaseError::BadDigest(digest.to_owned()));
         }
@@ -189,7 +189,7 @@ impl Recorder {
     }
 
     /// The access trail folder.
-    pub fn trail_dir(&self) -> PathBuf {
+    pub(crate) fn trail_dir(&self) -> PathBuf {
         self.root.join("access")
     }
 

@@ -39,7 +39,7 @@ impl EventSink for Fold<'_> {
 /// The lineage graph saved in the cache folder `dir`, or (for an index cached before
 /// lineage existed, or a damaged file) built again from `inputs` and saved. `note` hears
 /// what happened (plain text, not yet escaped).
-pub fn load_graph(
+pub(crate) fn load_graph(
     dir: &Path,
     inputs: &[PathBuf],
     opts: IngestOptions,

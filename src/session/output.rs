@@ -34,7 +34,7 @@ pub struct Written {
 
 /// `~` and `~/...` made absolute with `$HOME` (a shell would; the explorer's command line
 /// is no shell). Anything else is returned as given.
-pub fn expand_home(arg: &str) -> PathBuf {
+pub(crate) fn expand_home(arg: &str) -> PathBuf {
     let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
     match (arg, home) {
         ("~", Some(h)) => PathBuf::from(h),
@@ -54,7 +54,7 @@ pub fn refuses(path: &Path, force: bool) -> bool {
 }
 
 /// `FILE.sha256`.
-pub fn sidecar(out: &Path) -> PathBuf {
+pub(crate) fn sidecar(out: &Path) -> PathBuf {
     let mut name = out
         .file_name()
         .map(std::ffi::OsStr::to_os_string)
@@ -94,7 +94,7 @@ impl<W: Write> Write for HashingWriter<W> {
 /// Writes `out` with what `fill` writes: refused when it exists and `force` is false, else
 /// through a temporary file renamed into place, then its `sha256sum` sidecar. A failed
 /// `fill` leaves nothing behind (an existing file stays as it was).
-pub fn write_file<T>(
+pub(crate) fn write_file<T>(
     out: &Path,
     force: bool,
     fill: impl FnOnce(&mut dyn Write) -> Result<T>,
@@ -154,7 +154,7 @@ pub fn write_file<T>(
 /// The event as an event-model record (`event-model.md`), which auditlens reads back as the
 /// same event. Its source location and integrity status are not part of the event model and
 /// are left out (the OCSF export keeps them under `unmapped`).
-pub fn event_record(ev: &AuditEvent) -> Value {
+pub(crate) fn event_record(ev: &AuditEvent) -> Value {
     let mut v = serde_json::to_value(ev).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         m.remove("ts_quality");
@@ -168,7 +168,7 @@ pub fn event_record(ev: &AuditEvent) -> Value {
 }
 
 /// The JSON-lines export encoder: one event-model record per line.
-pub fn jsonl_line(ev: &AuditEvent, w: &mut dyn Write) -> Result<()> {
+pub(crate) fn jsonl_line(ev: &AuditEvent, w: &mut dyn Write) -> Result<()> {
     safe_json::write_line(w, &event_record(ev))?;
     Ok(())
 }

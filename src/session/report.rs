@@ -158,7 +158,7 @@ fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> R
 }
 
 /// Each input and its content digest now.
-pub fn input_digests(paths: &[PathBuf]) -> Result<Vec<InputDigest>> {
+pub(crate) fn input_digests(paths: &[PathBuf]) -> Result<Vec<InputDigest>> {
     paths
         .iter()
         .map(|p| {
@@ -294,7 +294,7 @@ impl Enricher<'_> {
     clippy::too_many_lines,
     clippy::many_single_char_names
 )]
-pub fn build_report(
+pub(crate) fn build_report(
     catalog: &Catalog,
     service: &dyn Store,
     graph: &Graph,
@@ -404,7 +404,7 @@ pub fn build_report(
 
 /// The report's case-file section: each entry with its evidence record (SHA-256 of the
 /// original and the masked text, from the index).
-pub fn case_notes(
+pub(crate) fn case_notes(
     case: &super::case::CaseFile,
     service: &dyn Store,
     masker: &Masker,
@@ -452,7 +452,7 @@ pub enum ReportFormat {
 
 impl ReportFormat {
     /// The format a file name asks for: `.html`/`.htm`, `.md`, `.json`, else text.
-    pub fn for_path(p: &std::path::Path) -> Self {
+    pub(crate) fn for_path(p: &std::path::Path) -> Self {
         match p
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())

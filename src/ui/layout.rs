@@ -31,7 +31,7 @@ pub fn compact(area: Rect) -> bool {
 }
 
 /// Computes the layout for `area`.
-pub fn areas(area: Rect, state: &AppState) -> Areas {
+pub(crate) fn areas(area: Rect, state: &AppState) -> Areas {
     let small = compact(area);
     let [search, body, status] = area.layout(&Layout::vertical([
         Constraint::Length(1),

@@ -235,7 +235,7 @@ pub const ACTIONS: &[ActionInfo] = &[
 ];
 
 /// The description of an action name.
-pub fn describe(action: &str) -> &'static str {
+pub(crate) fn describe(action: &str) -> &'static str {
     ACTIONS
         .iter()
         .find(|a| a.name == action)
@@ -243,7 +243,7 @@ pub fn describe(action: &str) -> &'static str {
 }
 
 /// The action of a keymap action name.
-pub fn action_by_name(name: &str) -> Option<Action> {
+pub(crate) fn action_by_name(name: &str) -> Option<Action> {
     ACTIONS
         .iter()
         .find(|a| a.name == name)
@@ -265,7 +265,7 @@ Enter on a finding shows its evidence; :report NAME FILE writes the whole report
 
 /// What a report pane (Integrity, Lineage, Alerts) says before its report arrives: what
 /// is being computed and how far it is, or why it cannot be.
-pub fn pending_report(pane: Pane, state: &AppState) -> String {
+pub(crate) fn pending_report(pane: Pane, state: &AppState) -> String {
     let (name, what, after) = match pane {
         Pane::Integrity => (
             "integrity",

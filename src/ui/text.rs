@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthChar;
 use super::theme::Theme;
 use crate::model::{escape_control, escape_control_keep_newlines};
 
-pub use crate::model::format_ts;
+pub(crate) use crate::model::format_ts;
 
 /// Escapes control characters and cuts to `max` characters with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {

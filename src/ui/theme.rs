@@ -172,7 +172,7 @@ impl Theme {
     }
 
     /// True when colours are off (`NO_COLOR`).
-    pub fn no_color(&self) -> bool {
+    pub(crate) fn no_color(&self) -> bool {
         self.no_color
     }
 
@@ -268,7 +268,7 @@ impl Theme {
 /// The theme a terminal's background calls for, from `COLORFGBG` (`fg;bg` or
 /// `fg;default;bg`, set by rxvt, Konsole, iTerm2 and others): backgrounds 7 and 9-15 of the
 /// 16-colour palette are light, the others dark. `None` when unset or unreadable.
-pub fn theme_for_colorfgbg(value: Option<&str>) -> Option<&'static str> {
+pub(crate) fn theme_for_colorfgbg(value: Option<&str>) -> Option<&'static str> {
     let bg: u8 = value?.rsplit(';').next()?.trim().parse().ok()?;
     Some(if bg == 7 || (9..=15).contains(&bg) {
         "light"
