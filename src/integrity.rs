@@ -13,6 +13,7 @@ mod keys;
 mod manifest;
 pub mod merkle;
 mod onepass;
+pub(crate) use onepass::one_read;
 mod report;
 mod source;
 mod status;

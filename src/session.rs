@@ -135,7 +135,7 @@ impl Session {
             observers: vec![Box::new(LineageObserver::default())],
             verify_cache: s.verify_cache,
             // A cold build of one sealed tar verifies it from the load's own read.
-            provisional: integrity.one_read(),
+            provisional: crate::integrity::one_read(integrity),
         }
     }
 

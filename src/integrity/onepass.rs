@@ -64,6 +64,13 @@ struct Run {
     thread: JoinHandle<Outcome>,
 }
 
+/// The one-read verification of a cold, non-live build of `verification`'s inputs, when
+/// they are a single sealed tar (see [`Verification::one_read_input`]), else `None`.
+pub(crate) fn one_read(verification: &Arc<Verification>) -> Option<Arc<dyn ProvisionalStatuses>> {
+    let input = verification.one_read_input()?.clone();
+    Some(Arc::new(OnePass::new(Arc::clone(verification), input)))
+}
+
 impl OnePass {
     /// The one-read verification of `input`, whose report goes into `verification`.
     pub(crate) fn new(verification: Arc<Verification>, input: PathBuf) -> Self {

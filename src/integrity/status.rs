@@ -18,7 +18,7 @@ use super::digest::sha256;
 use super::keys::TrustStore;
 use super::report::{RecordStatus, Report};
 use super::verify::{VerifyOptions, verify_bundle};
-use crate::ingest::{ProvisionalStatuses, StatusLookup, is_bundle_manifest};
+use crate::ingest::{StatusLookup, is_bundle_manifest};
 
 /// Environment variable naming the trust store used when indexing (else the default one).
 pub const TRUST_ENV: &str = "AUDITLENS_TRUST";
@@ -63,10 +63,11 @@ impl Verification {
         }
     }
 
-    /// The one-read verification of a cold, non-live build ([`super::onepass`]): for a
-    /// single input that is a sealed tar (or tar.gz), `None` otherwise. Several inputs, or
-    /// a folder, take the ordinary path (a folder's files are read one by one anyway).
-    pub(crate) fn one_read(self: &Arc<Self>) -> Option<Arc<dyn ProvisionalStatuses>> {
+    /// The input a cold, non-live build may verify from its own read
+    /// ([`super::onepass::one_read`]): a single input that is a sealed tar (or tar.gz),
+    /// not verified yet; `None` otherwise. Several inputs, or a folder, take the ordinary
+    /// path (a folder's files are read one by one anyway).
+    pub(crate) fn one_read_input(&self) -> Option<&PathBuf> {
         let ([input], [unit], [true]) = (self.inputs.as_slice(), self.units(), self.sealed())
         else {
             return None;
@@ -74,10 +75,7 @@ impl Verification {
         if input != unit || input.is_dir() || self.results.get().is_some() {
             return None;
         }
-        Some(Arc::new(super::onepass::OnePass::new(
-            Arc::clone(self),
-            input.clone(),
-        )))
+        Some(input)
     }
 
     /// Takes the results a verification from the load's own read made (one per unit):

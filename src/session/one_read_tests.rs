@@ -30,7 +30,7 @@ fn build(input: &Path, one_read: bool) -> (Statuses, Arc<Verification>) {
     opts.ingest.status = status_lookup(&v);
     opts.observers = vec![Box::new(crate::session::LineageObserver::default())];
     if one_read {
-        opts.provisional = v.one_read();
+        opts.provisional = crate::integrity::one_read(&v);
         assert!(
             opts.provisional.is_some(),
             "one sealed tar takes the one-read path"
