@@ -28,11 +28,10 @@ pub const TRUST_ENV: &str = "AUDITLENS_TRUST";
 /// until the first call to [`Verification::results`].
 pub struct Verification {
     inputs: Vec<PathBuf>,
-    /// What is verified: the inputs, with folders of bundles opened up (looked at once).
-    units: OnceLock<Vec<PathBuf>>,
+    /// What is verified (the inputs, with folders of bundles opened up) and which of those
+    /// are sealed bundles: looked at once.
+    units: OnceLock<(Vec<PathBuf>, Vec<bool>)>,
     trust: Option<TrustStore>,
-    /// Which inputs are sealed bundles (looked at once: a tar is told by its first bytes).
-    sealed: OnceLock<Vec<bool>>,
     results: OnceLock<Vec<InputCheck>>,
     runs: AtomicUsize,
     /// How a one-read build went: 0 not tried, 1 its labels were proven, 2 refused.
@@ -56,7 +55,6 @@ impl Verification {
             inputs: inputs.to_vec(),
             units: OnceLock::new(),
             trust,
-            sealed: OnceLock::new(),
             results: OnceLock::new(),
             runs: AtomicUsize::new(0),
             one_read: AtomicU8::new(0),
@@ -111,12 +109,11 @@ impl Verification {
     }
 
     fn units(&self) -> &[PathBuf] {
-        self.units.get_or_init(|| verification_units(&self.inputs))
+        &self.units.get_or_init(|| sealed_units(&self.inputs)).0
     }
 
     fn sealed(&self) -> &[bool] {
-        self.sealed
-            .get_or_init(|| self.units().iter().map(|p| is_native_bundle(p)).collect())
+        &self.units.get_or_init(|| sealed_units(&self.inputs)).1
     }
 
     /// The trust store it checks against.
@@ -201,20 +198,27 @@ const MAX_UNIT_DEPTH: usize = 32;
 /// folders, in the order the load visits them; links are not followed, as the load does not
 /// follow them). A folder holding none stays as it is, to be reported as not sealed.
 pub(crate) fn verification_units(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    sealed_units(inputs).0
+}
+
+/// The units of [`verification_units`] and whether each is a sealed bundle, decided once,
+/// where it is found (a unit found inside a folder is sealed by construction).
+fn sealed_units(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<bool>) {
     let mut out = Vec::new();
     for p in inputs {
+        let sealed = is_native_bundle(p);
         let before = out.len();
-        if p.is_dir() && !is_native_bundle(p) {
+        if p.is_dir() && !sealed {
             sealed_inside(p, 0, &mut out);
         }
         if out.len() == before {
-            out.push(p.clone());
+            out.push((p.clone(), sealed));
         }
     }
-    out
+    out.into_iter().unzip()
 }
 
-fn sealed_inside(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+fn sealed_inside(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, bool)>) {
     if depth >= MAX_UNIT_DEPTH {
         return;
     }
@@ -228,12 +232,12 @@ fn sealed_inside(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         let path = e.path();
         if ft.is_dir() {
             if is_native_bundle(&path) {
-                out.push(path);
+                out.push((path, true));
             } else {
                 sealed_inside(&path, depth + 1, out);
             }
         } else if ft.is_file() && crate::ingest::is_bundle_archive(&path) {
-            out.push(path);
+            out.push((path, true));
         }
     }
 }
