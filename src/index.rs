@@ -26,6 +26,7 @@ mod status_column_tests;
 mod statuses;
 mod store;
 mod tokenizer;
+mod top;
 mod writer;
 
 pub use crate::store::SearchRequest;
