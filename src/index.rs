@@ -27,6 +27,7 @@ mod statuses;
 mod store;
 mod tokenizer;
 mod top;
+mod verdict;
 mod writer;
 
 pub use crate::store::SearchRequest;

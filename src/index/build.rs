@@ -33,6 +33,9 @@ struct Live<'a> {
     cancel: &'a AtomicBool,
     /// Called with the number of visible documents after each commit.
     on_commit: Box<dyn FnMut(u64) + Send>,
+    /// True when its records are labelled `pending` and the verdict written at the end:
+    /// the writer keeps the hash of each record's bytes.
+    verdict: bool,
 }
 
 /// Feeds the indexer (and observers); in a live build, stops when cancelled and makes one
@@ -131,6 +134,7 @@ where
     let live = Live {
         cancel,
         on_commit: Box::new(move |docs| on_commit(LiveEvent::Committed { docs })),
+        verdict: false,
     };
     let notice = report.clone();
     build_or_reuse(paths, opts, Some(live), &mut |ev| report(ev), &mut |n| {
@@ -225,20 +229,13 @@ fn build_or_reuse(
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     ));
     let cancel = live.as_ref().map(|l| l.cancel);
-    // A live build shows records as it indexes them, before the verification's verdict:
-    // it must never show a provisional label, so it takes the ordinary statuses.
-    let provisional = opts.provisional.clone().filter(|_| live.is_none());
-    let result = match provisional {
-        Some(p) => build_one_read(&tmp, paths, opts, &*p, events),
-        None => build(&tmp, paths, opts, live, events, None)
-            .and_then(|s| s.ok_or_else(unconfirmed_without_labels)),
-    };
-    opts.ingest.file_tap = None;
+    let (result, verdict) = load(&tmp, paths, opts, live, events);
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
         let _ = fs::remove_dir_all(&tmp);
         return Ok(None);
     }
     let finished = result.and_then(|summary| {
+        super::verdict::write_verdict(&tmp, verdict.as_deref())?;
         let digest = digest.get(paths)?;
         let key = key_for(&digest);
         write_meta(&tmp, paths, &key, &summary)?;
@@ -257,6 +254,49 @@ fn build_or_reuse(
     let _ = remember(&names, &opened.digest);
     events(LiveEvent::Done(Box::new(opened.clone())));
     Ok(Some(opened))
+}
+
+/// The load of a build into `tmp`, and the lookup of the verdict still to be written (a
+/// live build of sealed inputs). A live build shows records as it indexes them, before the
+/// verification's verdict: it never shows a provisional `verified`. Its rows appear at
+/// once, labelled `pending`, while the verification runs beside the load; the verdict is
+/// written into the status column when both have ended.
+fn load(
+    tmp: &Path,
+    paths: &[PathBuf],
+    opts: &mut BuildOptions,
+    mut live: Option<Live<'_>>,
+    events: &mut dyn FnMut(LiveEvent),
+) -> (
+    Result<IngestSummary, IndexError>,
+    Option<Arc<dyn crate::ingest::StatusLookup>>,
+) {
+    let provisional = opts.provisional.clone().filter(|_| live.is_none());
+    let verdict = pending_labels(opts, live.as_mut());
+    let result = match provisional {
+        Some(p) => build_one_read(tmp, paths, opts, &*p, events),
+        None => build(tmp, paths, opts, live, events, None)
+            .and_then(|s| s.ok_or_else(unconfirmed_without_labels)),
+    };
+    opts.ingest.file_tap = None;
+    opts.ingest.status = verdict.clone().or(opts.ingest.status.take());
+    (result, verdict)
+}
+
+/// A live build of sealed inputs shows its rows before the verdict: its load labels each
+/// record `pending` (with the hash of its bytes) while the verification runs beside it.
+/// Returns the lookup of the verdict, to be written when both have ended.
+fn pending_labels(
+    opts: &mut BuildOptions,
+    live: Option<&mut Live<'_>>,
+) -> Option<Arc<dyn crate::ingest::StatusLookup>> {
+    let (Some(real), Some(live)) = (opts.ingest.status.clone(), live) else {
+        return None;
+    };
+    live.verdict = true;
+    super::verdict::start(&real);
+    opts.ingest.status = Some(Arc::new(super::verdict::Pending));
+    Some(real)
 }
 
 fn unconfirmed_without_labels() -> IndexError {
@@ -327,6 +367,9 @@ fn build(
     let (index, mut indexer) = new_index(tmp, opts, policy)?;
     let cancel = match live {
         Some(l) => {
+            if l.verdict {
+                indexer.set_ledger(&tmp.join(super::verdict::LEDGER))?;
+            }
             indexer.set_on_commit(l.on_commit);
             events(LiveEvent::Opened {
                 store: super::LocalStore::open(

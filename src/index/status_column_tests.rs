@@ -225,3 +225,104 @@ fn a_cached_reopen_reads_the_same_statuses_and_a_damaged_status_file_is_rebuilt(
         assert_eq!(std::fs::read(&file).unwrap(), good, "{what}");
     }
 }
+
+/// Every record's status in `store`, by (path, line).
+fn by_line(store: &super::LocalStore) -> BTreeMap<(String, u64), Option<String>> {
+    let mut out = BTreeMap::new();
+    let mut after = None;
+    loop {
+        let page = store.scan_page(&Selection::default(), after, 700).unwrap();
+        for h in page.hits {
+            let o = &h.event.origin;
+            out.insert((o.path.clone(), o.line), h.event.integrity.clone());
+        }
+        match page.next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    out
+}
+
+#[test]
+fn a_live_build_shows_pending_rows_then_the_statuses_of_the_ordinary_path() {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+
+    use super::{LiveEvent, LocalStore, build_live};
+
+    type Seen = (Option<LocalStore>, Vec<(u64, u64)>, Option<LocalStore>);
+
+    let dir = tempfile::tempdir().unwrap();
+    let tampered = sample("tampered");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&tampered)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .collect();
+    inputs.sort();
+    assert_eq!(inputs.len(), 7);
+    inputs.push(sample("pristine"));
+    inputs.extend(mixed_inputs(dir.path()).into_iter().skip(3));
+    for input in &inputs {
+        let one = std::slice::from_ref(input);
+        let (ordinary, _) = open(&dir.path().join("ordinary"), one);
+        let expected = by_line(&ordinary.store().unwrap());
+
+        let v = Arc::new(Verification::new(
+            one,
+            Some(crate::sample::demo_trust_store()),
+        ));
+        let mut opts = BuildOptions {
+            index_dir: Some(dir.path().join("live")),
+            threads: 2,
+            ..BuildOptions::default()
+        };
+        opts.ingest.status = status_lookup(&v);
+        let sealed = opts.ingest.status.is_some();
+        // (visible documents, of them pending) at each commit; the final store.
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let s = Arc::clone(&seen);
+        let report = move |ev: LiveEvent| {
+            let mut s = s.lock().unwrap();
+            match ev {
+                LiveEvent::Opened { store, .. } => s.0 = Some(store),
+                LiveEvent::Committed { .. } => {
+                    let store = s.0.clone().unwrap();
+                    store.refresh().unwrap();
+                    let pending = store
+                        .count(&Selection {
+                            query: "integrity:pending".to_owned(),
+                            ..Selection::default()
+                        })
+                        .unwrap();
+                    s.1.push((store.len(), pending));
+                }
+                LiveEvent::Done(opened) => s.2 = Some(opened.store().unwrap()),
+                LiveEvent::Progress(_) | LiveEvent::Notice(_) => {}
+            }
+        };
+        build_live(one, &mut opts, &Arc::new(AtomicBool::new(false)), report).unwrap();
+        let seen = seen.lock().unwrap();
+        // Rows were visible before the end, each pending when the input is sealed.
+        // (The plain file is too small for a commit before the end.)
+        assert!(
+            !sealed || !seen.1.is_empty(),
+            "{input:?}: no commit before the end"
+        );
+        for &(docs, pending) in &seen.1 {
+            assert!(docs > 0);
+            assert_eq!(pending, if sealed { docs } else { 0 }, "{input:?}");
+        }
+        let done = seen.2.clone().unwrap();
+        assert_eq!(by_line(&done), expected, "{input:?}");
+        assert_eq!(
+            done.count(&Selection {
+                query: "integrity:pending".to_owned(),
+                ..Selection::default()
+            })
+            .unwrap(),
+            0
+        );
+    }
+}

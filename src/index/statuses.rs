@@ -33,7 +33,7 @@ const FIRST_STATUS: u8 = 2;
 pub(crate) const CODES: usize = FIRST_STATUS as usize + RecordStatus::ALL.len();
 
 /// The label shown for [`PENDING`] (and matched by `integrity:pending`).
-pub(crate) const PENDING_LABEL: &str = "pending";
+pub(crate) const PENDING_LABEL: &str = crate::model::PENDING;
 
 /// The code of a record status.
 pub(crate) fn code(status: RecordStatus) -> u8 {
@@ -46,8 +46,35 @@ pub(crate) fn code_of_label(label: Option<&str>) -> u8 {
     match label {
         None => NONE,
         Some(PENDING_LABEL) => PENDING,
+        Some(s) if pending_hash(s).is_some() => PENDING,
         Some(s) => code(RecordStatus::from_lower(s).unwrap_or(RecordStatus::Unverified)),
     }
+}
+
+/// The label a live build's load gives a record before the verdict: `pending:` and the
+/// SHA-256 of its bytes (in hex), which the writer keeps in its ledger.
+pub(crate) fn pending_label(hash: &[u8; 32]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(PENDING_LABEL.len() + 65);
+    s.push_str(PENDING_LABEL);
+    s.push(':');
+    for b in hash {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The hash in a [`pending_label`].
+pub(crate) fn pending_hash(label: &str) -> Option<[u8; 32]> {
+    let hex = label.strip_prefix(PENDING_LABEL)?.strip_prefix(':')?;
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 /// The label of a code: `None` for [`NONE`] (and for codes no writer makes).
@@ -241,6 +268,10 @@ mod tests {
         assert_eq!(labels().count(), CODES - 1);
         assert_eq!(label(code_of_label(Some("VERIFIED"))), Some("unverified"));
         assert_eq!(label(code_of_label(Some("pending"))), Some("pending"));
+        let h = [0xa5u8; 32];
+        assert_eq!(pending_hash(&pending_label(&h)), Some(h));
+        assert_eq!(code_of_label(Some(&pending_label(&h))), PENDING);
+        assert_eq!(pending_hash("pending:zz"), None);
     }
 
     #[test]

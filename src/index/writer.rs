@@ -48,6 +48,9 @@ pub struct Indexer {
     /// event, the only per-event state the writer keeps).
     home: StatusHome,
     statuses: Vec<u8>,
+    /// A live build's ledger: the SHA-256 of each pending record's bytes, 32 bytes per
+    /// ordinal, in a file (memory stays one buffer).
+    ledger: Option<(std::io::BufWriter<std::fs::File>, u64)>,
 }
 
 impl Indexer {
@@ -86,6 +89,7 @@ impl Indexer {
             on_commit: None,
             home,
             statuses: Vec::new(),
+            ledger: None,
         })
     }
 
@@ -96,6 +100,37 @@ impl Indexer {
         let mut codes = self.home.read()?.codes().to_vec();
         codes.resize(usize::try_from(ord).unwrap_or(usize::MAX), statuses::NONE);
         self.statuses = codes;
+        Ok(())
+    }
+
+    /// Keeps the hash of each pending record's bytes in the file `path` (32 bytes per
+    /// ordinal, zeros for a record that is not pending).
+    pub(crate) fn set_ledger(&mut self, path: &std::path::Path) -> Result<(), IndexError> {
+        let file = std::fs::File::create(path).map_err(|e| IndexError::Io {
+            context: format!("creating {}", path.display()),
+            source: e,
+        })?;
+        self.ledger = Some((std::io::BufWriter::new(file), 0));
+        Ok(())
+    }
+
+    fn note_hash(&mut self, ord: u64, hash: Option<[u8; 32]>) -> Result<(), IndexError> {
+        use std::io::Write as _;
+        let Some((file, written)) = &mut self.ledger else {
+            return Ok(());
+        };
+        let io = |e| IndexError::Io {
+            context: "writing the verification ledger".to_owned(),
+            source: e,
+        };
+        while *written < ord {
+            file.write_all(&[0; 32]).map_err(io)?;
+            *written += 1;
+        }
+        if *written == ord {
+            file.write_all(&hash.unwrap_or_default()).map_err(io)?;
+            *written += 1;
+        }
         Ok(())
     }
 
@@ -213,6 +248,8 @@ impl Indexer {
         self.statuses.truncate(at);
         self.statuses
             .push(statuses::code_of_label(ev.integrity.as_deref()));
+        let hash = ev.integrity.as_deref().and_then(statuses::pending_hash);
+        self.note_hash(self.next_ord, hash)?;
         self.push(doc)
     }
 
@@ -269,6 +306,13 @@ impl Indexer {
         // folder right after it, and a reader reloaded from the old folder would fail. The
         // build's `Done` hands over the index at its final place instead.
         self.on_commit = None;
+        if let Some((file, _)) = &mut self.ledger {
+            use std::io::Write as _;
+            file.flush().map_err(|e| IndexError::Io {
+                context: "writing the verification ledger".to_owned(),
+                source: e,
+            })?;
+        }
         self.commit()?;
         let docs = self.next_ord;
         self.writer.wait_merging_threads()?;

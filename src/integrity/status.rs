@@ -253,11 +253,15 @@ pub(crate) fn is_native_bundle(p: &Path) -> bool {
 
 impl StatusLookup for VerifiedStatuses {
     fn status(&self, path: &str, line: u64, bytes: &[u8]) -> Option<String> {
+        self.status_of_hash(path, line, &sha256(bytes).0)
+    }
+
+    fn status_of_hash(&self, path: &str, line: u64, hash: &[u8; 32]) -> Option<String> {
         let map = self.map.get_or_init(|| self.compute());
         let copies = map.get(path)?;
         let results = self.verification.results();
         let i = usize::try_from(line.checked_sub(1)?).ok()?;
-        let hash = sha256(bytes);
+        let hash = super::digest::Digest32(*hash);
         let status = copies
             .iter()
             .filter_map(|&(input, stream)| match &results.get(input)?.result {

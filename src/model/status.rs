@@ -27,6 +27,10 @@ pub enum RecordStatus {
     Unverified = 9,
 }
 
+/// The integrity label of a record whose verdict is not known yet (the explorer indexes a
+/// sealed bundle while it is verified); not a [`RecordStatus`].
+pub const PENDING: &str = "pending";
+
 impl RecordStatus {
     /// Every status, in report order.
     pub const ALL: [Self; 10] = [

@@ -12,6 +12,8 @@ use crate::model::Tz;
 pub struct DetailKey {
     /// The event.
     pub ord: u64,
+    /// Its integrity status (`pending` becomes the verdict while it is shown).
+    pub integrity: Option<String>,
     /// Display zone.
     pub tz: Tz,
     /// The related events' answer: (event, total, hits shown, query length).

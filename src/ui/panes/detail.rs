@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, StatefulWidget, Widget};
 use super::results::{integrity_mark, severity_label};
 use super::{PaneCtx, block, title};
 use crate::app::{AppState, Scroll};
-use crate::model::{RecordStatus, escape_control};
+use crate::model::{PENDING, RecordStatus, escape_control};
 use crate::store::Hit;
 use crate::ui::text::{clip_line, format_ts, json_lines, wrap_line};
 use crate::ui::theme::Theme;
@@ -33,6 +33,9 @@ fn esc(s: &str) -> String {
 pub(crate) fn integrity_words(status: Option<&str>) -> String {
     match status.map(|s| (s, RecordStatus::from_lower(s))) {
         None => "not checked: this input carries no seal (no integrity information)".to_owned(),
+        Some((PENDING, _)) => {
+            "PENDING: the bundle is being verified; the status shows when it ends".to_owned()
+        }
         Some((_, Some(RecordStatus::Verified))) => {
             "VERIFIED: authenticated by the signed hash chain".to_owned()
         }
@@ -106,6 +109,7 @@ impl StatefulWidget for DetailPane<'_> {
         };
         let key = DetailKey {
             ord: hit.ord,
+            integrity: hit.event.integrity.clone(),
             tz: state.tz,
             related: state
                 .related
@@ -249,6 +253,7 @@ fn detail_lines(state: &AppState, hit: &Hit, theme: &Theme) -> Vec<Line<'static>
             integrity_words(status),
             match status.map(RecordStatus::from_lower) {
                 Some(Some(RecordStatus::Verified)) => theme.ok(),
+                Some(_) if status == Some(PENDING) => theme.muted(),
                 Some(_) => theme.error(),
                 None => theme.muted(),
             },

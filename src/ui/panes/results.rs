@@ -13,7 +13,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, Widget};
 
 use super::{PaneCtx, block, title};
 use crate::app::{AppState, Column, Tz};
-use crate::model::{Outcome, RecordStatus, Severity, escape_control};
+use crate::model::{Outcome, PENDING, RecordStatus, Severity, escape_control};
 use crate::store::Hit;
 use crate::ui::highlight;
 use crate::ui::text::{format_ts, truncate, width};
@@ -32,8 +32,11 @@ pub(crate) fn severity_label(s: Severity) -> &'static str {
     }
 }
 
-/// Integrity mark: `✓` verified, `!` a problem, `·` no seal.
+/// Integrity mark: `✓` verified, `!` a problem, `…` not known yet, `·` no seal.
 pub(crate) fn integrity_mark<'a>(status: Option<&str>, theme: &Theme) -> Span<'a> {
+    if status == Some(PENDING) {
+        return Span::styled("\u{2026}", theme.muted());
+    }
     match status.map(RecordStatus::from_lower) {
         Some(Some(RecordStatus::Verified)) => Span::styled("\u{2713}", theme.ok()),
         Some(_) => Span::styled("!", theme.error()),
