@@ -23,6 +23,7 @@ mod search;
 mod stale;
 mod store;
 mod tokenizer;
+mod top;
 mod writer;
 
 pub use crate::store::SearchRequest;

@@ -286,3 +286,85 @@ fn keyset_scan_pages_of_the_store_concatenate_to_the_oldest_first_list() {
         assert_eq!(got, expected, "page size {size}");
     }
 }
+
+#[test]
+fn pages_in_time_order_hold_over_segments_of_unordered_times() {
+    // Times out of order, ties, and events without a time, over several segments: a page
+    // (newest or oldest first, any offset) equals the sorted list of the matches by (time,
+    // ordinal), whatever segments the pruned search skips. Once shuffled (120 events over 50
+    // minutes), once in time order with ties across segment ends (where segments are skipped).
+    pages_in_time_order(|i| (i * 37 + 11) % 50);
+    pages_in_time_order(|i| i / 3);
+}
+
+fn pages_in_time_order(minute: fn(u64) -> u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 120u64;
+    let lines: String = (0..n)
+        .map(|i| {
+            let level = if i % 4 == 0 { "error" } else { "info" };
+            if i % 17 == 5 {
+                format!("{{\"level\":\"{level}\",\"msg\":\"timeless {i}\"}}\n")
+            } else {
+                let m = minute(i);
+                format!(
+                    "{{\"time\":\"2024-01-01T{:02}:{:02}:00Z\",\"level\":\"{level}\",\"msg\":\"m {i}\"}}\n",
+                    m / 60,
+                    m % 60
+                )
+            }
+        })
+        .collect();
+    let f = write(dir.path(), "e.jsonl", lines.as_bytes());
+    let mem = BareIndex::new();
+    let policy = CommitPolicy {
+        every_docs: 7,
+        every: std::time::Duration::MAX,
+    };
+    let mut indexer = mem.indexer(15_000_000, 1, policy).unwrap();
+    ingest(&[f], IngestOptions::default(), &mut indexer, |_| {});
+    indexer.finish().unwrap();
+    let s = mem.service().unwrap();
+    assert!(s.segments() > 1, "{} segments", s.segments());
+    // The expected order, from the input alone (the ordinal is the line's index).
+    let key = |i: u64| {
+        let ts = if i % 17 == 5 {
+            i64::MIN
+        } else {
+            minute(i) as i64
+        };
+        (ts, i)
+    };
+    for (query, matches) in [
+        ("*", (0..n).collect::<Vec<_>>()),
+        ("severity:error", (0..n).filter(|i| i % 4 == 0).collect()),
+    ] {
+        for order in [SortOrder::NewestFirst, SortOrder::OldestFirst] {
+            let mut expected = matches.clone();
+            expected.sort_by_key(|&i| key(i));
+            if order == SortOrder::NewestFirst {
+                expected.reverse();
+            }
+            for (limit, offset) in [
+                (1, 0),
+                (5, 0),
+                (5, 3),
+                (13, 20),
+                (100, 0),
+                (1000, 0),
+                (7, 115),
+            ] {
+                let page = s
+                    .search(&SearchRequest {
+                        order,
+                        ..req(query, limit, offset)
+                    })
+                    .unwrap();
+                assert_eq!(page.total, matches.len() as u64, "{query}");
+                let got: Vec<u64> = page.hits.iter().map(|h| h.ord).collect();
+                let want: Vec<u64> = expected.iter().copied().skip(offset).take(limit).collect();
+                assert_eq!(got, want, "{query} {order:?} limit {limit} offset {offset}");
+            }
+        }
+    }
+}

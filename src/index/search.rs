@@ -5,7 +5,6 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery,
@@ -145,29 +144,23 @@ impl SearchService {
     pub fn search(&self, req: &SearchRequest) -> Result<Page, IndexError> {
         let query = self.full_query(req)?;
         let searcher = self.reader.searcher();
-        let order = match req.order {
-            SortOrder::NewestFirst => Order::Desc,
-            SortOrder::OldestFirst => Order::Asc,
+        let newest = matches!(req.order, SortOrder::NewestFirst);
+        let keep = if req.limit == 0 {
+            0
+        } else {
+            req.offset.saturating_add(req.limit)
         };
-        let limit = req.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(req.offset).order_by((
-            (
-                SortByStaticFastValue::<i64>::for_field(schema::TS_KEY),
-                order,
-            ),
-            (SortByStaticFastValue::<u64>::for_field(schema::ORD), order),
-        ));
-        let (total, docs) = run(&searcher, &query, &(Count, top))?;
+        let (total, mut docs) = guarded(&searcher, || {
+            super::top::page(&searcher, query.as_ref(), newest, keep)
+        })?;
+        docs.drain(..req.offset.min(docs.len()));
         let mut hits = Vec::with_capacity(docs.len());
         if req.limit > 0 {
-            for (_, addr) in docs {
+            for addr in docs {
                 hits.push(self.hit(&searcher, addr)?);
             }
         }
-        Ok(Page {
-            total: total as u64,
-            hits,
-        })
+        Ok(Page { total, hits })
     }
 
     /// Number of matches only.
@@ -250,7 +243,14 @@ pub(super) fn run<C: tantivy::collector::Collector>(
     query: &dyn Query,
     collector: &C,
 ) -> Result<C::Fruit, IndexError> {
-    let search = || searcher.search(query, collector);
+    guarded(searcher, || searcher.search(query, collector))
+}
+
+/// Runs `search` over `searcher`, turning a panic inside the search library into an error.
+pub(super) fn guarded<T>(
+    searcher: &Searcher,
+    search: impl FnOnce() -> tantivy::Result<T>,
+) -> Result<T, IndexError> {
     let failure = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(search)) {
         Ok(Ok(fruit)) => return Ok(fruit),
         Ok(Err(e)) => IndexError::Tantivy(e),
