@@ -2,6 +2,7 @@
 //! indexer thread (never the UI thread), from the session layer the `verify`, `lineage` and
 //! `alerts` commands use too (the integrity pane reuses the verification of the build). Every row that points at events carries the query that shows them.
 
+use crate::model::fields;
 use std::path::{Path, PathBuf};
 
 use crate::store::{Filter, Jump, Store};
@@ -389,7 +390,7 @@ pub(crate) fn compute_remote(store: &dyn Store) -> Reports {
 /// Record statuses as they were pushed, counted by the store.
 fn pushed_integrity(store: &dyn Store) -> PaneReport {
     let all = crate::store::Selection::default();
-    match store.terms(&all, "integrity", 32) {
+    match store.terms(&all, fields::INTEGRITY, 32) {
         Err(e) => PaneReport {
             heading: "integrity: not available".to_owned(),
             rows: vec![row(e.to_string(), Severity::Error, None)],
@@ -423,7 +424,10 @@ fn pushed_integrity(store: &dyn Store) -> PaneReport {
                     Severity::Error
                 };
                 rows.push(row(
-                    format!("  {status:<12} {n} record(s)   (search: integrity:{status})"),
+                    format!(
+                        "  {status:<12} {n} record(s)   (search: {}:{status})",
+                        fields::INTEGRITY
+                    ),
                     level,
                     None,
                 ));
