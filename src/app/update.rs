@@ -223,7 +223,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 s.case.compliance = Some(result.unwrap_or_else(|e| PaneReport {
                     heading: format!("{standard}: the controls could not be checked"),
                     rows: vec![ReportRow {
-                        text: escape_control(&e).into_owned(),
+                        text: escape_control(&e.to_string()).into_owned(),
                         level: Severity::Error,
                         jump: None,
                         target: RowTarget::None,
