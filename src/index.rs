@@ -21,6 +21,9 @@ mod scan;
 pub(crate) mod schema;
 mod search;
 mod stale;
+#[cfg(test)]
+mod status_column_tests;
+mod statuses;
 mod store;
 mod tokenizer;
 mod top;
@@ -72,6 +75,7 @@ pub enum IndexError {
 pub struct BareIndex {
     index: Index,
     fields: schema::Fields,
+    home: statuses::StatusHome,
 }
 
 impl Default for BareIndex {
@@ -84,7 +88,11 @@ impl BareIndex {
     /// An empty index in RAM.
     pub fn new() -> Self {
         let (index, fields) = create_in_ram();
-        Self { index, fields }
+        Self {
+            index,
+            fields,
+            home: statuses::StatusHome::ram(),
+        }
     }
 
     /// An empty index in the empty folder `dir`.
@@ -93,6 +101,7 @@ impl BareIndex {
         Ok(Self {
             index: Index::create_in_dir(dir, schema)?,
             fields,
+            home: statuses::StatusHome::dir(dir),
         })
     }
 
@@ -100,7 +109,11 @@ impl BareIndex {
     pub fn open_in_dir(dir: &std::path::Path) -> Result<Self, IndexError> {
         let index = Index::open_in_dir(dir)?;
         let fields = fields_of(&index)?;
-        Ok(Self { index, fields })
+        Ok(Self {
+            index,
+            fields,
+            home: statuses::StatusHome::dir(dir),
+        })
     }
 
     /// A writer into it (`budget` bytes of heap over `threads` threads).
@@ -110,17 +123,33 @@ impl BareIndex {
         threads: usize,
         policy: CommitPolicy,
     ) -> Result<Indexer, IndexError> {
-        Indexer::new(&self.index, self.fields.clone(), budget, threads, policy)
+        Indexer::new(
+            &self.index,
+            self.fields.clone(),
+            budget,
+            threads,
+            policy,
+            self.home.clone(),
+        )
     }
 
     /// The index as a store (sees what was committed when it was opened; `refresh` for more).
     pub fn store(&self) -> Result<LocalStore, IndexError> {
-        LocalStore::open(self.index.clone(), None, GenericMapping::shared_builtin())
+        LocalStore::open(
+            self.index.clone(),
+            None,
+            GenericMapping::shared_builtin(),
+            self.home.clone(),
+        )
     }
 
     /// A search service over it.
     pub fn service(&self) -> Result<SearchService, IndexError> {
-        SearchService::new(self.index.clone(), GenericMapping::shared_builtin())
+        SearchService::new(
+            self.index.clone(),
+            GenericMapping::shared_builtin(),
+            self.home.clone(),
+        )
     }
 }
 
@@ -132,7 +161,12 @@ pub(crate) fn create_in_ram() -> (Index, schema::Fields) {
 
 /// An empty in-RAM store with the current schema: checks queries without data.
 pub(crate) fn empty_store() -> Result<LocalStore, IndexError> {
-    LocalStore::open(create_in_ram().0, None, GenericMapping::shared_builtin())
+    LocalStore::open(
+        create_in_ram().0,
+        None,
+        GenericMapping::shared_builtin(),
+        statuses::StatusHome::ram(),
+    )
 }
 
 /// The field handles of an index built with the current schema.

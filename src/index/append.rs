@@ -37,8 +37,15 @@ impl OpenedIndex {
             let col = seg.fast_fields().u64(schema::ORD)?;
             next = next.max(col.max_value().saturating_add(1));
         }
-        let mut indexer = Indexer::new(&self.index, fields, BUDGET, 1, CommitPolicy::AT_END)?;
-        indexer.start_at(next);
+        let mut indexer = Indexer::new(
+            &self.index,
+            fields,
+            BUDGET,
+            1,
+            CommitPolicy::AT_END,
+            self.status_home(),
+        )?;
+        indexer.start_at(next)?;
         Ok(Appender { indexer })
     }
 }

@@ -19,6 +19,7 @@ use super::cache::{
 };
 use super::live::{LiveEvent, fingerprint, names_key, remember};
 use super::schema::SCHEMA_VERSION;
+use super::statuses::StatusHome;
 use super::writer::CommitPolicy;
 use crate::ingest::{EventSink, IngestOptions, IngestProgress, IngestSummary, ingest};
 use crate::model::AuditEvent;
@@ -332,6 +333,7 @@ fn build(
                     index,
                     Some(tmp.to_owned()),
                     Arc::clone(&opts.ingest.mapping),
+                    StatusHome::dir(&tmp.join("index")),
                 )?,
                 complete: false,
             });

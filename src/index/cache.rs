@@ -16,6 +16,7 @@ use tantivy::Index;
 
 use super::IndexError;
 use super::schema::{self, SCHEMA_VERSION};
+use super::statuses::StatusHome;
 use super::writer::{CommitPolicy, Indexer};
 use crate::ingest::{
     EventObserver, EventSink, FileReadObserver, FileTap, GenericMapping, IngestOptions,
@@ -104,12 +105,22 @@ impl OpenedIndex {
             self.index.clone(),
             Some(self.dir.clone()),
             Arc::clone(&self.mapping),
+            self.status_home(),
         )
+    }
+
+    /// Where its status column lives: in its index folder.
+    pub(super) fn status_home(&self) -> StatusHome {
+        StatusHome::dir(&self.dir.join("index"))
     }
 
     /// A search service over the index.
     pub fn service(&self) -> Result<super::SearchService, IndexError> {
-        super::SearchService::new(self.index.clone(), Arc::clone(&self.mapping))
+        super::SearchService::new(
+            self.index.clone(),
+            Arc::clone(&self.mapping),
+            self.status_home(),
+        )
     }
 }
 
@@ -491,7 +502,15 @@ pub(super) fn new_index(
     fs::create_dir_all(&index_dir).map_err(io_err(format!("creating {}", index_dir.display())))?;
     let (schema, fields) = schema::build();
     let index = Index::create_in_dir(&index_dir, schema)?;
-    let indexer = Indexer::new(&index, fields, opts.writer_budget, opts.threads, policy)?;
+    let home = StatusHome::dir(&index_dir);
+    let indexer = Indexer::new(
+        &index,
+        fields,
+        opts.writer_budget,
+        opts.threads,
+        policy,
+        home,
+    )?;
     Ok((index, indexer))
 }
 

@@ -63,6 +63,9 @@ pub(super) fn open_whole(dir: &Path, unchanged: bool) -> Result<(Index, u64), In
         if !unchanged && let Some(why) = damage(&index) {
             return Err(IndexError::Corrupt(why));
         }
+        // The status column is checked whole at every open (one byte per event, with a
+        // checksum): a damaged or cut one is damage, never statuses read wrong.
+        super::statuses::StatusHome::dir(dir).read_complete(docs)?;
         Ok((index, docs))
     };
     catch_unwind(AssertUnwindSafe(open)).unwrap_or_else(|_| {

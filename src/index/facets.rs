@@ -1,7 +1,9 @@
 //! Facets: the most frequent values of a keyword field among the matches of a search.
 //! Each segment marks its matches in a bit set, then walks the field's terms once and
 //! counts, per term, the matching documents in its postings: one pass over the field's
-//! postings whatever the number of values, and no column needed.
+//! postings whatever the number of values, and no column needed. `integrity` is counted
+//! from the status column instead (its statuses are not in the documents): each match's
+//! ordinal, read from the `ord` column, indexes its status code.
 
 use std::collections::HashMap;
 
@@ -10,8 +12,10 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{BitSet, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use super::IndexError;
-use super::schema::KEYWORDS;
+use super::schema::{self, KEYWORDS};
 use super::search::{SearchService, run};
+use super::statuses::{self, StatusColumn};
+use crate::model::fields::INTEGRITY;
 use crate::store::{Facets, QueryError, SearchRequest};
 
 /// Distinct values kept while counting; the rest are counted in `others` (memory stays
@@ -101,7 +105,91 @@ impl SegmentCollector for TermCountsSeg {
     }
 }
 
+/// Counts the status codes of the matches.
+struct StatusCounts {
+    column: StatusColumn,
+}
+
+struct StatusCountsSeg {
+    ords: Option<tantivy::columnar::Column<u64>>,
+    column: StatusColumn,
+    counts: [u64; statuses::CODES],
+}
+
+impl Collector for StatusCounts {
+    type Fruit = [u64; statuses::CODES];
+    type Child = StatusCountsSeg;
+
+    fn for_segment(&self, _: SegmentOrdinal, seg: &SegmentReader) -> tantivy::Result<Self::Child> {
+        Ok(StatusCountsSeg {
+            ords: Some(seg.fast_fields().u64(schema::ORD)?),
+            column: self.column.clone(),
+            counts: [0; statuses::CODES],
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut out = [0; statuses::CODES];
+        for f in fruits {
+            for (o, n) in out.iter_mut().zip(f) {
+                *o += n;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for StatusCountsSeg {
+    type Fruit = [u64; statuses::CODES];
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        let code = self
+            .ords
+            .as_ref()
+            .and_then(|c| c.first(doc))
+            .map_or(statuses::NONE, |ord| self.column.get(ord));
+        self.counts[usize::from(code)] += 1;
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.counts
+    }
+}
+
 impl SearchService {
+    /// The statuses of the matches of `req`, counted from the status column.
+    fn status_terms(&self, req: &SearchRequest, limit: usize) -> Result<Facets, IndexError> {
+        let query = self.full_query(req)?;
+        let searcher = self.searcher();
+        let counts = run(
+            &searcher,
+            &query,
+            &StatusCounts {
+                column: self.statuses(),
+            },
+        )?;
+        let mut all: Vec<(String, u64)> = statuses::labels()
+            .map(|(code, label)| (label.to_owned(), counts[usize::from(code)]))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut facets = Facets {
+            field: INTEGRITY.to_owned(),
+            matches: counts.iter().sum(),
+            missing: counts[usize::from(statuses::NONE)],
+            distinct: all.len() as u64,
+            ..Facets::default()
+        };
+        facets.others = all.iter().skip(limit).map(|(_, n)| n).sum::<u64>();
+        all.truncate(limit);
+        facets.values = all;
+        Ok(facets)
+    }
+
     /// The `limit` most frequent values of keyword `field` among the matches of `req`
     /// (its query and time window).
     pub fn terms(
@@ -120,6 +208,9 @@ impl SearchService {
                 ),
                 span: None,
             }));
+        }
+        if field == INTEGRITY {
+            return self.status_terms(req, limit);
         }
         let query = self.full_query(req)?;
         let searcher = self.searcher();

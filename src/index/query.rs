@@ -6,6 +6,10 @@
 //!   up to a few hundred terms) are answered by one scan of the ordinal column per segment.
 //! - `field:*` on a field without a column (most keyword fields, `message`, `raw`): tantivy's
 //!   existence query reads columns, so these ask the inverted index for any term instead.
+//! - `integrity:` terms, sets, prefixes, ranges and `integrity:*`: the statuses are not in
+//!   the documents but in the status column beside the index (`statuses.rs`), so each
+//!   segment's matches are the documents whose ordinal (read from the `ord` column) has a
+//!   wanted code ([`StatusQuery`]); any boolean composition with other terms follows.
 
 use std::sync::Arc;
 
@@ -13,11 +17,13 @@ use tantivy::query::{
     BitSetDocSet, BooleanQuery, BoostQuery, ConstScorer, EnableScoring, Explanation, Occur, Query,
     QueryParser, QueryParserError, RegexQuery, Scorer, Weight,
 };
-use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
+use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputBound, UserInputLeaf};
 use tantivy::schema::{Field, Schema};
 use tantivy::{BitSet, DocId, Score, SegmentReader};
 
 use super::schema;
+use super::statuses::{self, StatusColumn};
+use crate::model::fields::INTEGRITY;
 
 /// Matches the events whose ordinal is in a set.
 #[derive(Clone, Debug)]
@@ -78,12 +84,141 @@ impl Weight for OrdSetQuery {
     }
 }
 
+/// Matches the events whose integrity status (from the status column) has a wanted code.
+#[derive(Clone, Debug)]
+pub(super) struct StatusQuery {
+    wanted: [bool; statuses::CODES],
+    column: StatusColumn,
+}
+
+impl Query for StatusQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl StatusQuery {
+    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<BitSet> {
+        let max_doc = reader.max_doc();
+        let mut bits = BitSet::with_max_value(max_doc);
+        if !self.wanted.contains(&true) {
+            return Ok(bits);
+        }
+        let ords = reader.fast_fields().u64(schema::ORD)?;
+        for doc in 0..max_doc {
+            if let Some(ord) = ords.first(doc)
+                && self.wanted[usize::from(self.column.get(ord))]
+            {
+                bits.insert(doc);
+            }
+        }
+        Ok(bits)
+    }
+}
+
+impl Weight for StatusQuery {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let bits = self.matches(reader)?;
+        Ok(Box::new(ConstScorer::new(BitSetDocSet::from(bits), boost)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if self.matches(reader)?.contains(doc) {
+            Ok(Explanation::new("integrity status in set", 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )))
+        }
+    }
+}
+
+/// The status codes an `integrity:` leaf names (by their labels), or `None` for a leaf on
+/// another field.
+fn status_codes(ast: &UserInputAst) -> Result<Option<[bool; statuses::CODES]>, QueryParserError> {
+    let UserInputAst::Leaf(leaf) = ast else {
+        return Ok(None);
+    };
+    let is_integrity = |f: Option<&str>| f == Some(INTEGRITY);
+    let mut wanted = [false; statuses::CODES];
+    let mut want = |pred: &dyn Fn(&str) -> bool| {
+        for (code, label) in statuses::labels() {
+            if pred(label) {
+                wanted[usize::from(code)] = true;
+            }
+        }
+    };
+    match leaf.as_ref() {
+        UserInputLeaf::Literal(lit) if is_integrity(lit.field_name.as_deref()) => {
+            // `"mod"*` is a prefix; `mod*` and `*ed` are wildcards, as on other fields.
+            if lit.prefix {
+                want(&|l| l.starts_with(lit.phrase.as_str()));
+            } else {
+                want(&|l| glob(&lit.phrase, l));
+            }
+        }
+        UserInputLeaf::Set { field, elements } if is_integrity(field.as_deref()) => {
+            want(&|l| elements.iter().any(|e| e == l));
+        }
+        UserInputLeaf::Exists { field } if is_integrity(Some(field)) => want(&|_| true),
+        UserInputLeaf::Range {
+            field,
+            lower,
+            upper,
+        } if is_integrity(field.as_deref()) => {
+            want(&|l| {
+                let above = match lower {
+                    UserInputBound::Inclusive(v) => l >= v.as_str(),
+                    UserInputBound::Exclusive(v) => l > v.as_str(),
+                    UserInputBound::Unbounded => true,
+                };
+                let below = match upper {
+                    UserInputBound::Inclusive(v) => l <= v.as_str(),
+                    UserInputBound::Exclusive(v) => l < v.as_str(),
+                    UserInputBound::Unbounded => true,
+                };
+                above && below
+            });
+        }
+        UserInputLeaf::Regex { field, .. } if is_integrity(field.as_deref()) => {
+            return Err(QueryParserError::UnsupportedQuery(format!(
+                "regular expressions on `{INTEGRITY}`: name the statuses instead \
+                 (`{INTEGRITY}: IN [modified replaced]`, `{INTEGRITY}:mod*`)"
+            )));
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(wanted))
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for p in middle {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
 /// Builds `ast` into a query: `ord:` literals and sets with [`OrdSetQuery`] (the `ord:`
-/// alternatives of one clause become one set), existence on a field without a column with
-/// [`any_term`], everything else with `parser`.
+/// alternatives of one clause become one set), `integrity:` leaves with [`StatusQuery`]
+/// over `column`, existence on a field without a column with [`any_term`], everything else
+/// with `parser`.
 pub(super) fn build(
     parser: &QueryParser,
     schema: &Schema,
+    column: &StatusColumn,
     ast: UserInputAst,
 ) -> Result<Box<dyn Query>, QueryParserError> {
     if !needs_own(&ast, schema) {
@@ -102,7 +237,9 @@ pub(super) fn build(
                     (Some(ords), Occur::Must) => {
                         clauses.push((Occur::Must, Box::new(OrdSetQuery::new(ords))));
                     }
-                    (None, occur) => clauses.push((occur, build(parser, schema, child)?)),
+                    (None, occur) => {
+                        clauses.push((occur, build(parser, schema, column, child)?));
+                    }
                 }
             }
             if !any_of.is_empty() {
@@ -114,12 +251,18 @@ pub(super) fn build(
             Ok(Box::new(BooleanQuery::new(clauses)))
         }
         UserInputAst::Boost(inner, boost) => Ok(Box::new(BoostQuery::new(
-            build(parser, schema, *inner)?,
+            build(parser, schema, column, *inner)?,
             boost.0 as Score,
         ))),
         leaf @ UserInputAst::Leaf(_) => {
             if let Some(ords) = ord_values(&leaf)? {
                 return Ok(Box::new(OrdSetQuery::new(ords)));
+            }
+            if let Some(wanted) = status_codes(&leaf)? {
+                return Ok(Box::new(StatusQuery {
+                    wanted,
+                    column: column.clone(),
+                }));
             }
             if let Some(field) = exists_without_column(&leaf, schema) {
                 return any_term(field);
@@ -245,10 +388,42 @@ fn needs_own(ast: &UserInputAst, schema: &Schema) -> bool {
         UserInputAst::Leaf(leaf) => {
             exists_without_column(ast, schema).is_some()
                 || match leaf.as_ref() {
-                    UserInputLeaf::Literal(lit) => lit.field_name.as_deref() == Some(schema::ORD),
-                    UserInputLeaf::Set { field, .. } => field.as_deref() == Some(schema::ORD),
-                    _ => false,
+                    UserInputLeaf::Literal(lit) => {
+                        matches!(lit.field_name.as_deref(), Some(schema::ORD | INTEGRITY))
+                    }
+                    UserInputLeaf::Set { field, .. } => {
+                        matches!(field.as_deref(), Some(schema::ORD | INTEGRITY))
+                    }
+                    UserInputLeaf::Range { field, .. } | UserInputLeaf::Regex { field, .. } => {
+                        field.as_deref() == Some(INTEGRITY)
+                    }
+                    UserInputLeaf::Exists { field } => field == INTEGRITY,
+                    UserInputLeaf::All => false,
                 }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn wildcards_stand_for_any_run_of_characters() {
+        for (p, t, m) in [
+            ("verified", "verified", true),
+            ("verified", "verifie", false),
+            ("mod*", "modified", true),
+            ("*ed", "modified", true),
+            ("*ed", "malformed", true),
+            ("m*f*d", "modified", true),
+            ("m*f*d", "malformed", true),
+            ("m*z*d", "modified", false),
+            ("*", "x", true),
+            ("a*a", "a", false),
+            ("ver*", "unverified", false),
+        ] {
+            assert_eq!(glob(p, t), m, "{p} ~ {t}");
         }
     }
 }

@@ -35,6 +35,7 @@ pub struct MatchScan {
     last: Option<(i64, u64)>,
     done: bool,
     mapping: Arc<GenericMapping>,
+    statuses: super::statuses::StatusColumn,
 }
 
 impl SearchService {
@@ -59,6 +60,7 @@ impl SearchService {
             searcher: self.reader.searcher(),
             fields: self.fields.clone(),
             mapping: Arc::clone(&self.mapping),
+            statuses: self.statuses(),
             query,
             page: Vec::new().into_iter(),
             last: after,
@@ -122,7 +124,7 @@ impl MatchScan {
 
     fn fetch(&self, addr: DocAddress) -> Result<Hit, IndexError> {
         let doc = super::search::stored_doc(&self.searcher, addr)?;
-        super::search::stored_hit(&self.fields, &doc, &self.mapping)
+        super::search::stored_hit(&self.fields, &doc, &self.mapping, &self.statuses)
     }
 
     /// The next match as a whole hit (with its original record).
@@ -170,13 +172,21 @@ pub fn match_batch(
     queries: &[&str],
 ) -> Result<Vec<Vec<usize>>, IndexError> {
     let (index, fields) = super::create_in_ram();
-    let mut indexer = Indexer::new(&index, fields, 15_000_000, 1, CommitPolicy::AT_END)?;
+    let home = super::statuses::StatusHome::ram();
+    let mut indexer = Indexer::new(
+        &index,
+        fields,
+        15_000_000,
+        1,
+        CommitPolicy::AT_END,
+        home.clone(),
+    )?;
     for (ev, raw) in events {
         indexer.add(ev, raw)?;
     }
     indexer.finish()?;
     // Only ordinals are read back, never events: the mapping does not matter here.
-    let service = SearchService::new(index, GenericMapping::shared_builtin())?;
+    let service = SearchService::new(index, GenericMapping::shared_builtin(), home)?;
     let searcher = service.reader.searcher();
     let limit = events.len().max(1);
     let mut out = Vec::with_capacity(queries.len());

@@ -15,8 +15,9 @@
 //!   eu-ai-act` is a phrase, so neither the column nor the positions can go without losing
 //!   queries that work today.
 //! - Keywords: indexed raw terms (doc ids only: exact matches and `field:*`), stored only
-//!   for `path`, `format` and `integrity` (what the event is decoded again from), a column
-//!   only for `severity` (the one read by column).
+//!   for `path` and `format` (what the event is decoded again from), a column only for
+//!   `severity` (the one read by column). `integrity` is in none of them: the status
+//!   column beside the index (`statuses.rs`, one byte per ordinal) answers it.
 //! - No field keeps field norms (nothing is ranked by score).
 //! - `ts`, `ts_key`, `seq`, `line`, `ord`: columns only (exact terms become one-value ranges).
 //!
@@ -61,7 +62,7 @@ use crate::model::fields;
 
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
-pub const SCHEMA_VERSION: u32 = 16;
+pub const SCHEMA_VERSION: u32 = 17;
 
 // The query language's fields (names, kinds, help) are the one table of
 // `model::fields`; this schema indexes each of them, plus the bookkeeping fields below.
@@ -79,7 +80,10 @@ pub const HASH: &str = "hash";
 /// Keyword fields stored with the document: with `raw`, `line`, `part` and `hash` they are
 /// what the event is decoded again from for display (`ingest::redecode`), which costs far
 /// less than storing the normalised event beside its record.
-pub const STORED_KEYWORDS: &[&str] = &[fields::PATH, fields::FORMAT, fields::INTEGRITY];
+/// (`integrity` is no document field at all: each event's status is in the status column
+/// beside the index, `statuses.rs`, written when the verification's verdict is known; its
+/// keyword field stays in the schema, empty, so the query parser knows the name.)
+pub const STORED_KEYWORDS: &[&str] = &[fields::PATH, fields::FORMAT];
 
 /// Keyword fields that also get a fast (columnar) copy: only those something reads by
 /// column (the timeline colours its bars by severity). Each fast keyword costs indexing time

@@ -2,7 +2,7 @@
 //! newest-first paging and counts over one `Searcher` per request.
 
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, TopDocs};
@@ -17,6 +17,7 @@ use tantivy::{
 
 use super::IndexError;
 use super::schema::{self, Fields};
+use super::statuses::{self, StatusColumn, StatusHome};
 use crate::ingest::GenericMapping;
 use crate::model::Format;
 use crate::store::{Hit, Page, QueryError, SearchRequest, SortOrder};
@@ -30,11 +31,19 @@ pub struct SearchService {
     /// The generic mapping the index was built with: a hit's event is decoded again from
     /// its stored record with it.
     pub(super) mapping: Arc<GenericMapping>,
+    /// Where the status column lives, and the column as last loaded (with the reader).
+    home: StatusHome,
+    statuses: RwLock<StatusColumn>,
 }
 
 impl SearchService {
-    /// Opens a reader over `index` (reloaded by hand, on `reload`), built with `mapping`.
-    pub(crate) fn new(mut index: Index, mapping: Arc<GenericMapping>) -> Result<Self, IndexError> {
+    /// Opens a reader over `index` (reloaded by hand, on `reload`), built with `mapping`,
+    /// its status column kept in `home`.
+    pub(crate) fn new(
+        mut index: Index,
+        mapping: Arc<GenericMapping>,
+        home: StatusHome,
+    ) -> Result<Self, IndexError> {
         // Search the segments of a large index in parallel: a top-100 of a million matches
         // visits every one of them. (Small indexes have one segment; no threads for them.)
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -49,19 +58,51 @@ impl SearchService {
         let fields = super::fields_of(&index)?;
         let mut parser = QueryParser::for_index(&index, vec![fields.message, fields.raw]);
         parser.set_conjunction_by_default();
+        let column = home.read()?;
         Ok(Self {
             index,
             reader,
             fields,
             parser,
             mapping,
+            home,
+            statuses: RwLock::new(column),
         })
     }
 
-    /// Sees the latest commit.
+    /// Sees the latest commit, and the status column as last written.
     pub fn reload(&self) -> Result<(), IndexError> {
         self.reader.reload()?;
+        self.reload_statuses()
+    }
+
+    /// Loads the status column again (written after the verification's verdict).
+    pub(crate) fn reload_statuses(&self) -> Result<(), IndexError> {
+        // A live build's folder moves into the cache when complete: a reload racing the
+        // move keeps the column it has (as it keeps its searcher).
+        if let StatusHome::Dir(d) = &self.home
+            && !d.exists()
+        {
+            return Ok(());
+        }
+        let column = self.home.read()?;
+        let mut slot = self
+            .statuses
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Ordinals only ever grow; a shorter column is the moved folder's race above.
+        if column.len() >= slot.len() {
+            *slot = column;
+        }
         Ok(())
+    }
+
+    /// The status column as last loaded (a snapshot).
+    pub(crate) fn statuses(&self) -> StatusColumn {
+        self.statuses
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Searchable segments (benchmarks report it).
@@ -93,8 +134,13 @@ impl SearchService {
         if let Some(field) = super::query::unindexed_set_field(&ast, &schema) {
             return Err(explain(&QueryParserError::FieldNotIndexed(field), query));
         }
-        super::query::build(&self.parser, &schema, complete_negations(ast))
-            .map_err(|e| explain(&e, query))
+        super::query::build(
+            &self.parser,
+            &schema,
+            &self.statuses(),
+            complete_negations(ast),
+        )
+        .map_err(|e| explain(&e, query))
     }
 
     pub(super) fn full_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, QueryError> {
@@ -184,7 +230,8 @@ impl SearchService {
     }
 
     fn hit(&self, searcher: &Searcher, addr: DocAddress) -> Result<Hit, IndexError> {
-        stored_hit(&self.fields, &stored_doc(searcher, addr)?, &self.mapping)
+        let doc = stored_doc(searcher, addr)?;
+        stored_hit(&self.fields, &doc, &self.mapping, &self.statuses())
     }
 }
 
@@ -204,11 +251,13 @@ pub(super) fn stored_doc(
 }
 
 /// The hit a stored document holds: its ordinal, its original record, and the event decoded
-/// again from that record as loading decoded it (with the load's `mapping`).
+/// again from that record as loading decoded it (with the load's `mapping`), with its
+/// integrity status from the status column.
 pub(super) fn stored_hit(
     fields: &Fields,
     doc: &TantivyDocument,
     mapping: &GenericMapping,
+    column: &StatusColumn,
 ) -> Result<Hit, IndexError> {
     let u64_of = |f| doc.get_first(f).and_then(|v| v.as_u64());
     let str_of = |f| doc.get_first(f).and_then(|v| v.as_str());
@@ -228,7 +277,7 @@ pub(super) fn stored_hit(
         mapping,
     )
     .map_err(|e| corrupt(e.to_string()))?;
-    event.integrity = str_of(fields.keyword("integrity")).map(str::to_owned);
+    event.integrity = statuses::label(column.get(ord)).map(str::to_owned);
     Ok(Hit {
         ord,
         event,

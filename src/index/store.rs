@@ -36,12 +36,14 @@ impl LocalStore {
     }
 
     /// The store over a readable `index` (in `dir` when on disk) built with `mapping`.
+    /// Its status column is kept in `home`.
     pub(crate) fn open(
         index: tantivy::Index,
         dir: Option<PathBuf>,
         mapping: Arc<GenericMapping>,
+        home: super::statuses::StatusHome,
     ) -> Result<Self, IndexError> {
-        Ok(Self::new(SearchService::new(index, mapping)?, dir))
+        Ok(Self::new(SearchService::new(index, mapping, home)?, dir))
     }
 
     /// The search service underneath.
@@ -175,7 +177,8 @@ mod tests {
         std::fs::create_dir(&tmp).unwrap();
         let index = tantivy::Index::create_in_dir(&tmp, super::super::schema::build().0).unwrap();
         let mapping = crate::ingest::GenericMapping::shared_builtin();
-        let store = LocalStore::open(index, Some(tmp.clone()), mapping).unwrap();
+        let home = super::super::statuses::StatusHome::dir(&tmp);
+        let store = LocalStore::open(index, Some(tmp.clone()), mapping, home).unwrap();
         assert!(store.refresh().is_ok());
         std::fs::rename(&tmp, root.path().join("final")).unwrap();
         assert!(

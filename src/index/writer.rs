@@ -7,6 +7,7 @@ use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
 use super::IndexError;
 use super::schema::Fields;
+use super::statuses::{self, StatusHome};
 use crate::ingest::EventSink;
 use crate::model::AuditEvent;
 
@@ -43,6 +44,10 @@ pub struct Indexer {
     error: Option<IndexError>,
     commits: u64,
     on_commit: Option<Box<dyn FnMut(u64) + Send>>,
+    /// Where the status column goes, and its codes so far (index = ordinal: one byte per
+    /// event, the only per-event state the writer keeps).
+    home: StatusHome,
+    statuses: Vec<u8>,
 }
 
 impl Indexer {
@@ -53,6 +58,7 @@ impl Indexer {
         budget: usize,
         threads: usize,
         policy: CommitPolicy,
+        home: StatusHome,
     ) -> Result<Self, IndexError> {
         super::schema::register_tokenizers(index);
         let threads = threads.max(1);
@@ -78,12 +84,19 @@ impl Indexer {
             error: None,
             commits: 0,
             on_commit: None,
+            home,
+            statuses: Vec::new(),
         })
     }
 
     /// Numbers the next event `ord` (appending to an index that holds events already).
-    pub(crate) fn start_at(&mut self, ord: u64) {
+    /// The statuses of the events already there are kept.
+    pub(crate) fn start_at(&mut self, ord: u64) -> Result<(), IndexError> {
         self.next_ord = ord;
+        let mut codes = self.home.read()?.codes().to_vec();
+        codes.resize(usize::try_from(ord).unwrap_or(usize::MAX), statuses::NONE);
+        self.statuses = codes;
+        Ok(())
     }
 
     /// Called with the number of documents after each commit.
@@ -162,7 +175,6 @@ impl Indexer {
             (at!("environment"), &ev.environment),
             (at!("source"), &ev.source),
             (at!("stream"), &ev.origin.stream),
-            (at!("integrity"), &ev.integrity),
         ];
         for (at, value) in opt {
             if let Some(v) = value {
@@ -191,8 +203,16 @@ impl Indexer {
     }
 
     /// Adds one event; commits when the policy says so.
+    /// Its integrity label goes to the status column, not the document.
     pub fn add(&mut self, ev: &AuditEvent, raw: &str) -> Result<(), IndexError> {
         let doc = Self::document(&self.fields, self.next_ord, ev, raw);
+        let at = usize::try_from(self.next_ord).unwrap_or(usize::MAX);
+        if self.statuses.len() < at {
+            self.statuses.resize(at, statuses::NONE);
+        }
+        self.statuses.truncate(at);
+        self.statuses
+            .push(statuses::code_of_label(ev.integrity.as_deref()));
         self.push(doc)
     }
 
@@ -210,7 +230,10 @@ impl Indexer {
     }
 
     /// Commits what was added so far.
+    /// The status column is written first: a reader that sees the new documents finds
+    /// their statuses.
     pub fn commit(&mut self) -> Result<(), IndexError> {
+        self.home.write(&self.statuses)?;
         self.writer.commit()?;
         self.since_commit = 0;
         self.commits += 1;

@@ -25,8 +25,10 @@ use crate::model::fields;
 /// Bumped when the mapping or the pushed documents change (recorded in each push marker).
 pub const MAPPING_VERSION: u32 = 2;
 
-/// Keyword fields whose value a hit is decoded from (with `raw`, `line`, `part`, `hash`).
-const STORED: &[&str] = schema::STORED_KEYWORDS;
+/// Keyword fields whose value a hit is decoded from (with `raw`, `line`, `part`, `hash`),
+/// and `integrity`: the local index keeps its statuses in a column beside its documents,
+/// the remote index in its own stored field.
+const STORED: &[&str] = &[fields::PATH, fields::FORMAT, fields::INTEGRITY];
 
 /// Whether keyword field `name` has several values per event.
 fn many(name: &str) -> bool {
@@ -340,6 +342,14 @@ pub(crate) fn record_values(raw: &str) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_documents_store_what_local_ones_store_and_the_statuses() {
+        for k in schema::STORED_KEYWORDS {
+            assert!(STORED.contains(k), "{k}");
+        }
+        assert!(STORED.contains(&fields::INTEGRITY));
+    }
 
     #[test]
     fn record_values_leave_field_names_out() {
