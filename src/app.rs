@@ -24,7 +24,7 @@ mod update;
 mod worker;
 
 pub use action::{Action, LiveAlert};
-pub use desk::{Desk, ExportJob, ReportJob};
+pub use desk::{Desk, DeskError, ExportJob, ReportJob};
 pub use effect::{Effect, Job, LocateTarget};
 pub use line::LineInput;
 pub use messages::{LoadProblem, MessageLog};

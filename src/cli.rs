@@ -187,6 +187,10 @@ pub struct ReportArgs {
     /// Sign the report with this key file (from `auditlens keygen`): writes FILE.sig.
     #[arg(long, value_name = "KEY", requires = "out")]
     pub sign: Option<PathBuf>,
+    /// Replace an existing FILE (and, with --sign, FILE.sig); without it an existing one is
+    /// refused before anything is computed or recorded.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Report formats.

@@ -8,6 +8,7 @@
 mod digest;
 mod envelope;
 mod error;
+mod export_chain;
 pub mod jcs;
 mod keys;
 mod manifest;
@@ -26,6 +27,7 @@ pub(crate) use digest::genesis_prev;
 pub use digest::{Digest32, record_hash, sha256};
 pub(crate) use envelope::parse_line;
 pub use error::IntegrityError;
+pub use export_chain::check_export_chain;
 pub(crate) use keys::default_trust_path;
 pub use keys::{SigningKey, TrustEntry, TrustStore, VerifyingKey, key_id};
 pub use manifest::{Checkpoint, FileEntry, Manifest, PrevExport, Producer, StreamInfo};
@@ -36,7 +38,7 @@ pub use report::{
 pub use source::{BundleSource, Member};
 pub use status::{InputCheck, TRUST_ENV, Verification, VerifiedStatuses, status_lookup_with};
 pub(crate) use status::{status_lookup, verification_units};
-pub use verify::{VerifyOptions, check_export_chain, verify_bundle};
+pub use verify::{VerifyOptions, verify_bundle};
 pub(crate) use writer::valid_stream_id;
 pub use writer::{BundleSummary, BundleWriter, sign_manifest};
 

@@ -22,7 +22,7 @@ use std::sync::atomic::AtomicBool;
 
 pub use alerts::{Evaluation, RulesError};
 pub(crate) use lineage::load_graph;
-pub use lineage::{LineageObserver, graph_from_store};
+pub use lineage::{AlertsCiting, LineageObserver, graph_from_store};
 
 use crate::index::{BuildOptions, IndexError, LiveEvent, OpenedIndex};
 use crate::ingest::{IngestOptions, IngestProgress, IngestSummary};

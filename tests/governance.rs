@@ -741,3 +741,68 @@ fn the_browser_check_fails_on_a_script_error_and_on_a_blank_page() {
     );
     browser_check(&browser, &fine, home.path()).unwrap();
 }
+
+#[test]
+fn report_out_refuses_an_existing_report_or_seal_without_force() {
+    // Regression: `report --out FILE` replaced an existing FILE (and FILE.sig) silently; a
+    // signed report overwritten by accident is lost evidence.
+    let home = tempfile::tempdir().unwrap();
+    let keys = home.path().join("keys");
+    auditlens(home.path())
+        .args(["keygen", "--name", "auditor", "--out"])
+        .arg(&keys)
+        .assert()
+        .success();
+    let file = home.path().join("report.json");
+    let seal = home.path().join("report.json.sig");
+    let report = |extra: &[&str]| {
+        auditlens(home.path())
+            .arg("report")
+            .arg(pristine())
+            .args(["--standard", "soc2", "--format", "json", "--out"])
+            .arg(&file)
+            .arg("--sign")
+            .arg(keys.join("signing-key.json"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    std::fs::write(&file, "the signed report of last week\n").unwrap();
+    let out = report(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "auditlens: {} exists (use --force to replace it)",
+            file.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "the signed report of last week\n"
+    );
+    assert!(!seal.exists(), "a refused run writes nothing");
+    // --force replaces it (and writes the seal).
+    let out = report(&["--force"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with('{'));
+    assert!(seal.exists());
+    // The seal alone is protected too.
+    std::fs::remove_file(&file).unwrap();
+    let before = std::fs::read(&seal).unwrap();
+    let out = report(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains(&format!("{} exists (use --force", seal.display())),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&seal).unwrap(), before);
+    assert!(!file.exists());
+}

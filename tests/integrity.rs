@@ -406,7 +406,13 @@ fn record_from_another_stream() {
 #[test]
 fn inserted_before_first_seq_and_export_chain() {
     let d = tempfile::tempdir().unwrap();
-    let b1 = bundle(d.path(), "e1", &[("s", 30)], Some(&key()));
+    // Export 0 of chain "e" (the chain is per bundle id).
+    let b1 = d.path().join("e1");
+    let mut w = BundleWriter::create(&b1, "e", 0, t("2024-03-02T00:00:00Z"), "test", "1").unwrap();
+    for i in 0..30 {
+        w.append("s", rec(i)).unwrap();
+    }
+    w.finish(Some(&key())).unwrap();
     let mk = |name: &str, prev: Option<&Path>, seq: u64| {
         let out = d.path().join(name);
         let mut w =
@@ -482,6 +488,140 @@ fn inserted_before_first_seq_and_export_chain() {
         r.findings
             .iter()
             .any(|f| f.detail.contains("before first_seq 30"))
+    );
+}
+
+/// One export of chain `id`: `n` records of stream `training` (the same name in every chain).
+fn chain_export(dir: &Path, id: &str, seq: u64, prev: Option<&Path>, n: u64) -> PathBuf {
+    let out = dir.join(format!("{id}-{seq}-{n}"));
+    let mut w = BundleWriter::create(&out, id, seq, t("2024-03-03T00:00:00Z"), "t", "1").unwrap();
+    if let Some(p) = prev {
+        w.continue_from(p).unwrap();
+    }
+    for i in 0..n {
+        w.append("training", rec(1000 * seq + i)).unwrap();
+    }
+    w.finish(Some(&key())).unwrap();
+    out
+}
+
+fn chain_findings(bundles: &[&Path]) -> Vec<Report> {
+    let mut rs: Vec<Report> = bundles.iter().map(|b| verify(b)).collect();
+    check_export_chain(&mut rs);
+    rs
+}
+
+fn chain_codes(r: &Report) -> Vec<&'static str> {
+    r.findings
+        .iter()
+        .filter(|f| f.code.starts_with("EXPORT_") || f.code == "PREV_EXPORT_MISMATCH")
+        .map(|f| f.code)
+        .collect()
+}
+
+#[test]
+fn export_chains_are_per_bundle_id() {
+    // Regression: the chain state was kept per stream name across every bundle given, so two
+    // platforms' exports that both hold a `training` stream were checked as one chain (a false
+    // EXPORT_GAP on the second platform's export 0, a false EXPORT_MISSING on a window that
+    // starts later, and gaps judged against the other platform's seqs).
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let a0 = chain_export(dir, "plat-a", 0, None, 12);
+    let a1 = chain_export(dir, "plat-a", 1, Some(&a0), 8);
+    let a2 = chain_export(dir, "plat-a", 2, Some(&a1), 5);
+    let b0 = chain_export(dir, "plat-b", 0, None, 10);
+    let b1 = chain_export(dir, "plat-b", 1, Some(&b0), 6);
+    // A real gap in chain b: export 2 names export 1 (its manifest digest) but its stream
+    // starts three records later than export 1 ends (seqs 16 to 18 were never exported). It is
+    // written after a longer export 1 and its prev_export re-pointed and re-signed.
+    let b1_long = chain_export(dir, "plat-b", 1, Some(&b0), 9);
+    let b2 = chain_export(dir, "plat-b", 2, Some(&b1_long), 4);
+    let digest =
+        |b: &Path| auditlens::integrity::sha256(&std::fs::read(b.join("manifest.json")).unwrap());
+    let text = std::fs::read_to_string(b2.join("manifest.json"))
+        .unwrap()
+        .replace(&digest(&b1_long).to_string(), &digest(&b1).to_string());
+    std::fs::write(b2.join("manifest.json"), &text).unwrap();
+    std::fs::write(
+        b2.join("manifest.sig"),
+        sign_manifest(&key(), text.as_bytes()),
+    )
+    .unwrap();
+    // Export 1 of chain a also found as a .tar.gz copy: the same export twice.
+    let a1_tar = dir.join("a1.tar.gz");
+    std::fs::write(&a1_tar, tar_of(&a1, "a1", true)).unwrap();
+
+    // The two chains interleaved, plus the copy: only b's export 2 has a problem.
+    let rs = chain_findings(&[&a0, &b0, &a1, &b1, &a1_tar, &a2, &b2]);
+    for r in &rs[..6] {
+        assert_eq!(
+            r.verdict,
+            Verdict::Verified,
+            "{}: {:?}",
+            r.bundle,
+            r.findings
+        );
+    }
+    assert_eq!(
+        chain_codes(&rs[6]),
+        vec!["EXPORT_GAP"],
+        "{:?}",
+        rs[6].findings
+    );
+    let gap = rs[6]
+        .findings
+        .iter()
+        .find(|f| f.code == "EXPORT_GAP")
+        .unwrap();
+    assert_eq!((gap.seq, gap.seq_end), (Some(16), Some(19)), "{gap:?}");
+    assert_eq!(rs[6].verdict, Verdict::Tampered);
+
+    // A window of exports that starts later than export 0 is not a missing export...
+    let rs = chain_findings(&[&b0, &b1, &a2]);
+    assert!(rs.iter().all(|r| r.verdict == Verdict::Verified), "{rs:?}");
+    // ...but a hole in the middle of one chain is, and only there.
+    let rs = chain_findings(&[&a0, &b0, &b1, &a2]);
+    assert_eq!(
+        chain_codes(&rs[3]),
+        vec!["EXPORT_MISSING"],
+        "{:?}",
+        rs[3].findings
+    );
+    assert!(
+        rs[..3].iter().all(|r| r.verdict == Verdict::Verified),
+        "{rs:?}"
+    );
+
+    // Export 1 of chain b given twice with different manifests: the chain forks. Export 2
+    // continues the first (its prev_export digest), so the other copy is the gap.
+    let rs = chain_findings(&[&b0, &b1, &b1_long, &b2]);
+    assert!(chain_codes(&rs[1]).is_empty(), "{:?}", rs[1].findings);
+    assert_eq!(
+        chain_codes(&rs[2]),
+        vec!["EXPORT_GAP"],
+        "{:?}",
+        rs[2].findings
+    );
+    assert!(
+        rs[2].findings[0].detail.contains("forks"),
+        "{:?}",
+        rs[2].findings
+    );
+
+    // Export 2 naming export 0 of its own chain skips export 1.
+    let a2_skip = chain_export(&dir.join("skip"), "plat-a", 2, Some(&a0), 5);
+    let rs = chain_findings(&[&a0, &a2_skip]);
+    assert_eq!(
+        chain_codes(&rs[1]),
+        vec!["EXPORT_GAP"],
+        "{:?}",
+        rs[1].findings
+    );
+    assert!(
+        rs[1].findings[0].detail.contains("not export 1"),
+        "{:?}",
+        rs[1].findings
     );
 }
 

@@ -1310,3 +1310,68 @@ mod arbitrary {
         }
     }
 }
+
+#[test]
+fn lineage_lists_the_alerts_citing_each_version() {
+    // Regression: `ModelTree::attach_alerts` was never called, so `lineage` (text and --json)
+    // never showed which alerts cite a model version.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data/pristine");
+    let run = |json: bool| {
+        let mut c = Command::cargo_bin("auditlens").expect("binary");
+        c.args(["lineage", "--model", "fraud-detector"])
+            .arg(&sample)
+            .arg("--index-dir")
+            .arg(tmp.path())
+            .env("NO_COLOR", "1");
+        if json {
+            c.arg("--json");
+        }
+        let out = c.output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let text = run(false);
+    let v4 = &text[text.find("  version 4").expect("version 4")..];
+    let at = v4.find("    alerts:").expect("alerts of version 4");
+    let mut lines = v4[at..].lines().skip(1);
+    assert_eq!(
+        lines.next(),
+        Some(
+            "      [error] 2026-03-11T15:00:00Z prod-deploy-unapproved#1: Production deployment without approval"
+        )
+    );
+    let evidence = lines.next().expect("evidence line");
+    assert!(
+        evidence.starts_with("        evidence: 1 event(s) of this version: ")
+            && evidence.ends_with("streams/registry.jsonl:40"),
+        "{evidence}"
+    );
+    assert_eq!(text.matches("    alerts:").count(), 1, "{text}");
+
+    let v: Value = serde_json::from_str(&run(true)).expect("json");
+    let versions = v["versions"].as_array().expect("versions");
+    for ver in &versions[..3] {
+        assert_eq!(ver["alerts"], json!([]), "{}", ver["version"]);
+    }
+    let a = &versions[3]["alerts"][0];
+    assert_eq!(versions[3]["version"], "4");
+    assert_eq!(a["id"], "prod-deploy-unapproved#1");
+    assert_eq!(a["rule"], "prod-deploy-unapproved");
+    assert_eq!(a["severity"], "error");
+    assert_eq!(a["ts"], "2026-03-11T15:00:00Z");
+    assert_eq!(a["message"], "Production deployment without approval");
+    assert_eq!(a["count"], 1);
+    assert_eq!(a["evidence"][0]["line"], 40);
+    assert!(
+        a["evidence"][0]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("streams/registry.jsonl")),
+        "{a}"
+    );
+    assert!(a.get("ords").is_none(), "{a}");
+}

@@ -973,7 +973,7 @@ fn the_explorer_on_the_remote_index_shows_what_it_shows_on_the_local_one() {
     assert!(lineage.contains("fraud-detector-production"), "{lineage}");
     // Both quit cleanly.
     both(&local, &remote, |e| e.keys(&["q"]));
-    for h in [&lh, &rh] {
+    for (h, e) in [(&lh, &local), (&rh, &remote)] {
         let done = h.join("done");
         let started = Instant::now();
         while !done.exists() && started.elapsed() < Duration::from_secs(60) {
@@ -982,8 +982,10 @@ fn the_explorer_on_the_remote_index_shows_what_it_shows_on_the_local_one() {
         assert_eq!(
             std::fs::read_to_string(&done).unwrap_or_default().trim(),
             "0",
-            "exit code in {}",
-            h.display()
+            "exit code in {}, after {:?}; the screen:\n{}",
+            h.display(),
+            started.elapsed(),
+            e.screen()
         );
     }
 }

@@ -157,6 +157,10 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
         .unwrap();
     assert_eq!(evidence, 58);
     let lineage = lineage_report(&opened.dir);
+    assert!(
+        !lineage.rows.iter().any(|r| r.text.contains("alerts:")),
+        "before the alerts are computed the pane lists none"
+    );
     assert_eq!(
         lineage.heading,
         "lineage: 3 model(s) (Enter shows a version's events)"
@@ -182,6 +186,84 @@ fn alerts_and_lineage_panes_show_the_sample_story() {
             .iter()
             .any(|r| r.text.contains("s3://acme-raw/transactions"))
     );
+}
+
+#[test]
+fn the_lineage_pane_lists_the_alerts_citing_each_version() {
+    let pristine = repo_root().join("sample-data/pristine");
+    let home = tempfile::tempdir().unwrap();
+    let mut opts = BuildOptions {
+        index_dir: Some(home.path().to_path_buf()),
+        ..BuildOptions::default()
+    };
+    opts.observers
+        .push(Box::new(auditlens::session::LineageObserver::default()));
+    let opened = open_or_build(
+        std::slice::from_ref(&pristine),
+        &mut opts,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .unwrap();
+    let s = opened.service().unwrap();
+    let verification =
+        auditlens::integrity::Verification::new(std::slice::from_ref(&pristine), None);
+    let all =
+        auditlens::app::reports::compute(&verification, &opened.store().unwrap(), &opened.dir);
+    // Regression: the lineage pane never showed which alerts cite a version. Once the alerts
+    // are computed it does, and the alert's rows jump to its evidence events of that version.
+    let cited = all.lineage.as_ref().unwrap();
+    let at = cited
+        .rows
+        .iter()
+        .position(|r| r.text.contains("prod-deploy-unapproved#1"))
+        .unwrap_or_else(|| panic!("{:#?}", cited.rows));
+    let (alert, evidence_row) = (&cited.rows[at], &cited.rows[at + 1]);
+    assert!(
+        alert.text.contains("[error]")
+            && alert
+                .text
+                .contains("Production deployment without approval"),
+        "{}",
+        alert.text
+    );
+    assert!(
+        evidence_row
+            .text
+            .contains("evidence: 1 event(s) of this version")
+            && evidence_row.text.contains("registry.jsonl:"),
+        "{}",
+        evidence_row.text
+    );
+    let jump = alert.jump.clone().unwrap();
+    assert_eq!(evidence_row.jump.as_ref(), Some(&jump));
+    assert_eq!(
+        jump.label,
+        "evidence of alert prod-deploy-unapproved#1 for model fraud-detector version 4"
+    );
+    let Filter::Ords(ords) = &jump.filter else {
+        panic!("{jump:?}")
+    };
+    assert_eq!(ords.len(), 1);
+    let of_v4 = Filter::Model {
+        id: "fraud-detector".into(),
+        version: Some("4".into()),
+    };
+    let n = s
+        .count(&SearchRequest {
+            filter: Some(jump.filter.clone().and(of_v4)),
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    assert_eq!(n, 1, "the evidence event is one of version 4's");
+    // Every cited alert is listed under its version: the three that name a model version.
+    let alert_rows: Vec<&str> = cited
+        .rows
+        .iter()
+        .filter(|r| r.text.contains("#1: "))
+        .map(|r| r.text.trim())
+        .collect();
+    assert_eq!(alert_rows.len(), 3, "{alert_rows:#?}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::{AuditEvent, Severity};
+use crate::model::{AuditEvent, ModelRef, Severity};
 
 /// Most evidence events kept per alert; `Alert::count` counts them all.
 pub const MAX_EVIDENCE: usize = 1000;
@@ -24,6 +24,9 @@ pub struct Evidence {
     /// Ordinal in the index the event came from, when it came from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ord: Option<u64>,
+    /// The model (and version) the event concerns: which model versions the alert cites.
+    #[serde(skip)]
+    pub model: Option<ModelRef>,
 }
 
 impl Evidence {
@@ -36,6 +39,7 @@ impl Evidence {
             line: ev.origin.line,
             ts: ev.ts,
             ord,
+            model: ev.model.clone(),
         }
     }
 }

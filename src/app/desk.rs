@@ -19,6 +19,45 @@ use crate::session::{output, report};
 use crate::settings::Settings;
 use crate::store::{Filter, Jump, SearchRequest, Store};
 
+/// Why an explorer export, report, case file or Compliance pane could not be made. The
+/// variants carry their cause as text (the sources are not `Clone`, and actions are).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeskError {
+    /// The output file exists and the command was not forced (`replace` says how to).
+    #[error("the file exists ({replace} replaces it): {}", escape_control(&.path.display().to_string()))]
+    Exists {
+        /// The command that replaces the file (`:export! FILE`).
+        replace: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The access trail could not record the access, so nothing was written.
+    #[error("{0} (nothing was written: an export must be in the access trail)")]
+    Trail(String),
+    /// A report was asked for without the session's settings.
+    #[error("reports need the session's settings")]
+    NoSettings,
+    /// The control catalog of the standard could not be loaded.
+    #[error("{0}")]
+    Catalog(String),
+    /// The events could not be read for the lineage graph.
+    #[error("{0}")]
+    Lineage(String),
+    /// The saved case file could not be read.
+    #[error("{0}")]
+    Case(String),
+    /// Building, rendering or writing the output failed (the cause chain).
+    #[error("{0}")]
+    Output(String),
+}
+
+impl DeskError {
+    /// An output failure with its whole cause chain.
+    fn output(e: &anyhow::Error) -> Self {
+        Self::Output(format!("{e:#}"))
+    }
+}
+
 /// What the runtime needs beyond the store: where the case file and the trail go, the
 /// session's settings (standards, trust store) and the inputs.
 #[derive(Clone, Default)]
@@ -60,11 +99,9 @@ pub struct ExportJob<'a> {
 }
 
 impl Desk {
-    fn record(&self, entry: TrailEntry) -> Result<(), String> {
+    fn record(&self, entry: TrailEntry) -> Result<(), DeskError> {
         match &self.recorder {
-            Some(r) => r.record(entry).map_err(|e| {
-                format!("{e} (nothing was written: an export must be in the access trail)")
-            }),
+            Some(r) => r.record(entry).map_err(|e| DeskError::Trail(e.to_string())),
             None => Ok(()),
         }
     }
@@ -76,7 +113,7 @@ impl Desk {
         store: &dyn Store,
         job: ExportJob<'_>,
         masker: &Masker,
-    ) -> Result<(PathBuf, u64), String> {
+    ) -> Result<(PathBuf, u64), DeskError> {
         let ExportJob {
             path,
             request,
@@ -85,10 +122,10 @@ impl Desk {
             digest,
         } = job;
         if output::refuses(path, force) {
-            return Err(format!(
-                "the file exists (:export! FILE replaces it): {}",
-                escape_control(&path.display().to_string())
-            ));
+            return Err(DeskError::Exists {
+                replace: ":export! FILE",
+                path: path.to_owned(),
+            });
         }
         let stamp = |t: Option<chrono::DateTime<Utc>>| t.map(|t| t.to_rfc3339());
         self.record(TrailEntry {
@@ -111,13 +148,13 @@ impl Desk {
             output::write_events(store, &sel, masker, w, &mut output::jsonl_line)
         })
         .map(|(n, written)| (written.path, n))
-        .map_err(|e| format!("{e:#}"))
+        .map_err(|e| DeskError::output(&e))
     }
 
     /// The saved case file of `digest`.
     pub(crate) fn load_case(&self, digest: &str) -> Action {
         Action::CaseLoaded(match &self.recorder {
-            Some(r) => r.load(digest).map_err(|e| e.to_string()),
+            Some(r) => r.load(digest).map_err(|e| DeskError::Case(e.to_string())),
             None => Ok(CaseFile::new(digest)),
         })
     }
@@ -139,14 +176,12 @@ impl Desk {
         store: &dyn Store,
         standard: &str,
         masker: &Masker,
-    ) -> Result<(ComplianceReport, &Settings), String> {
-        let settings = self
-            .settings
-            .as_ref()
-            .ok_or_else(|| "reports need the session's settings".to_owned())?;
-        let catalog =
-            Catalog::load(standard, settings.config_dir.as_deref()).map_err(|e| e.to_string())?;
-        let graph = crate::session::graph_from_store(store).map_err(|e| e.to_string())?;
+    ) -> Result<(ComplianceReport, &Settings), DeskError> {
+        let settings = self.settings.as_ref().ok_or(DeskError::NoSettings)?;
+        let catalog = Catalog::load(standard, settings.config_dir.as_deref())
+            .map_err(|e| DeskError::Catalog(e.to_string()))?;
+        let graph = crate::session::graph_from_store(store)
+            .map_err(|e| DeskError::Lineage(e.to_string()))?;
         // The open's one verification of the inputs; a remote store has no local inputs.
         let verification = match self.opened.lock().ok().and_then(|o| o.clone()) {
             Some(local) => local.verification,
@@ -158,8 +193,8 @@ impl Desk {
             )),
         };
         let sealed = (
-            report::integrity(&verification).map_err(|e| format!("{e:#}"))?,
-            report::input_digests(&self.paths).map_err(|e| format!("{e:#}"))?,
+            report::integrity(&verification).map_err(|e| DeskError::output(&e))?,
+            report::input_digests(&self.paths).map_err(|e| DeskError::output(&e))?,
         );
         let r = report::build_report(
             &catalog,
@@ -170,7 +205,7 @@ impl Desk {
             masker,
             Utc::now(),
         )
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(|e| DeskError::output(&e))?;
         Ok((r, settings))
     }
 
@@ -181,7 +216,7 @@ impl Desk {
         store: &dyn Store,
         job: ReportJob<'_>,
         masker: &Masker,
-    ) -> Result<String, String> {
+    ) -> Result<String, DeskError> {
         let ReportJob {
             standard,
             path,
@@ -191,13 +226,14 @@ impl Desk {
         } = job;
         let shown = escape_control(&path.display().to_string()).into_owned();
         if output::refuses(path, force) {
-            return Err(format!(
-                "the file exists (:report! NAME FILE replaces it): {shown}"
-            ));
+            return Err(DeskError::Exists {
+                replace: ":report! NAME FILE",
+                path: path.to_owned(),
+            });
         }
         let format = report::ReportFormat::for_path(path);
         let (mut r, _) = self.build(store, standard, masker)?;
-        r.case_file = report::case_notes(case, store, masker).map_err(|e| format!("{e:#}"))?;
+        r.case_file = report::case_notes(case, store, masker).map_err(|e| DeskError::output(&e))?;
         self.record(TrailEntry {
             command: "report".into(),
             bundle: digest.map(str::to_owned),
@@ -211,9 +247,9 @@ impl Desk {
             export: Some(output::absolute(path).display().to_string()),
             ..TrailEntry::default()
         })?;
-        let bytes = report::render(&r, format, masker).map_err(|e| format!("{e:#}"))?;
+        let bytes = report::render(&r, format, masker).map_err(|e| DeskError::output(&e))?;
         let ((), written) = output::write_file(path, force, |w| Ok(w.write_all(&bytes)?))
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| DeskError::output(&e))?;
         Ok(format!(
             "wrote the {} report to {shown}: {}, {} case-file event(s); sha256 {} in {}",
             escape_control(standard),
@@ -335,5 +371,44 @@ pub(crate) fn compliance_pane(r: &ComplianceReport) -> PaneReport {
             r.integrity.verdict
         ),
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn desk_errors_read_as_the_status_line_messages_did() {
+        // The status line shows these exactly as when they were plain strings.
+        let exists = DeskError::Exists {
+            replace: ":export! FILE",
+            path: PathBuf::from("out\u{1b}[2J.jsonl"),
+        };
+        assert_eq!(
+            exists.to_string(),
+            "the file exists (:export! FILE replaces it): out\\x1b[2J.jsonl"
+        );
+        let report = DeskError::Exists {
+            replace: ":report! NAME FILE",
+            path: PathBuf::from("r.md"),
+        };
+        assert_eq!(
+            report.to_string(),
+            "the file exists (:report! NAME FILE replaces it): r.md"
+        );
+        assert_eq!(
+            DeskError::Trail("disk full".into()).to_string(),
+            "disk full (nothing was written: an export must be in the access trail)"
+        );
+        assert_eq!(
+            DeskError::NoSettings.to_string(),
+            "reports need the session's settings"
+        );
+        let chain = anyhow::anyhow!("disk full").context("writing r.md");
+        assert_eq!(
+            DeskError::output(&chain).to_string(),
+            "writing r.md: disk full"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! missing or damaged file gives defaults (it is a convenience, never a reason not to
 //! start); writing replaces the file atomically.
 
+use crate::model::fields;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -76,12 +77,12 @@ impl Column {
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim().to_ascii_lowercase();
         let alias = match s.as_str() {
-            "severity" => "sev",
-            "environment" => "env",
-            "file" | "path" => "input",
-            "model.version" => "version",
-            "model.id" => "model",
-            "actor.id" => "actor",
+            fields::SEVERITY => "sev",
+            fields::ENVIRONMENT => "env",
+            "file" | fields::PATH => "input",
+            fields::MODEL_VERSION => "version",
+            fields::MODEL_ID => "model",
+            fields::ACTOR_ID => "actor",
             other => other,
         };
         Self::ALL.into_iter().find(|c| c.name() == alias)

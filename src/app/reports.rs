@@ -2,6 +2,7 @@
 //! indexer thread (never the UI thread), from the session layer the `verify`, `lineage` and
 //! `alerts` commands use too (the integrity pane reuses the verification of the build). Every row that points at events carries the query that shows them.
 
+use crate::model::fields;
 use std::path::{Path, PathBuf};
 
 use crate::store::{Filter, Jump, Store};
@@ -10,6 +11,7 @@ use std::fmt::Write as _;
 use crate::integrity::{Finding, Report, TrustStore, Verdict, Verification};
 use crate::lineage::TreeLineKind;
 use crate::model::{Severity, escape_control};
+use crate::session::AlertsCiting;
 use crate::session::alerts::{evaluate, load_rules};
 
 use super::state::{PaneReport, ReportRow, RowTarget};
@@ -203,10 +205,11 @@ pub fn alerts_report(store: &dyn Store, rules: Option<&Path>) -> PaneReport {
     alerts_with_marks(store, rules).0
 }
 
-fn alerts_with_marks(
-    store: &dyn Store,
-    rules: Option<&Path>,
-) -> (PaneReport, Vec<(i64, Severity)>, Vec<u64>) {
+/// The alerts pane, its timeline marks, every evidence ordinal, and which alerts cite each
+/// model version (for the lineage pane).
+type AlertsPane = (PaneReport, Vec<(i64, Severity)>, Vec<u64>, AlertsCiting);
+
+fn alerts_with_marks(store: &dyn Store, rules: Option<&Path>) -> AlertsPane {
     let result = load_rules(rules).and_then(|r| evaluate(store, &r));
     let mut eval = match result {
         Ok(e) => e,
@@ -215,9 +218,10 @@ fn alerts_with_marks(
                 heading: "alerts: could not evaluate the rules".to_owned(),
                 rows: vec![row(e.to_string(), Severity::Error, None)],
             };
-            return (report, Vec::new(), Vec::new());
+            return (report, Vec::new(), Vec::new(), AlertsCiting::default());
         }
     };
+    let citing = AlertsCiting::new(&eval.alerts);
     eval.alerts
         .sort_by(crate::alerts::Alert::by_severity_then_time);
     let mut rows = Vec::new();
@@ -260,18 +264,23 @@ fn alerts_with_marks(
         .collect();
     ords.sort_unstable();
     ords.dedup();
-    (PaneReport { heading, rows }, marks, ords)
+    (PaneReport { heading, rows }, marks, ords, citing)
 }
 
-/// The lineage pane: every model's tree, from the graph saved beside the index.
+/// The lineage pane: every model's tree, from the graph saved beside the index (without
+/// the alerts citing each version: [`compute`] adds those).
 pub fn lineage_report(dir: &Path) -> PaneReport {
-    match std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
+    match read_graph(dir) {
+        Ok(g) => lineage_pane(&g, &AlertsCiting::default()),
+        Err(e) => lineage_unavailable(&e),
+    }
+}
+
+fn read_graph(dir: &Path) -> Result<crate::lineage::Graph, String> {
+    std::fs::read(dir.join(crate::lineage::GRAPH_FILE))
         .map_err(|e| e.to_string())
         .and_then(|b| crate::lineage::Graph::from_bytes(&b).map_err(|e| e.to_string()))
-    {
-        Ok(g) => lineage_pane(&g),
-        Err(e) => lineage_unavailable(&format!("the lineage graph could not be read: {e}")),
-    }
+        .map_err(|e| format!("the lineage graph could not be read: {e}"))
 }
 
 fn lineage_unavailable(why: &str) -> PaneReport {
@@ -281,14 +290,15 @@ fn lineage_unavailable(why: &str) -> PaneReport {
     }
 }
 
-/// The lineage pane of `graph`: every model's tree.
-pub(crate) fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
+/// The lineage pane of `graph`: every model's tree, each version with the alerts citing it.
+pub(crate) fn lineage_pane(graph: &crate::lineage::Graph, citing: &AlertsCiting) -> PaneReport {
     let models = graph.models();
     let mut rows = Vec::new();
     for m in &models {
-        let Some(tree) = graph.model_tree(&m.id) else {
+        let Some(mut tree) = graph.model_tree(&m.id) else {
             continue;
         };
+        citing.attach(&mut tree);
         let model_jump = Some(Jump {
             label: format!("events of model {}", m.id),
             filter: Filter::Model {
@@ -304,6 +314,21 @@ pub(crate) fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
                     label: format!("events of {} {}", key.kind, key.id),
                     filter: graph.events_filter_for(key),
                 }),
+                // An alert citing the version: the evidence events that name it.
+                TreeLineKind::Alert(id) => tree
+                    .versions
+                    .iter()
+                    .filter(|v| Some(&v.version) == line.version.as_ref())
+                    .flat_map(|v| &v.alerts)
+                    .find(|a| &a.id == id && !a.ords.is_empty())
+                    .map(|a| Jump {
+                        label: format!(
+                            "evidence of alert {id} for model {} version {}",
+                            m.id,
+                            line.version.as_deref().unwrap_or_default()
+                        ),
+                        filter: Filter::Ords(a.ords.clone()),
+                    }),
                 TreeLineKind::Version | TreeLineKind::Detail => {
                     line.version.as_ref().map(|v| Jump {
                         label: format!("events of model {} version {v}", m.id),
@@ -345,9 +370,9 @@ pub(crate) fn lineage_pane(graph: &crate::lineage::Graph) -> PaneReport {
 /// side against its trust store; the bundle files are not here to verify again), the
 /// lineage graph built from one keyset scan of the store, and the alerts.
 pub(crate) fn compute_remote(store: &dyn Store) -> Reports {
-    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
+    let (alerts, alert_marks, alert_evidence, citing) = alerts_with_marks(store, None);
     let lineage = match crate::session::graph_from_store(store) {
-        Ok(g) => lineage_pane(&g),
+        Ok(g) => lineage_pane(&g, &citing),
         Err(e) => lineage_unavailable(&format!(
             "reading the events from {}: {e}",
             store.describe()
@@ -365,7 +390,7 @@ pub(crate) fn compute_remote(store: &dyn Store) -> Reports {
 /// Record statuses as they were pushed, counted by the store.
 fn pushed_integrity(store: &dyn Store) -> PaneReport {
     let all = crate::store::Selection::default();
-    match store.terms(&all, "integrity", 32) {
+    match store.terms(&all, fields::INTEGRITY, 32) {
         Err(e) => PaneReport {
             heading: "integrity: not available".to_owned(),
             rows: vec![row(e.to_string(), Severity::Error, None)],
@@ -399,7 +424,10 @@ fn pushed_integrity(store: &dyn Store) -> PaneReport {
                     Severity::Error
                 };
                 rows.push(row(
-                    format!("  {status:<12} {n} record(s)   (search: integrity:{status})"),
+                    format!(
+                        "  {status:<12} {n} record(s)   (search: {}:{status})",
+                        fields::INTEGRITY
+                    ),
                     level,
                     None,
                 ));
@@ -439,8 +467,9 @@ pub fn compute(verification: &Verification, store: &dyn Store, dir: &Path) -> Re
 }
 
 /// The three panes one at a time, each handed to `send` as soon as it is ready (integrity
-/// first, then lineage, then alerts), so a pane shows its content while the next is still
-/// being computed.
+/// first, then lineage, then alerts together with the lineage again, now listing the alerts
+/// that cite each version), so a pane shows its content while the next is still being
+/// computed.
 pub fn compute_each(
     verification: &Verification,
     store: &dyn Store,
@@ -451,15 +480,21 @@ pub fn compute_each(
         integrity: Some(integrity_pane(verification)),
         ..Reports::default()
     });
+    let graph = read_graph(dir);
     send(Reports {
-        lineage: Some(lineage_report(dir)),
+        lineage: Some(match &graph {
+            Ok(g) => lineage_pane(g, &AlertsCiting::default()),
+            Err(e) => lineage_unavailable(e),
+        }),
         ..Reports::default()
     });
-    let (alerts, alert_marks, alert_evidence) = alerts_with_marks(store, None);
+    let (alerts, alert_marks, alert_evidence, citing) = alerts_with_marks(store, None);
     send(Reports {
         alerts: Some(alerts),
         alert_marks,
         alert_evidence,
+        // The lineage again, now with the alerts citing each version.
+        lineage: graph.ok().map(|g| lineage_pane(&g, &citing)),
         ..Reports::default()
     });
 }

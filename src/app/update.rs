@@ -21,6 +21,7 @@ use super::state::{
     AppState, Back, MAX_BACK, Mode, Pane, PaneReport, Phase, Related, ReportRow, RowTarget, Scroll,
     Status, key_of,
 };
+use crate::model::fields;
 use crate::model::{RecordStatus, Severity, escape_control};
 use crate::store::{Jump, StoreError};
 use command::run_command;
@@ -37,13 +38,16 @@ pub const MARGIN: u64 = 48;
 /// The query selecting "problems": errors, critical events, records whose integrity is
 /// not verified (alerts join this once they exist).
 pub(crate) fn problem_query() -> String {
-    let mut parts = vec!["severity:error".to_owned(), "severity:critical".to_owned()];
+    let mut parts = vec![
+        format!("{}:error", fields::SEVERITY),
+        format!("{}:critical", fields::SEVERITY),
+    ];
     // Every record status but verified is a problem (spec/bundle-format.md, record level).
     parts.extend(
         RecordStatus::ALL
             .into_iter()
             .filter(|s| *s != RecordStatus::Verified)
-            .map(|s| format!("integrity:{}", s.lower())),
+            .map(|s| format!("{}:{}", fields::INTEGRITY, s.lower())),
     );
     parts.join(" OR ")
 }
@@ -219,7 +223,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 s.case.compliance = Some(result.unwrap_or_else(|e| PaneReport {
                     heading: format!("{standard}: the controls could not be checked"),
                     rows: vec![ReportRow {
-                        text: escape_control(&e).into_owned(),
+                        text: escape_control(&e.to_string()).into_owned(),
                         level: Severity::Error,
                         jump: None,
                         target: RowTarget::None,

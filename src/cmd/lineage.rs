@@ -10,8 +10,10 @@ use super::{Outcome, open_index, report_skipped};
 use crate::cli::{ImpactArgs, LineageArgs};
 use crate::lineage::{Graph, dot, impact_text, model_text};
 use crate::model::{escape_control, safe_json};
-use crate::session::{Opened, Session};
+use crate::session::alerts::{evaluate, load_rules};
+use crate::session::{AlertsCiting, Opened, Session};
 use crate::settings::Settings;
+use crate::store::Store;
 
 /// The lineage graph of an opened index (see [`crate::session::load_graph`]), with its
 /// notes on `err`.
@@ -28,13 +30,33 @@ pub(crate) fn load_graph(
     Ok(graph)
 }
 
+/// The alerts of the default rules over `store`, for the versions they cite; when they
+/// cannot be evaluated, a note on `err` and none.
+fn alerts_citing(store: &dyn Store, err: &mut dyn Write) -> Result<AlertsCiting> {
+    let evaluated = load_rules(None).and_then(|rules| evaluate(store, &rules));
+    Ok(match evaluated {
+        Ok(e) => AlertsCiting::new(&e.alerts),
+        Err(e) => {
+            writeln!(
+                err,
+                "note: the alerts citing each version are not shown: {}",
+                escape_control(&e.to_string())
+            )?;
+            AlertsCiting::default()
+        }
+    })
+}
+
+/// The graph of the inputs (or of a remote store) and, when `with_alerts`, the alerts that
+/// cite its model versions.
 fn open_graph(
     paths: &[PathBuf],
     remote: Option<&str>,
     command: &str,
     session: &Session,
+    with_alerts: bool,
     err: &mut dyn Write,
-) -> Result<Graph> {
+) -> Result<(Graph, AlertsCiting)> {
     let settings = session.settings();
     if let Some(url) = remote {
         let store = super::remote_store(url, session.settings())?;
@@ -42,9 +64,15 @@ fn open_graph(
             settings,
             super::remote_entry(command, &store, None, serde_json::Value::Null),
         )?;
-        return crate::session::graph_from_store(&store)
+        let graph = crate::session::graph_from_store(&store)
             .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("reading the events of {url}"));
+            .with_context(|| format!("reading the events of {url}"))?;
+        let alerts = if with_alerts {
+            alerts_citing(&store, err)?
+        } else {
+            AlertsCiting::default()
+        };
+        return Ok((graph, alerts));
     }
     let opened = open_index(session, paths, err)?;
     super::access_log::record_open(
@@ -56,7 +84,14 @@ fn open_graph(
         serde_json::Value::Null,
     )?;
     report_skipped(&opened, err)?;
-    load_graph(&opened, settings, err)
+    let graph = load_graph(&opened, settings, err)?;
+    let alerts = if with_alerts {
+        let store = opened.store().context("opening the index")?;
+        alerts_citing(&store, err)?
+    } else {
+        AlertsCiting::default()
+    };
+    Ok((graph, alerts))
 }
 
 fn known_models(g: &Graph) -> String {
@@ -82,7 +117,15 @@ pub(super) fn run_lineage(
     let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, a.remote.as_deref(), "lineage", session, err)?;
+    // Only a model's tree shows alerts: `--list` does not evaluate the rules.
+    let (g, alerts) = open_graph(
+        &a.paths,
+        a.remote.as_deref(),
+        "lineage",
+        session,
+        !a.list,
+        err,
+    )?;
     if a.list {
         let models = g.models();
         if a.json {
@@ -119,7 +162,7 @@ pub(super) fn run_lineage(
         .model
         .as_deref()
         .context("--model ID is required (or --list)")?;
-    let Some(tree) = g.model_tree_for(model, a.version.as_deref()) else {
+    let Some(mut tree) = g.model_tree_for(model, a.version.as_deref()) else {
         if let (Some(v), Some(m)) = (&a.version, g.models().iter().find(|m| m.id == model)) {
             bail!(
                 "model {:?} has no version {:?}; its versions: {}",
@@ -134,6 +177,7 @@ pub(super) fn run_lineage(
         }
         bail!("unknown model {:?}; {}", model, known_models(&g));
     };
+    alerts.attach(&mut tree);
     if a.json {
         // Serialised from the struct so keys keep their documented order.
         writeln!(out, "{}", safe_json::to_string_pretty(&tree)?)?;
@@ -155,7 +199,7 @@ pub(super) fn run_impact(
     let masker = settings.masker.clone();
     let mut masking_out = super::access_log::MaskingWriter::new(out, masker);
     let out: &mut dyn Write = &mut masking_out;
-    let g = open_graph(&a.paths, a.remote.as_deref(), "impact", session, err)?;
+    let (g, _) = open_graph(&a.paths, a.remote.as_deref(), "impact", session, false, err)?;
     // The whole argument as an id first (ids may hold '@'), then ID@VERSION.
     let impact = g.impact(&a.dataset, None).or_else(|| {
         let (id, v) = a.dataset.rsplit_once('@')?;

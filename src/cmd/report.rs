@@ -26,6 +26,7 @@ pub(super) fn run(
     err: &mut dyn Write,
 ) -> Result<Outcome> {
     let settings = session.settings();
+    refuse_existing(a)?;
     let catalog =
         Catalog::load(&a.standard, settings.config_dir.as_deref()).map_err(|e| anyhow!(e))?;
     let w = super::search::time_window(a.from.as_deref(), a.to.as_deref())?;
@@ -110,6 +111,25 @@ pub(super) fn run(
     } else {
         Outcome::Ok
     })
+}
+
+/// Without `--force`, an existing `--out` file (or, with `--sign`, its seal) is refused: a
+/// signed report replaced by accident is lost evidence. Checked before the report is built
+/// or the access recorded, so a refused run changes nothing.
+fn refuse_existing(a: &ReportArgs) -> Result<()> {
+    let Some(file) = &a.out else {
+        return Ok(());
+    };
+    let seal = a.sign.as_ref().map(|_| crate::governance::seal_path(file));
+    for p in std::iter::once(file.clone()).chain(seal) {
+        if crate::session::output::refuses(&p, a.force) {
+            bail!(
+                "{} exists (use --force to replace it)",
+                escape_control(&p.display().to_string())
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `auditlens verify-report`: the seal's signature and the report's digest, then each

@@ -1,5 +1,6 @@
 //! `auditlens search`.
 
+use crate::model::fields;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -277,25 +278,25 @@ pub(crate) fn hit_json(h: &Hit) -> Value {
 }
 
 pub(super) const CSV_COLUMNS: &[&str] = &[
-    "ts",
-    "severity",
-    "category",
-    "action",
-    "outcome",
-    "actor.id",
-    "actor.ip",
-    "resource.type",
-    "resource.id",
-    "model.id",
-    "model.version",
-    "run_id",
-    "environment",
-    "source",
-    "stream",
-    "seq",
-    "path",
-    "line",
-    "message",
+    fields::TS,
+    fields::SEVERITY,
+    fields::CATEGORY,
+    fields::ACTION,
+    fields::OUTCOME,
+    fields::ACTOR_ID,
+    fields::ACTOR_IP,
+    fields::RESOURCE_TYPE,
+    fields::RESOURCE_ID,
+    fields::MODEL_ID,
+    fields::MODEL_VERSION,
+    fields::RUN_ID,
+    fields::ENVIRONMENT,
+    fields::SOURCE,
+    fields::STREAM,
+    fields::SEQ,
+    fields::PATH,
+    fields::LINE,
+    fields::MESSAGE,
 ];
 
 pub(super) fn csv_cell(s: &str) -> String {

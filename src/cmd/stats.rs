@@ -1,5 +1,6 @@
 //! `auditlens stats`.
 
+use crate::model::fields;
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -47,7 +48,7 @@ pub(super) fn run(
         use crate::store::{Selection, Store};
         let store = opened.store()?;
         store
-            .terms(&Selection::default(), "integrity", 64)
+            .terms(&Selection::default(), fields::INTEGRITY, 64)
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .values
             .into_iter()
@@ -255,12 +256,12 @@ fn run_remote(a: &StatsArgs, url: &str, session: &Session, out: &mut dyn Write) 
     let (first, last) = (end(SortOrder::OldestFirst)?, end(SortOrder::NewestFirst)?);
     let mut facets = serde_json::Map::new();
     for field in [
-        "format",
-        "category",
-        "severity",
-        "outcome",
-        "stream",
-        "integrity",
+        fields::FORMAT,
+        fields::CATEGORY,
+        fields::SEVERITY,
+        fields::OUTCOME,
+        fields::STREAM,
+        fields::INTEGRITY,
     ] {
         let terms = store.terms(&all, field, 1000).map_err(fail)?;
         let m: BTreeMap<String, u64> = terms.values.into_iter().collect();

@@ -3,6 +3,7 @@
 //! -> run -> model version). Fed the approvals, then the deployments (oldest first).
 //! Memory: per version.
 
+use crate::model::fields;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -131,15 +132,27 @@ impl DeploymentsCheck {
     }
 
     /// The query selecting approvals.
-    pub(crate) fn approval_query() -> &'static str {
-        "action:model.approve AND NOT outcome:failure AND NOT outcome:denied"
+    pub(crate) fn approval_query() -> String {
+        format!(
+            "{}:model.approve AND {}",
+            fields::ACTION,
+            Self::not_failed()
+        )
+    }
+
+    /// `NOT outcome:failure AND NOT outcome:denied`.
+    fn not_failed() -> String {
+        format!("NOT {o}:failure AND NOT {o}:denied", o = fields::OUTCOME)
     }
 
     /// The query selecting production deployments.
     pub(crate) fn deploy_query(&self) -> String {
         format!(
-            "action:model.deploy AND environment:{} AND NOT outcome:failure AND NOT outcome:denied",
-            super::evidence::quote(&self.production)
+            "{}:model.deploy AND {}:{} AND {}",
+            fields::ACTION,
+            fields::ENVIRONMENT,
+            super::evidence::quote(&self.production),
+            Self::not_failed()
         )
     }
 

@@ -1,6 +1,7 @@
 //! `EvidenceRef`: one record behind a finding, enough to find it again with `auditlens
 //! search` (`path:"P" AND line:N`, or `stream:S AND seq:N`) and to check its bytes.
 
+use crate::model::fields;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +52,13 @@ impl EvidenceRef {
 
     /// A query that finds this record again with `auditlens search`.
     pub(crate) fn search_query(&self) -> String {
-        format!("path:{} AND line:{}", quote(&self.path), self.line)
+        format!(
+            "{}:{} AND {}:{}",
+            fields::PATH,
+            quote(&self.path),
+            fields::LINE,
+            self.line
+        )
     }
 }
 

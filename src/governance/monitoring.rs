@@ -3,6 +3,7 @@
 //! model followed within the set time. Fed the monitoring events first, then the
 //! follow-up events (each oldest first). Memory: the breaches (capped).
 
+use crate::model::fields;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::catalog::{CheckKind, Params};
@@ -71,15 +72,19 @@ impl MonitoringCheck {
     }
 
     /// The query selecting monitoring observations.
-    pub(crate) fn observation_query() -> &'static str {
-        "action:monitor.drift OR action:monitor.metric OR action:monitor.anomaly"
+    pub(crate) fn observation_query() -> String {
+        ["monitor.drift", "monitor.metric", "monitor.anomaly"]
+            .iter()
+            .map(|a| format!("{}:{a}", fields::ACTION))
+            .collect::<Vec<_>>()
+            .join(" OR ")
     }
 
     /// The query selecting follow-ups.
     pub(crate) fn follow_up_query() -> String {
         FOLLOW_UPS
             .iter()
-            .map(|a| format!("action:{a}"))
+            .map(|a| format!("{}:{a}", fields::ACTION))
             .collect::<Vec<_>>()
             .join(" OR ")
     }

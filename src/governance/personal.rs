@@ -2,6 +2,7 @@
 //! those by an actor holding none of the roles allowed (and not of an allowed actor type)
 //! are gaps. Fed the matches of the caller's query, oldest first. Memory: per actor.
 
+use crate::model::fields;
 use std::collections::BTreeMap;
 
 use super::catalog::{CheckKind, Params};
@@ -52,9 +53,13 @@ impl PersonalDataCheck {
 
     /// The query selecting the events this check takes.
     pub fn query(&self) -> String {
-        let actions: Vec<String> = READ_ACTIONS.iter().map(|a| format!("action:{a}")).collect();
+        let actions: Vec<String> = READ_ACTIONS
+            .iter()
+            .map(|a| format!("{}:{a}", fields::ACTION))
+            .collect();
         format!(
-            "resource.tags:{} AND ({})",
+            "{}:{} AND ({})",
+            fields::RESOURCE_TAGS,
             super::evidence::quote(&self.tag),
             actions.join(" OR ")
         )

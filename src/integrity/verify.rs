@@ -8,7 +8,7 @@ use std::path::Path;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::digest::{Digest32, genesis_prev, sha256};
+use super::digest::{Digest32, sha256};
 use super::keys::TrustStore;
 use super::manifest::Manifest;
 use super::report::{FileResult, Finding, RecordStatus, Report, SignatureReport, StreamResult};
@@ -703,97 +703,4 @@ fn verify_from(
     report.manifest = Some(manifest);
     report.settle();
     Ok(Some(report))
-}
-
-/// Checks the export chain across several bundles (spec section 6) and adds
-/// `EXPORT_GAP`, `EXPORT_MISSING` and `PREV_EXPORT_MISMATCH` findings to the later bundle.
-pub fn check_export_chain(reports: &mut [Report]) {
-    let mut order: Vec<usize> = (0..reports.len())
-        .filter(|&i| reports[i].manifest.is_some())
-        .collect();
-    if order.len() < 2 {
-        return;
-    }
-    order.sort_by_key(|&i| {
-        reports[i]
-            .manifest
-            .as_ref()
-            .map(|m| (m.export_seq, m.bundle_id.clone()))
-    });
-    let by_key: HashMap<(String, u64), usize> = order
-        .iter()
-        .filter_map(|&i| {
-            reports[i]
-                .manifest
-                .as_ref()
-                .map(|m| ((m.bundle_id.clone(), m.export_seq), i))
-        })
-        .collect();
-    // Where each stream stands after the exports seen so far: (next seq, head).
-    let mut state: HashMap<String, (u64, Digest32)> = HashMap::new();
-    for (pos, &i) in order.iter().enumerate() {
-        let Some(m) = reports[i].manifest.clone() else {
-            continue;
-        };
-        let mut found = Vec::new();
-        match &m.prev_export {
-            Some(p) => match by_key.get(&(p.bundle_id.clone(), p.export_seq)) {
-                Some(&j) if reports[j].manifest_sha256 != Some(p.manifest_sha256) => {
-                    found.push(Finding::new(
-                            "PREV_EXPORT_MISMATCH",
-                            Some("manifest.json"),
-                            format!(
-                                "prev_export names {} export {} with manifest sha256 {}, but {} has another manifest",
-                                p.bundle_id, p.export_seq, p.manifest_sha256, reports[j].bundle
-                            ),
-                        ));
-                }
-                None if pos > 0 => found.push(Finding::new(
-                    "EXPORT_MISSING",
-                    Some("manifest.json"),
-                    format!(
-                        "the previous export ({} export {}) is not among the bundles given",
-                        p.bundle_id, p.export_seq
-                    ),
-                )),
-                Some(_) | None => {}
-            },
-            None if pos > 0 => found.push(Finding::new(
-                "EXPORT_GAP",
-                Some("manifest.json"),
-                "this export does not continue any previous export",
-            )),
-            None => {}
-        }
-        let chained = pos > 0 || m.prev_export.is_none();
-        for (f, s) in m.streams() {
-            let expected = state
-                .get(&s.id)
-                .copied()
-                .or_else(|| (pos > 0 || m.prev_export.is_none()).then(|| (0, genesis_prev(&s.id))));
-            if chained
-                && let Some((next, head)) = expected
-                && (s.first_seq != next || s.first_prev != head)
-            {
-                found.push(
-                    Finding::new(
-                        "EXPORT_GAP",
-                        Some(&f.path),
-                        format!(
-                            "stream {} starts at seq {} from {}, the previous export ends before seq {next} at {head}",
-                            s.id, s.first_seq, s.first_prev
-                        ),
-                    )
-                    .seqs(next.min(s.first_seq), next.max(s.first_seq)),
-                );
-            }
-            state.insert(
-                s.id.clone(),
-                (u64::try_from(s.last_seq + 1).unwrap_or(0), s.head),
-            );
-        }
-        let r = &mut reports[i];
-        r.findings.splice(0..0, found);
-        r.settle();
-    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 use super::node::{NodeKey, RunStatus, kind};
-use super::tree::{Impact, ModelTree, TreeNode};
+use super::tree::{AlertRef, Impact, ModelTree, TreeNode};
 use crate::model::escape_control;
 
 fn ts(t: Option<DateTime<Utc>>) -> String {
@@ -47,6 +47,8 @@ pub enum TreeLineKind {
     Version,
     /// A node of an upstream or downstream tree (`<- dataset d@1  [action]`).
     Node(NodeKey),
+    /// An alert citing the version above it, by its id (its line and its evidence line).
+    Alert(String),
     /// Anything else: a detail of the version above it, or of the model.
     Detail,
 }
@@ -104,6 +106,29 @@ fn tree_lines(out: &mut Lines, lines: &[TreeNode], arrow: &str, indent: usize) {
         }
         out.push(o, TreeLineKind::Node(l.key.clone()), false);
     }
+}
+
+/// Evidence lines shown per alert in a text tree.
+const ALERT_EVIDENCE: usize = 3;
+
+/// `        evidence: 2 event(s) of this version: a.jsonl:3, a.jsonl:9`
+fn alert_evidence_text(a: &AlertRef) -> String {
+    let sites: Vec<String> = a
+        .evidence
+        .iter()
+        .take(ALERT_EVIDENCE)
+        .map(|e| format!("{}:{}", esc(&e.path), e.line))
+        .collect();
+    let more = a.count.saturating_sub(sites.len() as u64);
+    let mut o = format!(
+        "        evidence: {} event(s) of this version: {}",
+        a.count,
+        sites.join(", ")
+    );
+    if more > 0 {
+        let _ = write!(o, " and {more} more");
+    }
+    o
 }
 
 /// The indented text tree `lineage` prints: [`model_lines`], one per line.
@@ -258,13 +283,16 @@ pub(crate) fn model_lines(t: &ModelTree) -> Vec<TreeLine> {
         if !v.alerts.is_empty() {
             o.detail("    alerts:");
             for a in &v.alerts {
-                o.detail(format!(
-                    "      {} {} {} {}",
-                    ts(a.ts),
+                let kind = TreeLineKind::Alert(a.id.clone());
+                let text = format!(
+                    "      [{}] {} {}: {}",
                     esc(&a.severity),
-                    esc(&a.rule),
+                    ts(a.ts),
+                    esc(&a.id),
                     esc(&a.message)
-                ));
+                );
+                o.push(text, kind.clone(), false);
+                o.push(alert_evidence_text(a), kind, false);
             }
         }
         if v.omitted > 0 {

@@ -12,22 +12,32 @@ use super::node::{
     VersionInfo, kind,
 };
 
-/// An alert citing a model version (filled by the alerts module through [`AlertCitations`]).
+/// An alert citing a model version: one of its evidence events names the version (filled
+/// through [`AlertCitations`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertRef {
-    /// Alert id.
+    /// Alert id: the rule id and the alert's number among that rule's alerts in time order
+    /// (`unapproved-deploy#2`), as `auditlens alerts` lists them.
     pub id: String,
     /// Rule that raised it.
     pub rule: String,
     /// Severity, lower case.
     pub severity: String,
-    /// When.
+    /// When (its first evidence event).
     pub ts: Option<DateTime<Utc>>,
-    /// Summary.
+    /// Summary (the rule's title).
     pub message: String,
+    /// Evidence events of the alert that name this version.
+    pub count: u64,
+    /// Where they are (display path and line), oldest first.
+    pub evidence: Vec<RefSite>,
+    /// Their ordinals in the index (the explorer jumps to them).
+    #[serde(skip)]
+    pub ords: Vec<u64>,
 }
 
-/// Hook for the alerts issue: whatever knows the alerts answers which cite a model version.
+/// Whatever knows the alerts answers which cite a model version (the session, from the
+/// alerts it computed).
 pub trait AlertCitations {
     /// Alerts citing `model` at `version`.
     fn alerts_for(&self, model: &str, version: &str) -> Vec<AlertRef>;

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::client::Refusal;
 use super::mapping;
 use super::store::RemoteStore;
+use crate::model::fields;
 use crate::store::StoreError;
 
 /// Most bundles read back from one index.
@@ -74,7 +75,7 @@ pub(crate) fn pushed_statuses(
     let body = json!({
         "query": format!("bundle:\"{}\"", digest.replace(['"', '\\'], "")),
         "max_hits": 0,
-        "aggs": {"s": {"terms": {"field": "integrity", "size": 100, "missing": ""}}},
+        "aggs": {"s": {"terms": {"field": fields::INTEGRITY, "size": 100, "missing": ""}}},
     });
     let v = store.client().post_json(
         &format!("{}/search", store.target().index),

@@ -16,7 +16,7 @@ use super::client::{Client, Refusal};
 use super::{Target, convert};
 use crate::index::schema;
 use crate::ingest::GenericMapping;
-use crate::model::{Format, Severity};
+use crate::model::{Format, Severity, fields};
 use crate::store::{
     Cursor, Facets, Histogram, Hit, LEVELS, Page, PageRequest, QueryError, ScanPage, Selection,
     SortOrder, Store, StoreError,
@@ -166,12 +166,12 @@ impl RemoteStore {
             StoreError::Damaged(format!("{} event {ord}: {what}", self.target.display()))
         };
         let raw = str_of(schema::RAW).unwrap_or_default();
-        let format = str_of("format")
+        let format = str_of(fields::FORMAT)
             .and_then(|f| Format::ALL.iter().copied().find(|k| k.as_str() == f))
             .ok_or_else(|| damaged("no input format".to_owned()))?;
         let mut event = crate::ingest::redecode(
             format,
-            str_of("path").unwrap_or_default(),
+            str_of(fields::PATH).unwrap_or_default(),
             u64_of(schema::LINE).unwrap_or_default(),
             u32::try_from(u64_of(schema::PART).unwrap_or_default()).unwrap_or(u32::MAX),
             str_of(schema::HASH),
@@ -179,7 +179,7 @@ impl RemoteStore {
             &self.mapping,
         )
         .map_err(|e| damaged(e.to_string()))?;
-        event.integrity = str_of("integrity").map(str::to_owned);
+        event.integrity = str_of(fields::INTEGRITY).map(str::to_owned);
         Ok(Hit {
             ord,
             event,
@@ -379,7 +379,7 @@ impl Store for RemoteStore {
                     "fixed_interval": format!("{bucket_ms}ms"),
                     "hard_bounds": {"min": start_ms, "max": end_ms},
                 },
-                "aggs": {"s": {"terms": {"field": "severity", "size": 16}}},
+                "aggs": {"s": {"terms": {"field": fields::SEVERITY, "size": 16}}},
             },
         });
         let v = self.search(&body)?;

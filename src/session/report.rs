@@ -4,6 +4,7 @@
 //! lineage graph and the alert rules; evidence records are filled in from the index
 //! (SHA-256 of the original, masked text). The explorer's case file joins it as a section.
 
+use crate::model::fields;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -88,13 +89,16 @@ fn stage_of(service: &dyn Store, query: &str, w: Window) -> Result<StageCoverage
 /// access platform-wide (access events rarely name a model).
 fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> Result<Coverage> {
     let mut cov = Coverage::default();
-    let access = stage_of(service, "category:access", w)?;
+    let access = stage_of(service, &format!("{}:access", fields::CATEGORY), w)?;
     for m in graph.models() {
         let id = quote(&m.id);
         let (prod, _) = first_match(
             service,
             &format!(
-                "model.id:{id} AND action:model.deploy AND environment:{}",
+                "{}:{id} AND {}:model.deploy AND {}:{}",
+                fields::MODEL_ID,
+                fields::ACTION,
+                fields::ENVIRONMENT,
                 quote(&params.production)
             ),
             w,
@@ -130,12 +134,21 @@ fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> R
                                 .iter()
                                 .map(|i| {
                                     let q = quote(i);
-                                    format!("inputs.id:{q} OR outputs.id:{q} OR resource.id:{q}")
+                                    format!(
+                                        "{}:{q} OR {}:{q} OR {}:{q}",
+                                        fields::INPUTS_ID,
+                                        fields::OUTPUTS_ID,
+                                        fields::RESOURCE_ID
+                                    )
                                 })
                                 .collect();
                             stage_of(
                                 service,
-                                &format!("category:{category} AND ({})", any.join(" OR ")),
+                                &format!(
+                                    "{}:{category} AND ({})",
+                                    fields::CATEGORY,
+                                    any.join(" OR ")
+                                ),
                                 w,
                             )?
                         }
@@ -146,7 +159,11 @@ fn coverage(service: &dyn Store, graph: &Graph, params: &Params, w: Window) -> R
                 }
                 _ => stage_of(
                     service,
-                    &format!("category:{category} AND model.id:{id}"),
+                    &format!(
+                        "{}:{category} AND {}:{id}",
+                        fields::CATEGORY,
+                        fields::MODEL_ID
+                    ),
                     w,
                 )?,
             };
@@ -329,7 +346,7 @@ pub(crate) fn build_report(
     let mut flagged = Vec::new();
     if kinds.contains(&CheckKind::Deployments) {
         let mut d = DeploymentsCheck::new(p);
-        scan(service, DeploymentsCheck::approval_query(), w, |o, e| {
+        scan(service, &DeploymentsCheck::approval_query(), w, |o, e| {
             d.push_approval(o, e);
         })?;
         scan(service, &d.deploy_query(), w, |o, e| d.push_deploy(o, e))?;
@@ -345,7 +362,7 @@ pub(crate) fn build_report(
     }
     if kinds.contains(&CheckKind::Monitoring) {
         let mut c = MonitoringCheck::new(p);
-        scan(service, MonitoringCheck::observation_query(), w, |o, e| {
+        scan(service, &MonitoringCheck::observation_query(), w, |o, e| {
             c.push_observation(o, e);
         })?;
         scan(service, &MonitoringCheck::follow_up_query(), w, |o, e| {

@@ -4,6 +4,7 @@ use super::{Evaluator, describe};
 use crate::alerts::field::details_number;
 use crate::alerts::rule::{RuleKind, Threshold};
 use crate::model::AuditEvent;
+use crate::model::fields;
 
 impl Evaluator {
     pub(super) fn push_numeric(
@@ -29,7 +30,7 @@ impl Evaluator {
             return Vec::new();
         }
         let detail = format!("{field} = {a} {} {rhs}", op.symbol());
-        let key = describe(ev, &["model.id", "model.version"]);
+        let key = describe(ev, &[fields::MODEL_ID, fields::MODEL_VERSION]);
         self.per_event(ev, ord, id, detail, key)
     }
 }

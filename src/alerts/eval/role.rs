@@ -4,6 +4,7 @@
 use super::{Evaluator, describe};
 use crate::alerts::rule::RuleKind;
 use crate::model::AuditEvent;
+use crate::model::fields;
 
 impl Evaluator {
     pub(super) fn push_role(&mut self, ev: &AuditEvent, ord: Option<u64>, id: u64) -> Vec<usize> {
@@ -41,7 +42,7 @@ impl Evaluator {
             ev.resource.id.as_deref().unwrap_or("a resource"),
             allow_roles.join(", ")
         );
-        let key = describe(ev, &["actor.id"]);
+        let key = describe(ev, &[fields::ACTOR_ID]);
         self.per_event(ev, ord, id, detail, key)
     }
 }

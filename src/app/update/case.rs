@@ -356,7 +356,10 @@ pub(super) fn digest_known(s: &mut AppState, digest: String) -> Vec<Effect> {
 }
 
 /// The saved case file arrived: joined with what was marked before it came.
-pub(super) fn case_loaded(s: &mut AppState, r: Result<CaseFile, String>) -> Vec<Effect> {
+pub(super) fn case_loaded(
+    s: &mut AppState,
+    r: Result<CaseFile, crate::app::DeskError>,
+) -> Vec<Effect> {
     match r {
         Ok(mut file) => {
             let early = !s.case.file.entries.is_empty();

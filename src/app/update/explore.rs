@@ -427,15 +427,23 @@ pub(crate) fn parse_span(text: &str) -> Option<i64> {
     n.checked_mul(ms).filter(|v| *v > 0)
 }
 
+/// Why a relative `:from` / `:to` value cannot be placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(super) enum RelativeTimeError {
+    /// No event with a time has been seen: there is no latest event to count back from.
+    #[error("the data's time span is not known yet (no timed events?)")]
+    SpanUnknown,
+}
+
 /// A `:from` / `:to` value relative to the data's latest event (`-7d`), when it is one.
-pub(super) fn relative_time(s: &AppState, arg: &str) -> Option<Result<i64, String>> {
+pub(super) fn relative_time(s: &AppState, arg: &str) -> Option<Result<i64, RelativeTimeError>> {
     if !arg.trim_start().starts_with('-') {
         return None;
     }
     let span = parse_span(arg)?;
     Some(match s.data_span {
         Some((_, end)) => Ok(end.saturating_sub(span)),
-        None => Err("the data's time span is not known yet (no timed events?)".to_owned()),
+        None => Err(RelativeTimeError::SpanUnknown),
     })
 }
 

@@ -62,7 +62,7 @@ pub(super) fn facets_effect(s: &mut AppState) -> Option<Effect> {
 }
 
 /// The field the Facets pane counts first.
-pub(super) const DEFAULT_FACET: &str = "action";
+pub(super) const DEFAULT_FACET: &str = fields::ACTION;
 
 /// After a commit: reload, refetch the current window and the timeline.
 pub(super) fn refresh(s: &mut AppState) -> Vec<Effect> {
