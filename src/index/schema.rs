@@ -62,7 +62,7 @@ use crate::model::fields;
 
 /// Bump on any change to the schema, or to how inputs are loaded and mapped (what ends up
 /// in the index): cached indexes of another version are rebuilt.
-pub const SCHEMA_VERSION: u32 = 18;
+pub const SCHEMA_VERSION: u32 = 17;
 
 // The query language's fields (names, kinds, help) are the one table of
 // `model::fields`; this schema indexes each of them, plus the bookkeeping fields below.
