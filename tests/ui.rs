@@ -1910,3 +1910,64 @@ fn a_jump_puts_its_target_in_the_middle_of_the_table_not_on_the_edge() {
     frame(&s, &mut views);
     assert_eq!(views.table_base, base);
 }
+
+#[test]
+fn while_indexing_pending_statuses_are_said_in_the_status_line_until_the_index_is_complete() {
+    use auditlens::store::{Selection, Store as _};
+    let f = fixture();
+    let svc = service(&f.path);
+    let mut s = ready_state(&svc, (120, 30));
+    let mut page = svc
+        .page(
+            &Selection::default(),
+            &auditlens::store::PageRequest {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(!page.hits.is_empty());
+    for h in &mut page.hits {
+        h.event.integrity = Some("pending".to_owned());
+    }
+    let pending_page = |s: &AppState| Action::PageDone {
+        generation: s.search_gen,
+        offset: 0,
+        result: Ok(page.clone()),
+    };
+    let says = |s: &AppState| {
+        screen_text(draw(s, 120, 30).backend().buffer()).contains("integrity pending")
+    };
+    // Complete: pending rows (there are none then) say nothing.
+    let a = pending_page(&s);
+    update(&mut s, a);
+    assert!(!s.statuses_pending && !says(&s));
+    // Indexing: they do, until the index is complete.
+    s.progress.phase = auditlens::app::Phase::Indexing;
+    let a = pending_page(&s);
+    update(&mut s, a);
+    assert_eq!(
+        s.window
+            .hits
+            .first()
+            .and_then(|h| h.event.integrity.clone()),
+        Some("pending".to_owned())
+    );
+    assert!(s.statuses_pending);
+    assert!(
+        says(&s),
+        "{}",
+        screen_text(draw(&s, 120, 30).backend().buffer())
+    );
+    update(
+        &mut s,
+        Action::IndexDone {
+            events: 58,
+            errors: 0,
+            skipped: 0,
+            reused: false,
+            problems: vec![],
+        },
+    );
+    assert!(!s.statuses_pending && !says(&s));
+}

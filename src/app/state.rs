@@ -468,6 +468,9 @@ pub struct AppState {
     pub size: (u16, u16),
     /// A searchable index exists.
     pub index_ready: bool,
+    /// Records shown `pending` were seen while indexing: the integrity statuses (and any
+    /// answer about them) are not final until the index is complete.
+    pub statuses_pending: bool,
     /// Integrity report (`None`: still being computed, see `reports_since`).
     pub integrity: Option<PaneReport>,
     /// Lineage of the selected model (`None`: still being computed).

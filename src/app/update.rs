@@ -306,6 +306,8 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             problems,
         } => {
             s.progress.phase = Phase::Ready;
+            // The complete index holds the verdict.
+            s.statuses_pending = false;
             s.progress.events = events;
             s.progress.visible = events;
             s.progress.errors = errors;
@@ -371,6 +373,14 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             s.want_offset = None;
             match result {
                 Ok(page) => {
+                    if s.progress.phase != Phase::Ready
+                        && page
+                            .hits
+                            .iter()
+                            .any(|h| h.event.integrity.as_deref() == Some(crate::model::PENDING))
+                    {
+                        s.statuses_pending = true;
+                    }
                     s.total = page.total;
                     s.window = super::state::Window {
                         offset,

@@ -250,6 +250,10 @@ pub(crate) fn action_by_name(name: &str) -> Option<Action> {
         .map(|a| a.action.clone())
 }
 
+/// The status line while records are shown `pending`: their statuses, and the counts of
+/// `integrity:` queries, are not final until the verification ends.
+pub const STATUSES_PENDING: &str = "integrity pending: verifying";
+
 /// The Facets pane before its first answer.
 pub const NO_FACETS: &str = "facets: counting the values of the field for the current search...\n\n\
 :facets FIELD counts another keyword field (action, actor.id, model.id, model.version, \

@@ -110,6 +110,14 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
                 format!("indexing {} {}", gauge(p.ratio(), 10), p.events),
                 theme.gauge(),
             ));
+            if state.statuses_pending {
+                // Counts of `integrity:` queries are not answers yet.
+                spans.push(sep());
+                spans.push(Span::styled(
+                    crate::ui::strings::STATUSES_PENDING,
+                    theme.gauge(),
+                ));
+            }
         }
         Phase::Ready if state.case.following => {
             spans.push(sep());
