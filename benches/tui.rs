@@ -167,8 +167,12 @@ fn open(input: &Path, cache: &Path, size: (u16, u16)) -> (Duration, Duration, Lo
     let mut done_at = None;
     for ev in rx {
         match ev {
-            LiveEvent::Opened { store: s, complete } => {
-                settle(&mut state, &s, Action::IndexOpened { complete });
+            LiveEvent::Opened {
+                store: s,
+                complete,
+                pending,
+            } => {
+                settle(&mut state, &s, Action::IndexOpened { complete, pending });
                 svc = Some(s);
             }
             LiveEvent::Progress(p) => {
@@ -267,7 +271,14 @@ fn main() {
     let mut term = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
     let mut views = UiViews::default();
     let mut state = AppState::new("bench", size);
-    settle(&mut state, &svc, Action::IndexOpened { complete: true });
+    settle(
+        &mut state,
+        &svc,
+        Action::IndexOpened {
+            complete: true,
+            pending: false,
+        },
+    );
     render(&mut term, &state, &mut views, &theme, &keymap);
     // Per keystroke, as in the threaded explorer: the frame is ready as soon as the rows on
     // screen are known. Scrolling inside the fetched window draws at once while the next

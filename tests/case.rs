@@ -88,7 +88,10 @@ fn ready(o: &Open, runner: &mut SyncRunner) -> AppState {
         &mut s,
         runner,
         vec![
-            Action::IndexOpened { complete: true },
+            Action::IndexOpened {
+                complete: true,
+                pending: false,
+            },
             Action::IndexDone {
                 events,
                 errors: 0,
@@ -257,7 +260,14 @@ fn marks_made_before_the_digest_is_known_join_the_saved_case_file() {
     let o = open(vec![pristine()], home.path());
     let mut r = runner(&o, &data);
     let mut s = AppState::new("sample", (120, 40));
-    settle(&mut s, &mut r, vec![Action::IndexOpened { complete: true }]);
+    settle(
+        &mut s,
+        &mut r,
+        vec![Action::IndexOpened {
+            complete: true,
+            pending: false,
+        }],
+    );
     settle(&mut s, &mut r, vec![Action::MoveDown, Action::Mark]);
     assert_eq!(s.marks.len(), 1);
     let fx = settle(

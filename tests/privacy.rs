@@ -831,7 +831,10 @@ fn the_explorer_detail_pane_and_copy_mask_secrets_in_keys_and_encodings() {
     settle(
         &mut s,
         vec![
-            Action::IndexOpened { complete: true },
+            Action::IndexOpened {
+                complete: true,
+                pending: false,
+            },
             Action::IndexDone {
                 events: svc.service().num_docs(),
                 errors: 0,

@@ -117,7 +117,10 @@ pub(crate) fn ready_state(svc: &LocalStore, size: (u16, u16)) -> AppState {
         &mut s,
         svc,
         vec![
-            Action::IndexOpened { complete: true },
+            Action::IndexOpened {
+                complete: true,
+                pending: false,
+            },
             Action::IndexDone {
                 events: svc.service().num_docs(),
                 errors: 1,
@@ -641,6 +644,7 @@ fn the_real_loop_runs_headless_search_move_detail_quit() {
     let key = |c: KeyCode| Msg::Input(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
     tx.send(Msg::Worker(WorkerMsg::Action(Action::IndexOpened {
         complete: true,
+        pending: false,
     })))
     .unwrap();
     tx.send(Msg::Worker(WorkerMsg::Action(Action::IndexDone {
@@ -1967,6 +1971,52 @@ fn while_indexing_pending_statuses_are_said_in_the_status_line_until_the_index_i
             skipped: 0,
             reused: false,
             problems: vec![],
+        },
+    );
+    assert!(!s.statuses_pending && !says(&s));
+}
+
+#[test]
+fn a_live_build_of_sealed_inputs_says_its_statuses_are_pending_before_any_page() {
+    // A query run while the verdict is unknown may match nothing (`integrity:modified`):
+    // the status line must say the statuses are pending from the moment the index opens.
+    let f = fixture();
+    let svc = service(&f.path);
+    let mut s = ready_state(&svc, (120, 30));
+    let says = |s: &AppState| {
+        screen_text(draw(s, 120, 30).backend().buffer()).contains("integrity pending")
+    };
+    s.progress.phase = auditlens::app::Phase::Opening;
+    update(
+        &mut s,
+        Action::IndexOpened {
+            complete: false,
+            pending: true,
+        },
+    );
+    assert!(s.statuses_pending);
+    assert!(
+        says(&s),
+        "{}",
+        screen_text(draw(&s, 120, 30).backend().buffer())
+    );
+    update(
+        &mut s,
+        Action::IndexDone {
+            events: 58,
+            errors: 0,
+            skipped: 0,
+            reused: false,
+            problems: vec![],
+        },
+    );
+    assert!(!s.statuses_pending && !says(&s));
+    // Inputs without a verdict to wait for say nothing.
+    update(
+        &mut s,
+        Action::IndexOpened {
+            complete: false,
+            pending: false,
         },
     );
     assert!(!s.statuses_pending && !says(&s));

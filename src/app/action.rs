@@ -130,6 +130,8 @@ pub enum Action {
     IndexOpened {
         /// Already complete.
         complete: bool,
+        /// Its records are shown `pending` until the verification's verdict is written.
+        pending: bool,
     },
     /// Load progress.
     IndexProgress(IngestProgress),

@@ -102,9 +102,13 @@ fn msg_actions(
         Msg::Input(ev) => input_actions(state, views, keymap, &ev),
         Msg::Worker(WorkerMsg::Action(a)) => vec![a],
         Msg::Worker(WorkerMsg::Live(ev)) => match ev {
-            LiveEvent::Opened { store, complete } => {
+            LiveEvent::Opened {
+                store,
+                complete,
+                pending,
+            } => {
                 on_store(Arc::new(store));
-                vec![Action::IndexOpened { complete }]
+                vec![Action::IndexOpened { complete, pending }]
             }
             LiveEvent::Progress(p) => vec![Action::IndexProgress(p)],
             LiveEvent::Committed { docs } => vec![Action::Committed { docs }],
@@ -419,14 +423,16 @@ fn spawn_remote(
                     0
                 }
             };
-            let opened = send(Action::IndexOpened { complete: true })
-                && send(Action::IndexDone {
-                    events,
-                    errors: 0,
-                    skipped: 0,
-                    reused: true,
-                    problems: vec![],
-                });
+            let opened = send(Action::IndexOpened {
+                complete: true,
+                pending: false,
+            }) && send(Action::IndexDone {
+                events,
+                errors: 0,
+                skipped: 0,
+                reused: true,
+                problems: vec![],
+            });
             if opened {
                 let reports = super::reports::compute_remote(store.as_ref());
                 send(Action::ReportsReady(Box::new(reports)));

@@ -272,8 +272,11 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 vec![]
             }
         }
-        Action::IndexOpened { complete } => {
+        Action::IndexOpened { complete, pending } => {
             s.index_ready = true;
+            // Known from the start, so that no answer given before the verdict (a count of
+            // `integrity:modified`, an empty page) reads as final.
+            s.statuses_pending = pending && !complete;
             s.progress.phase = if complete {
                 Phase::Ready
             } else {

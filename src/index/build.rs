@@ -166,6 +166,7 @@ fn build_or_reuse(
         events(LiveEvent::Opened {
             store: opened.store()?,
             complete: true,
+            pending: false,
         });
         events(LiveEvent::Done(Box::new(opened.clone())));
         Ok::<_, NotReusable>(opened)
@@ -379,6 +380,7 @@ fn build(
                     StatusHome::dir(&tmp.join("index")),
                 )?,
                 complete: false,
+                pending: l.verdict,
             });
             Some(l.cancel)
         }

@@ -19,6 +19,9 @@ pub enum LiveEvent {
         store: super::LocalStore,
         /// True when it is already complete (a cached index).
         complete: bool,
+        /// True when its records are labelled `pending` until the verdict is written at
+        /// the end of the build.
+        pending: bool,
     },
     /// Loading progress (at most every 100 ms).
     Progress(IngestProgress),
