@@ -252,7 +252,7 @@ pub(crate) fn action_by_name(name: &str) -> Option<Action> {
 
 /// The status line while records are shown `pending`: their statuses, and the counts of
 /// `integrity:` queries, are not final until the verification ends.
-pub const STATUSES_PENDING: &str = "integrity pending: verifying";
+pub const STATUSES_PENDING: &str = "integrity pending";
 
 /// The Facets pane before its first answer.
 pub const NO_FACETS: &str = "facets: counting the values of the field for the current search...\n\n\

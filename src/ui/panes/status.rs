@@ -105,19 +105,20 @@ pub fn render(state: &AppState, theme: &Theme, keymap: &Keymap, area: Rect, buf:
             spans.push(Span::styled("opening\u{2026}", theme.gauge()));
         }
         Phase::Indexing => {
-            spans.push(sep());
-            spans.push(Span::styled(
-                format!("indexing {} {}", gauge(p.ratio(), 10), p.events),
-                theme.gauge(),
-            ));
             if state.statuses_pending {
-                // Counts of `integrity:` queries are not answers yet.
+                // Counts of `integrity:` queries are not answers yet: said before the
+                // gauge, so that a narrow terminal keeps it.
                 spans.push(sep());
                 spans.push(Span::styled(
                     crate::ui::strings::STATUSES_PENDING,
                     theme.gauge(),
                 ));
             }
+            spans.push(sep());
+            spans.push(Span::styled(
+                format!("indexing {} {}", gauge(p.ratio(), 10), p.events),
+                theme.gauge(),
+            ));
         }
         Phase::Ready if state.case.following => {
             spans.push(sep());
