@@ -10,6 +10,7 @@
 
 mod action;
 mod desk;
+mod desk_error;
 mod effect;
 pub mod find;
 mod follow;
@@ -24,7 +25,8 @@ mod update;
 mod worker;
 
 pub use action::{Action, LiveAlert};
-pub use desk::{Desk, DeskError, ExportJob, ReportJob};
+pub use desk::{Desk, ExportJob, ReportJob};
+pub use desk_error::DeskError;
 pub use effect::{Effect, Job, LocateTarget};
 pub use line::LineInput;
 pub use messages::{LoadProblem, MessageLog};

@@ -201,7 +201,7 @@ pub enum Action {
         what: String,
     },
     /// An export finished: the file and how many events it holds.
-    Exported(Result<(PathBuf, u64), super::desk::DeskError>),
+    Exported(Result<(PathBuf, u64), super::desk_error::DeskError>),
     /// Comment on the selected event (or the Case pane's row): opens the command line
     /// with `:comment ` and the comment there is now.
     Annotate,
@@ -223,17 +223,17 @@ pub enum Action {
     /// The content digest of the open inputs is known (the case file is keyed by it).
     BundleDigest(String),
     /// The saved case file of the bundle was read (or why not).
-    CaseLoaded(Result<crate::session::case::CaseFile, super::desk::DeskError>),
+    CaseLoaded(Result<crate::session::case::CaseFile, super::desk_error::DeskError>),
     /// Saving the case file failed.
     CaseSaveFailed(String),
     /// A `:report` was written (a status line), or why not.
-    ReportWritten(Result<String, super::desk::DeskError>),
+    ReportWritten(Result<String, super::desk_error::DeskError>),
     /// The compliance pane of a standard was computed.
     ComplianceDone {
         /// The standard.
         standard: String,
         /// The pane, or why not.
-        result: Result<super::state::PaneReport, super::desk::DeskError>,
+        result: Result<super::state::PaneReport, super::desk_error::DeskError>,
     },
     /// A worker failed (message for the status line).
     WorkerFailed(String),

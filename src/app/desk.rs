@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::action::Action;
+use super::desk_error::DeskError;
 use super::state::{PaneReport, ReportRow, RowTarget};
 use crate::governance::{Catalog, ComplianceReport, Status};
 use crate::model::{Severity, escape_control};
@@ -18,45 +19,6 @@ use crate::session::case::{CaseFile, Recorder};
 use crate::session::{output, report};
 use crate::settings::Settings;
 use crate::store::{Filter, Jump, SearchRequest, Store};
-
-/// Why an explorer export, report, case file or Compliance pane could not be made. The
-/// variants carry their cause as text (the sources are not `Clone`, and actions are).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeskError {
-    /// The output file exists and the command was not forced (`replace` says how to).
-    #[error("the file exists ({replace} replaces it): {}", escape_control(&.path.display().to_string()))]
-    Exists {
-        /// The command that replaces the file (`:export! FILE`).
-        replace: &'static str,
-        /// The file.
-        path: PathBuf,
-    },
-    /// The access trail could not record the access, so nothing was written.
-    #[error("{0} (nothing was written: an export must be in the access trail)")]
-    Trail(String),
-    /// A report was asked for without the session's settings.
-    #[error("reports need the session's settings")]
-    NoSettings,
-    /// The control catalog of the standard could not be loaded.
-    #[error("{0}")]
-    Catalog(String),
-    /// The events could not be read for the lineage graph.
-    #[error("{0}")]
-    Lineage(String),
-    /// The saved case file could not be read.
-    #[error("{0}")]
-    Case(String),
-    /// Building, rendering or writing the output failed (the cause chain).
-    #[error("{0}")]
-    Output(String),
-}
-
-impl DeskError {
-    /// An output failure with its whole cause chain.
-    fn output(e: &anyhow::Error) -> Self {
-        Self::Output(format!("{e:#}"))
-    }
-}
 
 /// What the runtime needs beyond the store: where the case file and the trail go, the
 /// session's settings (standards, trust store) and the inputs.
