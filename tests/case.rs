@@ -606,7 +606,7 @@ fn end_to_end_in_tmux_case_file_export_report_and_follow() {
         .output()
         .is_err()
     {
-        eprintln!("skipping: tmux is not installed");
+        crate::common::skip_note("tmux is not installed");
         return;
     }
     let home = tempfile::tempdir().unwrap();

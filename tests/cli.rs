@@ -218,7 +218,7 @@ fn an_unreadable_file_or_folder_inside_a_bundle_is_one_problem_and_the_rest_load
             .output()
             .is_ok_and(|o| o.status.success())
     {
-        eprintln!("skipping: running as root and setpriv is not available to drop privileges");
+        crate::common::skip_note("running as root and setpriv is not available to drop privileges");
         return;
     }
     let home = tempfile::tempdir().unwrap();

@@ -54,9 +54,17 @@ pub fn shared_path(sub: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipping: {} is absent", p.display());
+        skip_note(format_args!("{} is absent", p.display()));
         None
     }
+}
+
+/// Says that a test skips, and why, where a passing run shows it: straight to the process's
+/// standard error, which the test harness does not capture (its capture takes `eprintln!`,
+/// so those notes showed only with `--nocapture`).
+pub fn skip_note(why: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipping: {why}");
 }
 
 /// `../shared/realdata`, when present.

@@ -689,7 +689,7 @@ fn end_to_end_in_tmux_find_context_count_range_and_the_log() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: tmux is not installed");
+        crate::common::skip_note("tmux is not installed");
         return;
     }
     let fx = fixture();

@@ -518,7 +518,7 @@ fn png_pixels(png: &[u8]) -> Vec<u8> {
 #[test]
 fn the_html_report_renders_in_a_headless_browser_without_console_errors() {
     let Some(browser) = chromium() else {
-        eprintln!("skipping: no chromium on PATH (.ci/run installs it)");
+        crate::common::skip_note("no chromium on PATH (.ci/run installs it)");
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -704,7 +704,7 @@ fn browser_check(browser: &Path, page: &Path, dir: &Path) -> Result<(), String> 
 #[test]
 fn the_browser_check_fails_on_a_script_error_and_on_a_blank_page() {
     let Some(browser) = chromium() else {
-        eprintln!("skipping: no chromium on PATH (.ci/run installs it)");
+        crate::common::skip_note("no chromium on PATH (.ci/run installs it)");
         return;
     };
     let home = tempfile::tempdir().unwrap();

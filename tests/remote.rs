@@ -907,7 +907,7 @@ fn the_explorer_on_the_remote_index_shows_what_it_shows_on_the_local_one() {
         .output()
         .is_err()
     {
-        eprintln!("skipping: tmux is not installed");
+        crate::common::skip_note("tmux is not installed");
         return;
     }
     let Some(srv) = server() else { return };

@@ -721,7 +721,7 @@ fn end_to_end_in_tmux_search_move_detail_quit() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: tmux is not installed");
+        crate::common::skip_note("tmux is not installed");
         return;
     }
     let fx = fixture();
