@@ -1915,6 +1915,22 @@ fn a_jump_puts_its_target_in_the_middle_of_the_table_not_on_the_edge() {
     assert_eq!(views.table_base, base);
 }
 
+/// The end of the fixture's live build (58 events).
+fn index_done_58() -> Action {
+    Action::IndexDone {
+        events: 58,
+        errors: 0,
+        skipped: 0,
+        reused: false,
+        problems: vec![],
+    }
+}
+
+/// Whether the status line (at 120x30) says the integrity statuses are pending.
+fn says_statuses_pending(s: &AppState) -> bool {
+    screen_text(draw(s, 120, 30).backend().buffer()).contains("integrity pending")
+}
+
 #[test]
 fn while_indexing_pending_statuses_are_said_in_the_status_line_until_the_index_is_complete() {
     use auditlens::store::{Selection, Store as _};
@@ -1939,9 +1955,7 @@ fn while_indexing_pending_statuses_are_said_in_the_status_line_until_the_index_i
         offset: 0,
         result: Ok(page.clone()),
     };
-    let says = |s: &AppState| {
-        screen_text(draw(s, 120, 30).backend().buffer()).contains("integrity pending")
-    };
+    let says = says_statuses_pending;
     // Complete: pending rows (there are none then) say nothing.
     let a = pending_page(&s);
     update(&mut s, a);
@@ -1963,16 +1977,7 @@ fn while_indexing_pending_statuses_are_said_in_the_status_line_until_the_index_i
         "{}",
         screen_text(draw(&s, 120, 30).backend().buffer())
     );
-    update(
-        &mut s,
-        Action::IndexDone {
-            events: 58,
-            errors: 0,
-            skipped: 0,
-            reused: false,
-            problems: vec![],
-        },
-    );
+    update(&mut s, index_done_58());
     assert!(!s.statuses_pending && !says(&s));
 }
 
@@ -1983,9 +1988,7 @@ fn a_live_build_of_sealed_inputs_says_its_statuses_are_pending_before_any_page()
     let f = fixture();
     let svc = service(&f.path);
     let mut s = ready_state(&svc, (120, 30));
-    let says = |s: &AppState| {
-        screen_text(draw(s, 120, 30).backend().buffer()).contains("integrity pending")
-    };
+    let says = says_statuses_pending;
     s.progress.phase = auditlens::app::Phase::Opening;
     update(
         &mut s,
@@ -2000,16 +2003,7 @@ fn a_live_build_of_sealed_inputs_says_its_statuses_are_pending_before_any_page()
         "{}",
         screen_text(draw(&s, 120, 30).backend().buffer())
     );
-    update(
-        &mut s,
-        Action::IndexDone {
-            events: 58,
-            errors: 0,
-            skipped: 0,
-            reused: false,
-            problems: vec![],
-        },
-    );
+    update(&mut s, index_done_58());
     assert!(!s.statuses_pending && !says(&s));
     // Inputs without a verdict to wait for say nothing.
     update(

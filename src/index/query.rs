@@ -208,7 +208,7 @@ fn glob(pattern: &str, text: &str) -> bool {
             None => return false,
         }
     }
-    rest.len() >= last.len() && rest.ends_with(last)
+    rest.ends_with(last)
 }
 
 /// Builds `ast` into a query: `ord:` literals and sets with [`OrdSetQuery`] (the `ord:`
