@@ -15,6 +15,7 @@ mod time;
 pub use enums::{Category, Format, Outcome, Severity, TsQuality};
 pub use event::{Actor, ArtifactRef, AuditEvent, ModelRef, Origin, Resource};
 pub use status::{PENDING, RecordStatus};
+pub(crate) use status::{glob, integrity_labels};
 pub(crate) use text::escape_control;
 pub use text::escape_control_keep_newlines;
 pub use time::{TimeParse, Tz};

@@ -160,6 +160,12 @@ const SAMPLE_QUERIES: &[&str] = &[
     "action:model.deploy OR action:model.approve",
     "format:native",
     "integrity:verified",
+    // The local index reads the statuses from its status column and matches wildcards and
+    // prefixes against their names: the remote one must give the same answers.
+    "integrity:ver*",
+    "integrity:*ed",
+    "integrity:\"veri\"*",
+    "integrity:mod* OR severity:error",
     "ts_quality:exact",
     "(deploy OR rollback) AND -environment:dev",
 ];

@@ -154,7 +154,7 @@ fn status_codes(ast: &UserInputAst) -> Result<Option<[bool; statuses::CODES]>, Q
             if lit.prefix {
                 want(&|l| l.starts_with(lit.phrase.as_str()));
             } else {
-                want(&|l| glob(&lit.phrase, l));
+                want(&|l| crate::model::glob(&lit.phrase, l));
             }
         }
         UserInputLeaf::Set { field, elements } if is_integrity(field.as_deref()) => {
@@ -189,26 +189,6 @@ fn status_codes(ast: &UserInputAst) -> Result<Option<[bool; statuses::CODES]>, Q
         _ => return Ok(None),
     }
     Ok(Some(wanted))
-}
-
-/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
-fn glob(pattern: &str, text: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
-        return rest.is_empty();
-    };
-    for p in middle {
-        match rest.find(p) {
-            Some(i) => rest = &rest[i + p.len()..],
-            None => return false,
-        }
-    }
-    rest.ends_with(last)
 }
 
 /// Builds `ast` into a query: `ord:` literals and sets with [`OrdSetQuery`] (the `ord:`
@@ -400,30 +380,6 @@ fn needs_own(ast: &UserInputAst, schema: &Schema) -> bool {
                     UserInputLeaf::Exists { field } => field == INTEGRITY,
                     UserInputLeaf::All => false,
                 }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn wildcards_stand_for_any_run_of_characters() {
-        for (p, t, m) in [
-            ("verified", "verified", true),
-            ("verified", "verifie", false),
-            ("mod*", "modified", true),
-            ("*ed", "modified", true),
-            ("*ed", "malformed", true),
-            ("m*f*d", "modified", true),
-            ("m*f*d", "malformed", true),
-            ("m*z*d", "modified", false),
-            ("*", "x", true),
-            ("a*a", "a", false),
-            ("ver*", "unverified", false),
-        ] {
-            assert_eq!(glob(p, t), m, "{p} ~ {t}");
         }
     }
 }

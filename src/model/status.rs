@@ -90,9 +90,34 @@ impl RecordStatus {
     }
 }
 
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for p in middle {
+        match rest.find(p) {
+            Some(i) => rest = &rest[i + p.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+/// Every integrity label a query may name: `pending`, then the record statuses (lower case).
+pub(crate) fn integrity_labels() -> impl Iterator<Item = &'static str> {
+    std::iter::once(PENDING).chain(RecordStatus::ALL.iter().map(|s| s.lower()))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::RecordStatus;
+    use super::{RecordStatus, glob};
 
     #[test]
     fn statuses_read_back_from_their_lower_case_spelling_only() {
@@ -103,5 +128,24 @@ mod tests {
         assert_eq!(RecordStatus::from_lower("VERIFIED"), None);
         assert_eq!(RecordStatus::from_lower("verified "), None);
         assert_eq!(RecordStatus::from_lower(""), None);
+    }
+
+    #[test]
+    fn wildcards_stand_for_any_run_of_characters() {
+        for (p, t, m) in [
+            ("verified", "verified", true),
+            ("verified", "verifie", false),
+            ("mod*", "modified", true),
+            ("*ed", "modified", true),
+            ("*ed", "malformed", true),
+            ("m*f*d", "modified", true),
+            ("m*f*d", "malformed", true),
+            ("m*z*d", "modified", false),
+            ("*", "x", true),
+            ("a*a", "a", false),
+            ("ver*", "unverified", false),
+        ] {
+            assert_eq!(glob(p, t), m, "{p} ~ {t}");
+        }
     }
 }

@@ -12,6 +12,7 @@ use tantivy_query_grammar::{
 };
 
 use crate::index::schema;
+use crate::model::fields;
 use crate::store::QueryError;
 
 /// Regular expressions are off, as in the local index.
@@ -223,7 +224,10 @@ fn write_leaf(leaf: &UserInputLeaf, query: &str, out: &mut String) -> Result<(),
         UserInputLeaf::All => out.push('*'),
         UserInputLeaf::Literal(lit) => {
             field_prefix(lit.field_name.as_ref(), query, out)?;
-            write_literal(lit, out);
+            match integrity_labels_named(lit) {
+                Some(labels) => write_set(&labels, out),
+                None => write_literal(lit, out),
+            }
         }
         UserInputLeaf::Range {
             field,
@@ -266,14 +270,7 @@ fn write_leaf(leaf: &UserInputLeaf, query: &str, out: &mut String) -> Result<(),
         }
         UserInputLeaf::Set { field, elements } => {
             field_prefix(field.as_ref(), query, out)?;
-            out.push_str("IN [");
-            for (i, e) in elements.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                quoted(e, out);
-            }
-            out.push(']');
+            write_set(elements, out);
         }
         UserInputLeaf::Exists { field } => {
             out.push_str(&remote_field(field, query)?);
@@ -309,6 +306,42 @@ fn quoted(s: &str, out: &mut String) {
         out.push(c);
     }
     out.push('"');
+}
+
+/// `IN [..]` of `elements`, each quoted.
+fn write_set<S: AsRef<str>>(elements: &[S], out: &mut String) {
+    out.push_str("IN [");
+    for (i, e) in elements.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        quoted(e.as_ref(), out);
+    }
+    out.push(']');
+}
+
+/// The integrity labels an `integrity:` wildcard (`ver*`, `*ed`) or prefix (`"veri"*`)
+/// names, as the local index matches them against the status names (its statuses are a
+/// column, not terms): the remote index gets them as a set, for the same answer. `None`
+/// for any other literal, and for a wildcard that names no status (kept as written: it
+/// matches nothing on either side).
+fn integrity_labels_named(lit: &UserInputLiteral) -> Option<Vec<&'static str>> {
+    if lit.field_name.as_deref() != Some(fields::INTEGRITY) || lit.slop > 0 {
+        return None;
+    }
+    let p = lit.phrase.as_str();
+    let labels: Vec<&'static str> = if lit.prefix {
+        crate::model::integrity_labels()
+            .filter(|l| l.starts_with(p))
+            .collect()
+    } else if p.contains('*') {
+        crate::model::integrity_labels()
+            .filter(|l| crate::model::glob(p, l))
+            .collect()
+    } else {
+        return None;
+    };
+    (!labels.is_empty()).then_some(labels)
 }
 
 /// A literal as written: a bare word stays bare (escaped) when the grammar reads it back
@@ -373,6 +406,19 @@ mod tests {
         // `word*` is one literal word (the grammar reads no prefix there): kept one.
         assert_eq!(q("action:model.de*"), "action:\"model.de*\"");
         assert_eq!(q("message:\"mod\"*"), "message:\"mod\"*");
+        // `integrity:` wildcards and prefixes name statuses (the local index matches them
+        // against the status names): a set of those names.
+        assert_eq!(q("integrity:ver*"), "integrity:IN [\"verified\"]");
+        assert_eq!(
+            q("integrity:\"re\"*"),
+            "integrity:IN [\"replaced\" \"reordered\"]"
+        );
+        assert_eq!(
+            q("integrity:*ed"),
+            "integrity:IN [\"verified\" \"modified\" \"replaced\" \"inserted\" \"reordered\" \"appended_unsigned\" \"malformed\" \"unverified\"]"
+        );
+        assert_eq!(q("integrity:zz*"), "integrity:\"zz*\"");
+        assert_eq!(q("integrity:verified"), "integrity:verified");
         assert_eq!(q("seq:42"), "seq:[42 TO 42]");
         assert_eq!(q("seq:>=10"), "seq:[10 TO *]");
         assert_eq!(q("line:{1 TO 5]"), "line:{1 TO 5]");
